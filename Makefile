@@ -1,0 +1,43 @@
+# toolrouter: everything a fresh machine with only python3 needs.
+#   make demo   set up, build data, train support_router_tiny, evaluate it (offline, CPU)
+#   make test   set up, run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+TORCH  ?= torch==2.13.0
+RECIPE ?= support_router_tiny
+BIN     = $(VENV)/bin
+
+.PHONY: install demo test test-slow train eval bench clean
+
+# The stamp depends on pyproject.toml, so a dependency change reinstalls and a rerun is a no-op.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first and pinned: an unpinned torch pulled in by another package fetches GBs of CUDA wheels.
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/toolrouter train --recipe $(RECIPE)
+	$(BIN)/toolrouter eval --run runs/$(RECIPE) --split test
+
+test: install
+	$(BIN)/python -m pytest
+
+test-slow: install
+	$(BIN)/python -m pytest -m slow
+
+train: install
+	$(BIN)/toolrouter train --recipe $(RECIPE)
+
+eval: install
+	$(BIN)/toolrouter eval --run runs/$(RECIPE)
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

@@ -1,0 +1,15 @@
+"""toolrouter: tools declared as Pydantic models -> a small fine-tuned router that answers one JSON
+tool call, or an explicit no_tool.
+
+The pure core (schema, catalogue, parse) imports no torch; training, eval and routing import their
+heavy libraries inside the functions that need them.
+"""
+from .catalogue import MODES, Catalogue, CatalogueError, load_catalogue
+from .parse import (DispatchError, ParseResult, dispatch, format_call, format_no_tool, parse_tool_call)
+from .schema import NO_TOOL, FreeText, Tool, ToolrouterError, ToolSpec
+
+__all__ = [
+    "MODES", "NO_TOOL", "Catalogue", "CatalogueError", "DispatchError", "FreeText", "ParseResult",
+    "Tool", "ToolSpec", "ToolrouterError", "dispatch", "format_call", "format_no_tool",
+    "load_catalogue", "parse_tool_call",
+]

@@ -1,0 +1,295 @@
+"""Model text -> a valid call | no_tool | invalid(typed reason). Never raises on any `str`.
+
+The answer format is exactly one JSON object, whitespace around it allowed:
+    {"tool": NAME, "arguments": {...}}      a call (arguments in schema order when we write it)
+    {"tool": "no_tool", "reason": "..."}    no tool fits, or a required argument is missing
+`format_call`/`format_no_tool` write the canonical form (schema key order, compact separators)
+that training targets use and that grammar-constrained decoding produces.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from pydantic import ValidationError
+
+from .catalogue import Catalogue
+from .schema import NO_TOOL, ToolrouterError, ToolSpec
+
+# The fixed taxonomy of invalid outputs (each failure is countable by kind).
+ERRORS = (
+    "empty", "too_long", "not_json", "truncated", "trailing_text", "too_deep", "duplicate_key",
+    "non_finite_number", "not_an_object", "bad_envelope", "unknown_tool", "missing_argument",
+    "unexpected_argument", "wrong_type", "not_in_choices", "out_of_range", "pattern_mismatch",
+    "wrong_length", "not_unique", "invalid_value",
+)
+MAX_CHARS = 100_000  # a routing answer is a few hundred characters; refuse megabytes up front
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What the model answered: kind is "call", "no_tool" or "invalid"."""
+
+    kind: str
+    tool: Optional[str] = None
+    arguments: dict = field(default_factory=dict)  # as given, validated; defaults not filled in
+    reason: Optional[str] = None  # the no_tool reason
+    error: Optional[str] = None  # one of ERRORS when invalid
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind != "invalid"
+
+    def to_dict(self) -> dict:
+        if self.kind == "call":
+            return {"kind": "call", "tool": self.tool, "arguments": self.arguments}
+        if self.kind == "no_tool":
+            return {"kind": "no_tool", "tool": NO_TOOL, "reason": self.reason}
+        return {"kind": "invalid", "tool": self.tool, "error": self.error, "message": self.message}
+
+
+def _invalid(error: str, message: str, tool: Optional[str] = None) -> ParseResult:
+    return ParseResult(kind="invalid", tool=tool, error=error, message=message)
+
+
+class _Reject(Exception):
+    def __init__(self, error: str, message: str):
+        self.error, self.message = error, message
+
+
+def _pairs(pairs: list) -> dict:
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Reject("duplicate_key", f"key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _constant(name: str) -> Any:
+    raise _Reject("non_finite_number", f"{name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Reject("non_finite_number", f"number {text[:20]}... overflows a float")
+    return value
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
+
+
+def _looks_truncated(text: str) -> bool:
+    """True when `text` is a prefix of some JSON value: brackets or a string left open."""
+    stack, in_string, escape = [], False, False
+    for ch in text:
+        if in_string:
+            if escape:
+                escape = False
+            elif ch == "\\":
+                escape = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append(ch)
+        elif ch in "}]":
+            if not stack or "{[".index(stack.pop()) != "}]".index(ch):
+                return False
+    return in_string or bool(stack) or text.rstrip().endswith((",", ":"))
+
+
+def decode(text: Any) -> tuple[Any, Optional[ParseResult]]:
+    """Decode one JSON value with the strict rules above; (value, None) or (None, invalid)."""
+    if not isinstance(text, str):
+        return None, _invalid("not_json", f"expected text, got {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        return None, _invalid("too_long", f"output is {len(text)} characters (limit {MAX_CHARS})")
+    stripped = text.strip()
+    if not stripped:
+        return None, _invalid("empty", "output is empty")
+    try:
+        value, end = _DECODER.raw_decode(stripped)
+    except _Reject as e:
+        return None, _invalid(e.error, e.message)
+    except RecursionError:
+        return None, _invalid("too_deep", "JSON nesting is too deep")
+    except json.JSONDecodeError as e:
+        if _looks_truncated(stripped):
+            return None, _invalid("truncated", f"output ends before the JSON value is complete ({e.msg})")
+        return None, _invalid("not_json", f"not JSON: {e.msg} at character {e.pos}")
+    except (ValueError, OverflowError) as e:  # e.g. an integer with more digits than Python allows
+        return None, _invalid("non_finite_number", f"number out of range: {str(e)[:80]}")
+    if end != len(stripped):
+        return None, _invalid("trailing_text", f"text after the JSON object: {stripped[end:end + 40]!r}")
+    return value, None
+
+
+_PYDANTIC_KINDS = {
+    "missing": "missing_argument", "extra_forbidden": "unexpected_argument",
+    "literal_error": "not_in_choices", "enum": "not_in_choices",
+    "greater_than": "out_of_range", "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range", "less_than_equal": "out_of_range",
+    "string_pattern_mismatch": "pattern_mismatch",
+    "string_too_short": "wrong_length", "string_too_long": "wrong_length",
+    "too_short": "wrong_length", "too_long": "wrong_length",
+}
+
+
+def _error_kind(pydantic_type: str) -> str:
+    if pydantic_type in _PYDANTIC_KINDS:
+        return _PYDANTIC_KINDS[pydantic_type]
+    if pydantic_type.endswith(("_type", "_parsing")) or pydantic_type in ("model_attributes_type", "dict_type"):
+        return "wrong_type"
+    return "invalid_value"
+
+
+def validate_arguments(spec: ToolSpec, arguments: dict) -> Optional[tuple[str, str]]:
+    """None when `arguments` is valid for `spec`, else (error kind, message) of the first problem."""
+    null = _null_path(arguments, spec.name)
+    if null:  # an optional argument is omitted, never null: one canonical form
+        return "wrong_type", f"{null}: null is not a value; omit an optional argument instead"
+    try:
+        # JSON mode + strict: "5" is not an int, 5.0 is not an int, true is not an int; enums by value.
+        spec.model.model_validate_json(json.dumps(arguments), strict=True)
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        return _error_kind(err["type"]), f"{spec.name}: {where}: {err['msg']}"
+    except (ValueError, TypeError) as e:  # e.g. lone surrogates cannot be encoded
+        return "invalid_value", f"{spec.name}: {str(e)[:120]}"
+    dup = _duplicate_items(spec.parameters, arguments, spec.name)
+    return ("not_unique", dup) if dup else None
+
+
+def _null_path(value: Any, where: str) -> Optional[str]:
+    if value is None:
+        return where
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, sub in children:
+        found = _null_path(sub, f"{where}.{key}")
+        if found:
+            return found
+    return None
+
+
+def _duplicate_items(schema: dict, value: Any, where: str) -> Optional[str]:
+    """Order-free lists (uniqueItems) must not repeat an element; Pydantic lists don't check it."""
+    if isinstance(value, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                found = _duplicate_items(sub, value[key], f"{where}.{key}")
+                if found:
+                    return found
+    elif isinstance(value, list):
+        if schema.get("uniqueItems"):
+            seen = [json.dumps(v, sort_keys=True) for v in value]
+            if len(set(seen)) != len(seen):
+                return f"{where}: items must be unique"
+        for item in value:
+            found = _duplicate_items(schema.get("items", {}), item, f"{where}[]")
+            if found:
+                return found
+    return None
+
+
+def parse_tool_call(text: Any, catalogue: Catalogue) -> ParseResult:
+    """Read a model's answer against `catalogue`: a validated call, a no_tool, or a typed invalid.
+
+    Never raises: every failure is a ParseResult with kind "invalid", an `error` from ERRORS and a
+    readable `message`. Arguments are validated strictly (no coercion) and returned as given."""
+    value, failure = decode(text)
+    if failure:
+        return failure
+    if not isinstance(value, dict):
+        return _invalid("not_an_object", f"expected a JSON object, got {type(value).__name__}")
+    tool = value.get("tool")
+    if not isinstance(tool, str):
+        return _invalid("bad_envelope", 'the object needs a "tool" key with a string value')
+    if tool == NO_TOOL:
+        extra = set(value) - {"tool", "reason"}
+        if extra:
+            return _invalid("bad_envelope", f"no_tool takes only a reason; unexpected keys {sorted(extra)}", tool)
+        reason = value.get("reason", "")
+        if not isinstance(reason, str):
+            return _invalid("bad_envelope", "the no_tool reason must be a string", tool)
+        return ParseResult(kind="no_tool", tool=NO_TOOL, reason=reason)
+    spec = catalogue.get(tool)
+    if spec is None:
+        return _invalid("unknown_tool", f"no tool named {tool[:80]!r} in the catalogue", tool)
+    extra = set(value) - {"tool", "arguments"}
+    if extra:
+        return _invalid("bad_envelope", f"a call has only \"tool\" and \"arguments\"; unexpected keys {sorted(extra)}", tool)
+    arguments = value.get("arguments")
+    if not isinstance(arguments, dict):
+        return _invalid("bad_envelope", 'a call needs "arguments" as a JSON object ({} when there are none)', tool)
+    problem = validate_arguments(spec, arguments)
+    if problem:
+        return _invalid(problem[0], problem[1], tool)
+    return ParseResult(kind="call", tool=tool, arguments=arguments)
+
+
+# ---------------------------------------------------------------------------------------------
+# canonical form
+
+def _ordered(schema: dict, value: Any) -> Any:
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        keys = [k for k in props if k in value] + [k for k in value if k not in props]
+        return {k: _ordered(props.get(k, {}), value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_ordered(schema.get("items", {}), v) for v in value]
+    return value
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def format_call(tool: str, arguments: Mapping, catalogue: Catalogue) -> str:
+    """The canonical text of a call: keys in schema order, compact separators."""
+    spec = catalogue[tool]
+    return canonical_json({"tool": tool, "arguments": _ordered(spec.parameters, dict(arguments))})
+
+
+def format_no_tool(reason: str) -> str:
+    return canonical_json({"tool": NO_TOOL, "reason": reason})
+
+
+def format_result(result: ParseResult, catalogue: Catalogue) -> str:
+    if result.kind == "call":
+        return format_call(result.tool, result.arguments, catalogue)
+    if result.kind == "no_tool":
+        return format_no_tool(result.reason or "")
+    raise ToolrouterError(f"cannot format an invalid result ({result.error})")
+
+
+# ---------------------------------------------------------------------------------------------
+# dispatch
+
+class DispatchError(ToolrouterError):
+    pass
+
+
+def dispatch(result: ParseResult, handlers: Mapping[str, Callable[..., Any]], catalogue: Optional[Catalogue] = None) -> Any:
+    """Call the handler registered for a valid call with its validated arguments (defaults filled
+    in by the tool's model) and return what it returns. Refuses no_tool, invalid output and
+    tools without a handler with a DispatchError that says which."""
+    if result.kind == "no_tool":
+        raise DispatchError(f"no tool to dispatch: the router answered no_tool ({result.reason!r})")
+    if result.kind != "call":
+        raise DispatchError(f"refusing to dispatch invalid output ({result.error}: {result.message})")
+    handler = handlers.get(result.tool)
+    if handler is None:
+        raise DispatchError(f"no handler registered for tool {result.tool!r}; "
+                            f"handlers exist for: {', '.join(sorted(handlers)) or 'none'}")
+    kwargs = dict(result.arguments)
+    if catalogue is not None and result.tool in catalogue:
+        model = catalogue[result.tool].model.model_validate_json(json.dumps(result.arguments), strict=True)
+        kwargs = {name: getattr(model, name) for name in type(model).model_fields}
+    return handler(**kwargs)
