@@ -55,16 +55,7 @@ class Catalogue:
                 specs.append(spec)
             else:
                 problems.append(f"item {i}: {tool!r} is not a toolrouter.Tool subclass")
-        seen: set[str] = set()
-        for spec in specs:
-            if spec.name == NO_TOOL:
-                problems.append(f"tool {spec.name!r}: the name 'no_tool' is reserved for the no-call answer; rename it")
-            elif not _valid_name(spec.name):
-                problems.append(f"tool {spec.name!r}: not a valid name (letters, digits, '_' and dots "
-                                "between identifiers, e.g. 'math.factorial')")
-            if spec.name in seen:
-                problems.append(f"tool {spec.name!r}: duplicate name; each tool needs its own name")
-            seen.add(spec.name)
+        problems += name_problems([spec.name for spec in specs])
         if problems:
             raise CatalogueError(self.source, problems)
         self.tools: tuple[ToolSpec, ...] = tuple(specs)
@@ -139,6 +130,22 @@ class Catalogue:
     def template_tools(self, mode: str) -> Optional[list[dict]]:
         """The `tools=` list for the chat template: only in `template` mode."""
         return self.to_openai() if mode == "template" else None
+
+
+def name_problems(names: Iterable[Any]) -> list[str]:
+    """Reserved, malformed and duplicate tool names, each named."""
+    problems, seen = [], set()
+    for name in names:
+        if name == NO_TOOL:
+            problems.append(f"tool {name!r}: the name 'no_tool' is reserved for the no-call answer; rename it")
+        elif not _valid_name(name):
+            problems.append(f"tool {name!r}: not a valid name (letters, digits, '_' and dots "
+                            "between identifiers, e.g. 'math.factorial')")
+        if isinstance(name, str):
+            if name in seen:
+                problems.append(f"tool {name!r}: duplicate name; each tool needs its own name")
+            seen.add(name)
+    return problems
 
 
 def _valid_name(name: str) -> bool:
@@ -231,13 +238,17 @@ def catalogue_from_openai(definitions: Any, source: str, name: Optional[str] = N
     """A catalogue from a list of OpenAI-style tool definitions (already parsed JSON)."""
     if not isinstance(definitions, list):
         raise CatalogueError(source, ["top level must be a list of {\"type\": \"function\", \"function\": {...}}"])
-    specs, problems = [], []
+    specs, problems, names = [], [], []
     for i, definition in enumerate(definitions):
         spec, errs = spec_from_openai(definition, f"[{i}]")
         problems += errs
         if spec:
             specs.append(spec)
-    if problems:
+        fn = definition.get("function", definition) if isinstance(definition, dict) else None
+        if isinstance(fn, dict) and "name" in fn:
+            names.append(fn["name"])
+    if problems:  # name problems too, so one error lists everything (Catalogue checks names again)
+        problems += name_problems(names)
         raise CatalogueError(source, problems)
     return Catalogue(specs, name=name or Path(source).stem, source=source)
 

@@ -26,6 +26,10 @@ ERRORS = (
     "wrong_length", "not_unique", "invalid_value",
 )
 MAX_CHARS = 100_000  # a routing answer is a few hundred characters; refuse megabytes up front
+# An answer nests 3-5 levels ({"arguments": {"area": [...]}}); bounding it keeps every recursive
+# step after decoding (null check, validation, re-encoding) far from Python's recursion limit.
+MAX_DEPTH = 64
+MAX_INT_DIGITS = 100  # no argument needs more; longer integers are refused before int() sees them
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,12 @@ def _constant(name: str) -> Any:
     raise _Reject("non_finite_number", f"{name} is not a JSON number")
 
 
+def _int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS + 1:  # + 1 for a minus sign
+        raise _Reject("non_finite_number", f"integer with {len(text.lstrip('-'))} digits is out of range")
+    return int(text)
+
+
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -80,7 +90,20 @@ def _float(text: str) -> float:
     return value
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float,
+                            parse_int=_int)
+
+
+def _too_deep(value: Any) -> bool:
+    """True when containers nest more than MAX_DEPTH levels (iterative: no recursion to overflow)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
 
 
 def _looks_truncated(text: str) -> bool:
@@ -127,6 +150,12 @@ def decode(text: Any) -> tuple[Any, Optional[ParseResult]]:
         return None, _invalid("non_finite_number", f"number out of range: {str(e)[:80]}")
     if end != len(stripped):
         return None, _invalid("trailing_text", f"text after the JSON object: {stripped[end:end + 40]!r}")
+    if _too_deep(value):
+        return None, _invalid("too_deep", f"JSON nesting is deeper than {MAX_DEPTH} levels")
+    try:  # a lone surrogate (raw, or escaped as \ud800) is not Unicode text: it cannot be written out
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return None, _invalid("invalid_value", "the answer contains a lone surrogate (not valid Unicode)")
     return value, None
 
 
@@ -163,8 +192,30 @@ def validate_arguments(spec: ToolSpec, arguments: dict) -> Optional[tuple[str, s
         return _error_kind(err["type"]), f"{spec.name}: {where}: {err['msg']}"
     except (ValueError, TypeError) as e:  # e.g. lone surrogates cannot be encoded
         return "invalid_value", f"{spec.name}: {str(e)[:120]}"
+    extra = _extra_keys(spec.parameters, arguments, spec.name)
+    if extra:
+        return "unexpected_argument", extra
     dup = _duplicate_items(spec.parameters, arguments, spec.name)
     return ("not_unique", dup) if dup else None
+
+
+def _extra_keys(schema: dict, value: Any, where: str) -> Optional[str]:
+    """Keys the schema does not list, at any depth: a nested plain BaseModel ignores extras, but the
+    schema says additionalProperties: false, and a JSON-loaded catalogue must judge the same."""
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        for key, sub in value.items():
+            if key not in props:
+                return f"{where}: unexpected key {str(key)[:80]!r}"
+            found = _extra_keys(props[key], sub, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _extra_keys(schema.get("items", {}), item, f"{where}[]")
+            if found:
+                return found
+    return None
 
 
 def _null_path(value: Any, where: str) -> Optional[str]:

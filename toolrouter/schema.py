@@ -113,6 +113,8 @@ def clean_schema(schema: dict) -> dict:
             inner = next(s for s in any_of if s != {"type": "null"})
             node.pop("anyOf")
             node = {**inner, **node}
+            if "$ref" in node:  # Optional[SomeEnum] / Optional[SomeModel]: inline the target too
+                return walk(node)
         if node.get("default", 0) is None:
             node.pop("default")
         out = {}
@@ -188,7 +190,7 @@ def schema_problems(schema: Any, where: str) -> list[str]:
                 problems.append(f"{where}: required argument {name!r} is not in properties")
         return problems
     if kind is None and not problems:
-        return [f"{where}: argument has no 'type'"]
+        return [f"{where}: argument has no 'type' (Any or an untyped field is not supported; declare its type)"]
     if kind is not None:
         problems.append(f"{where}: unsupported argument type {kind!r} "
                         "(supported: string, integer, number, boolean, array, object, enum)")
