@@ -180,14 +180,13 @@ def type_text(schema: dict) -> str:
     base = {"string": "str", "integer": "int", "number": "number", "boolean": "bool"}.get(kind, str(kind))
     if kind == "string" and schema.get(FREE_TEXT_KEY):
         base = "text"
-    lo = schema.get("minimum", schema.get("exclusiveMinimum"))
-    hi = schema.get("maximum", schema.get("exclusiveMaximum"))
+    lo, hi = schema.get("minimum"), schema.get("maximum")
     if lo is not None and hi is not None:
         base += f" {lo}..{hi}"
-    elif lo is not None:
-        base += f" >={lo}"
-    elif hi is not None:
-        base += f" <={hi}"
+    else:  # one-sided or exclusive bounds spelled out: ">0", ">=1", "<1", "<=10"
+        for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+            if key in schema:
+                base += f" {sign}{schema[key]}"
     if "pattern" in schema:
         base += f" /{schema['pattern']}/"
     return base
