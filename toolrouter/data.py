@@ -34,7 +34,7 @@ from typing import Any, Literal, NamedTuple, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .catalogue import MODES, Catalogue, CatalogueError, catalogue_from_openai, load_catalogue
+from .catalogue import BUILTIN_DIR, MODES, Catalogue, CatalogueError, catalogue_from_openai, load_catalogue
 from .parse import format_call, format_no_tool, parse_tool_call
 from .schema import FREE_TEXT_KEY, NO_TOOL, ToolrouterError, spec_from_openai
 
@@ -1118,6 +1118,13 @@ def _check_args(n: int, no_tool_ratio: float, mode: str, robust: bool) -> None:
                               "shows no catalogue; use --mode compact, json or template, or drop --robust")
 
 
+def eval_set_path(catalogue: Catalogue) -> Optional[Path]:
+    """The hand-written gold set `evals/<name>.jsonl` of a built-in catalogue, if there is one."""
+    source = Path(catalogue.source).resolve()
+    gold = BUILTIN_DIR.parent / "evals" / f"{catalogue.name}.jsonl"
+    return gold if source.parent == BUILTIN_DIR and gold.is_file() else None
+
+
 def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: int = 0,
                   no_tool_ratio: float = 0.15, mode: str = "compact", robust: bool = False) -> Dataset:
     """Generate n verified rows for a catalogue (a Catalogue, built-in name or path), split into
@@ -1135,6 +1142,10 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
     for kind in NEGATIVE_KINDS:
         _hold_out(bank.negatives[kind], lambda t: (t.tool, t.reason), lambda t: t.kind, rng)
     builder = _Builder(catalogue, bank, mode, robust)
+    gold_file = eval_set_path(catalogue)
+    if gold_file:  # decontamination: a hand-written eval prompt is never generated (see evals/README.md)
+        builder.seen.update(_norm(json.loads(line).get("prompt", "")) for line in
+                            gold_file.read_text(encoding="utf-8").splitlines() if line.strip())
     sizes = {"val": round(n * SHARES["val"]), "test": round(n * SHARES["test"])}
     sizes = {"train": n - sizes["val"] - sizes["test"], **sizes}
     splits: dict[str, list[dict]] = {}
@@ -1144,6 +1155,7 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
                                     warnings)
     report = _report(splits, catalogue, bank, n=n, seed=seed, ratio=no_tool_ratio, mode=mode, robust=robust,
                      bank_file=path.name if path else None, duplicates=builder.duplicates, warnings=warnings)
+    report["decontaminated_against"] = str(gold_file.relative_to(BUILTIN_DIR.parent)) if gold_file else None
     return Dataset(splits, report, seconds=time.perf_counter() - start)
 
 
