@@ -1,0 +1,625 @@
+"""`toolrouter eval`: gold file -> predictions -> metrics -> report + exit code (0 ok, 1 a threshold
+missed, 2 bad input). The numbers are defined in toolrouter/metrics.py and docs/eval.md.
+
+    # score outputs that came from anywhere (JSONL {"id"?, "output"}), gate on thresholds
+    toolrouter eval --catalogue support_router --gold evals/support_router.jsonl \\
+        --predictions preds.jsonl --min exact_match_rate=0.9 --max false_tool_call_rate=0.05
+    # generate with a trained run (its own catalogue snapshot and prompt mode), write RUN/eval.json
+    toolrouter eval --run runs/support_router_tiny --split test
+    # BFCL: per-case tools, any_of gold values, irrelevance = no_tool
+    toolrouter eval --bfcl BFCL_v4_multiple.json --bfcl-answers possible_answer/BFCL_v4_multiple.json --model PATH
+
+Every input problem (a missing file, a malformed line, a gold target the catalogue itself refuses,
+predictions that don't line up) is collected and reported at once, with file and line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from .catalogue import MODES, Catalogue, catalogue_from_openai, load_catalogue
+from .metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
+from .parse import format_call, parse_tool_call
+from .schema import NO_TOOL, ToolrouterError
+
+GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
+ROLES = ("user", "assistant", "tool")
+
+
+@dataclass
+class Case:
+    """One gold case, validated: the request, its target, and the catalogue it is scored against."""
+
+    id: str
+    where: str  # FILE:LINE
+    prompt: Optional[str]
+    messages: Optional[list[dict]]
+    target: dict
+    catalogue: Catalogue  # the --catalogue/run one, or the case's own "tools"
+
+    def conversation(self, mode: str) -> list[dict]:
+        """The messages the model sees: our system prompt, then the request (or earlier turns)."""
+        turns = self.messages if self.messages is not None else [{"role": "user", "content": self.prompt}]
+        return [{"role": "system", "content": self.catalogue.render(mode)}, *turns]
+
+
+def _fail(problems: list[str], what: str = "the input") -> None:
+    if problems:  # all of them: fixing a file one error per run is the thing to avoid
+        raise ToolrouterError(f"{len(problems)} problem(s) in {what}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# reading inputs
+
+def read_jsonl(path: Path, what: str, problems: list[str]) -> list[tuple[int, Any]]:
+    """(line number, value) of every non-blank line; bad lines go to `problems`."""
+    if not path.is_file():
+        problems.append(f"{what} file {path} not found")
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        problems.append(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})")
+        return []
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((n, json.loads(line)))
+        except json.JSONDecodeError as e:
+            problems.append(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno})")
+    return rows
+
+
+def _any_of_problems(value: Any, path: str) -> tuple[list[str], int]:
+    """Malformed any_of nodes, and the largest number of alternatives anywhere."""
+    if isinstance(value, dict) and "any_of" in value:
+        if set(value) != {"any_of"} or not isinstance(value["any_of"], list) or not value["any_of"]:
+            return [f"{path}: write several accepted values as {{\"any_of\": [v1, v2, ...]}} (a non-empty list, "
+                    "no other keys)"], 1
+        width, problems = len(value["any_of"]), []
+        for v in value["any_of"]:
+            p, w = _any_of_problems(v, path)
+            problems, width = problems + p, max(width, w)
+        return problems, width
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    problems, width = [], 1
+    for key, sub in children:
+        p, w = _any_of_problems(sub, f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]")
+        problems, width = problems + p, max(width, w)
+    return problems, width
+
+
+def target_problems(target: Any, catalogue: Catalogue) -> list[str]:
+    """Why a gold target is not a valid answer for `catalogue` (empty when it is). The target is
+    checked the way a model output is: parse_tool_call of its canonical form, once per any_of
+    alternative, so a gold set cannot ask for something the parser would refuse."""
+    if not isinstance(target, dict) or not isinstance(target.get("tool"), str):
+        return ['"target" must be {"tool": NAME, "arguments": {...}} or {"tool": "no_tool", "reason": "..."}']
+    tool = target["tool"]
+    if tool == NO_TOOL:
+        extra = set(target) - {"tool", "reason"}
+        if extra:
+            return [f"a no_tool target takes only a reason; unexpected keys {sorted(extra)}"]
+        if not isinstance(target.get("reason", ""), str):
+            return ["the no_tool reason must be a string"]
+        return []
+    if tool not in catalogue:
+        return [f"target tool {tool!r} is not in catalogue {catalogue.name} ({', '.join(catalogue.names)})"]
+    extra = set(target) - {"tool", "arguments"}
+    if extra:
+        return [f"a call target has only \"tool\" and \"arguments\"; unexpected keys {sorted(extra)}"]
+    if not isinstance(target.get("arguments"), dict):
+        return ['a call target needs "arguments" as an object ({} when there are none)']
+    problems, width = _any_of_problems(target["arguments"], "arguments")
+    if problems:
+        return problems
+    for k in range(width):
+        result = parse_tool_call(format_call(tool, pick_alternative(target["arguments"], k), catalogue), catalogue)
+        if result.kind != "call":
+            which = f" (any_of alternative {k + 1})" if width > 1 else ""
+            return [f"target is not a valid call for catalogue {catalogue.name}{which}: "
+                    f"{result.error}: {result.message}"]
+    return []
+
+
+def cases_from_records(records: list[tuple[str, Any]], catalogue: Optional[Catalogue],
+                       tools_loader: Callable[[list, str], Catalogue], problems: list[str]) -> list[Case]:
+    """Validate gold records ((FILE:LINE, value) pairs) into Cases; problems are appended."""
+    cases, seen_ids, tool_cache = [], {}, {}
+    for where, row in records:
+        if not isinstance(row, dict):
+            problems.append(f"{where}: a gold case must be a JSON object")
+            continue
+        bad = []
+        unknown = set(row) - GOLD_KEYS
+        if unknown:
+            bad.append(f"unknown key(s) {sorted(unknown)}; a gold case has id, prompt or messages, target, tools")
+        case_id = row.get("id", where)
+        if "id" in row:
+            if not isinstance(case_id, str) or not case_id:
+                bad.append('"id" must be a non-empty string')
+            elif case_id in seen_ids:
+                bad.append(f"duplicate id {case_id!r} (first at {seen_ids[case_id]})")
+            else:
+                seen_ids[case_id] = where
+        prompt, messages = row.get("prompt"), row.get("messages")
+        if ("prompt" in row) == ("messages" in row):
+            bad.append('give exactly one of "prompt" (the request) or "messages" (earlier turns + the request)')
+        elif "prompt" in row and (not isinstance(prompt, str) or not prompt.strip()):
+            bad.append('"prompt" must be a non-empty string')
+        elif "messages" in row:
+            bad += _messages_problems(messages)
+        case_catalogue = catalogue
+        if "tools" in row:
+            key = json.dumps(row["tools"], sort_keys=True)
+            if key not in tool_cache:
+                try:
+                    tool_cache[key] = tools_loader(row["tools"], f"{where} tools")
+                except ToolrouterError as e:
+                    tool_cache[key] = e
+            if isinstance(tool_cache[key], ToolrouterError):
+                bad.append(str(tool_cache[key]).replace("\n", "\n    "))
+                case_catalogue = None
+            else:
+                case_catalogue = tool_cache[key]
+        elif catalogue is None:
+            bad.append('no catalogue to score against: pass --catalogue (or --run), or give the case "tools"')
+        if "target" not in row:
+            bad.append('missing "target"')
+        elif case_catalogue is not None:
+            bad += target_problems(row["target"], case_catalogue)
+        if bad:
+            problems += [f"{where}: {b}" for b in bad]
+            continue
+        cases.append(Case(id=str(case_id), where=where, prompt=prompt, messages=messages, target=row["target"],
+                          catalogue=case_catalogue))
+    return cases
+
+
+def _messages_problems(messages: Any) -> list[str]:
+    if not isinstance(messages, list) or not messages:
+        return ['"messages" must be a non-empty list of {"role", "content"}']
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+            return [f"messages[{i}]: expected {{\"role\": one of {'/'.join(ROLES)}, \"content\": str}} "
+                    "(the system prompt comes from the catalogue)"]
+    if messages[-1]["role"] != "user":
+        return ['"messages" must end with the user turn to answer']
+    return []
+
+
+def load_gold(path: Path, catalogue: Optional[Catalogue], problems: list[str],
+              tools_loader: Callable[[list, str], Catalogue] = catalogue_from_openai) -> list[Case]:
+    rows = read_jsonl(path, "gold", problems)
+    if not rows and not problems:
+        problems.append(f"gold file {path} has no cases")
+    return cases_from_records([(f"{path}:{n}", row) for n, row in rows], catalogue, tools_loader, problems)
+
+
+def load_predictions(path: Path, cases: list[Case], problems: list[str]) -> list[str]:
+    """The output text for each case: matched by id when every prediction has one, else by line."""
+    rows = read_jsonl(path, "predictions", problems)
+    entries = []
+    for n, row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("output"), str):
+            problems.append(f'{path}:{n}: expected {{"id"?: str, "output": str}}')
+        elif "id" in row and not isinstance(row["id"], str):
+            problems.append(f'{path}:{n}: "id" must be a string')
+        else:
+            entries.append((n, row.get("id"), row["output"]))
+    if problems or not cases:
+        return []
+    with_id = [e for e in entries if e[1] is not None]
+    if with_id and len(with_id) != len(entries):
+        lines = [str(n) for n, i, _ in entries if i is None]
+        problems.append(f"{path}: some predictions have an id and some don't (no id on line(s) "
+                        f"{', '.join(lines[:20])}); give every line an id, or none to match by line")
+        return []
+    if not with_id:
+        if len(entries) != len(cases):
+            problems.append(f"{path}: {len(entries)} predictions for {len(cases)} gold cases; without ids they are "
+                            "matched line by line, so the counts must be equal")
+            return []
+        return [e[2] for e in entries]
+    by_id: dict[str, str] = {}
+    for n, pid, output in entries:
+        if pid in by_id:
+            problems.append(f"{path}:{n}: duplicate prediction id {pid!r}")
+        by_id[pid] = output
+    gold_ids = {c.id for c in cases}
+    missing = [c.id for c in cases if c.id not in by_id]
+    extra = [pid for pid in by_id if pid not in gold_ids]
+    if missing:
+        problems.append(f"{path}: no prediction for {len(missing)} gold case(s): {', '.join(missing[:20])}"
+                        + (" ..." if len(missing) > 20 else ""))
+    if extra:
+        problems.append(f"{path}: {len(extra)} prediction id(s) not in the gold file: {', '.join(extra[:20])}"
+                        + (" ..." if len(extra) > 20 else ""))
+    return [] if problems else [by_id[c.id] for c in cases]
+
+
+def parse_thresholds(items: list[str], flag: str, problems: list[str]) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep:
+            problems.append(f"{flag} {item!r}: expected METRIC=VALUE, e.g. {flag} exact_match_rate=0.9")
+        elif name not in METRICS:
+            problems.append(f"{flag} {item!r}: unknown metric {name!r}; known: {', '.join(METRICS)}")
+        else:
+            try:
+                out[name] = float(value)
+            except ValueError:
+                problems.append(f"{flag} {item!r}: {value!r} is not a number")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# runs
+
+def read_run(run_dir: Path) -> tuple[dict, dict]:
+    """(run.json, its eval settings) of a run directory; eval settings from run.json["eval"], else
+    from the saved recipe.yaml's eval section."""
+    try:
+        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ToolrouterError(f"{run_dir} is not a run directory (no run.json); "
+                              "pass --model for a bare model") from None
+    except json.JSONDecodeError as e:
+        raise ToolrouterError(f"{run_dir / 'run.json'}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    settings = run.get("eval")
+    if settings is None and (run_dir / "recipe.yaml").is_file():
+        import yaml
+
+        try:
+            settings = (yaml.safe_load((run_dir / "recipe.yaml").read_text(encoding="utf-8")) or {}).get("eval")
+        except yaml.YAMLError as e:
+            raise ToolrouterError(f"{run_dir / 'recipe.yaml'}: not valid YAML ({e})") from None
+    return run, settings or {}
+
+
+def _resolve_gold(text: str, run_dir: Path) -> Path:
+    path = Path(text)
+    if path.is_absolute() or path.exists() or not (run_dir / path).exists():
+        return path
+    return run_dir / path
+
+
+def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_new_tokens: int,
+            constrained: bool) -> list[str]:
+    """Generate one answer per case with the model at `model_path` (greedy, batched), rendering
+    each prompt exactly as training did: the case's catalogue in `mode`."""
+    from .generate import generate_answers, load_for_inference
+
+    loaded = load_for_inference(model_path)
+    outputs: list[Optional[str]] = [None] * len(cases)
+    groups: dict[int, list[int]] = {}  # cases sharing a catalogue share a grammar (constrained)
+    for i, case in enumerate(cases):
+        groups.setdefault(id(case.catalogue), []).append(i)
+    for indices in groups.values():
+        catalogue = cases[indices[0]].catalogue
+        tools = [catalogue.template_tools(mode)] * len(indices) if mode == "template" else None
+        answers = generate_answers(loaded.model, loaded.tokenizer, [cases[i].conversation(mode) for i in indices],
+                                   tools=tools, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                   catalogue=catalogue, constrained=constrained, progress=True)
+        for i, answer in zip(indices, answers):
+            outputs[i] = answer
+    return outputs
+
+
+# ---------------------------------------------------------------------------------------------
+# the report
+
+def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = ()) -> dict:
+    """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures)."""
+    scores = [score_case(case.target, output, case.catalogue) for case, output in zip(cases, outputs)]
+    report = summarize(scores, tool_names)
+    report["failures"] = [
+        {"id": case.id, **({"prompt": case.prompt} if case.messages is None else {"messages": case.messages}),
+         "output": output, "gold": case.target, "predicted": score.parsed,
+         "reason": score.reasons[0], "reasons": score.reasons}
+        for case, output, score in zip(cases, outputs, scores) if not score.exact]
+    return report
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def print_report(report: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"toolrouter eval: {report['n']} cases")
+    for col in ("metric", "value", "count", "95% CI"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for name, m in report["metrics"].items():
+        if name == "free_text_f1":
+            table.add_row(name, _fmt(m["value"]), f"{m['count']} args", "")
+        else:
+            ci = "" if m["ci95"] is None else f"{m['ci95'][0]:.3f}-{m['ci95'][1]:.3f}"
+            table.add_row(name, _fmt(m["value"]), f"{m['numerator']}/{m['denominator']}", ci)
+    console.print(table)
+    tools = Table(title="per tool")
+    for col in ("tool", "gold", "predicted", "precision", "recall", "exact"):
+        tools.add_column(col, justify="left" if col == "tool" else "right")
+    rows = sorted(report["per_tool"].items(), key=lambda kv: -kv[1]["gold"])
+    for name, t in rows[:40]:
+        tools.add_row(name, str(t["gold"]), str(t["predicted"]), _fmt(t["precision"]), _fmt(t["recall"]),
+                      f"{t['exact']}/{t['gold']}")
+    if len(rows) > 40:
+        tools.caption = f"{len(rows) - 40} more tools in the JSON report"
+    console.print(tools)
+    if report["reasons"]:
+        reasons = Table(title=f"top failure reasons ({len(report['failures'])} failing cases)")
+        reasons.add_column("reason")
+        reasons.add_column("count", justify="right")
+        for reason, count in list(report["reasons"].items())[:10]:
+            reasons.add_row(reason, str(count))
+        console.print(reasons)
+
+
+def print_compare(old: dict, new: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title="change against the old report")
+    for col in ("metric", "old", "new", "change"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for name, a, b, delta in compare_metrics(old, new):
+        table.add_row(name, _fmt(a), _fmt(b), "n/a" if delta is None else f"{delta:+.3f}")
+    console.print(table)
+
+
+def atomic_write(path: Path, write: Callable[[str], None], suffix: str = "") -> None:
+    """Write through a temp file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                                                        encoding="utf-8"))
+
+
+def plot_confusion(confusion: dict, path: Path, max_labels: int = 30) -> None:
+    """The confusion matrix (gold rows, predicted columns) as a PNG. With many tools (BFCL) the
+    rarest rows/columns are folded into "(other)" so the picture stays readable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, cols, matrix = confusion["rows"], confusion["columns"], confusion["matrix"]
+    if len(rows) > max_labels:
+        keep = sorted(range(len(rows) - 1), key=lambda i: -sum(matrix[i]))[:max_labels - 2]
+        keep = sorted(keep) + [len(rows) - 1]  # no_tool stays
+        keep_names = [rows[i] for i in keep]
+        col_index = [cols.index(name) for name in keep_names] + [len(cols) - 1]
+        other_rows = [i for i in range(len(rows)) if i not in keep]
+        other_cols = [j for j in range(len(cols)) if j not in col_index]
+
+        def fold(row):
+            return [row[j] for j in col_index[:-1]] + [sum(row[j] for j in other_cols), row[-1]]
+
+        matrix = [fold(matrix[i]) for i in keep] + [fold([sum(matrix[i][j] for i in other_rows)
+                                                         for j in range(len(cols))])]
+        rows = keep_names + ["(other)"]
+        cols = keep_names + ["(other)", cols[-1]]
+    size = max(4.0, 0.45 * len(cols) + 2)
+    fig, ax = plt.subplots(figsize=(size, size * len(rows) / len(cols) + 1))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    peak = max((v for r in matrix for v in r), default=0) or 1
+    for i, r in enumerate(matrix):
+        for j, v in enumerate(r):
+            if v:
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if v > peak / 2 else "black")
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100), suffix=".png")
+    plt.close(fig)
+
+
+START, END = "<!-- metrics -->", "<!-- /metrics -->"
+
+
+def metrics_markdown(report: dict, gold: str) -> str:
+    lines = [f"Scored on `{gold}` ({report['n']} cases) by `toolrouter eval`.", "",
+             "| metric | value | count | 95% CI |", "|---|---:|---:|---:|"]
+    for name, m in report["metrics"].items():
+        if name == "free_text_f1":
+            lines.append(f"| {name} | {_fmt(m['value'])} | {m['count']} args | |")
+        else:
+            ci = "" if m["ci95"] is None else f"{m['ci95'][0]:.3f}-{m['ci95'][1]:.3f}"
+            lines.append(f"| {name} | {_fmt(m['value'])} | {m['numerator']}/{m['denominator']} | {ci} |")
+    return "\n".join(lines)
+
+
+def fill_model_card(readme: Path, report: dict, gold: str) -> bool:
+    """Replace the text between the metrics markers of a model card; False when it has none."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        return False
+    new = text[:start + len(START)] + "\n" + metrics_markdown(report, gold) + "\n" + text[end:]
+    atomic_write(readme, lambda tmp: Path(tmp).write_text(new, encoding="utf-8"))
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="toolrouter eval", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="exit codes: 0 ok, 1 a threshold missed, 2 bad input. "
+                                       f"Metrics: {', '.join(METRICS)}.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help="a run dir, an adapter dir or a full model dir to generate with")
+    src.add_argument("--predictions", help='JSONL of {"id"?: str, "output": str}: outputs from anywhere')
+    src.add_argument("--run", help="a run dir: --model RUN with its catalogue, mode and eval settings; "
+                                   "writes RUN/eval.json and the model card's metrics")
+    p.add_argument("--catalogue", help="built-in name or path (default: the run's snapshot)")
+    p.add_argument("--gold", help="gold JSONL (default with --run: the recipe's eval gold)")
+    p.add_argument("--split", choices=("test",), help="with a run: score RUN/data/test.gold.jsonl")
+    p.add_argument("--bfcl", help="a BFCL question file instead of --gold (cases carry their own tools)")
+    p.add_argument("--bfcl-answers", help="the BFCL possible_answer file (none: irrelevance, all no_tool)")
+    p.add_argument("--mode", choices=MODES, help="prompt mode (default: the run's, else compact)")
+    p.add_argument("--report-json", help="write the full report here (+ a confusion-matrix PNG beside it)")
+    p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) below")
+    p.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) above")
+    p.add_argument("--compare", help="an earlier --report-json: print the change of every metric")
+    p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
+    p.add_argument("--batch-size", type=int, help="generation batch size (default: the run's, else 32)")
+    p.add_argument("--max-new-tokens", type=int, help="default: the run's, else 128")
+    return p
+
+
+@dataclass
+class Setup:
+    """What the flags and the run dir say: where the model, catalogue, mode, gold and thresholds are."""
+
+    run_dir: Optional[Path]
+    run: dict
+    settings: dict  # the run's eval settings (--run only): gold, min, max, batch_size, max_new_tokens
+    catalogue: Optional[Catalogue]
+    mode: str
+    gold: Optional[str]
+    minimum: dict
+    maximum: dict
+
+
+def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
+    """A run dir's run.json/catalogue.json/eval settings first, flags over them (with a warning
+    where a flag contradicts how the run was trained)."""
+    run_dir = Path(args.run or args.model) if (args.run or args.model) else None
+    run, settings = read_run(run_dir) if args.run or (run_dir and (run_dir / "run.json").is_file()) else ({}, {})
+    if not args.run:
+        settings = {}  # only --run takes the recipe's gold and thresholds; --model gets what it asks for
+    catalogue = load_catalogue(args.catalogue) if args.catalogue else None
+    if run_dir and (run_dir / "catalogue.json").is_file():
+        snapshot = load_catalogue(run_dir / "catalogue.json")
+        snapshot.name = run.get("catalogue") or snapshot.name
+        if catalogue is not None and catalogue.fingerprint() != snapshot.fingerprint():
+            print(f"warning: --catalogue {args.catalogue} differs from the catalogue {run_dir} was trained on; "
+                  "prompts are rendered from --catalogue", file=sys.stderr)
+        catalogue = catalogue or snapshot
+    mode = args.mode or run.get("mode") or "compact"
+    if args.mode and run.get("mode") and args.mode != run["mode"]:
+        print(f"warning: --mode {args.mode} but {run_dir} was trained with {run['mode']}", file=sys.stderr)
+
+    gold = args.gold
+    if args.split:
+        if not run:
+            problems.append("--split needs --run (or --model RUN_DIR)")
+        else:
+            gold = str(run_dir / (run.get("data_dir") or "data") / f"{args.split}.gold.jsonl")
+    if gold is None and args.bfcl is None and settings.get("gold"):
+        gold = str(_resolve_gold(settings["gold"], run_dir))
+    if args.bfcl_answers and not args.bfcl:
+        problems.append("--bfcl-answers goes with --bfcl QUESTIONS")
+    if (gold is None) == (args.bfcl is None):
+        problems.append("give one gold source: --gold FILE or --bfcl QUESTIONS (or --run with a recipe eval gold, "
+                        "or --split test)")
+    limits = {}
+    for bound in ("min", "max"):
+        from_run = settings.get(bound) or {}
+        if not isinstance(from_run, dict):
+            problems.append(f"{run_dir}: eval.{bound} must map metric names to numbers")
+            from_run = {}
+        from_run = parse_thresholds([f"{k}={v}" for k, v in from_run.items()], f"{run_dir} eval.{bound}", problems)
+        limits[bound] = {**from_run, **parse_thresholds(getattr(args, bound), f"--{bound}", problems)}  # CLI wins
+    return Setup(run_dir, run, settings, catalogue, mode, gold, limits["min"], limits["max"])
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    problems: list[str] = []
+
+    # 1. where the model, catalogue, mode, gold and thresholds come from
+    setup = resolve(args, problems)
+    old = _read_compare(Path(args.compare), problems) if args.compare else None
+    _fail(problems, "the arguments")
+
+    # 2. gold cases and their outputs; every bad line is reported at once
+    if args.bfcl:
+        from .bfcl import bfcl_catalogue, load_bfcl
+
+        records = [(f"{args.bfcl}:{c['id']}", c) for c in load_bfcl(args.bfcl, args.bfcl_answers)]
+        cases = cases_from_records(records, setup.catalogue, bfcl_catalogue, problems)
+    else:
+        cases = load_gold(Path(setup.gold), setup.catalogue, problems)
+    outputs = load_predictions(Path(args.predictions), cases, problems) if args.predictions else None
+    _fail(problems)
+    if outputs is None:
+        batch_size = args.batch_size or setup.settings.get("batch_size") or 32
+        max_new = (args.max_new_tokens or setup.settings.get("max_new_tokens") or setup.run.get("max_new_tokens")
+                   or 128)
+        outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained)
+
+    # 3. score, report, gate
+    from rich.console import Console
+
+    console = Console()
+    catalogue = setup.catalogue
+    report = evaluate(cases, outputs, catalogue.names if catalogue else [])
+    misses = check_thresholds(report["metrics"], setup.minimum, setup.maximum)
+    report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
+              "catalogue": catalogue.name if catalogue else "per-case tools",
+              "catalogue_sha256": catalogue.fingerprint() if catalogue else None, "mode": setup.mode, **report,
+              "thresholds": {"min": setup.minimum, "max": setup.maximum, "missed": misses}}
+    print_report(report, console)
+    if old is not None:
+        print_compare(old["metrics"], report["metrics"], console)
+    targets = [Path(args.report_json)] if args.report_json else []
+    if args.run:
+        targets.append(setup.run_dir / "eval.json")
+    for path in targets:
+        write_json(path, report)
+        plot_confusion(report["confusion"], path.with_suffix(".confusion.png"))
+        console.print(f"wrote {path} and {path.with_suffix('.confusion.png')}")
+    if args.run and fill_model_card(setup.run_dir / "README.md", report, report["gold"]):
+        console.print(f"filled the metrics section of {setup.run_dir / 'README.md'}")
+    for miss in misses:
+        print(f"threshold missed: {miss}", file=sys.stderr)
+    return 1 if misses else 0
+
+
+def _read_compare(path: Path, problems: list[str]) -> Optional[dict]:
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"--compare file {path} not found")
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        problems.append(f"--compare file {path}: not valid JSON ({e})")
+        return None
+    if not isinstance(old, dict) or not isinstance(old.get("metrics"), dict):
+        problems.append(f"--compare file {path}: not a toolrouter eval report (no \"metrics\")")
+        return None
+    return old
+
+
+if __name__ == "__main__":
+    from .schema import run_cli
+
+    sys.exit(run_cli(main))
