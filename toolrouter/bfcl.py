@@ -36,16 +36,15 @@ scored against them, not against a catalogue. The conversion, quirk by quirk:
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .catalogue import Catalogue, CatalogueError
 from .metrics import pick_alternative
 from .parse import format_call, parse_tool_call
-from .schema import NO_TOOL, ToolrouterError, ToolSpec, _python_type, schema_problems
+from .schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
 
 TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": "string"}
 KEEP = ("type", "description", "enum", "items", "properties", "required", "default", "minimum", "maximum",
@@ -104,21 +103,8 @@ def _field_type(schema: dict, name: str) -> Any:
 
 
 def _model(schema: dict, model_name: str) -> type[BaseModel]:
-    """Like schema._model_from_schema, with free-form objects and aliased awkward names."""
-    required = set(schema.get("required", []))
-    fields = {}
-    for i, (prop, sub) in enumerate(schema.get("properties", {}).items()):
-        typ = _field_type(sub, prop)
-        info = {"description": sub.get("description")}
-        field_name = prop
-        # Pydantic refuses "_class" and shadowing names ("schema"): keep the JSON key as an alias.
-        if not prop.isidentifier() or prop.startswith(("_", "model_")) or hasattr(BaseModel, prop):
-            field_name, info["alias"] = f"arg{i}", prop
-        if prop in required:
-            fields[field_name] = (typ, Field(**info))
-        else:
-            fields[field_name] = (Optional[typ], Field(default=sub.get("default"), **info))
-    return create_model(re.sub(r"\W", "_", model_name) or "tool", __config__=ConfigDict(extra="forbid"), **fields)
+    """schema._model_from_schema, with free-form objects allowed."""
+    return _model_from_schema(schema, model_name, field_type=_field_type)
 
 
 def _problems(schema: dict, where: str) -> list[str]:

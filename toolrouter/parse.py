@@ -342,5 +342,5 @@ def dispatch(result: ParseResult, handlers: Mapping[str, Callable[..., Any]], ca
     kwargs = dict(result.arguments)
     if catalogue is not None and result.tool in catalogue:
         model = catalogue[result.tool].model.model_validate_json(json.dumps(result.arguments), strict=True)
-        kwargs = {name: getattr(model, name) for name in type(model).model_fields}
+        kwargs = {f.alias or name: getattr(model, name) for name, f in type(model).model_fields.items()}
     return handler(**kwargs)

@@ -231,15 +231,23 @@ def _python_type(schema: dict, name: str) -> Any:
     return _model_from_schema(schema, f"{name}_object")
 
 
-def _model_from_schema(schema: dict, model_name: str) -> type[BaseModel]:
+def _model_from_schema(schema: dict, model_name: str, field_type=None) -> type[BaseModel]:
+    """A Pydantic model validating the object `schema` (`field_type(sub, name)` maps each property)."""
+    field_type = field_type or _python_type
     required = set(schema.get("required", []))
     fields = {}
-    for prop, sub in schema.get("properties", {}).items():
-        typ = _python_type(sub, prop)
+    for i, (prop, sub) in enumerate(schema.get("properties", {}).items()):
+        info = {"description": sub.get("description")}
+        name = prop
+        # Pydantic refuses "_class", non-identifiers and names that shadow BaseModel ("schema"):
+        # keep the JSON key as an alias.
+        if not prop.isidentifier() or prop.startswith(("_", "model_")) or hasattr(BaseModel, prop):
+            name, info["alias"] = f"arg{i}", prop
+        typ = field_type(sub, prop)
         if prop in required:
-            fields[prop] = (typ, Field(description=sub.get("description")))
+            fields[name] = (typ, Field(**info))
         else:
-            fields[prop] = (Optional[typ], Field(default=sub.get("default"), description=sub.get("description")))
+            fields[name] = (Optional[typ], Field(default=sub.get("default"), **info))
     safe = re.sub(r"\W", "_", model_name) or "tool"
     return create_model(safe, __config__=ConfigDict(extra="forbid"), **fields)
 
