@@ -10,6 +10,15 @@ from .schema import NO_TOOL, FreeText, Tool, ToolrouterError, ToolSpec
 
 __all__ = [
     "MODES", "NO_TOOL", "Catalogue", "CatalogueError", "DispatchError", "FreeText", "ParseResult",
-    "Tool", "ToolSpec", "ToolrouterError", "dispatch", "format_call", "format_no_tool",
+    "Router", "Tool", "ToolSpec", "ToolrouterError", "dispatch", "format_call", "format_no_tool",
     "load_catalogue", "parse_tool_call",
 ]
+
+
+def __getattr__(name: str):
+    # `toolrouter.Router` is imported on first use, so `import toolrouter` stays light (no torch).
+    if name == "Router":
+        from .route import Router
+
+        return Router
+    raise AttributeError(f"module 'toolrouter' has no attribute {name!r}")

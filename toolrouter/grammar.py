@@ -1,0 +1,475 @@
+"""Catalogue -> one xgrammar grammar of every answer `parse_tool_call` accepts, in canonical form.
+
+    compiled = compile_grammar(catalogue, tokenizer)         # cached per (tokenizer, catalogue fingerprint)
+    model.generate(..., max_new_tokens=96, logits_processor=[logits_processor(compiled, 96)])  # fresh per call
+
+The grammar is the union of each tool's call object and the no_tool object (`catalogue.answer_schema()`),
+written exactly as `format_call`/`format_no_tool` write training targets: keys in schema order, optional
+arguments omitted or present in that order, no extra keys, compact separators, no whitespace.
+
+xgrammar's JSON-schema converter does the objects, key order and numeric ranges. Four things it does
+not do the way the parser needs, so those leaves are swapped for rules of our own:
+  - strings: only json.dumps(ensure_ascii=False) escapes (no `\\/`, no `\\u0041`, no lone surrogates);
+  - enums/consts: the canonical JSON text of each value;
+  - order-free sets (`uniqueItems`) of choices: never the same choice twice (the parser rejects repeats);
+  - patterns: unbounded `+`/`*` are bounded (ORD-\\d+ -> ORD-\\d{1,64}).
+Swapping works by placeholders: each such leaf becomes {"const": "@tr_N@"} before conversion, and the
+converter's literal for it is then replaced by our rule `tr_N`. Numbers without bounds get some
+(+-1e15 integers, +-1e9 floats), which makes the converter write a bounded number of digits. Numbers
+are the one place the grammar allows non-canonical text: "1.50" for 1.5 (same value once parsed).
+
+So that any model's answer finishes, every part of it is bounded, strings included: the logits
+processor closes a string once it reaches MAX_STRING characters, and closes the whole answer as fast
+as the grammar allows in the last CLOSING_RESERVE tokens of the budget (see GrammarLogitsProcessor).
+The string bound lives there and not in the grammar because xgrammar's bounded repetition
+(`char{0,200}`) costs milliseconds per token and a chain of 200 rules costs seconds to compile on a
+32k vocabulary; an open string (`char*`) costs ~1 us. Lists have at most MAX_ITEMS items unless the
+schema says otherwise.
+
+Known gap: a set of free values (e.g. set[str]) and a free-form object's keys can still repeat; no
+grammar of sane size forbids that.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+import weakref
+from typing import Optional
+
+from .catalogue import Catalogue
+from .parse import canonical_json
+from .schema import ToolrouterError
+
+MAX_STRING = 200  # characters after which the processor closes a string: routing arguments are a few words
+MAX_ITEMS = 16  # items in a list with no maxItems
+MAX_REPEAT = 64  # what `+`/`*` in a pattern become
+# |value| bounds of numbers with no bound of their own. xgrammar writes at most 6 decimals, so a
+# float has at most 9 + 6 = 15 significant digits and reads back exactly as written.
+INTEGER_LIMIT = 10 ** 15
+FLOAT_LIMIT = 10 ** 9
+MAX_SET_ANY_ORDER = 6  # choices up to which a set may list them in any order (2^6 = 64 rules)
+CLOSING_RESERVE = 24  # last tokens of the budget in which an answer is closed as fast as possible
+
+# json.dumps(ensure_ascii=False) escapes only these: `"`, `\`, \b \f \n \r \t, and the other control
+# characters as \u00XX (lowercase hex). Anything else is written raw.
+STRING_CHAR = r'[^"\\\0-\x1f] | "\\" ["\\bfnrt] | "\\u000" [0-7bef] | "\\u001" [0-9a-f]'
+
+
+def _lit(text: str) -> str:
+    """An EBNF string literal."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+class _Builder:
+    """Walks a JSON schema, replacing the leaves we write ourselves by placeholders."""
+
+    def __init__(self):
+        self.rules: dict[str, str] = {}
+        self.char: Optional[str] = None  # the one rule of a canonical string character
+        self.sets: dict[str, str] = {}  # one rule set per distinct set type (car_control's `area` x4)
+
+    def _name(self) -> str:
+        return f"tr_{len(self.rules)}"
+
+    def _rule(self, body: str) -> dict:
+        name = self._name()
+        self.rules[name] = body
+        return {"const": f"@{name}@"}
+
+    def _literals(self, values: list) -> str:
+        return " | ".join(_lit(canonical_json(v)) for v in values)
+
+    def walk(self, schema: dict) -> dict:
+        if "const" in schema:
+            return self._rule(self._literals([schema["const"]]))
+        if "enum" in schema:
+            return self._rule(self._literals(schema["enum"]))
+        if "anyOf" in schema:
+            return {"anyOf": [self.walk(s) for s in schema["anyOf"]]}
+        kind = schema.get("type")
+        if kind == "object" and "properties" not in schema:  # BFCL's free-form dicts; {} params have properties: {}
+            return {"const": f"@{self._free_object()}@"}
+        if kind == "object":
+            props = {k: self.walk(v) for k, v in schema.get("properties", {}).items()}
+            return {"type": "object", "properties": props, "required": list(schema.get("required", [])),
+                    "additionalProperties": False}
+        if kind == "string":
+            return self._rule(self._string(schema))
+        if kind == "array" and "items" not in schema:
+            schema = {**schema, "items": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}}
+        if kind == "array":
+            return self._array(schema)
+        if kind in ("integer", "number"):
+            out = {k: v for k, v in schema.items() if k in (
+                "type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")}
+            limit = INTEGER_LIMIT if kind == "integer" else FLOAT_LIMIT
+            if "minimum" not in out and "exclusiveMinimum" not in out:
+                out["minimum"] = -limit
+            if "maximum" not in out and "exclusiveMaximum" not in out:
+                out["maximum"] = limit
+            return out
+        if kind == "boolean":
+            return {"type": "boolean"}
+        raise ToolrouterError(f"cannot build a grammar for schema {json.dumps(schema)[:120]}")
+
+    def _string(self, schema: dict) -> str:
+        if "pattern" in schema:
+            pattern = bound_pattern(schema["pattern"])
+            return f'"\\"" Regex({_lit(pattern)}, json_string=true) "\\""'
+        if "minLength" not in schema and "maxLength" not in schema:
+            return f'"\\"" {self._char()}* "\\""'
+        # Declared bounds are kept exactly, at xgrammar's (slow) bounded-repetition price.
+        lo = int(schema.get("minLength", 0))
+        hi = str(max(lo, int(schema["maxLength"]))) if "maxLength" in schema else ""
+        return f'"\\"" {self._char()}{{{lo},{hi}}} "\\""'
+
+    def _char(self) -> str:
+        if self.char is None:
+            self.char = self._name()
+            self.rules[self.char] = STRING_CHAR
+        return self.char
+
+    def _free_object(self) -> str:
+        """A free-form object (BFCL's dicts without properties): up to MAX_ITEMS string keys, each to a
+        string, number, boolean or list of those. Never null: the parser refuses null values."""
+        if "free" not in self.sets:
+            string = f'"\\"" {self._char()}* "\\""'
+            name = self.sets["free"] = self._name()
+            number = '"-"? ("0" | [1-9] [0-9]{0,8}) ("." [0-9]{1,6})?'
+            more = f"{{0,{MAX_ITEMS - 1}}}"
+            self.rules[name] = f'"{{}}" | "{{" {name}_kv ("," {name}_kv){more} "}}"'
+            self.rules[f"{name}_kv"] = f'{string} ":" {name}_value'
+            self.rules[f"{name}_scalar"] = f'{string} | {number} | "true" | "false"'
+            self.rules[f"{name}_value"] = f'{name}_scalar | "[]" | "[" {name}_scalar ("," {name}_scalar){more} "]"'
+        return self.sets["free"]
+
+    def _array(self, schema: dict) -> dict:
+        items = schema.get("items", {})
+        lo = int(schema.get("minItems", 0))
+        hi = max(lo, int(schema.get("maxItems", MAX_ITEMS)))
+        choices = items.get("enum") or ([True, False] if items.get("type") == "boolean" else None)
+        if schema.get("uniqueItems") and choices:
+            key = json.dumps([choices, lo, min(hi, len(choices))])
+            if key not in self.sets:
+                self.sets[key] = self._set(choices, lo, min(hi, len(choices)))
+            return {"const": f"@{self.sets[key]}@"}
+        return {"type": "array", "items": self.walk(items), "minItems": lo, "maxItems": hi}
+
+    def _set(self, choices: list, lo: int, hi: int) -> str:
+        """The name of a rule for a list of lo..hi distinct choices. Up to MAX_SET_ANY_ORDER choices, any
+        order (one rule per subset already written); beyond, the choices' declared order (one rule per
+        last choice written and count), which still allows every set, each in one order."""
+        lits = [_lit(canonical_json(v)) for v in choices]
+        any_order = len(choices) <= MAX_SET_ANY_ORDER
+        base = self._name()
+        self.rules[base] = ""  # reserve the name before the state rules take theirs
+        names: dict[tuple, str] = {}
+        pending = []
+
+        def state(used: tuple) -> str:  # used: indices written so far (in order)
+            key = tuple(sorted(used)) if any_order else (used[-1] if used else -1, len(used))
+            if key not in names:
+                names[key] = f"{base}_{len(names)}"
+                pending.append((names[key], used))
+            return names[key]
+
+        alternatives = []
+        if lo == 0:
+            alternatives.append('"[]"')
+        if hi > 0:
+            first = " | ".join(f"{lits[j]} {state((j,))}" for j in range(len(lits)))
+            alternatives.append(f'"[" ({first})')
+        self.rules[base] = " | ".join(alternatives)
+        while pending:  # each state: close the list, or add a choice not written yet
+            name, used = pending.pop()
+            options = []
+            if len(used) >= lo:
+                options.append('"]"')
+            if len(used) < hi:
+                nxt = [j for j in range(len(lits)) if j not in used and (any_order or j > used[-1])]
+                options += [f'"," {lits[j]} {state(used + (j,))}' for j in nxt]
+            self.rules[name] = " | ".join(options)
+        return base
+
+
+def bound_pattern(pattern: str, limit: int = MAX_REPEAT) -> str:
+    """`pattern` with every unbounded repetition bounded: `+` -> {1,limit}, `*` -> {0,limit},
+    `{m,}` -> {m,m+limit}. Escapes and character classes are left alone."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+            out.append(c)
+        elif c == "[":
+            in_class = True
+            out.append(c)
+            # `[]...]` and `[^]...]`: a `]` right after the opening is a literal
+            j = i + 1 + (pattern[i + 1:i + 2] == "^")
+            if pattern[j:j + 1] == "]":
+                out.append(pattern[i + 1:j + 1])
+                i = j
+        elif c in "*+":
+            out.append(f"{{{'1' if c == '+' else '0'},{limit}}}")
+        elif c == "{" and (m := re.match(r"\{(\d+),\}", pattern[i:])):
+            out.append(f"{{{m.group(1)},{int(m.group(1)) + limit}}}")
+            i += len(m.group(0))
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def answer_ebnf(catalogue: Catalogue) -> str:
+    """The grammar of one canonical answer for `catalogue`, as xgrammar EBNF text (root rule `root`)."""
+    import xgrammar as xgr
+
+    builder = _Builder()
+    schema = builder.walk(catalogue.answer_schema())
+    text = str(xgr.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False,
+                                            separators=(",", ":"), strict_mode=True))
+    for name in builder.rules:
+        text = text.replace(_lit(json.dumps(f"@{name}@")), name)
+    if "@tr_" in text:  # the converter wrote a placeholder some other way: fail loudly, not loosely
+        raise ToolrouterError(f"grammar for catalogue {catalogue.name}: a placeholder was left unreplaced")
+    return text + "\n" + "\n".join(f"{name} ::= {body}" for name, body in builder.rules.items()) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# compiling (cached) and matching
+
+# tokenizer -> {(vocab_size, stop ids): _Compiler}. Weak keys: a tokenizer that goes away takes its
+# compiled grammars with it.
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+TIMINGS: dict[str, float] = {}  # seconds of the last tokenizer-info build / grammar compile (benchmarks)
+
+
+class _Compiler:
+    """One tokenizer's xgrammar compiler, its compiled grammars by catalogue fingerprint, and the
+    token tables the logits processor needs (built once per tokenizer, shared by its grammars)."""
+
+    def __init__(self, tokenizer, vocab_size: Optional[int], stop_token_ids: Optional[list[int]]):
+        import xgrammar as xgr
+
+        start = time.perf_counter()
+        info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size,
+                                                  stop_token_ids=list(stop_token_ids) if stop_token_ids else None)
+        self.compiler = xgr.GrammarCompiler(info, cache_enabled=False)
+        self.grammars: dict = {}
+        self.vocab = _Vocab(info)
+        TIMINGS["tokenizer_info_s"] = time.perf_counter() - start
+
+
+def compile_grammar(catalogue: Catalogue, tokenizer, vocab_size: Optional[int] = None,
+                    stop_token_ids: Optional[list[int]] = None):
+    """The xgrammar CompiledGrammar of `answer_ebnf(catalogue)` for `tokenizer`, cached per catalogue
+    fingerprint. `vocab_size` is the model's logits width when it exceeds the tokenizer's (padded
+    embeddings); `stop_token_ids` are the tokens that may end the answer (default: the tokenizer's EOS)."""
+    per_tokenizer = _CACHE.setdefault(tokenizer, {})
+    key = (vocab_size, tuple(stop_token_ids) if stop_token_ids else None)
+    if key not in per_tokenizer:
+        per_tokenizer[key] = _Compiler(tokenizer, vocab_size, stop_token_ids)
+    entry = per_tokenizer[key]
+    fingerprint = catalogue.fingerprint()
+    if fingerprint not in entry.grammars:
+        start = time.perf_counter()
+        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue))
+        TIMINGS["compile_s"] = time.perf_counter() - start
+        compiled._toolrouter_vocab = entry.vocab  # CompiledGrammar is not hashable: keep it on the object
+        entry.grammars[fingerprint] = compiled
+    return entry.grammars[fingerprint]
+
+
+class _Vocab:
+    """A tokenizer's token bytes, the bitmasks of tokens that close an answer fastest (see
+    GrammarLogitsProcessor), and what each token does to the 'inside a JSON string' state."""
+
+    def __init__(self, info):
+        import torch
+
+        self.size = info.vocab_size
+        # ~0.25 s for a 150k vocabulary (xgrammar converts it on each access): once per tokenizer.
+        self.token_bytes: list[bytes] = list(info.decoded_vocab)
+        self.token_bytes += [b""] * (self.size - len(self.token_bytes))
+        # First two bytes of every token (-1 where it is shorter), to pick tokens by how they start.
+        first = torch.tensor([b[0] if b else -1 for b in self.token_bytes])
+        second = torch.tensor([b[1] if len(b) > 1 else -1 for b in self.token_bytes])
+        quote, close = first == ord('"'), (first == ord("}")) | (first == ord("]"))
+        quote_close = quote & ((second == ord("}")) | (second == ord("]")))  # `"}`, `"]}`: end a string and more
+        quote_only = quote & (second == -1)
+        comma = first == ord(",")
+        # Preference lists, stacked (K, words): the first one the grammar allows wins. `","` ends a
+        # string but opens another, so a bare `"` comes before it.
+        self.in_string = self._pack(torch.stack([quote_close, quote_only, quote]))
+        self.end_string = self._pack(quote[None])  # a long string: just end it, the answer goes on normally
+        self.outside = self._pack(torch.stack([close, quote_only, quote, comma]))
+        self._moves: dict[int, tuple] = {}
+
+    def _pack(self, allowed):
+        """(K, vocab) bools -> (K, words) int32 bitmasks in xgrammar's layout: bit j of word w is
+        token 32*w + j."""
+        import torch
+
+        bits = torch.zeros(allowed.shape[0], -(-self.size // 32) * 32, dtype=torch.int64)
+        bits[:, :self.size] = allowed.long()
+        words = (bits.view(allowed.shape[0], -1, 32) << torch.arange(32)).sum(-1)
+        return torch.where(words >= 2 ** 31, words - 2 ** 32, words).to(torch.int32)
+
+    def move(self, token: int, inside: bool, escape: bool) -> tuple[bool, bool, bool, int]:
+        """(inside, escape, restarted, chars) after `token`, from state (inside, escape): whether a
+        string is open after it, an escape is pending, a new string began in it, and the characters
+        it adds to the current string (to a new one if restarted; escapes count as one character,
+        UTF-8 continuation bytes as none). Memoized: a few hundred distinct tokens per run."""
+        key = token << 2 | inside << 1 | escape
+        if key not in self._moves:
+            restarted, chars = False, 0
+            for b in self.token_bytes[token]:
+                if not inside:
+                    if b == 0x22:  # "
+                        inside, restarted, chars = True, True, 0
+                elif escape:
+                    escape = False
+                elif b == 0x22:
+                    inside = False
+                else:
+                    escape = b == 0x5C  # backslash
+                    chars += (b & 0xC0) != 0x80
+            self._moves[key] = (inside, escape, restarted, chars)
+        return self._moves[key]
+
+
+class GrammarLogitsProcessor:
+    """A transformers logits processor that masks every token the grammar forbids, one matcher per
+    batch row, so that every answer is a valid one, and sees that every answer also *finishes*:
+
+      - a string that reaches `max_string` characters is closed (only tokens starting with `"` stay
+        allowed), so no string runs on forever;
+      - in the last `reserve` of `max_new_tokens` steps a row closes its answer as fast as the grammar
+        allows: in a string, tokens that end it and close more (`"}`), then `"`; outside strings,
+        `}`/`]`, then `"`, then `,` (required arguments still get written). Without this a model looping
+        in a string (digits, say) hits the token limit and its answer is cut off: invalid. A normal
+        routing answer (20-60 tokens) never gets near the end of its budget, so this only ever changes
+        the tail of an answer that was about to be cut off.
+
+    Like xgrammar's `contrib.hf.LogitsProcessor`, but it fills the whole batch's masks in one call
+    (BatchGrammarMatcher) instead of a Python loop per row. Spent after one generate() call: make a
+    fresh one for each."""
+
+    def __init__(self, compiled, max_new_tokens: Optional[int] = None, max_string: int = MAX_STRING,
+                 reserve: Optional[int] = None):
+        if getattr(compiled, "_toolrouter_vocab", None) is None:  # compiled elsewhere than compile_grammar
+            compiled._toolrouter_vocab = _Vocab(compiled.tokenizer_info)
+        self.compiled, self.vocab, self.max_string = compiled, compiled._toolrouter_vocab, max_string
+        reserve = CLOSING_RESERVE if reserve is None else reserve
+        self.closing_from = None if max_new_tokens is None else max(0, max_new_tokens - reserve)
+        self.step = 0  # tokens generated so far
+        self.matchers: list = []
+        self.live: list[int] = []  # rows that have not accepted a stop token
+        self.stops: set[int] = set()
+        self.bitmask = self.batch = None
+        # Per row: inside a JSON string, an escape pending, characters in the current string.
+        self.inside: list[bool] = []
+        self.escape: list[bool] = []
+        self.length: list[int] = []
+
+    def __call__(self, input_ids, scores):
+        import xgrammar as xgr
+
+        if not self.matchers:  # first call: the prompt only, nothing generated yet
+            n = input_ids.shape[0]
+            self.matchers = [xgr.GrammarMatcher(self.compiled) for _ in range(n)]
+            self.live = list(range(n))
+            self.inside, self.escape, self.length = [False] * n, [False] * n, [0] * n
+            self.stops = set(self.compiled.tokenizer_info.stop_token_ids)
+            self.bitmask = xgr.allocate_token_bitmask(n, self.vocab.size)
+            self.batch = xgr.BatchGrammarMatcher()
+        else:
+            self.step += 1
+            # One accept_token per row: measured faster than batch_accept_token, whose result list
+            # is converted element by element.
+            last = input_ids[:, -1].tolist()
+            for i in self.live:
+                token = last[i]
+                if not self.matchers[i].accept_token(token):  # only if something bypassed the mask
+                    raise RuntimeError(f"row {i}: generated token {token} is not allowed by the grammar")
+                self.inside[i], self.escape[i], restarted, chars = self.vocab.move(token, self.inside[i],
+                                                                                   self.escape[i])
+                self.length[i] = chars if restarted else self.length[i] + chars
+            # Rows that ended keep their last mask (stop tokens only); generate() pads them anyway.
+            self.live = [i for i in self.live if last[i] not in self.stops]
+        if self.live:
+            self.batch.batch_fill_next_token_bitmask([self.matchers[i] for i in self.live], self.bitmask,
+                                                     indices=self.live)
+        closing_all = self.closing_from is not None and self.step >= self.closing_from
+        groups: dict[str, list[int]] = {"in_string": [], "end_string": [], "outside": []}
+        for i in self.live:
+            if self.inside[i] and closing_all:
+                groups["in_string"].append(i)
+            elif self.inside[i] and self.length[i] >= self.max_string:
+                groups["end_string"].append(i)
+            elif closing_all:
+                groups["outside"].append(i)
+        for name, rows in groups.items():
+            if rows:
+                self._narrow(rows, getattr(self.vocab, name))
+        if scores.device.type == "cuda":
+            xgr.apply_token_bitmask_inplace(scores, self.bitmask.to(scores.device, non_blocking=True))
+            return scores
+        return self._mask_cpu(scores)
+
+    def _mask_cpu(self, scores):
+        # Unpack the bits with torch: measured 2-3x faster than xgrammar's CPU kernel when few tokens
+        # are allowed (most steps of a JSON answer), e.g. 23 vs 56 us at 32 x 512.
+        import torch
+
+        bits = (self.bitmask[:, :, None] >> torch.arange(32, dtype=torch.int32)) & 1
+        allowed = bits.view(len(self.matchers), -1)[:, :scores.shape[-1]]
+        return scores.masked_fill_(allowed.to(scores.device) == 0, float("-inf"))
+
+    def _narrow(self, rows: list[int], preferences) -> None:
+        """For each row, keep only the tokens of its first preference the grammar allows now (none
+        allowed: leave the row as it is). One batch of tensor ops for all rows, not a loop."""
+        import torch
+
+        index = torch.tensor(rows)
+        current = self.bitmask[index]  # (rows, words)
+        narrowed = current[:, None, :] & preferences[None]  # (rows, K, words)
+        allowed = (narrowed != 0).any(-1)  # (rows, K)
+        first = allowed.int().argmax(-1)  # the first K with any token (0 if none)
+        chosen = narrowed[torch.arange(len(rows)), first]
+        self.bitmask[index] = torch.where(allowed.any(-1)[:, None], chosen, current)
+
+
+def logits_processor(compiled, max_new_tokens: Optional[int] = None, max_string: int = MAX_STRING,
+                     reserve: Optional[int] = None) -> GrammarLogitsProcessor:
+    """A fresh grammar logits processor for one generate() call with `max_new_tokens` (None: no
+    closing at the end of the budget; strings are still closed at `max_string` characters)."""
+    return GrammarLogitsProcessor(compiled, max_new_tokens=max_new_tokens, max_string=max_string, reserve=reserve)
+
+
+def accepts(compiled, token_ids: list[int], stop_token_id: Optional[int] = None) -> bool:
+    """True when the grammar accepts `token_ids` one token at a time as a complete answer (followed
+    by `stop_token_id`, if given). What tests use to check that canonical targets are reachable."""
+    import xgrammar as xgr
+
+    matcher = xgr.GrammarMatcher(compiled)
+    for token in token_ids:
+        if not matcher.accept_token(int(token)):
+            return False
+    if stop_token_id is not None:
+        return matcher.accept_token(int(stop_token_id)) and matcher.is_terminated()
+    return matcher.is_completed()
+
+
+def accepts_text(compiled, text: str) -> bool:
+    """True when `text` (characters, not tokens) is one complete answer of the grammar."""
+    import xgrammar as xgr
+
+    matcher = xgr.GrammarMatcher(compiled)
+    return matcher.accept_string(text) and matcher.is_completed()
