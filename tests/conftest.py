@@ -30,3 +30,53 @@ def tiny_model(tiny_tokenizer):
 
     torch.set_num_threads(2)
     return build_model(tiny_tokenizer, layers=2, hidden=64, heads=4).eval()
+
+
+def make_rows(n: int = 48, seed: int = 0, mode: str = "compact") -> list[dict]:
+    """A few support_router rows in the data contract's format (messages + meta), made by hand so
+    training tests do not depend on the data generator's phrasing."""
+    import random
+
+    from toolrouter import format_call, format_no_tool, load_catalogue
+
+    cat = load_catalogue("support_router")
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        oid = f"ORD-{rng.randint(1000, 99999)}"
+        kind = i % 4
+        if kind == 0:
+            user, target, tool = f"where is my order {oid}?", format_call("track_order", {"order_id": oid}, cat), "track_order"
+        elif kind == 1:
+            user = f"refund {oid} please, it arrived broken"
+            target, tool = format_call("request_refund", {"order_id": oid, "reason": "arrived broken"}, cat), "request_refund"
+        elif kind == 2:
+            user, target, tool = "let me talk to a human", format_call("escalate", {"reason": "wants a human"}, cat), "escalate"
+        else:
+            user, target, tool = rng.choice(["hi", "thanks!", "what's the weather?"]), format_no_tool("chit-chat"), "no_tool"
+        row = {"messages": [{"role": "system", "content": cat.render(mode)}, {"role": "user", "content": user},
+                            {"role": "assistant", "content": target}],
+               "meta": {"tool": tool, "kind": "call" if tool != "no_tool" else "no_tool:chit_chat", "template": f"t{kind}"}}
+        if mode == "template":
+            row["tools"] = cat.to_openai()
+        rows.append(row)
+    return rows
+
+
+def write_rows(folder, splits: dict) -> str:
+    """Write {"train": rows, ...} as <folder>/<split>.jsonl; returns the folder as a string."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in splits.items():
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def rows_dir(tmp_path_factory):
+    """A data folder (train 48 / val 8 / test 8 rows) for `data.path` in training tests."""
+    return write_rows(tmp_path_factory.mktemp("rows"), {"train": make_rows(48, 0), "val": make_rows(8, 1),
+                                                        "test": make_rows(8, 2)})

@@ -1,0 +1,151 @@
+"""Recipes: every shipped file validates, problems are reported all at once with key path and fix,
+overrides are dotted YAML scalars checked like the file."""
+import re
+from pathlib import Path
+
+import pytest
+
+from toolrouter.recipe import RECIPES_DIR, Recipe, load_recipe, parse_override, shipped_recipes
+from toolrouter.schema import ToolrouterError
+
+SHIPPED = ["car_control", "car_control_tiny", "support_router", "support_router_qlora", "support_router_tiny"]
+
+
+def write(tmp_path: Path, text: str, name: str = "r.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path, overrides=()) -> list[str]:
+    with pytest.raises(ToolrouterError) as e:
+        load_recipe(path, list(overrides))
+    return str(e.value).splitlines()
+
+
+def test_shipped_recipes_are_the_documented_five():
+    assert shipped_recipes() == SHIPPED
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_recipe_loads_and_documents_its_commands(name):
+    recipe = load_recipe(name)
+    assert recipe.name == name and recipe.run_dir == Path("runs") / name
+    assert Path(recipe.eval.gold).is_file(), recipe.eval.gold
+    header = (RECIPES_DIR / f"{name}.yaml").read_text().split("\n\n")[0]
+    assert f"toolrouter train --recipe {name}" in header
+    assert f"accelerate launch --config_file recipes/accelerate/ddp.yaml" in header
+    # The resolved recipe round-trips: what a run dir stores is itself a valid recipe.
+    import yaml
+
+    assert Recipe.model_validate(yaml.safe_load(recipe.to_yaml())) == recipe
+
+
+def test_shipped_recipes_say_what_the_issue_asks():
+    sr = load_recipe("support_router")
+    assert sr.model.base == "Qwen/Qwen2.5-0.5B-Instruct" and sr.quantization is None
+    assert sr.lora.target_modules == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    assert load_recipe("support_router_qlora").quantization.quant_type == "nf4"
+    assert load_recipe("car_control").mode == "baked"
+    for name in ("support_router_tiny", "car_control_tiny"):
+        assert load_recipe(name).is_tiny and load_recipe(name).lora is None  # full FT over a scratch base
+
+
+def test_accelerate_configs_ship():
+    import yaml
+
+    for name in ("ddp", "fsdp"):
+        config = yaml.safe_load((RECIPES_DIR / "accelerate" / f"{name}.yaml").read_text())
+        assert config["distributed_type"] in ("MULTI_GPU", "FSDP")
+
+
+def test_defaults_fill_in(tmp_path):
+    recipe = load_recipe(write(tmp_path, "catalogue: car_control\n", "mine.yaml"))
+    assert recipe.name == "mine" and recipe.run_dir == Path("runs/mine")
+    assert recipe.eval.gold.endswith("evals/car_control.jsonl")
+    assert recipe.eval.min == {"exact_match_rate": 0.9} and recipe.eval.max == {"false_tool_call_rate": 0.05}
+    assert recipe.model.base == "tiny" and recipe.model.tiny.layers == 2
+    assert recipe.training.bf16 == "auto" and recipe.lora is None
+
+
+def test_every_problem_reported_at_once_with_path_and_value(tmp_path):
+    path = write(tmp_path, "catalogue: support_router\ntraining:\n  lr: abc\n  batchsize: 4\nlora:\n  r: 0\n")
+    lines = problems(path)
+    assert lines[0] == "3 problems in the recipe:"
+    src = str(path)
+    assert f"{src}: training.lr: Input should be a valid number, unable to parse string as a number (got 'abc')" in lines
+    extra = next(l for l in lines if "training.batchsize" in l)
+    assert extra.startswith(f"{src}: training.batchsize: unknown key; allowed here: epochs, max_steps, lr,")
+    assert "batch_size" in extra
+    assert f"{src}: lora.r: Input should be greater than or equal to 1 (got 0)" in lines
+
+
+def test_top_level_unknown_key_and_missing_catalogue(tmp_path):
+    lines = problems(write(tmp_path, "modle: {base: tiny}\n"))
+    assert any(re.search(r": catalogue: Field required$", l) for l in lines)
+    assert any(": modle: unknown key; allowed here: name, catalogue, mode, data, model," in l for l in lines)
+
+
+def test_cross_field_rules(tmp_path):
+    text = "catalogue: support_router\nmodel: {base: /models/x}\nquantization: {bits: 4}\n"
+    assert "quantization needs a lora section (QLoRA)" in "\n".join(problems(write(tmp_path, text)))
+    text = "catalogue: support_router\ndata: {path: rows, n: 10}\n"
+    assert "give either data.path or the build settings (n), not both" in "\n".join(problems(write(tmp_path, text)))
+    text = "catalogue: support_router\nmodel: {base: Qwen/Qwen2.5-0.5B, tiny: {layers: 1}}\n"
+    assert "model.tiny is only for model.base: tiny" in "\n".join(problems(write(tmp_path, text)))
+    text = "catalogue: car_control\nmode: baked\ndata: {robust: true}\n"
+    assert "data.robust shuffles and subsets the catalogue" in "\n".join(problems(write(tmp_path, text)))
+    text = "catalogue: support_router\nmodel: {tiny: {hidden: 100, heads: 8}}\n"
+    assert "hidden (100) must be a multiple of heads (8)" in "\n".join(problems(write(tmp_path, text)))
+
+
+def test_overrides_are_dotted_yaml_scalars(tmp_path):
+    recipe = load_recipe("support_router_tiny", ["training.max_steps=50", "training.lr=3e-4", "mode=json",
+                                                 "model.tiny.layers=1", "lora.r=8", "output_dir=/tmp/x",
+                                                 "eval.min.exact_match_rate=0.5"])
+    assert recipe.training.max_steps == 50 and recipe.training.lr == 3e-4 and recipe.mode == "json"
+    assert recipe.model.tiny.layers == 1 and recipe.lora.r == 8  # a null section becomes a mapping
+    assert recipe.run_dir == Path("/tmp/x") and recipe.eval.min == {"exact_match_rate": 0.5}
+    assert load_recipe("support_router", ["lora=null"]).lora is None
+    assert parse_override("training.bf16=false") == (["training", "bf16"], False)
+    assert parse_override("model.base=/a/b=c") == (["model", "base"], "/a/b=c")
+
+
+def test_bad_overrides_name_themselves():
+    lines = problems("support_router_tiny", ["training.max_stepz=5", "training.lr=fast"])
+    assert any("training.max_stepz: unknown key" in l and l.endswith("[from override training.max_stepz=5]")
+               for l in lines)
+    assert any("training.lr:" in l and "(got 'fast') [from override training.lr=fast]" in l for l in lines)
+    for bad in ("max_steps", "=5", "training..lr=1"):
+        with pytest.raises(ToolrouterError, match="expected KEY.PATH=VALUE"):
+            load_recipe("support_router_tiny", [bad])
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ToolrouterError, match="recipe 'nope' not found: shipped recipes are car_control, "):
+        load_recipe("nope")
+    with pytest.raises(ToolrouterError, match=r"r.yaml: not valid YAML at line 2"):
+        load_recipe(write(tmp_path, "catalogue: a\n  bad: [\n"))
+    with pytest.raises(ToolrouterError, match="a recipe is a YAML mapping"):
+        load_recipe(write(tmp_path, "- a\n- b\n"))
+
+
+def test_cli_reports_recipe_errors_with_exit_2(tmp_path, capsys):
+    from toolrouter.cli import main
+
+    path = write(tmp_path, "catalogue: support_router\ntraining: {lr: abc}\n")
+    assert main(["train", "--recipe", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: training.lr: Input should be a valid number")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_recipe_builds_its_data(name):
+    """The recipe's data settings are accepted by the data module (a small n: the rules, not the rows)."""
+    from toolrouter.data import build_dataset
+
+    r = load_recipe(name)
+    ds = build_dataset(r.catalogue, n=100, seed=r.data.seed, no_tool_ratio=r.data.no_tool_ratio, mode=r.mode,
+                       robust=r.data.robust)
+    assert ds.splits["train"] and ds.splits["train"][0]["messages"][0]["role"] == "system"

@@ -1,0 +1,281 @@
+"""A recipe: one YAML file in `recipes/` that says everything a training run needs.
+
+    recipe = load_recipe("support_router_tiny", ["training.max_steps=50"])
+    recipe.run_dir            # runs/support_router_tiny
+    recipe.eval.gold          # evals/support_router.jsonl unless the recipe names another file
+
+The file is validated by the `Recipe` Pydantic model below (`extra="forbid"` everywhere, so a
+misspelt or stale key is an error, not a silently ignored setting). Every problem is reported at
+once, one line each, as `FILE: key.path: message (got VALUE)`. Overrides (`key.path=value`, the
+value read as a YAML scalar) are applied to the raw YAML before validation, so they are checked
+exactly like the file. Pure module: no torch.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .catalogue import BUILTIN_DIR, MODES
+from .schema import ToolrouterError
+
+REPO_DIR = BUILTIN_DIR.parent
+RECIPES_DIR = REPO_DIR / "recipes"
+EVALS_DIR = REPO_DIR / "evals"
+TINY = "tiny"  # model.base value of the built-in scratch base (toolrouter/tiny.py)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(Strict):
+    """Build the rows (toolrouter.data.build_dataset) or read them from a folder of train/val/test.jsonl."""
+
+    n: int = Field(2000, ge=10, description="rows to build, all splits together")
+    seed: int = 0
+    no_tool_ratio: float = Field(0.15, ge=0.0, lt=1.0)
+    robust: bool = False
+    path: Optional[str] = Field(None, description="folder with train.jsonl (and val/test.jsonl) instead of building")
+
+    @model_validator(mode="after")
+    def _path_or_build(self):
+        given = self.model_fields_set & {"n", "seed", "no_tool_ratio", "robust"}
+        if self.path is not None and given:
+            raise ValueError(f"give either data.path or the build settings ({', '.join(sorted(given))}), not both")
+        return self
+
+
+class TinyConfig(Strict):
+    """Shape of the built-in scratch Llama (toolrouter/tiny.py) and its locally trained tokenizer."""
+
+    layers: int = Field(2, ge=1)
+    hidden: int = Field(128, ge=8)
+    heads: int = Field(8, ge=1)
+    intermediate: Optional[int] = Field(None, ge=8, description="MLP width; default 4 x hidden")
+    vocab_size: int = Field(1024, ge=300, description="BPE vocabulary target (a small corpus may stop short)")
+
+    @model_validator(mode="after")
+    def _heads_divide(self):
+        if self.hidden % self.heads:
+            raise ValueError(f"hidden ({self.hidden}) must be a multiple of heads ({self.heads})")
+        return self
+
+
+class ModelConfig(Strict):
+    base: str = Field(TINY, description="'tiny' (built-in scratch base), a Hub id, or a local model folder")
+    tiny: Optional[TinyConfig] = None
+
+    @model_validator(mode="after")
+    def _tiny_only_for_tiny(self):
+        if self.base == TINY and self.tiny is None:
+            self.tiny = TinyConfig()
+        elif self.base != TINY and self.tiny is not None:
+            raise ValueError("model.tiny is only for model.base: tiny; remove it for a real base")
+        return self
+
+
+class LoraSettings(Strict):
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    # "all-linear" is PEFT's shorthand for every linear layer except the output head.
+    target_modules: Union[list[str], Literal["all-linear"]] = "all-linear"
+    modules_to_save: Optional[list[str]] = Field(None, description="trained in full, e.g. [embed_tokens, lm_head]")
+
+
+class QuantizationConfig(Strict):
+    """QLoRA: the frozen base in 4-bit (bitsandbytes), the LoRA adapter in bf16."""
+
+    bits: Literal[4] = 4
+    quant_type: Literal["nf4", "fp4"] = "nf4"
+    double_quant: bool = True
+
+
+Scheduler = Literal["linear", "cosine", "cosine_with_min_lr", "constant", "constant_with_warmup",
+                    "inverse_sqrt", "polynomial", "warmup_stable_decay"]
+
+
+class TrainingConfig(Strict):
+    epochs: float = Field(3.0, gt=0)
+    max_steps: Optional[int] = Field(None, ge=1, description="when set, overrides epochs")
+    lr: float = Field(2e-4, gt=0)
+    scheduler: Scheduler = "linear"
+    min_lr_ratio: Optional[float] = Field(None, ge=0.0, le=1.0, description="floor of cosine_with_min_lr, x lr")
+    warmup: float = Field(0.03, ge=0, description="a ratio of all steps if < 1, else a number of steps")
+    weight_decay: float = Field(0.0, ge=0)
+    batch_size: int = Field(8, ge=1, description="per device")
+    grad_accum: int = Field(1, ge=1)
+    max_length: int = Field(1024, ge=16, description="longer rows are truncated (and dropped if no answer is left)")
+    packing: bool = Field(False, description="pack rows into max_length blocks (TRL's padding-free bfd: meant for "
+                                             "flash-attention on GPU; off = dynamic padding per batch)")
+    gradient_checkpointing: bool = False
+    seed: int = 0
+    bf16: Union[bool, Literal["auto"]] = "auto"
+    save_steps: int = Field(500, ge=1)
+    save_total_limit: Optional[int] = Field(2, ge=1)
+    logging_steps: int = Field(10, ge=1)
+    eval_steps: Optional[int] = Field(None, ge=1, description="validation loss every N steps (always at the end)")
+
+    @model_validator(mode="after")
+    def _min_lr_needs_scheduler(self):
+        if self.min_lr_ratio is not None and self.scheduler != "cosine_with_min_lr":
+            raise ValueError("min_lr_ratio only applies to scheduler: cosine_with_min_lr")
+        return self
+
+
+class EvalConfig(Strict):
+    gold: Optional[str] = Field(None, description="gold file; default evals/<catalogue>.jsonl")
+    batch_size: int = Field(32, ge=1)
+    max_new_tokens: int = Field(128, ge=1)
+    min: dict[str, float] = Field(default_factory=lambda: {"exact_match_rate": 0.9})
+    max: dict[str, float] = Field(default_factory=lambda: {"false_tool_call_rate": 0.05})
+
+
+class Recipe(Strict):
+    name: str = Field(description="run name; defaults to the recipe file's stem")
+    catalogue: str = Field(description="built-in catalogue name or path (.py / OpenAI-style .json)")
+    mode: Literal["compact", "json", "template", "baked"] = "compact"
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    lora: Optional[LoraSettings] = Field(None, description="null = full fine-tuning")
+    quantization: Optional[QuantizationConfig] = None
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    output_dir: Optional[str] = Field(None, description="default runs/<name>")
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+
+    @model_validator(mode="after")
+    def _resolve(self):
+        if self.quantization is not None and self.lora is None:
+            raise ValueError("quantization needs a lora section (QLoRA): 4-bit weights cannot be fully fine-tuned")
+        if self.data.robust and self.mode == "baked":
+            raise ValueError("data.robust shuffles and subsets the catalogue in the prompt, but mode baked shows "
+                             "none; set data.robust: false or use mode compact, json or template")
+        if self.quantization is not None and self.model.base == TINY:
+            raise ValueError("quantization is for a real base; the tiny scratch base trains in full or with LoRA")
+        if self.eval.gold is None:
+            self.eval.gold = str(EVALS_DIR / f"{Path(self.catalogue).stem}.jsonl")
+        return self
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) if self.output_dir else Path("runs") / self.name
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.model.base == TINY
+
+    def to_yaml(self) -> str:
+        """The resolved recipe (defaults filled in), itself a valid recipe."""
+        raw = self.model_dump(mode="json")
+        if self.data.path is not None:
+            raw["data"] = {"path": self.data.path}
+        return yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+
+
+assert set(MODES) == set(Recipe.model_fields["mode"].annotation.__args__)  # one list of modes
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+def shipped_recipes() -> list[str]:
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+
+
+def find_recipe(name_or_path: Union[str, Path]) -> Path:
+    """A path to an existing .yaml, or the name of a shipped recipe (`recipes/<name>.yaml`)."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.is_file():
+        return path
+    if "/" not in text and path.suffix == "":
+        shipped = RECIPES_DIR / f"{text}.yaml"
+        if shipped.is_file():
+            return shipped
+    raise ToolrouterError(f"recipe {text!r} not found: shipped recipes are {', '.join(shipped_recipes())}; "
+                          "or pass the path of a .yaml file")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`training.max_steps=50` -> (["training", "max_steps"], 50); the value is a YAML scalar."""
+    key, sep, value = text.partition("=")
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ToolrouterError(f"override {text!r}: expected KEY.PATH=VALUE, e.g. training.max_steps=50")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value  # not valid YAML on its own (e.g. 'a: b'): keep the text
+    return key.split("."), parsed
+
+
+def apply_override(raw: dict, path: list[str], value: Any) -> None:
+    node = raw
+    for part in path[:-1]:
+        # A missing or null section (e.g. `lora: null` and `lora.r=8`) becomes a mapping.
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[path[-1]] = value
+
+
+def _format_error(source: str, err: dict, overrides: dict[str, str]) -> str:
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        parent = _model_at(err["loc"][:-1])
+        allowed = ", ".join(parent.model_fields) if parent else ""
+        msg = f"unknown key; allowed here: {allowed}" if allowed else "unknown key"
+    elif err["type"] != "missing" and "input" in err and not isinstance(err["input"], dict):
+        msg += f" (got {err['input']!r})"
+    line = f"{source}: {loc}: {msg}"
+    if loc in overrides:
+        line += f" [from override {overrides[loc]}]"
+    return line
+
+
+def _model_at(loc: tuple) -> Optional[type[BaseModel]]:
+    """The Pydantic model of the section at `loc` (for listing the keys allowed there)."""
+    model: Any = Recipe
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return None
+    return model
+
+
+def load_recipe(name_or_path: Union[str, Path], overrides: Optional[list[str]] = None) -> Recipe:
+    """Read, override and validate a recipe; every problem is reported at once as a ToolrouterError."""
+    path = find_recipe(name_or_path)
+    source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        raise ToolrouterError(f"{source}: not valid YAML at {where}: {getattr(e, 'problem', e)}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ToolrouterError(f"{source}: cannot read the recipe: {e}") from None
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise ToolrouterError(f"{source}: a recipe is a YAML mapping (key: value lines), got {type(raw).__name__}")
+    raw.setdefault("name", path.stem)
+    given: dict[str, str] = {}
+    for text in overrides or []:
+        keys, value = parse_override(text)
+        apply_override(raw, keys, value)
+        given[".".join(keys)] = text
+    try:
+        return Recipe.model_validate(raw)
+    except ValidationError as e:
+        lines = [_format_error(source, err, given) for err in e.errors()]
+        head = f"{len(lines)} problems in the recipe:\n" if len(lines) > 1 else ""
+        raise ToolrouterError(head + "\n".join(lines)) from None

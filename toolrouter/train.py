@@ -1,0 +1,588 @@
+"""recipe -> data + base model (+ LoRA / 4-bit) -> TRL SFTTrainer -> a run dir that eval and route read.
+
+    toolrouter train --recipe support_router_tiny                      # offline, CPU, what `make demo` runs
+    toolrouter train --recipe support_router training.max_steps=50     # any key overridden by its dotted path
+    toolrouter train --recipe support_router --resume                  # continue from the last checkpoint
+    accelerate launch --config_file recipes/accelerate/ddp.yaml -m toolrouter.train --recipe support_router
+    toolrouter merge runs/support_router [--out DIR]                   # adapter -> full safetensors model
+
+Loss: rows stay conversational (`messages`) and TRL's `assistant_only_loss=True` labels exactly the
+tokens inside the chat template's `{% generation %}` block. The tiny base's template puts the answer
+*and* `<|im_end|>` there, so the model learns to stop. For a real base TRL swaps in a marked copy of
+the template when it knows it (exact match: Qwen2.5/3, Llama 3, Gemma, Phi-3, ...); for any other
+template (it raises) we turn the rows into prompt/completion pairs and let `completion_only_loss`
+label everything after the rendered generation prompt, which also covers the end-of-turn token.
+
+Run dir (`recipe.run_dir`, read by eval/route): run.json, catalogue.json, recipe.yaml, the model
+(adapter or full) + tokenizer, data/ (the splits, test.gold.jsonl), data_report.json, loss.csv,
+loss.png, README.md, checkpoints/, and base/ for the tiny scratch base. Only the main process writes.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from .recipe import Recipe, load_recipe
+from .schema import ToolrouterError, run_cli
+
+# toolrouter.eval replaces the text between these markers with its metrics.
+EVAL_START, EVAL_END = "<!-- metrics -->", "<!-- /metrics -->"
+
+
+# ---------------------------------------------------------------------------------------------
+# small helpers
+
+def write_text(path: Path, text: str) -> None:
+    """Write via a temp file + rename: a crash never leaves a half-written file behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise ToolrouterError(f"{path}: line {i}: not valid JSON ({e.msg}); "
+                                          "rebuild it with `toolrouter data build`") from None
+    return rows
+
+
+def choose_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def bf16_supported(device: str) -> bool:
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:  # oneDNN runs bf16 natively on AVX512-BF16/AMX CPUs (~2x tokens/s here), emulates it elsewhere
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+def get_splits(recipe: Recipe, catalogue, run_dir: Path, resume: bool) -> tuple[dict, dict]:
+    """The train/val/test rows and the data report: built from the recipe (deterministic from its
+    seed), read from `data.path`, or, on --resume, read back from the run dir so a resumed run sees
+    exactly the rows the checkpoint was trained on."""
+    data_dir = run_dir / "data"
+    source = data_dir if resume and (data_dir / "train.jsonl").is_file() else recipe.data.path
+    if source is None:
+        from .data import build_dataset
+
+        ds = build_dataset(catalogue, n=recipe.data.n, seed=recipe.data.seed,
+                           no_tool_ratio=recipe.data.no_tool_ratio, mode=recipe.mode, robust=recipe.data.robust)
+        return ds.splits, ds.report
+    folder = Path(source)
+    if not (folder / "train.jsonl").is_file():
+        raise ToolrouterError(f"data.path {folder}: no train.jsonl there; point data.path at a folder written by "
+                              "`toolrouter data build` (train/val/test.jsonl), or remove it to build the data")
+    splits = {s: read_jsonl(folder / f"{s}.jsonl") if (folder / f"{s}.jsonl").is_file() else []
+              for s in ("train", "val", "test")}
+    report_path = folder / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {
+        "source": str(folder), **{s: len(rows) for s, rows in splits.items()}}
+    return splits, report
+
+
+def check_rows(rows: list[dict], mode: str, where: str) -> None:
+    for i, row in enumerate(rows[:50]):  # the data module verifies every row; this catches a foreign folder
+        roles = [m.get("role") for m in row.get("messages", [])] if isinstance(row, dict) else []
+        if roles[-1:] != ["assistant"]:
+            raise ToolrouterError(f"{where}: row {i + 1}: expected {{\"messages\": [system, user, assistant]}} "
+                                  "ending with the assistant answer")
+        if mode == "template" and "tools" not in row:
+            raise ToolrouterError(f"{where}: row {i + 1}: template mode needs a \"tools\" list in every row; "
+                                  "build the data with mode template")
+
+
+def to_trl_rows(rows: list[dict], completion_only: bool) -> list[dict]:
+    """Data rows -> what SFTTrainer reads: `messages` (or prompt/completion) and `tools` as a JSON
+    string (a list of nested schemas would be coerced to one Arrow struct type, nulls added)."""
+    out = []
+    for row in rows:
+        msgs = [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
+        item = {"prompt": msgs[:-1], "completion": msgs[-1:]} if completion_only else {"messages": msgs}
+        if row.get("tools"):
+            item["tools"] = json.dumps(row["tools"], ensure_ascii=False)
+        out.append(item)
+    return out
+
+
+def template_is_marked(tokenizer) -> bool:
+    """True when assistant_only_loss works: the template has {% generation %} or TRL can patch it."""
+    from trl.chat_template_utils import get_training_chat_template
+
+    try:
+        get_training_chat_template(tokenizer)
+        return True
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# models
+
+def load_failure(base: str, error: Exception) -> ToolrouterError:
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return ToolrouterError(
+        f"cannot load the base model {base!r}: {first}\n"
+        f"Download it where there is network (`hf download {base} --local-dir /path/to/folder`) and point the "
+        f"recipe at the folder: toolrouter train --recipe NAME model.base=/path/to/folder (config.json, "
+        f"*.safetensors and the tokenizer files); or use model.base=tiny for the offline scratch base")
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """One TCP connect to the Hub: offline, transformers would retry for ~50 s before giving up."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def resolve_base(base: str) -> tuple[str, bool]:
+    """(name or path to load, local_files_only). Fails fast, with the fix, when it cannot be had."""
+    path = Path(base).expanduser()
+    if path.is_dir():
+        return str(path), True
+    if base.startswith((".", "/", "~")) or base.count("/") != 1:
+        raise load_failure(base, FileNotFoundError(f"no folder {base}"))
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = isinstance(try_to_load_from_cache(base, "config.json"), str)
+    if cached:
+        return base, True
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    if offline or not hub_reachable():
+        why = "HF_HUB_OFFLINE is set" if offline else "the Hub (huggingface.co) is unreachable"
+        raise load_failure(base, OSError(f"not in the local Hugging Face cache and {why}"))
+    return base, False
+
+
+def load_base(base: str, dtype=None, quantization_config=None):
+    """Tokenizer and model of a Hub id or a local folder, with one clear error if it cannot be had."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    name, local = resolve_base(base)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local)
+        model = AutoModelForCausalLM.from_pretrained(name, local_files_only=local, dtype=dtype,
+                                                     quantization_config=quantization_config)
+    except (OSError, ValueError, KeyError) as e:  # missing files, unknown architecture, bad config
+        raise load_failure(base, e) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, model
+
+
+def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> None:
+    """The scratch base: a BPE tokenizer trained on the train rows + catalogue renders, a random-init
+    Llama sized by `model.tiny`; saved to run_dir/base/ so an adapter's base resolves offline."""
+    from .tiny import build_model, build_tokenizer
+
+    t = recipe.model.tiny
+    system = catalogue.render(recipe.mode)
+    texts = [system, json.dumps(catalogue.to_openai(), ensure_ascii=False)]
+    for row in splits["train"]:
+        texts += [m["content"] for m in row["messages"] if m["role"] != "system"]
+    # The system prompt, identical in every row, becomes a single token (see tiny.build_tokenizer):
+    # rows shrink from ~210 to ~55 tokens for support_router, so each step costs ~4x less.
+    tokenizer = build_tokenizer(texts, vocab_size=t.vocab_size, whole=[system])
+    model = build_model(tokenizer, layers=t.layers, hidden=t.hidden, heads=t.heads, intermediate=t.intermediate,
+                        max_positions=max(recipe.training.max_length, 512), seed=recipe.training.seed)
+    base_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(base_dir)
+    tokenizer.save_pretrained(base_dir)
+
+
+def quantization(recipe: Recipe, device: str, bf16: bool):
+    """BitsAndBytesConfig for QLoRA, or one clear error where bitsandbytes cannot run it."""
+    if recipe.quantization is None:
+        return None
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise ToolrouterError("quantization (QLoRA) needs bitsandbytes: pip install 'toolrouter[qlora]', "
+                              "or remove the quantization section from the recipe") from None
+    if device not in ("cuda", "cpu"):
+        raise ToolrouterError(f"quantization (QLoRA): bitsandbytes has no 4-bit kernels for device {device!r}; "
+                              "train on CUDA or CPU, or remove the quantization section")
+    q = recipe.quantization
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=q.quant_type,
+                              bnb_4bit_use_double_quant=q.double_quant,
+                              bnb_4bit_compute_dtype=torch.bfloat16 if bf16 else torch.float32)
+
+
+def keep_4bit_trainable(model) -> int:
+    """bitsandbytes 0.50 on AVX512-BF16 CPUs repacks a Linear4bit's weight for a fast inference
+    kernel on its first no-grad eval-mode forward (a generate, or trainer.evaluate()). The kernel has
+    no autograd, so every later LoRA gradient is exactly 0.0, with only a warning. Turn it off."""
+    n = 0
+    for module in model.modules():
+        if hasattr(module, "support_avx512bf16_for_cpu"):
+            module.support_avx512bf16_for_cpu = False
+            n += 1
+    return n
+
+
+def lora_config(recipe: Recipe):
+    if recipe.lora is None:
+        return None
+    from peft import LoraConfig
+
+    lo = recipe.lora
+    return LoraConfig(r=lo.r, lora_alpha=lo.alpha, lora_dropout=lo.dropout, target_modules=lo.target_modules,
+                      modules_to_save=lo.modules_to_save, task_type="CAUSAL_LM")
+
+
+# ---------------------------------------------------------------------------------------------
+# the trainer
+
+def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: bool):
+    from trl import SFTConfig
+
+    t = recipe.training
+    # warmup < 1 is a ratio of all optimizer steps (transformers reads a float in [0, 1) that way).
+    warmup = t.warmup if t.warmup < 1 else int(t.warmup)
+    return SFTConfig(
+        output_dir=str(run_dir / "checkpoints"),
+        num_train_epochs=t.epochs, max_steps=t.max_steps or -1,
+        learning_rate=t.lr, lr_scheduler_type=t.scheduler, warmup_steps=warmup, weight_decay=t.weight_decay,
+        lr_scheduler_kwargs={"min_lr_rate": t.min_lr_ratio} if t.min_lr_ratio is not None else {},
+        per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.batch_size,
+        gradient_accumulation_steps=t.grad_accum,
+        # No padding to a fixed length: the collator pads each batch to its longest row.
+        max_length=t.max_length, packing=t.packing, padding_free=False,
+        assistant_only_loss=True, completion_only_loss=False,  # see the module docstring
+        activation_checkpointing=t.gradient_checkpointing,  # transformers 5's name for gradient checkpointing
+        bf16=bf16, fp16=False, use_cpu=device == "cpu",
+        seed=t.seed, data_seed=t.seed,
+        save_strategy="steps", save_steps=t.save_steps, save_total_limit=t.save_total_limit,
+        logging_steps=t.logging_steps, logging_first_step=True,
+        eval_strategy="steps" if t.eval_steps and has_val else "no", eval_steps=t.eval_steps,
+        ddp_find_unused_parameters=False,  # every parameter gets a gradient; skips a graph walk per step
+        report_to="none",
+    )
+
+
+def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list] = None):
+    """Everything up to `trainer.train()`: data, base model, LoRA/4-bit, SFTTrainer. The main process
+    writes the run's inputs (recipe.yaml, catalogue.json, data/, data_report.json, base/).
+    Returns (trainer, info) where info holds what the run card and run.json need."""
+    import torch
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    from . import load_catalogue
+
+    run_dir = recipe.run_dir
+    catalogue = load_catalogue(recipe.catalogue)
+    if not recipe.is_tiny:
+        resolve_base(recipe.model.base)  # fail fast, before anything is built or written
+    device = choose_device()
+    bf16 = bf16_supported(device) if recipe.training.bf16 == "auto" else recipe.training.bf16
+    if bf16 and not bf16_supported(device):
+        raise ToolrouterError(f"training.bf16: true, but this {device} has no bf16 support; set training.bf16=auto")
+    qconfig = quantization(recipe, device, bf16)
+    splits, report = get_splits(recipe, catalogue, run_dir, resume)
+    where = recipe.data.path or "the built data"
+    check_rows(splits["train"], recipe.mode, where)
+    if not splits["train"]:
+        raise ToolrouterError(f"{where}: the train split is empty")
+
+    base_dir = run_dir / "base"
+    # SFTConfig sets up torch.distributed, so the main-process-first barrier below works under DDP.
+    args = sft_config(recipe, run_dir, device, bf16, has_val=bool(splits["val"]))
+    is_main = args.process_index == 0
+    with args.main_process_first(local=False, desc="build the run's inputs"):
+        if is_main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_text(run_dir / "recipe.yaml", recipe.to_yaml())
+            write_json(run_dir / "catalogue.json", catalogue.to_openai())
+            if not (resume and (run_dir / "data" / "train.jsonl").is_file()):
+                write_splits(splits, report, run_dir / "data")
+            write_json(run_dir / "data_report.json", report)
+            if recipe.is_tiny and not (resume and (base_dir / "config.json").is_file()):
+                build_tiny_base(recipe, catalogue, splits, base_dir)
+
+    if recipe.is_tiny:
+        base_name = str(base_dir.resolve())
+        tokenizer, model = load_base(base_name)
+    else:
+        base_name = recipe.model.base
+        # A frozen base (LoRA) can sit in bf16; full fine-tuning keeps fp32 master weights (autocast does bf16).
+        dtype = torch.bfloat16 if bf16 and recipe.lora is not None else torch.float32
+        tokenizer, model = load_base(base_name, dtype=dtype, quantization_config=qconfig)
+    if qconfig is not None and device == "cpu":
+        keep_4bit_trainable(model)
+
+    completion_only = not template_is_marked(tokenizer)
+    if completion_only:
+        print(f"note: the chat template of {base_name} has no {{% generation %}} markers and TRL cannot patch it; "
+              "training on prompt/completion pairs (loss on the answer and what follows it)", file=sys.stderr)
+        args.assistant_only_loss, args.completion_only_loss = False, True
+    train_ds = Dataset.from_list(to_trl_rows(splits["train"], completion_only))
+    val_ds = Dataset.from_list(to_trl_rows(splits["val"], completion_only)) if splits["val"] else None
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                         processing_class=tokenizer, peft_config=lora_config(recipe), callbacks=callbacks)
+    info = {"catalogue": catalogue, "device": device, "bf16": bf16, "base_model": base_name,
+            "loss_masking": "completion_only" if completion_only else "assistant_only", "data_report": report,
+            "splits": {k: len(v) for k, v in splits.items()}}
+    return trainer, info
+
+
+def write_splits(splits: dict, report: dict, out: Path) -> None:
+    """The rows as the data module writes them: train/val/test.jsonl, test.gold.jsonl (what
+    `toolrouter eval --run RUN --split test` scores) and report.json."""
+    from .data import Dataset as Rows, write_dataset
+
+    write_dataset(Rows(splits=splits, report=report), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# after training: the run card
+
+def write_loss_log(log_history: list[dict], run_dir: Path) -> list[dict]:
+    """loss.csv (step, epoch, loss, eval_loss, learning_rate) and loss.png from the trainer's log."""
+    rows = [{"step": e["step"], "epoch": round(e.get("epoch", 0), 4), "loss": e.get("loss", ""),
+             "eval_loss": e.get("eval_loss", ""), "learning_rate": e.get("learning_rate", "")}
+            for e in log_history if "loss" in e or "eval_loss" in e]
+    tmp = run_dir / "loss.csv.tmp"
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["step", "epoch", "loss", "eval_loss", "learning_rate"])
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, run_dir / "loss.csv")
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: write the PNG only
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, label in (("loss", "train"), ("eval_loss", "validation")):
+        points = [(r["step"], r[key]) for r in rows if r[key] != ""]
+        if points:
+            ax.plot(*zip(*points), label=label, marker="o" if key == "eval_loss" else None)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (answer tokens)")
+    ax.set_yscale("log")
+    ax.set_title(run_dir.name)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(run_dir / "loss.png.tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(run_dir / "loss.png.tmp.png", run_dir / "loss.png")
+    return rows
+
+
+def model_card(recipe: Recipe, run: dict, info: dict) -> str:
+    t = recipe.training
+    finetune = (f"LoRA r={recipe.lora.r} alpha={recipe.lora.alpha} on {recipe.lora.target_modules}"
+                + (f", full {recipe.lora.modules_to_save}" if recipe.lora.modules_to_save else "")
+                if recipe.lora else "full fine-tuning")
+    if recipe.quantization:
+        finetune += f" over a 4-bit {recipe.quantization.quant_type} base (QLoRA)"
+    base = "built-in tiny scratch base (`base/`: " + ", ".join(
+        f"{k}={v}" for k, v in recipe.model.tiny.model_dump().items() if v is not None) + ")" \
+        if recipe.is_tiny else f"`{recipe.model.base}`"
+    steps = f"{t.max_steps} steps" if t.max_steps else f"{t.epochs:g} epochs"
+    report = info["data_report"]
+    summary = ", ".join(f"{k} {v}" for k, v in info["splits"].items()) + " rows"
+    no_tool = report.get("splits", {}).get("train", {}).get("no_tool_share")
+    if no_tool is not None:
+        summary += f", no_tool share {no_tool:.2f} in train"
+    lines = [
+        f"# {recipe.name}",
+        "",
+        f"A tool router fine-tuned with `toolrouter train --recipe {recipe.name}`. It answers one JSON tool call "
+        "or an explicit `no_tool`.",
+        "",
+        f"- base: {base}",
+        f"- catalogue: `{info['catalogue'].name}` ({len(info['catalogue'])} tools: "
+        f"{', '.join(info['catalogue'].names)}), sha256 `{run['catalogue_sha256'][:16]}...`",
+        f"- prompt mode: `{recipe.mode}`",
+        f"- fine-tuning: {finetune}; loss on the answer and its end-of-turn token ({info['loss_masking']})",
+        f"- data: {summary}"
+        + (f" (seed {recipe.data.seed}, no_tool ratio {recipe.data.no_tool_ratio}, robust {recipe.data.robust})"
+           if recipe.data.path is None else f" from `{recipe.data.path}`") + "; report in `data_report.json`",
+        f"- training: {steps} ({run['global_step']} optimizer steps), lr {t.lr:g} {t.scheduler}, batch "
+        f"{t.batch_size} x {t.grad_accum} accumulation x {run['world_size']} process(es), max length {t.max_length}, "
+        f"{'bf16' if info['bf16'] else 'fp32'} on {info['device']}, seed {t.seed}",
+        f"- last logged train loss {run['train_loss']:.4f}" + (f", validation loss {run['eval_loss']:.4f}"
+                                                         if run.get("eval_loss") is not None else "")
+        + f"; {run['train_runtime_s']:.0f} s",
+        "",
+        "![loss](loss.png)",
+        "",
+        "## Evaluation",
+        "",
+        EVAL_START,
+        f"Not evaluated yet: `toolrouter eval --run {recipe.run_dir}` fills this section.",
+        EVAL_END,
+        "",
+        "## Use",
+        "",
+        "```",
+        f"toolrouter route --run {recipe.run_dir} \"a request in plain words\"",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
+    """Save the model (every rank joins: FSDP gathers the weights) and, on the main process, the run card."""
+    run_dir = recipe.run_dir
+    trainer.save_model(str(run_dir))
+    history = trainer.state.log_history
+    evals = [e for e in history if "eval_loss" in e]
+    if evals and evals[-1]["step"] == trainer.state.global_step:
+        metrics = evals[-1]  # the last eval_steps pass already scored the final weights
+    else:
+        metrics = trainer.evaluate() if trainer.eval_dataset is not None else {}
+    if not trainer.is_world_process_zero():
+        return {}
+    trainer.processing_class.save_pretrained(str(run_dir))
+    (run_dir / "training_args.bin").unlink(missing_ok=True)  # a pickle; the resolved recipe.yaml says it all
+    catalogue = info["catalogue"]
+    run = {
+        "name": recipe.name, "mode": recipe.mode, "catalogue": catalogue.name,
+        "catalogue_sha256": catalogue.fingerprint(), "base_model": info["base_model"],
+        "adapter": recipe.lora is not None, "max_new_tokens": recipe.eval.max_new_tokens,
+        "base_dir": "base" if recipe.is_tiny else None,
+        "data_dir": "data", "eval": recipe.eval.model_dump(),
+        "loss_masking": info["loss_masking"], "device": info["device"], "bf16": info["bf16"],
+        "quantization": recipe.quantization.model_dump() if recipe.quantization else None,
+        "world_size": trainer.args.world_size, "global_step": trainer.state.global_step,
+        "train_loss": next((e["loss"] for e in reversed(history) if "loss" in e), train_output.training_loss),
+        "train_loss_mean": train_output.training_loss, "eval_loss": metrics.get("eval_loss"),
+        "train_runtime_s": round(train_output.metrics.get("train_runtime", 0.0), 1),
+    }
+    write_loss_log(history, run_dir)
+    write_text(run_dir / "README.md", model_card(recipe, run, info))
+    write_json(run_dir / "run.json", run)  # last: its presence marks a finished run
+    return run
+
+
+def train(recipe: Recipe, resume: bool = False, overwrite: bool = False, callbacks: Optional[list] = None) -> dict:
+    """Train `recipe` into `recipe.run_dir`; returns run.json's content (empty on non-main ranks)."""
+    run_dir = recipe.run_dir
+    ckpt_dir = run_dir / "checkpoints"
+    last = None
+    if resume:
+        from transformers.trainer_utils import get_last_checkpoint
+
+        last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+        if last is None:
+            raise ToolrouterError(f"--resume: no checkpoint in {ckpt_dir} to continue from; "
+                                  "run without --resume to start the run")
+    elif run_dir.is_dir() and any(run_dir.iterdir()):
+        if not overwrite:
+            raise ToolrouterError(f"{run_dir} already holds a run; pass --resume to continue it from its last "
+                                  "checkpoint, or --overwrite to start it over")
+        if int(os.environ.get("RANK", "0")) == 0:
+            shutil.rmtree(run_dir)
+    trainer, info = build_trainer(recipe, resume=resume, callbacks=callbacks)
+    output = trainer.train(resume_from_checkpoint=last)
+    state = trainer.state
+    print(f"[rank {trainer.args.process_index}/{trainer.args.world_size}] trained to step {state.global_step}",
+          flush=True)
+    run = finish_run(trainer, recipe, info, output)
+    if run:
+        print(f"wrote {run_dir} (step {run['global_step']}, train loss {run['train_loss']:.4f}"
+              + (f", val loss {run['eval_loss']:.4f}" if run["eval_loss"] is not None else "") + ")", flush=True)
+    return run
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="toolrouter train", description="Fine-tune a router from a YAML recipe.")
+    parser.add_argument("--recipe", required=True, help="shipped recipe name (recipes/NAME.yaml) or a .yaml path")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="override recipe keys by dotted path, e.g. training.max_steps=50 model.base=/models/qwen")
+    parser.add_argument("--resume", action="store_true", help="continue from the run dir's last checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="delete an existing run dir and start over")
+    args = parser.parse_args(argv)
+    if args.resume and args.overwrite:
+        raise ToolrouterError("--resume and --overwrite exclude each other: pick one")
+    recipe = load_recipe(args.recipe, args.overrides)
+    train(recipe, resume=args.resume, overwrite=args.overwrite)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# merge
+
+def merge_main(argv: Optional[list[str]] = None) -> int:
+    """`toolrouter merge RUN [--out DIR]`: fold a run's LoRA adapter into its base and save a full
+    safetensors model that plain `transformers` loads (AutoModelForCausalLM.from_pretrained)."""
+    parser = argparse.ArgumentParser(prog="toolrouter merge", description="Merge a run's LoRA adapter into its base: a full safetensors model "
+                                     "that plain transformers loads.")
+    parser.add_argument("run", help="a run dir with run.json and an adapter (adapter_model.safetensors)")
+    parser.add_argument("--out", help="output folder (default RUN/merged)")
+    args = parser.parse_args(argv)
+    run_dir = Path(args.run)
+    out = Path(args.out) if args.out else run_dir / "merged"
+    merge(run_dir, out)
+    print(f"wrote {out} (merged full model, safetensors)")
+    return 0
+
+
+def merge(run_dir: Path, out: Path) -> Path:
+    from peft import PeftModel
+
+    run_file = run_dir / "run.json"
+    if not run_file.is_file():
+        raise ToolrouterError(f"{run_dir}: no run.json; pass a finished run dir (runs/NAME) from `toolrouter train`")
+    run = json.loads(run_file.read_text())
+    if not run.get("adapter") or not (run_dir / "adapter_config.json").is_file():
+        raise ToolrouterError(f"{run_dir}: this run is a full model already (no LoRA adapter); nothing to merge, "
+                              "load it as it is")
+    base = run_dir / run["base_dir"] if run.get("base_dir") else None
+    base = str(base) if base is not None and base.is_dir() else run["base_model"]
+    # The base in its own saved dtype; a 4-bit (QLoRA) base is reloaded unquantized, since merging
+    # into NF4 weights would round the adapter's update away.
+    tokenizer, model = load_base(base, dtype="auto")
+    model = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))  # safetensors is the default format
+    tokenizer = type(tokenizer).from_pretrained(str(run_dir))  # the run's own tokenizer files
+    tokenizer.save_pretrained(str(out))
+    shutil.copy(run_dir / "catalogue.json", out / "catalogue.json")
+    write_json(out / "run.json", {**run, "adapter": False, "base_model": str(out.resolve()), "base_dir": None,
+                                  "merged_from": str(run_dir)})
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
