@@ -80,3 +80,14 @@ def rows_dir(tmp_path_factory):
     """A data folder (train 48 / val 8 / test 8 rows) for `data.path` in training tests."""
     return write_rows(tmp_path_factory.mktemp("rows"), {"train": make_rows(48, 0), "val": make_rows(8, 1),
                                                         "test": make_rows(8, 2)})
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny ops: one torch thread is as fast, and far faster when other processes share the cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

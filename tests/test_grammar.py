@@ -16,15 +16,7 @@ from toolrouter.parse import format_result
 EVALS = Path(__file__).resolve().parent.parent / "evals"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny ops: one thread is as fast, and far faster when other processes share the cores.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def gold_texts(name: str) -> list[str]:

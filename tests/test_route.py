@@ -10,15 +10,7 @@ from toolrouter import DispatchError, ParseResult, ToolrouterError, load_catalog
 from toolrouter.route import Router, main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny ops: one thread is as fast, and far faster when other processes share the cores.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
