@@ -20,9 +20,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The demo shows the whole job; a missed threshold (exit 1) is printed, not fatal. `make eval` gates.
 demo: install
-	$(BIN)/toolrouter train --recipe $(RECIPE)
-	$(BIN)/toolrouter eval --run runs/$(RECIPE) --split test
+	$(BIN)/toolrouter train --recipe $(RECIPE) --overwrite
+	$(BIN)/toolrouter eval --run runs/$(RECIPE) --split test || test $$? -eq 1
 
 test: install
 	$(BIN)/python -m pytest
