@@ -18,7 +18,7 @@ TARGET_S = 30.0  # the issue: 100,000 rows in under 30 s on one core
 
 
 def rows_per_second(catalogue: str, n: int) -> tuple[float, float, int]:
-    from toolrouter.data import build_dataset
+    from toolrouter.data.pipeline import build_dataset
 
     start = time.perf_counter()
     ds = build_dataset(catalogue, n=n, seed=0)

@@ -32,7 +32,7 @@ def main() -> None:
     set_threads(args.threads)
     started = time.time()
 
-    from toolrouter.generate import generate_answers, load_for_inference
+    from toolrouter.infer.generate import generate_answers, load_for_inference
 
     with workdir() as tmp:
         run = run_or_build(args.run, tmp)

@@ -5,7 +5,7 @@ long does a catalogue's grammar take to compile?
     .venv/bin/python benchmarks/bench_grammar.py --run runs/support_router_tiny
 
 Per-token overhead, same model, same tokens: the constrained answers are generated once (greedy,
-toolrouter.grammar's logits processor), then replayed token by token with the KV cache, once with the
+toolrouter.formats.grammar's logits processor), then replayed token by token with the KV cache, once with the
 grammar mask computed and applied at every step and once without. The replay forces the recorded
 tokens, so both loops run exactly the same model steps; the constrained one adds the grammar's
 processor call (xgrammar's bitmask fill + apply), timed on its own: overhead = that time / the
@@ -14,7 +14,7 @@ is kept (other processes on a shared CPU only ever add time). A 2.4 M-parameter 
 ~100x cheaper than a 0.5 B one's, while the grammar's cost per token does not depend on the model:
 this is close to the worst case for the ratio.
 
-Compile time: toolrouter.grammar.answer_ebnf (catalogue -> EBNF) and xgrammar's compile of it, for
+Compile time: toolrouter.formats.grammar.answer_ebnf (catalogue -> EBNF) and xgrammar's compile of it, for
 the run's tokenizer, median of 3 cold compiles; the tokenizer info is built once per tokenizer.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ def record(model, ids, mask, compiled, stops: list[int], pad_id: int):
     import torch
     from transformers import GenerationConfig, LogitsProcessorList
 
-    from toolrouter.grammar import logits_processor
+    from toolrouter.formats.grammar import logits_processor
 
     config = GenerationConfig(max_new_tokens=MAX_NEW_TOKENS, do_sample=False, num_beams=1, use_cache=True,
                               eos_token_id=stops, pad_token_id=pad_id)
@@ -62,7 +62,7 @@ def replay(model, ids, mask, forced, compiled=None) -> tuple[float, float]:
     Returns (seconds for all steps, seconds of that spent in the grammar processor)."""
     import torch
 
-    from toolrouter.grammar import logits_processor
+    from toolrouter.formats.grammar import logits_processor
 
     processor = logits_processor(compiled, MAX_NEW_TOKENS) if compiled is not None else None
     masking = 0.0
@@ -91,7 +91,7 @@ def replay(model, ids, mask, forced, compiled=None) -> tuple[float, float]:
 def overhead(model, tokenizer, catalogue, compiled, mode: str, batch: int, reps: int, stops, pad_id) -> dict:
     """Plain vs constrained replay of the same recorded answers: batch 32 = the first 32 gold cases in
     one batch; batch 1 = the first 8, one at a time (a mix of calls with free text and no_tools)."""
-    from toolrouter.generate import render_prompts
+    from toolrouter.infer.generate import render_prompts
 
     convs = gold_conversations(catalogue.name, mode, 32 if batch > 1 else 8)
     tools = catalogue.template_tools(mode)
@@ -136,8 +136,8 @@ def main() -> None:
     import xgrammar as xgr
 
     from toolrouter import load_catalogue
-    from toolrouter.generate import load_for_inference, stop_token_ids
-    from toolrouter.grammar import answer_ebnf, compile_grammar
+    from toolrouter.infer.generate import load_for_inference, stop_token_ids
+    from toolrouter.formats.grammar import answer_ebnf, compile_grammar
 
     with workdir() as tmp:
         loaded = load_for_inference(run_or_build(args.run, tmp), device="cpu")
@@ -191,7 +191,7 @@ def main() -> None:
              "each catalogue in the run's prompt mode; car_control answers come from a model trained on "
              "support_router, which is fine here: the grammar makes them valid, and only their cost is measured.",
              "Grammar time is xgrammar's BatchGrammarMatcher bitmask fill for the live rows plus applying the mask "
-             "(toolrouter.grammar.GrammarLogitsProcessor)."]
+             "(toolrouter.formats.grammar.GrammarLogitsProcessor)."]
     write_result("grammar", "4. Constrained decoding: per-token overhead and grammar compile time",
                  f"benchmarks/bench_grammar.py --reps {args.reps}", figures, started, notes, extra={"details": details})
 

@@ -3,8 +3,8 @@
 
     .venv/bin/python benchmarks/bench_prompt.py          # a few seconds
 
-The tokenizer is the tiny base's byte-level BPE (toolrouter.tiny.build_tokenizer, 1024 vocab), trained
-here on rows of both catalogues in all four modes (toolrouter.data.build_dataset) plus the OpenAI tool
+The tokenizer is the tiny base's byte-level BPE (toolrouter.train.tiny.build_tokenizer, 1024 vocab), trained
+here on rows of both catalogues in all four modes (toolrouter.data.pipeline.build_dataset) plus the OpenAI tool
 lists, so no mode is favoured by what the tokenizer saw. Unlike a training run's tokenizer it does NOT
 make the system prompt one token (`whole=`), since that would hide the cost being measured.
 Characters do not depend on any tokenizer; tokens of a production tokenizer (Qwen's 151k BPE) would
@@ -29,8 +29,8 @@ COMPACT_VS_JSON = 0.5  # compact prompt tokens <= 0.5x json
 
 def shared_tokenizer(rows_per_mode: int = 200):
     from toolrouter import MODES, load_catalogue
-    from toolrouter.data import build_dataset
-    from toolrouter.tiny import build_tokenizer
+    from toolrouter.data.pipeline import build_dataset
+    from toolrouter.train.tiny import build_tokenizer
 
     texts = []
     for name in CATALOGUES:
@@ -55,7 +55,7 @@ def main() -> None:
     baked_prompts = set()
     for name in CATALOGUES:
         catalogue = load_catalogue(name)
-        requests = [json.loads(line)["prompt"] for line in (REPO / "evals" / f"{name}.jsonl").read_text().splitlines()
+        requests = [json.loads(line)["prompt"] for line in (REPO / "toolrouter" / "evals" / f"{name}.jsonl").read_text().splitlines()
                     if line.strip() and "prompt" in json.loads(line)]
         per_mode = {}
         for mode in MODES:
@@ -89,7 +89,7 @@ def main() -> None:
     figures.append(figure("baked_catalogue_tokens", "baked: catalogue tokens (system prompt identical for both "
                           "catalogues)", 0 if baked_same else "differs", "tokens", target="0", met=baked_same))
     notes = [f"tokenizer: tiny BPE, {len(tokenizer)} tokens, trained on both catalogues in all modes; "
-             f"chat template: toolrouter.tiny's ChatML-like one (template mode appends the tool list as JSON).",
+             f"chat template: toolrouter.train.tiny's ChatML-like one (template mode appends the tool list as JSON).",
              "A training run's own tiny tokenizer turns its whole system prompt into one token, so in a tiny run every "
              "mode costs ~1 token of catalogue; these figures are for a tokenizer that reads the text."]
     write_result("prompt", "3. Prompt cost: tokens and characters per request by catalogue mode",

@@ -30,11 +30,11 @@ def main() -> None:
     started = time.time()
 
     from toolrouter import Router
-    from toolrouter.generate import Loaded
+    from toolrouter.infer.generate import Loaded
 
     with workdir() as tmp:
         router = Router.load(run_or_build(args.run, tmp), constrained=True, device="cpu")
-    gold = REPO / "evals" / f"{router.catalogue.name}.jsonl"
+    gold = REPO / "toolrouter" / "evals" / f"{router.catalogue.name}.jsonl"
     requests = [json.loads(line)["prompt"] for line in gold.read_text(encoding="utf-8").splitlines()
                 if line.strip() and "prompt" in json.loads(line)][:args.n]
 

@@ -4,7 +4,7 @@ many real tokens per second does that buy, against padding every row to 1024?
     .venv/bin/python benchmarks/bench_training.py                 # ~30 s (1 thread, 2 shared cores)
     .venv/bin/python benchmarks/bench_training.py --steps 60      # longer timing windows, steadier figures
 
-The trainer is toolrouter.train.build_trainer on the tiny recipe (support_router_tiny, max_length 1024):
+The trainer is toolrouter.train.trainer.build_trainer on the tiny recipe (support_router_tiny, max_length 1024):
 TRL's collator pads each batch to its longest row. Three setups, same model weights, same rows:
   dynamic   train.py as it is: random batches of 8, each padded to its longest row
   grouped   the same with `train_sampling_strategy="group_by_length"` (batches of similar lengths)
@@ -28,8 +28,8 @@ SPEED_TARGET = 2.0
 
 def make_trainer(out: Path, steps: int, base: Path | None = None):
     """build_trainer on the tiny recipe; with `base`, start from that saved model instead of building one."""
-    from toolrouter.recipe import load_recipe
-    from toolrouter.train import build_trainer
+    from toolrouter.train.recipe import load_recipe
+    from toolrouter.train.trainer import build_trainer
 
     overrides = [f"output_dir={out}", f"training.max_steps={steps}", f"training.max_length={MAX_LENGTH}",
                  f"training.logging_steps={steps}", "training.save_steps=1000000", "training.warmup=0"]

@@ -210,8 +210,8 @@ def train_timed(trainer, warmup: int) -> tuple[dict, object]:
 def tiny_run(out_dir: Path, steps: int = RUN_STEPS) -> Path:
     """Train the tiny recipe for `steps` into `out_dir` (a complete run dir: run.json, model, tokenizer,
     catalogue snapshot) and return it. ~1-2 min on 2 shared cores."""
-    from toolrouter.recipe import load_recipe
-    from toolrouter.train import train
+    from toolrouter.train.recipe import load_recipe
+    from toolrouter.train.trainer import train
 
     recipe = load_recipe(RUN_RECIPE, [f"output_dir={out_dir}", f"training.max_steps={steps}", "training.warmup=10",
                                       f"training.logging_steps={steps}", f"training.save_steps={steps}"])
@@ -242,13 +242,13 @@ def describe(loaded) -> str:
 
 def gold_conversations(catalogue_name: str, mode: str, n: Optional[int] = None) -> list[list[dict]]:
     """The first `n` cases of evals/<catalogue>.jsonl as conversations (system prompt + request), through
-    toolrouter.eval's own gold reader, so they are prompted exactly as `toolrouter eval` prompts them."""
+    toolrouter.eval.evaluate's own gold reader, so they are prompted exactly as `toolrouter eval` prompts them."""
     from toolrouter import load_catalogue
-    from toolrouter.eval import load_gold
-    from toolrouter.schema import ToolrouterError
+    from toolrouter.eval.evaluate import load_gold
+    from toolrouter.core.schema import ToolrouterError
 
     problems: list[str] = []
-    cases = load_gold(REPO / "evals" / f"{catalogue_name}.jsonl", load_catalogue(catalogue_name), problems)
+    cases = load_gold(REPO / "toolrouter" / "evals" / f"{catalogue_name}.jsonl", load_catalogue(catalogue_name), problems)
     if problems:
         raise ToolrouterError("\n".join(problems))
     convs = [case.conversation(mode) for case in cases]

@@ -8,12 +8,12 @@ Without CUDA it prints why and exits 0, measuring nothing.
 
 No Hub access is assumed: the Qwen2Config is written by hand from Qwen2.5-0.5B's published numbers
 (hidden 896, 24 layers, 14 heads, 2 KV heads, MLP 4864, vocab 151,936, tied embeddings, rope theta 1e6),
-the weights are random and the tokenizer is toolrouter.tiny's BPE trained on the rows (~1k tokens, so the
+the weights are random and the tokenizer is toolrouter.train.tiny's BPE trained on the rows (~1k tokens, so the
 prompts have about the length Qwen's tokenizer gives them; the other 150k rows of the embedding are
 there, as in the real model, and cost what they cost in the LM head). Speed and memory do not depend
 on what the weights are.
 
-  training   toolrouter.train.build_trainer on recipes/support_router.yaml (LoRA r16, all projections,
+  training   toolrouter.train.trainer.build_trainer on recipes/support_router.yaml (LoRA r16, all projections,
              batch 16) and support_router_qlora.yaml (the same over a 4-bit NF4 base, activation
              checkpointing on), model.base = the random model; real tokens/s after warm-up steps,
              model FLOPs utilisation, peak memory.
@@ -59,8 +59,8 @@ def build_base(out: Path, make_config=qwen25_05b_config) -> Path:
     from transformers import AutoModelForCausalLM
 
     from toolrouter import load_catalogue
-    from toolrouter.data import build_dataset
-    from toolrouter.tiny import build_tokenizer
+    from toolrouter.data.pipeline import build_dataset
+    from toolrouter.train.tiny import build_tokenizer
 
     catalogue = load_catalogue("support_router")
     rows = build_dataset(catalogue, n=1000, robust=True).splits["train"]
@@ -90,8 +90,8 @@ def train_recipe(name: str, base: Path, out: Path, steps: int, warmup: int):
 
     import torch
 
-    from toolrouter.recipe import load_recipe
-    from toolrouter.train import build_trainer
+    from toolrouter.train.recipe import load_recipe
+    from toolrouter.train.trainer import build_trainer
 
     recipe = load_recipe(name, [f"model.base={base}", f"output_dir={out}", f"training.max_steps={steps + warmup}",
                                 "training.warmup=0", "training.eval_steps=null", "training.save_steps=1000000",
@@ -110,7 +110,7 @@ def eval_throughput(base: Path, batch_sizes=(1, 32, 128)) -> dict:
     """examples/s of generate_answers at each batch size (batch 1 on 32 prompts, larger ones on 256)."""
     import torch
 
-    from toolrouter.generate import generate_answers, load_for_inference
+    from toolrouter.infer.generate import generate_answers, load_for_inference
 
     loaded = load_for_inference(base)
     convs = gold_conversations("support_router", "compact")
@@ -138,7 +138,7 @@ def route_latency(run_dir: Path, n: int = 30) -> dict:
     from toolrouter import Router
 
     router = Router.load(run_dir, constrained=True, max_new_tokens=48)
-    gold = (REPO / "evals" / "support_router.jsonl").read_text(encoding="utf-8").splitlines()
+    gold = (REPO / "toolrouter" / "evals" / "support_router.jsonl").read_text(encoding="utf-8").splitlines()
     requests = [json.loads(line)["prompt"] for line in gold if line.strip() and "prompt" in json.loads(line)][:n]
     router.route(requests[0])  # warm-up (grammar compile, first allocations)
     ms, tokens = [], []
@@ -156,7 +156,7 @@ def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=
     import torch
     from transformers import AutoTokenizer
 
-    from toolrouter.train import finish_run
+    from toolrouter.train.trainer import finish_run
 
     cuda = torch.cuda.is_available()
     name = torch.cuda.get_device_name(0) if cuda else "cpu"

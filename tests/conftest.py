@@ -4,7 +4,7 @@ import pytest
 
 def _texts():
     from toolrouter import load_catalogue
-    from toolrouter.catalogue import MODES
+    from toolrouter.core.catalogue import MODES
 
     texts = []
     for name in ("support_router", "car_control"):
@@ -17,7 +17,7 @@ def _texts():
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
-    from toolrouter.tiny import build_tokenizer
+    from toolrouter.train.tiny import build_tokenizer
 
     return build_tokenizer(_texts(), vocab_size=512)
 
@@ -26,7 +26,7 @@ def tiny_tokenizer():
 def tiny_model(tiny_tokenizer):
     import torch
 
-    from toolrouter.tiny import build_model
+    from toolrouter.train.tiny import build_model
 
     torch.set_num_threads(2)
     return build_model(tiny_tokenizer, layers=2, hidden=64, heads=4).eval()

@@ -1,4 +1,4 @@
-"""toolrouter.bfcl: BFCL questions + possible answers -> gold cases with per-case tools and any_of
+"""toolrouter.eval.bfcl: BFCL questions + possible answers -> gold cases with per-case tools and any_of
 values. The full simple_python (400) and multiple (200) sets score 100 % exact when each
 prediction is built from the first acceptable value of the raw BFCL answer; irrelevance is no_tool.
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from toolrouter import ToolrouterError, parse_tool_call
-from toolrouter.bfcl import bfcl_catalogue, convert_acceptable, convert_function, convert_schema, load_bfcl
-from toolrouter.eval import main
-from toolrouter.schema import run_cli
+from toolrouter.eval.bfcl import bfcl_catalogue, convert_acceptable, convert_function, convert_schema, load_bfcl
+from toolrouter.eval.evaluate import main
+from toolrouter.core.schema import run_cli
 
 ASSETS = Path(__file__).resolve().parent / "assets" / "bfcl"
 CATEGORIES = {"simple_python": 400, "multiple": 200}
@@ -119,7 +119,7 @@ def test_omission_and_wrong_values_on_bfcl(tmp_path):
                '{"tool":"calculate_triangle_area","arguments":{"base":10,"height":5,"unit":"Units"}}',
                '{"tool":"calculate_triangle_area","arguments":{"base":10,"height":5,"unit":"cm"}}',
                '{"tool":"calculate_triangle_area","arguments":{"base":10.0,"height":5}}']
-    from toolrouter.eval import cases_from_records, evaluate
+    from toolrouter.eval.evaluate import cases_from_records, evaluate
 
     record = load_bfcl(questions("simple_python"), answers("simple_python"))[0]
     problems = []

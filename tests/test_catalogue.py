@@ -1,4 +1,4 @@
-"""toolrouter.catalogue: loading (built-in name, .py module, OpenAI-style .json), all-at-once
+"""toolrouter.core.catalogue: loading (built-in name, .py module, OpenAI-style .json), all-at-once
 problem reports, the built-in catalogues exactly as specified, and the rendered prompt modes.
 
 Rendered prompts are snapshot-tested: each mode of each built-in catalogue is pinned in
@@ -15,7 +15,7 @@ import pytest
 from pydantic import Field
 
 from toolrouter import MODES, Catalogue, CatalogueError, FreeText, Tool, ToolrouterError, load_catalogue
-from toolrouter.catalogue import BAKED_PROMPT, builtin_names, compact_line
+from toolrouter.core.catalogue import BAKED_PROMPT, builtin_names, compact_line
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 BUILTINS = ("support_router", "car_control")
@@ -116,7 +116,7 @@ def test_car_control_defaults_come_from_the_models(car):
 # --- loading -------------------------------------------------------------------------------------
 
 def test_load_catalogue_by_name_module_path_json_and_instance(tmp_path, support):
-    module = Path(__file__).parent.parent / "catalogues" / "support_router.py"
+    module = Path(__file__).parent.parent / "toolrouter" / "catalogues" / "support_router.py"
     assert load_catalogue(str(module)) == support
     assert load_catalogue(module) == support
     path = tmp_path / "exported.json"
@@ -292,7 +292,7 @@ def test_name_problems_alone_are_reported_for_json(tmp_path):
 
 
 def load_catalogue_from(definitions):
-    from toolrouter.catalogue import catalogue_from_openai
+    from toolrouter.core.catalogue import catalogue_from_openai
     return catalogue_from_openai(definitions, "inline.json")
 
 

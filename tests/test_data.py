@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from toolrouter import load_catalogue, parse_tool_call
-from toolrouter.catalogue import catalogue_from_openai
+from toolrouter.core.catalogue import catalogue_from_openai
 from toolrouter.cli import main
-from toolrouter.data import (NEGATIVE_KINDS, _expand, bank_path, build_dataset, compile_template, import_openai,
+from toolrouter.data.pipeline import (NEGATIVE_KINDS, _expand, bank_path, build_dataset, compile_template, import_openai,
                              read_bank, write_dataset)
-from toolrouter.schema import ToolrouterError
+from toolrouter.core.schema import ToolrouterError
 
 SPLITS = ("train", "val", "test")
 

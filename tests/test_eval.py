@@ -1,4 +1,4 @@
-"""toolrouter.eval: gold + predictions files -> report JSON/PNG and exit code; every bad input is
+"""toolrouter.eval.evaluate: gold + predictions files -> report JSON/PNG and exit code; every bad input is
 listed at once with exit 2; thresholds set exit 1; the real gold sets validate and score as
 expected; the generation path (--model, --run, --split test) runs a tiny in-process model.
 
@@ -12,9 +12,9 @@ import pytest
 from pydantic import Field
 
 from toolrouter import Catalogue, FreeText, Tool, format_call, format_no_tool, load_catalogue
-from toolrouter.eval import load_gold, main
-from toolrouter.metrics import pick_alternative
-from toolrouter.schema import run_cli
+from toolrouter.eval.evaluate import load_gold, main
+from toolrouter.eval.metrics import pick_alternative
+from toolrouter.core.schema import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -237,7 +237,7 @@ def test_messages_and_per_case_tools(files, capsys):
 @pytest.mark.parametrize("name", ["support_router", "car_control"])
 def test_real_gold_sets(name, tmp_path, capsys):
     catalogue = load_catalogue(name)
-    gold = REPO / "evals" / f"{name}.jsonl"
+    gold = REPO / "toolrouter" / "evals" / f"{name}.jsonl"
     problems = []
     cases = load_gold(gold, catalogue, problems)
     assert problems == [] and len(cases) == len(gold.read_text().splitlines())
@@ -273,8 +273,8 @@ def model_dir(tmp_path_factory, tiny_model, tiny_tokenizer):
 
 
 def test_generate_with_model(model_dir, tmp_path, capsys):
-    pytest.importorskip("toolrouter.generate")
-    gold = write_jsonl(tmp_path / "g.jsonl", [json.loads(l) for l in (REPO / "evals/support_router.jsonl")
+    pytest.importorskip("toolrouter.infer.generate")
+    gold = write_jsonl(tmp_path / "g.jsonl", [json.loads(l) for l in (REPO / "toolrouter/evals/support_router.jsonl")
                                               .read_text().splitlines()[:4]])
     report = tmp_path / "r.json"
     code, _, err = run(["--model", str(model_dir), "--catalogue", "support_router", "--gold", gold,
@@ -286,7 +286,7 @@ def test_generate_with_model(model_dir, tmp_path, capsys):
 
 
 def test_run_dir_split_and_model_card(model_dir, tmp_path, capsys):
-    pytest.importorskip("toolrouter.generate")
+    pytest.importorskip("toolrouter.infer.generate")
     import shutil
 
     run_dir = tmp_path / "runs" / "tiny"
@@ -298,7 +298,7 @@ def test_run_dir_split_and_model_card(model_dir, tmp_path, capsys):
         "base_model": "tiny", "adapter": False, "max_new_tokens": 6,
         "eval": {"gold": "gold.jsonl", "min": {"exact_match_rate": 0.9}, "max": {}}}))
     (run_dir / "README.md").write_text("# tiny\n\n## Metrics\n<!-- metrics -->\n(not evaluated yet)\n<!-- /metrics -->\nend\n")
-    rows = [json.loads(l) for l in (REPO / "evals/support_router.jsonl").read_text().splitlines()]
+    rows = [json.loads(l) for l in (REPO / "toolrouter/evals/support_router.jsonl").read_text().splitlines()]
     write_jsonl(run_dir / "gold.jsonl", rows[:3])
     (run_dir / "data").mkdir()
     write_jsonl(run_dir / "data" / "test.gold.jsonl", rows[3:5])

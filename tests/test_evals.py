@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from toolrouter import load_catalogue, parse_tool_call
-from toolrouter.data import build_dataset
-from toolrouter.parse import format_call, format_no_tool
+from toolrouter.data.pipeline import build_dataset
+from toolrouter.formats.parse import format_call, format_no_tool
 
-EVALS = Path(__file__).resolve().parent.parent / "evals"
+EVALS = Path(__file__).resolve().parent.parent / "toolrouter" / "evals"
 NAMES = ("support_router", "car_control")
 
 

@@ -6,10 +6,10 @@ import json
 import pytest
 
 from toolrouter import ToolrouterError, load_catalogue, parse_tool_call
-from toolrouter.catalogue import MODES
-from toolrouter.generate import (Loaded, generate_answers, inference_dtype, load_for_inference, render_prompts,
+from toolrouter.core.catalogue import MODES
+from toolrouter.infer.generate import (Loaded, generate_answers, inference_dtype, load_for_inference, render_prompts,
                                  stop_token_ids)
-from toolrouter.parse import format_result
+from toolrouter.formats.parse import format_result
 
 from test_grammar import normalize_numbers  # tests/ is on sys.path (pytest rootdir conftest)
 
@@ -55,7 +55,7 @@ def test_constrained_random_model_always_answers_validly(tiny_model, tiny_tokeni
 def test_truncated_output_is_reported_not_repaired(tiny_model, tiny_tokenizer):
     import xgrammar as xgr
 
-    from toolrouter.grammar import compile_grammar
+    from toolrouter.formats.grammar import compile_grammar
 
     cat = load_catalogue("support_router")
     convs, tools = conversations(cat, 4)
@@ -170,7 +170,7 @@ def test_load_a_full_model_run(tiny_model, tiny_tokenizer, tmp_path):
 def test_load_an_adapter_run_with_its_base_inside(tiny_tokenizer, tmp_path):
     import torch
 
-    from toolrouter.tiny import build_model
+    from toolrouter.train.tiny import build_model
 
     cat = load_catalogue("car_control")
     model = build_model(tiny_tokenizer, layers=1, hidden=32, heads=2)

@@ -9,11 +9,11 @@ import pytest
 from pydantic import BaseModel, Field
 
 from toolrouter import Catalogue, Tool, format_call, format_no_tool, load_catalogue, parse_tool_call
-from toolrouter.grammar import (MAX_STRING, TIMINGS, accepts, accepts_text, answer_ebnf, bound_pattern,
+from toolrouter.formats.grammar import (MAX_STRING, TIMINGS, accepts, accepts_text, answer_ebnf, bound_pattern,
                                 compile_grammar, logits_processor)
-from toolrouter.parse import format_result
+from toolrouter.formats.parse import format_result
 
-EVALS = Path(__file__).resolve().parent.parent / "evals"
+EVALS = Path(__file__).resolve().parent.parent / "toolrouter" / "evals"
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -226,7 +226,7 @@ def test_sets_beyond_six_choices_keep_declared_order(tiny_tokenizer):
 
 
 def test_free_form_objects_from_bfcl(tiny_tokenizer):
-    from toolrouter.bfcl import bfcl_catalogue, convert_function
+    from toolrouter.eval.bfcl import bfcl_catalogue, convert_function
 
     fn = {"name": "deal", "description": "d", "parameters": {"type": "dict", "properties": {
         "cards": {"type": "dict", "description": "free-form"}, "n": {"type": "integer"}}, "required": ["cards"]}}

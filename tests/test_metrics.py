@@ -1,4 +1,4 @@
-"""toolrouter.metrics: every matching rule, every rate and its interval, the typed miss reasons,
+"""toolrouter.eval.metrics: every matching rule, every rate and its interval, the typed miss reasons,
 per-tool figures and the confusion matrix, each against numbers worked out by hand below.
 
     .venv/bin/python -m pytest tests/test_metrics.py -q
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from toolrouter import Catalogue, FreeText, Tool, format_no_tool
-from toolrouter.metrics import (METRICS, argument_misses, check_thresholds, compare_metrics, pick_alternative,
+from toolrouter.eval.metrics import (METRICS, argument_misses, check_thresholds, compare_metrics, pick_alternative,
                                 reason_kind, score_case, summarize, token_f1, value_miss, wilson)
 
 

@@ -1,4 +1,4 @@
-"""toolrouter.parse: the answer format, the canonical text, strict argument validation with typed
+"""toolrouter.formats.parse: the answer format, the canonical text, strict argument validation with typed
 errors, robustness on hostile input (never raises, bounded time) and dispatch.
 
     .venv/bin/python -m pytest tests/test_parse.py -q
@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
-import toolrouter.parse as parse_module
+import toolrouter.formats.parse as parse_module
 from toolrouter import (Catalogue, DispatchError, ParseResult, Tool, ToolrouterError, dispatch, format_call,
                         format_no_tool, load_catalogue, parse_tool_call)
-from toolrouter.parse import ERRORS, MAX_CHARS, format_result
+from toolrouter.formats.parse import ERRORS, MAX_CHARS, format_result
 
 CAR = load_catalogue("car_control")
 SUPPORT = load_catalogue("support_router")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from toolrouter.recipe import RECIPES_DIR, Recipe, load_recipe, parse_override, shipped_recipes
-from toolrouter.schema import ToolrouterError
+from toolrouter.train.recipe import RECIPES_DIR, Recipe, load_recipe, parse_override, shipped_recipes
+from toolrouter.core.schema import ToolrouterError
 
 SHIPPED = ["car_control", "car_control_tiny", "support_router", "support_router_qlora", "support_router_tiny"]
 
@@ -34,7 +34,7 @@ def test_every_shipped_recipe_loads_and_documents_its_commands(name):
     assert Path(recipe.eval.gold).is_file(), recipe.eval.gold
     header = (RECIPES_DIR / f"{name}.yaml").read_text().split("\n\n")[0]
     assert f"toolrouter train --recipe {name}" in header
-    assert f"accelerate launch --config_file recipes/accelerate/ddp.yaml" in header
+    assert f"accelerate launch --config_file toolrouter/recipes/accelerate/ddp.yaml" in header
     # The resolved recipe round-trips: what a run dir stores is itself a valid recipe.
     import yaml
 
@@ -143,7 +143,7 @@ def test_cli_reports_recipe_errors_with_exit_2(tmp_path, capsys):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_recipe_builds_its_data(name):
     """The recipe's data settings are accepted by the data module (a small n: the rules, not the rows)."""
-    from toolrouter.data import build_dataset
+    from toolrouter.data.pipeline import build_dataset
 
     r = load_recipe(name)
     ds = build_dataset(r.catalogue, n=100, seed=r.data.seed, no_tool_ratio=r.data.no_tool_ratio, mode=r.mode,

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from toolrouter import DispatchError, ParseResult, ToolrouterError, load_catalogue
-from toolrouter.route import Router, main
+from toolrouter.serve.router import Router, main
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -116,13 +116,13 @@ def test_cli_missing_run_exits_2_with_a_clear_message(tmp_path, capsys):
     assert err.startswith(f"error: --run {missing}: no such run directory; pass runs/<name>")
     assert "Traceback" not in err
     # As a module too (what `toolrouter route` runs); nothing heavy is imported before the check.
-    proc = subprocess.run([sys.executable, "-m", "toolrouter.route", "--run", missing, "hi"],
+    proc = subprocess.run([sys.executable, "-m", "toolrouter.serve.router", "--run", missing, "hi"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no such run directory" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_importing_toolrouter_stays_torch_free():
-    code = ("import sys, toolrouter; from toolrouter import Router; import toolrouter.generate, toolrouter.grammar; "
+    code = ("import sys, toolrouter; from toolrouter import Router; import toolrouter.infer.generate, toolrouter.formats.grammar; "
             "print(Router.__name__, any(m in sys.modules for m in ('torch', 'transformers', 'xgrammar')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["Router", "False"], proc.stderr

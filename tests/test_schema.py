@@ -1,4 +1,4 @@
-"""toolrouter.schema: a Pydantic Tool class -> ToolSpec (name, description, clean JSON schema,
+"""toolrouter.core.schema: a Pydantic Tool class -> ToolSpec (name, description, clean JSON schema,
 validator), the OpenAI-style JSON -> ToolSpec path, the unsupported-type checks, and run_cli.
 
     .venv/bin/python -m pytest tests/test_schema.py -q
@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from toolrouter import FreeText, Tool, ToolrouterError, ToolSpec
-from toolrouter.parse import validate_arguments
-from toolrouter.schema import (FREE_TEXT_KEY, clean_schema, enum_choices, run_cli, schema_problems, snake_case,
+from toolrouter.formats.parse import validate_arguments
+from toolrouter.core.schema import (FREE_TEXT_KEY, clean_schema, enum_choices, run_cli, schema_problems, snake_case,
                                spec_from_model, spec_from_openai)
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import make_rows, write_rows
-from toolrouter.recipe import load_recipe
-from toolrouter.schema import ToolrouterError
+from toolrouter.train.recipe import load_recipe
+from toolrouter.core.schema import ToolrouterError
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["model.tiny.layers=1", "model.tiny.hidden=32", "model.tiny.heads=2", "model.tiny.vocab_size=320"]
@@ -56,7 +56,7 @@ def check_labels(trainer, tokenizer, rows, n_batches=2):
 
 
 def test_loss_mask_is_answer_plus_end_of_turn(tmp_path, rows_dir):
-    from toolrouter.train import build_trainer
+    from toolrouter.train.trainer import build_trainer
 
     recipe = tiny_recipe(tmp_path, rows_dir)
     trainer, info = build_trainer(recipe)
@@ -73,8 +73,8 @@ def test_loss_mask_is_answer_plus_end_of_turn(tmp_path, rows_dir):
 def test_unmarked_template_falls_back_to_prompt_completion(tmp_path, rows_dir, tiny_tokenizer, tiny_model):
     """A base whose template has no {% generation %} and that TRL cannot patch trains on
     prompt/completion pairs: labels cover the answer, <|im_end|> and the template's newline."""
-    from toolrouter.tiny import CHAT_TEMPLATE
-    from toolrouter.train import build_trainer
+    from toolrouter.train.tiny import CHAT_TEMPLATE
+    from toolrouter.train.trainer import build_trainer
 
     base = tmp_path / "plain_base"
     tiny_tokenizer.save_pretrained(base)
@@ -98,7 +98,7 @@ def test_known_real_template_is_patched_by_trl(tmp_path, rows_dir, tiny_tokenize
     one TRL ships, on the tiny tokenizer."""
     import trl
 
-    from toolrouter.train import build_trainer
+    from toolrouter.train.trainer import build_trainer
 
     qwen = (Path(trl.__file__).parent / "chat_templates" / "qwen2_5.jinja").read_text(encoding="utf-8")
     base = tmp_path / "qwen_like"
@@ -120,7 +120,7 @@ def test_known_real_template_is_patched_by_trl(tmp_path, rows_dir, tiny_tokenize
 @pytest.fixture(scope="module")
 def lora_run(tmp_path_factory, rows_dir):
     """One short LoRA run on the tiny base (all linear layers), shared by the run-dir and merge tests."""
-    from toolrouter.train import train
+    from toolrouter.train.trainer import train
 
     tmp = tmp_path_factory.mktemp("lora")
     recipe = tiny_recipe(tmp, rows_dir, "lora.r=8", "lora.alpha=16", "lora.dropout=0", "training.max_steps=8",
@@ -162,7 +162,7 @@ def test_merge_gives_same_logits_with_plain_transformers(lora_run, tmp_path, cap
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from toolrouter.train import merge_main
+    from toolrouter.train.trainer import merge_main
 
     recipe, run = lora_run
     out = tmp_path / "merged"
@@ -196,7 +196,7 @@ def test_resume_after_a_crash_reaches_the_same_step(tmp_path, rows_dir):
     """A run dies after its step-3 checkpoint; --resume continues from it to max_steps."""
     from transformers import TrainerCallback
 
-    from toolrouter.train import train
+    from toolrouter.train.trainer import train
 
     class DieAtStep5(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
@@ -218,7 +218,7 @@ def test_resume_after_a_crash_reaches_the_same_step(tmp_path, rows_dir):
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path, rows_dir):
-    from toolrouter.train import train
+    from toolrouter.train.trainer import train
 
     with pytest.raises(ToolrouterError, match="--resume: no checkpoint in .* run without --resume"):
         train(tiny_recipe(tmp_path, rows_dir), resume=True)
@@ -232,7 +232,7 @@ def test_qlora_adapter_keeps_learning_after_eval(tmp_path, rows_dir, tiny_tokeni
     from bitsandbytes.nn import Linear4bit
     from transformers import TrainerCallback
 
-    from toolrouter.train import build_trainer
+    from toolrouter.train.trainer import build_trainer
 
     base = tmp_path / "base"
     tiny_model.save_pretrained(base)
@@ -282,7 +282,7 @@ def test_unloadable_base_names_the_model_and_the_fix(tmp_path, rows_dir, capsys,
 def test_sigkill_mid_run_then_resume(tmp_path, rows_dir):
     """A real crash: the training process is SIGKILLed once its first checkpoint exists."""
     recipe = tiny_recipe(tmp_path, rows_dir, "training.max_steps=40", "training.save_steps=5")
-    cmd = [sys.executable, "-m", "toolrouter.train", "--recipe", str(tmp_path / "run.yaml"), *TINY,
+    cmd = [sys.executable, "-m", "toolrouter.train.trainer", "--recipe", str(tmp_path / "run.yaml"), *TINY,
            "training.max_steps=40", "training.save_steps=5"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ckpt = recipe.run_dir / "checkpoints" / "checkpoint-5"
@@ -298,12 +298,12 @@ def test_sigkill_mid_run_then_resume(tmp_path, rows_dir):
 
 
 def test_two_process_ddp_on_cpu(tmp_path, rows_dir):
-    """`accelerate launch --config_file recipes/accelerate/ddp.yaml --num_processes 2` on CPU (gloo):
+    """`accelerate launch --config_file toolrouter/recipes/accelerate/ddp.yaml --num_processes 2` on CPU (gloo):
     both ranks train (world size 2), only rank 0 writes the run dir."""
     recipe = tiny_recipe(tmp_path, rows_dir, "training.max_steps=4")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "recipes/accelerate/ddp.yaml",
-           "--num_processes", "2", "-m", "toolrouter.train", "--recipe", str(tmp_path / "run.yaml"), *TINY,
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "toolrouter/recipes/accelerate/ddp.yaml",
+           "--num_processes", "2", "-m", "toolrouter.train.trainer", "--recipe", str(tmp_path / "run.yaml"), *TINY,
            "training.max_steps=4"]
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-3000:]

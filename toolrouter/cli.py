@@ -11,11 +11,11 @@ import json
 import sys
 
 DELEGATED = {  # command -> (module, function)
-    "data": ("toolrouter.data", "main"),
-    "train": ("toolrouter.train", "main"),
-    "merge": ("toolrouter.train", "merge_main"),
-    "eval": ("toolrouter.eval", "main"),
-    "route": ("toolrouter.route", "main"),
+    "data": ("toolrouter.data.pipeline", "main"),
+    "train": ("toolrouter.train.trainer", "main"),
+    "merge": ("toolrouter.train.trainer", "merge_main"),
+    "eval": ("toolrouter.eval.evaluate", "main"),
+    "route": ("toolrouter.serve.router", "main"),
 }
 SUMMARY = """commands:
   catalogue list|show|export|validate   inspect, render and check tool catalogues
@@ -29,8 +29,8 @@ Run `toolrouter COMMAND --help` for a command's options."""
 
 
 def catalogue_main(argv: list[str]) -> int:
-    from . import load_catalogue
-    from .catalogue import MODES, builtin_names
+    from toolrouter import load_catalogue
+    from toolrouter.core.catalogue import MODES, builtin_names
 
     parser = argparse.ArgumentParser(prog="toolrouter catalogue", description="Inspect tool catalogues.")
     sub = parser.add_subparsers(dest="action", required=True)
@@ -65,7 +65,7 @@ def catalogue_main(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     from importlib import import_module
 
-    from .schema import run_cli
+    from toolrouter.core.schema import run_cli
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):

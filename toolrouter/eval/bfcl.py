@@ -41,10 +41,10 @@ from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from .catalogue import Catalogue, CatalogueError
-from .metrics import pick_alternative
-from .parse import format_call, parse_tool_call
-from .schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
+from toolrouter.core.catalogue import Catalogue, CatalogueError
+from toolrouter.eval.metrics import pick_alternative
+from toolrouter.formats.parse import format_call, parse_tool_call
+from toolrouter.core.schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
 
 TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": "string"}
 KEEP = ("type", "description", "enum", "items", "properties", "required", "default", "minimum", "maximum",

@@ -3,7 +3,7 @@
     toolrouter train --recipe support_router_tiny                      # offline, CPU, what `make demo` runs
     toolrouter train --recipe support_router training.max_steps=50     # any key overridden by its dotted path
     toolrouter train --recipe support_router --resume                  # continue from the last checkpoint
-    accelerate launch --config_file recipes/accelerate/ddp.yaml -m toolrouter.train --recipe support_router
+    accelerate launch --config_file toolrouter/recipes/accelerate/ddp.yaml -m toolrouter.train.trainer --recipe support_router
     toolrouter merge runs/support_router [--out DIR]                   # adapter -> full safetensors model
 
 Loss: rows stay conversational (`messages`) and TRL's `assistant_only_loss=True` labels exactly the
@@ -28,10 +28,10 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from .recipe import Recipe, load_recipe
-from .schema import ToolrouterError, run_cli
+from toolrouter.train.recipe import Recipe, load_recipe
+from toolrouter.core.schema import ToolrouterError, run_cli
 
-# toolrouter.eval replaces the text between these markers with its metrics.
+# toolrouter.eval.evaluate replaces the text between these markers with its metrics.
 EVAL_START, EVAL_END = "<!-- metrics -->", "<!-- /metrics -->"
 
 
@@ -89,7 +89,7 @@ def get_splits(recipe: Recipe, catalogue, run_dir: Path, resume: bool) -> tuple[
     data_dir = run_dir / "data"
     source = data_dir if resume and (data_dir / "train.jsonl").is_file() else recipe.data.path
     if source is None:
-        from .data import build_dataset
+        from toolrouter.data.pipeline import build_dataset
 
         ds = build_dataset(catalogue, n=recipe.data.n, seed=recipe.data.seed,
                            no_tool_ratio=recipe.data.no_tool_ratio, mode=recipe.mode, robust=recipe.data.robust)
@@ -204,7 +204,7 @@ def load_base(base: str, dtype=None, quantization_config=None):
 def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> None:
     """The scratch base: a BPE tokenizer trained on the train rows + catalogue renders, a random-init
     Llama sized by `model.tiny`; saved to run_dir/base/ so an adapter's base resolves offline."""
-    from .tiny import build_model, build_tokenizer
+    from toolrouter.train.tiny import build_model, build_tokenizer
 
     t = recipe.model.tiny
     system = catalogue.render(recipe.mode)
@@ -305,7 +305,7 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     from datasets import Dataset
     from trl import SFTTrainer
 
-    from . import load_catalogue
+    from toolrouter import load_catalogue
 
     run_dir = recipe.run_dir
     catalogue = load_catalogue(recipe.catalogue)
@@ -366,7 +366,7 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
 def write_splits(splits: dict, report: dict, out: Path) -> None:
     """The rows as the data module writes them: train/val/test.jsonl, test.gold.jsonl (what
     `toolrouter eval --run RUN --split test` scores) and report.json."""
-    from .data import Dataset as Rows, write_dataset
+    from toolrouter.data.pipeline import Dataset as Rows, write_dataset
 
     write_dataset(Rows(splits=splits, report=report), out)
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .catalogue import MODES, Catalogue, catalogue_from_openai, load_catalogue
-from .metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
-from .parse import format_call, parse_tool_call
-from .schema import NO_TOOL, ToolrouterError
+from toolrouter.core.catalogue import MODES, Catalogue, catalogue_from_openai, load_catalogue
+from toolrouter.eval.metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
+from toolrouter.formats.parse import format_call, parse_tool_call
+from toolrouter.core.schema import NO_TOOL, ToolrouterError
 
 GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
 ROLES = ("user", "assistant", "tool")
@@ -298,7 +298,7 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
             constrained: bool) -> list[str]:
     """Generate one answer per case with the model at `model_path` (greedy, batched), rendering
     each prompt exactly as training did: the case's catalogue in `mode`."""
-    from .generate import generate_answers, load_for_inference
+    from toolrouter.infer.generate import generate_answers, load_for_inference
 
     loaded = load_for_inference(model_path)
     outputs: list[Optional[str]] = [None] * len(cases)
@@ -562,7 +562,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     # 2. gold cases and their outputs; every bad line is reported at once
     if args.bfcl:
-        from .bfcl import bfcl_catalogue, load_bfcl
+        from toolrouter.eval.bfcl import bfcl_catalogue, load_bfcl
 
         records = [(f"{args.bfcl}:{c['id']}", c) for c in load_bfcl(args.bfcl, args.bfcl_answers)]
         cases = cases_from_records(records, setup.catalogue, bfcl_catalogue, problems)
@@ -620,6 +620,6 @@ def _read_compare(path: Path, problems: list[str]) -> Optional[dict]:
 
 
 if __name__ == "__main__":
-    from .schema import run_cli
+    from toolrouter.core.schema import run_cli
 
     sys.exit(run_cli(main))

@@ -4,7 +4,7 @@ A bank (`catalogues/<name>.bank.yaml`) holds, per tool, templates with slots, an
 kind, templates with a fixed reason. Template syntax: `{arg}` or `{arg:group}` is a slot (the
 argument's value said one way), `(a|b|c)` one of several phrasings, `[x]` x or nothing. A slot's
 surface form and its value are drawn together, so the target always says what the request says.
-`toolrouter.data` draws rows from a compiled bank; a catalogue without a bank gets generic ones.
+`toolrouter.data.pipeline` draws rows from a compiled bank; a catalogue without a bank gets generic ones.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from typing import Any, Literal, NamedTuple, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .catalogue import Catalogue
-from .schema import FREE_TEXT_KEY, ToolrouterError
+from toolrouter.core.catalogue import Catalogue
+from toolrouter.core.schema import FREE_TEXT_KEY, ToolrouterError
 
 try:  # the stdlib regex parser, used to generate IDs that follow a declared pattern
     from re import _parser as _sre

@@ -1,5 +1,5 @@
 """Pure scoring of router outputs against gold targets: matching rules, rates with Wilson intervals,
-typed miss reasons. No torch; `toolrouter.eval` feeds it text and writes the report.
+typed miss reasons. No torch; `toolrouter.eval.evaluate` feeds it text and writes the report.
 
 The rates (n = number of cases; "valid" = parse_tool_call gives a call or a no_tool):
     valid_tool_call_rate     = valid / n
@@ -35,9 +35,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from .catalogue import Catalogue
-from .parse import parse_tool_call
-from .schema import FREE_TEXT_KEY, NO_TOOL
+from toolrouter.core.catalogue import Catalogue
+from toolrouter.formats.parse import parse_tool_call
+from toolrouter.core.schema import FREE_TEXT_KEY, NO_TOOL
 
 RATES = ("valid_tool_call_rate", "tool_name_accuracy", "argument_match_accuracy", "false_tool_call_rate",
          "missed_call_rate", "exact_match_rate")

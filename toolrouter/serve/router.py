@@ -8,7 +8,7 @@
     cat requests.txt | toolrouter route --run runs/support_router_tiny     # one JSON line per request
 
 Requests are prompted exactly as the run was trained (its catalogue snapshot and prompt mode). With
-constrained decoding (toolrouter.grammar) every answer parses as a call or a no_tool, whatever the
+constrained decoding (toolrouter.formats.grammar) every answer parses as a call or a no_tool, whatever the
 weights, given a token budget that fits one (64 is plenty for the built-in catalogues): strings are
 bounded and the last tokens of the budget close the answer. An answer still cut off by max_new_tokens
 comes back as invalid (`truncated`), never repaired.
@@ -21,9 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from .catalogue import MODES, Catalogue, load_catalogue
-from .parse import ParseResult, dispatch, parse_tool_call
-from .schema import ToolrouterError, run_cli
+from toolrouter.core.catalogue import MODES, Catalogue, load_catalogue
+from toolrouter.formats.parse import ParseResult, dispatch, parse_tool_call
+from toolrouter.core.schema import ToolrouterError, run_cli
 
 DEFAULT_MAX_NEW_TOKENS = 128  # a routing answer is a few dozen tokens; run.json may say otherwise
 
@@ -44,7 +44,7 @@ class Router:
         """Load a run dir (catalogue, mode and max_new_tokens come from it) or any model
         `load_for_inference` takes; a model without a run needs `catalogue=` (and `mode=`, default
         compact). `catalogue` is a Catalogue or anything load_catalogue takes."""
-        from .generate import load_for_inference
+        from toolrouter.infer.generate import load_for_inference
 
         loaded = load_for_inference(path, device=device)
         if catalogue is not None:
@@ -69,7 +69,7 @@ class Router:
     def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
                      progress: bool = False) -> list[str]:
         """The model's raw answers to `requests` (what route_batch parses)."""
-        from .generate import generate_answers
+        from toolrouter.infer.generate import generate_answers
 
         histories = list(histories) if histories is not None else [None] * len(requests)
         if len(histories) != len(requests):

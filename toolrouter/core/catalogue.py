@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from importlib import resources
 import json
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
-from .schema import (FREE_TEXT_KEY, NO_TOOL, Tool, ToolrouterError, ToolSpec, parameters_problems,
+from toolrouter.core.schema import (FREE_TEXT_KEY, NO_TOOL, Tool, ToolrouterError, ToolSpec, parameters_problems,
                      spec_from_model, spec_from_openai)
 
 MODES = ("compact", "json", "template", "baked")
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "catalogues"
+# Built-in catalogues, recipes and gold sets ship inside the package (found the same way from a wheel).
+PACKAGE_DIR = Path(str(resources.files("toolrouter")))
+BUILTIN_DIR = PACKAGE_DIR / "catalogues"
 
 ANSWER_RULES = (
     "Answer with exactly one JSON object and nothing else:\n"

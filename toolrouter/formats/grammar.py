@@ -37,9 +37,9 @@ import time
 import weakref
 from typing import Optional
 
-from .catalogue import Catalogue
-from .parse import canonical_json
-from .schema import ToolrouterError
+from toolrouter.core.catalogue import Catalogue
+from toolrouter.formats.parse import canonical_json
+from toolrouter.core.schema import ToolrouterError
 
 MAX_STRING = 200  # characters after which the processor closes a string: routing arguments are a few words
 MAX_ITEMS = 16  # items in a list with no maxItems

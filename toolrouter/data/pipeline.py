@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 
-from .catalogue import BUILTIN_DIR, MODES, Catalogue, CatalogueError, catalogue_from_openai, load_catalogue
-from .parse import format_call, format_no_tool, parse_tool_call
-from .bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
+from toolrouter.core.catalogue import BUILTIN_DIR, MODES, PACKAGE_DIR, Catalogue, CatalogueError, catalogue_from_openai, load_catalogue
+from toolrouter.formats.parse import format_call, format_no_tool, parse_tool_call
+from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
                    _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
-from .schema import NO_TOOL, ToolrouterError, spec_from_openai
+from toolrouter.core.schema import NO_TOOL, ToolrouterError, spec_from_openai
 
 SPLITS = ("train", "val", "test")
 SHARES = {"val": 0.10, "test": 0.10}  # of rows; train gets the rest
@@ -380,7 +380,7 @@ def _check_args(n: int, no_tool_ratio: float, mode: str, robust: bool) -> None:
 def eval_set_path(catalogue: Catalogue) -> Optional[Path]:
     """The hand-written gold set `evals/<name>.jsonl` of a built-in catalogue, if there is one."""
     source = Path(catalogue.source).resolve()
-    gold = BUILTIN_DIR.parent / "evals" / f"{catalogue.name}.jsonl"
+    gold = PACKAGE_DIR / "evals" / f"{catalogue.name}.jsonl"
     return gold if source.parent == BUILTIN_DIR and gold.is_file() else None
 
 
@@ -414,7 +414,7 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
                                     warnings)
     report = _report(splits, catalogue, bank, n=n, seed=seed, ratio=no_tool_ratio, mode=mode, robust=robust,
                      bank_file=path.name if path else None, duplicates=builder.duplicates, warnings=warnings)
-    report["decontaminated_against"] = str(gold_file.relative_to(BUILTIN_DIR.parent)) if gold_file else None
+    report["decontaminated_against"] = str(gold_file.relative_to(PACKAGE_DIR)) if gold_file else None
     return Dataset(splits, report, seconds=time.perf_counter() - start)
 
 
@@ -764,6 +764,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    from .schema import run_cli
+    from toolrouter.core.schema import run_cli
 
     sys.exit(run_cli(main))

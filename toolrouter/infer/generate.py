@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .catalogue import MODES, Catalogue, load_catalogue
-from .schema import ToolrouterError
+from toolrouter.core.catalogue import MODES, Catalogue, load_catalogue
+from toolrouter.core.schema import ToolrouterError
 
 # End-of-turn tokens of common chat templates: generation stops at any of them that the vocab has.
 END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>")
@@ -215,7 +215,7 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
     Batched with left padding and the KV cache; each row stops at EOS/end-of-turn or after
     `max_new_tokens`. `tools` is per conversation (or one list for all) and goes to the chat
     template (template mode). With `constrained=True` every token is masked by the catalogue's
-    answer grammar (toolrouter.grammar), so a finished answer always parses; one cut off by
+    answer grammar (toolrouter.formats.grammar), so a finished answer always parses; one cut off by
     `max_new_tokens` is returned as it is. Returns the decoded answers without special tokens."""
     import torch
     from transformers import GenerationConfig, LogitsProcessorList
@@ -238,7 +238,7 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
                               typical_p=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0)
     compiled = None
     if constrained:
-        from .grammar import compile_grammar, logits_processor
+        from toolrouter.formats.grammar import compile_grammar, logits_processor
 
         compiled = compile_grammar(catalogue, tokenizer, vocab_size=_vocab_size(model, tokenizer),
                                    stop_token_ids=stops)

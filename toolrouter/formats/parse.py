@@ -15,8 +15,8 @@ from typing import Any, Callable, Mapping, Optional
 
 from pydantic import ValidationError
 
-from .catalogue import Catalogue
-from .schema import NO_TOOL, ToolrouterError, ToolSpec
+from toolrouter.core.catalogue import Catalogue
+from toolrouter.core.schema import NO_TOOL, ToolrouterError, ToolSpec
 
 # The fixed taxonomy of invalid outputs (each failure is countable by kind).
 ERRORS = (

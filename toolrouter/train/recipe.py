@@ -19,12 +19,11 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .catalogue import BUILTIN_DIR, MODES
-from .schema import ToolrouterError
+from toolrouter.core.catalogue import MODES, PACKAGE_DIR
+from toolrouter.core.schema import ToolrouterError
 
-REPO_DIR = BUILTIN_DIR.parent
-RECIPES_DIR = REPO_DIR / "recipes"
-EVALS_DIR = REPO_DIR / "evals"
+RECIPES_DIR = PACKAGE_DIR / "recipes"
+EVALS_DIR = PACKAGE_DIR / "evals"
 TINY = "tiny"  # model.base value of the built-in scratch base (toolrouter/tiny.py)
 
 
@@ -33,7 +32,7 @@ class Strict(BaseModel):
 
 
 class DataConfig(Strict):
-    """Build the rows (toolrouter.data.build_dataset) or read them from a folder of train/val/test.jsonl."""
+    """Build the rows (toolrouter.data.pipeline.build_dataset) or read them from a folder of train/val/test.jsonl."""
 
     n: int = Field(2000, ge=10, description="rows to build, all splits together")
     seed: int = 0
