@@ -35,7 +35,7 @@ from toolrouter.formats.parse import format_call, format_no_tool, parse_tool_cal
 from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
                    _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, spec_from_openai
-from toolrouter.io import jsonl_lines, jsonl_text, read_jsonl, write_files
+from toolrouter.io import jsonl_lines, jsonl_text, publish_folder, read_jsonl
 
 SPLITS = ("train", "val", "test")
 SHARES = {"val": 0.10, "test": 0.10}  # of rows; train gets the rest
@@ -541,14 +541,15 @@ def _gold(row: dict, i: int) -> dict:
 
 
 def write_dataset(dataset: Dataset, out_dir: Union[str, Path]) -> Path:
-    """Write train/val/test.jsonl, test.gold.jsonl and report.json into out_dir. Every file is
-    written to a temporary name first and renamed at the end, so a failure leaves nothing half-written."""
+    """Write train/val/test.jsonl, test.gold.jsonl, report.json and manifest.json (their sha256s,
+    which train checks) as one folder: built in a hidden sibling and renamed into place, so a kill
+    leaves the old complete set or the new one, never a mix (toolrouter.io.publish_folder)."""
     out = Path(out_dir)
     files = {f"{split}.jsonl": jsonl_text(dataset.splits[split]) for split in SPLITS}
     files["test.gold.jsonl"] = jsonl_text(_gold(r, i) for i, r in enumerate(dataset.splits["test"]))
     files["report.json"] = json.dumps(dataset.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:
-        write_files(out, files)
+        publish_folder(out, files)
     except OSError as e:
         raise ToolrouterError(f"cannot write the dataset to {out}: {e.strerror or e}; "
                               "pass a writable directory with --out") from None
