@@ -189,6 +189,24 @@ def folder_problems(folder: Union[str, Path]) -> list[str]:
     return problems
 
 
+def output_problems(path: Optional[Union[str, Path]], flag: str) -> list[str]:
+    """Why a file cannot be written at `path` (checked before the work that produces it): a folder
+    there, or a file where a parent folder should be. Empty when fine (or path is None)."""
+    if path is None:
+        return []
+    path = Path(path)
+    if path.is_dir():
+        return [f"{flag} {path} is a folder; give a file name, e.g. {path / 'report.json'}"]
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return [f"{flag} {path}: {parent} is a file, not a folder; pick another path"]
+            if not os.access(parent, os.W_OK | os.X_OK):
+                return [f"{flag} {path}: the folder {parent} is not writable; pick another path"]
+            break
+    return []
+
+
 def jsonl_text(rows) -> str:
     """One compact JSON value per line, non-ASCII kept as is."""
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
@@ -233,6 +251,8 @@ def read_jsonl(path: Union[str, Path], problems: Optional[list[str]] = None, wha
                 rows.append((n, json.loads(line)))
             except json.JSONDecodeError as e:
                 own.append(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno}){suffix}")
+            except RecursionError:
+                own.append(f"{path}:{n}: JSON nested too deeply to read (over ~1000 levels){suffix}")
     if problems is not None:
         problems += own
     elif own:
@@ -250,6 +270,8 @@ def read_json(path: Union[str, Path], fix: str = "") -> dict:
         raise ToolrouterError(f"{path} not found{suffix}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ToolrouterError(f"{path}: not readable JSON ({e}){suffix}") from None
+    except RecursionError:
+        raise ToolrouterError(f"{path}: JSON nested too deeply to read (over ~1000 levels){suffix}") from None
     if not isinstance(data, dict):
         raise ToolrouterError(f"{path}: expected a JSON object, got {type(data).__name__}{suffix}")
     return data

@@ -654,6 +654,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise _BadRow(f"not valid JSON ({e.msg} at character {e.pos})") from None
+    except RecursionError:
+        raise _BadRow("JSON nested too deeply to read (over ~1000 levels)") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list) or not obj["messages"]:
         raise _BadRow('expected an object with a non-empty "messages" list')
     catalogue = fixed
@@ -686,8 +688,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
         if isinstance(args, str):
             try:
                 args = json.loads(args) if args.strip() else {}
-            except json.JSONDecodeError as e:
-                raise _BadRow(f"{fn['name']}: arguments are not valid JSON ({e.msg})") from None
+            except (json.JSONDecodeError, RecursionError) as e:
+                raise _BadRow(f"{fn['name']}: arguments are not valid JSON ({getattr(e, 'msg', 'nested too deeply')})") from None
         if not isinstance(args, dict):
             raise _BadRow(f"{fn['name']}: arguments must be a JSON object")
         if fn["name"] not in catalogue:
@@ -744,6 +746,9 @@ def command(args: argparse.Namespace) -> int:
         return 0
     dataset = import_openai(args.file, catalogue=args.catalogue, mode=args.mode)
     kept = sum(len(rows) for rows in dataset.splits.values())
+    if not kept and not dataset.problems:
+        raise ToolrouterError(f"{args.file}: no rows to import (the file is empty); pass OpenAI fine-tuning JSONL, "
+                              "one {\"messages\": [...]} object per line")
     if kept:
         write_dataset(dataset, args.out)
         print_summary(dataset, args.out)

@@ -25,8 +25,8 @@ from toolrouter.core.catalogue import MODES, Catalogue, catalogue_from_openai, l
 from toolrouter.eval.metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
 from toolrouter.errors import ToolrouterError
 from toolrouter.formats.parse import format_call, parse_tool_call, read_envelope
-from toolrouter.io import (METRICS_END, METRICS_START, atomic_write, read_json, read_jsonl, read_run, read_yaml, write_json,
-                           write_text)
+from toolrouter.io import (METRICS_END, METRICS_START, atomic_write, output_problems, read_json, read_jsonl, read_run,
+                           read_yaml, write_json, write_text)
 
 GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
 ROLES = ("user", "assistant", "tool")
@@ -230,6 +230,10 @@ def parse_thresholds(items: list[str], flag: str, problems: list[str]) -> dict[s
                 out[name] = float(value)
             except ValueError:
                 problems.append(f"{flag} {item!r}: {value!r} is not a number")
+                continue
+            if not 0.0 <= out[name] <= 1.0:  # NaN too: every metric is a rate
+                problems.append(f"{flag} {item!r}: a threshold is a rate from 0 to 1, e.g. {name}=0.9")
+                del out[name]
     return out
 
 
@@ -504,6 +508,10 @@ def command(args: argparse.Namespace) -> int:
     # 1. where the model, catalogue, mode, gold and thresholds come from
     setup = resolve(args, problems)
     old = _read_compare(Path(args.compare), problems) if args.compare else None
+    problems += output_problems(args.report_json, "--report-json")
+    for flag in ("batch_size", "max_new_tokens"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            problems.append(f"--{flag.replace('_', '-')} must be >= 1 (got {getattr(args, flag)})")
     _fail(problems, "the arguments")
 
     # 2. gold cases and their outputs; every bad line is reported at once
@@ -559,6 +567,13 @@ def _read_compare(path: Path, problems: list[str]) -> Optional[dict]:
     if not isinstance(old.get("metrics"), dict):
         problems.append(f"--compare file {path}: not a toolrouter eval report (no \"metrics\")")
         return None
+    for name, entry in old["metrics"].items():
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        if not isinstance(entry, dict) or not (value is None or (isinstance(value, (int, float))
+                                                                 and not isinstance(value, bool))):
+            problems.append(f"--compare file {path}: metrics.{name}: expected {{\"value\": number or null, ...}}, "
+                            f"got {json.dumps(entry)[:80]}; pass a report written by `toolrouter eval --report-json`")
+            return None
     return old
 
 

@@ -117,7 +117,7 @@ def _safetensors_problem(path: Path) -> Optional[str]:
                 return f"{path.name} is truncated (header)"
             header = json.loads(f.read(n))
         end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError) as e:
         return f"{path.name} is not whole ({type(e).__name__})"
     if size != 8 + n + end:
         return f"{path.name} is truncated ({size} of {8 + n + end} bytes)"
@@ -140,7 +140,7 @@ def checkpoint_problems(ckpt: Path) -> list[str]:
                 shards = set(json.loads(w.read_text(encoding="utf-8"))["weight_map"].values())
                 problem = next((p for p in (_safetensors_problem(ckpt / s) if (ckpt / s).is_file()
                                             else f"{s} missing" for s in sorted(shards)) if p), None)
-            except (OSError, ValueError, KeyError, AttributeError) as e:
+            except (OSError, ValueError, KeyError, AttributeError, RecursionError) as e:
                 problem = f"{w.name} is not whole ({type(e).__name__})"
         if problem:
             problems.append(problem)
