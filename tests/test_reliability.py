@@ -253,3 +253,244 @@ def test_data_build_refuses_a_folder_with_foreign_files(tmp_path, capsys):
     (tmp_path / "d" / "mine.txt").write_text("x")
     code, err = cli(capsys, "data", "build", "--catalogue", "support_router", "--n", "60", "--out", tmp_path / "d")
     assert code == 2 and "mine.txt" in err and (tmp_path / "d" / "mine.txt").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. requests: too long for the context, too long in characters, invalid Unicode
+
+@pytest.fixture(scope="module")
+def run_dir(tiny_model, tiny_tokenizer, tmp_path_factory):
+    """A run dir as training writes it, with the random-init tiny model (512 positions)."""
+    from toolrouter import load_catalogue
+
+    cat = load_catalogue("support_router")
+    folder = tmp_path_factory.mktemp("runs") / "support_router_tiny"
+    tiny_model.save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    (folder / "catalogue.json").write_text(json.dumps(cat.to_openai()))
+    (folder / "run.json").write_text(json.dumps({
+        "name": "support_router_tiny", "mode": "compact", "catalogue": "support_router",
+        "catalogue_sha256": cat.fingerprint(), "base_model": "tiny", "adapter": False, "max_new_tokens": 24}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def router(run_dir):
+    from toolrouter.serve.router import Router
+
+    return Router.load(run_dir, device="cpu")
+
+
+def test_router_refuses_what_does_not_fit_and_repairs_lone_surrogates(router, one_thread):
+    """Per request, never the batch: a prompt past max_position_embeddings and an over-long request
+    come back invalid `too_long`, never a call; a lone surrogate is replaced and routed."""
+    from toolrouter.serve.router import MAX_REQUEST_CHARS
+
+    context = router.model.config.max_position_embeddings
+    too_long = " ".join(f"w{i}" for i in range(context))  # at least one token per word
+    huge = "x" * (MAX_REQUEST_CHARS + 1)
+    results = router.route_batch(["where is ORD-1?", too_long, "lost \ud800 order ORD-2", huge, "hello"])
+    assert [r.error == "too_long" for r in results] == [False, True, False, True, False]
+    assert f"past the model's {context} positions" in results[1].message
+    assert f"{MAX_REQUEST_CHARS + 1:,} characters" in results[3].message
+    assert router.answer_texts([too_long, "hello"])[0] == ""
+
+
+def test_context_refusal_arithmetic():
+    from toolrouter.serve.router import clean_request, context_refusal
+
+    assert context_refusal(384, 128, 512) is None
+    assert context_refusal(385, 128, 512).error == "too_long"
+    assert context_refusal(10**6, 128, None) is None  # a model that does not say: nothing to check
+    assert clean_request("a\ud800b") == ("a\ufffdb", None)
+    assert clean_request("ok \u00e9") == ("ok \u00e9", None)
+
+
+def test_route_answers_every_stdin_line(run_dir, capsys, monkeypatch, one_thread):
+    """Undecodable bytes and an over-long line each get their own answer; the loop goes on."""
+    import io
+
+    from toolrouter.serve.router import MAX_REQUEST_CHARS
+
+    raw = b"where is ORD-1?\n\xff\xfe broken bytes\n" + b"y" * (MAX_REQUEST_CHARS + 5) + b"\nhello\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    assert main(["route", "--run", str(run_dir), "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert len(answers) == 4 and "Traceback" not in err
+    assert answers[2]["kind"] == "invalid" and answers[2]["error"] == "too_long"
+
+
+def test_route_device_checks(run_dir, capsys):
+    import torch
+
+    code, err = cli(capsys, "route", "--run", run_dir, "--device", "foo", "hi")
+    assert code == 2 and "--device 'foo': not a device torch knows" in err
+    if not torch.cuda.is_available():
+        code, err = cli(capsys, "route", "--run", run_dir, "--device", "cuda", "hi")
+        assert code == 2 and "no CUDA GPU" in err and "--device cpu" in err
+
+
+def test_broken_chat_template_is_one_message(run_dir, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "run"
+    shutil.copytree(run_dir, broken)
+    bad = "{% for m in messages %}{{ m.content }"
+    if (broken / "chat_template.jinja").is_file():
+        (broken / "chat_template.jinja").write_text(bad)
+    config = json.loads((broken / "tokenizer_config.json").read_text())
+    if "chat_template" in config:
+        config["chat_template"] = bad
+        (broken / "tokenizer_config.json").write_text(json.dumps(config))
+    code, err = cli(capsys, "route", "--run", broken, "--device", "cpu", "hi")
+    assert code == 2 and "chat template does not render" in err and "TemplateSyntaxError" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. hostile files for every command: exit 2, one message naming the file, no traceback
+
+DEEP_OBJ = '{"a":' * 300 + "1" + "}" * 300
+DEEP_SCHEMA = {"type": "object"}
+_node = DEEP_SCHEMA
+for _ in range(300):
+    _node["properties"] = {"x": {"type": "object"}}
+    _node = _node["properties"]["x"]
+DEEP_TOOLS = [{"type": "function", "function": {"name": "t", "description": "d",
+                                                 "parameters": {"type": "object", "properties": {"p": DEEP_SCHEMA}}}}]
+GOLD = {"id": "g1", "prompt": "where is ORD-1?", "target": {"tool": "track_order", "arguments": {"order_id": "ORD-1"}}}
+PRED = {"id": "g1", "output": '{"tool":"no_tool","reason":"x"}'}
+RUN = {"name": "r", "mode": "compact", "catalogue": "support_router"}
+
+# name -> (files to write {name: text}, argv, what the message must say)
+PROBES = {
+    "catalogue_deep_schema": ({"c.json": json.dumps(DEEP_TOOLS)}, ["catalogue", "validate", "c.json"],
+                              "nested deeper than 64 levels"),
+    "catalogue_3000_levels": ({"c.json": "[" * 3000 + "]" * 3000}, ["catalogue", "validate", "c.json"],
+                              "nested too deeply"),
+    "catalogue_not_a_list": ({"c.py": "CATALOGUE = 5\n"}, ["catalogue", "validate", "c.py"],
+                             "CATALOGUE must be a list"),
+    "catalogue_self_reference": ({"c.py": "from __future__ import annotations\nfrom typing import Optional\n"
+                                          "from toolrouter import Tool\nclass Node(Tool):\n    '''A node.'''\n"
+                                          "    child: Optional[Node] = None\n"},
+                                 ["catalogue", "validate", "c.py"], "Node refers to itself"),
+    "catalogue_sys_exit": ({"c.py": "import sys\nsys.exit(3)\n"}, ["catalogue", "validate", "c.py"],
+                           "importing the module failed: SystemExit"),
+    "catalogue_empty_json": ({"c.json": "[]"}, ["catalogue", "validate", "c.json"], "the list is empty"),
+    "data_build_empty_catalogue": ({"c.json": "[]"}, ["data", "build", "--catalogue", "c.json", "--out", "d"],
+                                   "the list is empty"),
+    "gold_deep_tools": ({"g.jsonl": json.dumps({**GOLD, "tools": DEEP_TOOLS}) + "\n", "p.jsonl": json.dumps(PRED)},
+                        ["eval", "--gold", "g.jsonl", "--predictions", "p.jsonl"], "g.jsonl:1"),
+    "gold_3000_levels": ({"g.jsonl": "[" * 3000 + "]" * 3000 + "\n", "p.jsonl": json.dumps(PRED)},
+                         ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions", "p.jsonl"],
+                         "g.jsonl:1: JSON nested too deeply"),
+    "predictions_3000_levels": ({"g.jsonl": json.dumps(GOLD), "p.jsonl": '{"a":' * 3000 + "1" + "}" * 3000},
+                                ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions",
+                                 "p.jsonl"], "p.jsonl:1: JSON nested too deeply"),
+    "import_deep_tools": ({"i.jsonl": json.dumps({"messages": [{"role": "user", "content": "hi"},
+                                                               {"role": "assistant", "content": "x"}],
+                                                  "tools": DEEP_TOOLS}) + "\n"},
+                          ["data", "import", "i.jsonl", "--out", "o"], "nested deeper than 64 levels"),
+    "import_3000_levels": ({"i.jsonl": DEEP_OBJ.replace("300", "3000") * 1 + "\n" + "[" * 3000 + "]" * 3000 + "\n"},
+                           ["data", "import", "i.jsonl", "--catalogue", "support_router", "--out", "o"],
+                           "line 2: JSON nested too deeply"),
+    "import_empty": ({"i.jsonl": ""}, ["data", "import", "i.jsonl", "--catalogue", "support_router", "--out", "o"],
+                     "no rows to import"),
+    "compare_string_metric": ({"g.jsonl": json.dumps(GOLD), "p.jsonl": json.dumps(PRED),
+                               "old.json": json.dumps({"metrics": {"exact_match_rate": "abc"}})},
+                              ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions", "p.jsonl",
+                               "--compare", "old.json"], "metrics.exact_match_rate: expected"),
+    "compare_string_value": ({"g.jsonl": json.dumps(GOLD), "p.jsonl": json.dumps(PRED),
+                              "old.json": json.dumps({"metrics": {"exact_match_rate": {"value": "x"}}})},
+                             ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions", "p.jsonl",
+                              "--compare", "old.json"], "metrics.exact_match_rate: expected"),
+    "report_json_is_a_dir": ({"g.jsonl": json.dumps(GOLD), "p.jsonl": json.dumps(PRED), "adir/x": ""},
+                             ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions", "p.jsonl",
+                              "--report-json", "adir"], "--report-json adir is a folder"),
+    "report_json_under_a_file": ({"g.jsonl": json.dumps(GOLD), "p.jsonl": json.dumps(PRED), "afile": "x"},
+                                 ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions",
+                                  "p.jsonl", "--report-json", "afile/r.json"], "afile is a file, not a folder"),
+    "min_nan": ({"g.jsonl": json.dumps(GOLD), "p.jsonl": json.dumps(PRED)},
+                ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions", "p.jsonl",
+                 "--min", "exact_match_rate=nan"], "a threshold is a rate from 0 to 1"),
+    "batch_size_0": ({"g.jsonl": json.dumps(GOLD), "p.jsonl": json.dumps(PRED)},
+                     ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions", "p.jsonl",
+                      "--batch-size", "0"], "--batch-size must be >= 1"),
+    "jsonl_u2028_is_one_line": ({"g.jsonl": json.dumps({**GOLD, "prompt": "where\u2028is\u0085ORD-1?"},
+                                                       ensure_ascii=False) + "\n",
+                                 "p.jsonl": json.dumps(PRED) + "\n", "p2.jsonl": "{\n"},
+                                ["eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions",
+                                 "p2.jsonl"], "p2.jsonl:1: not valid JSON"),
+}
+for _k, _v in {"list": "[]", "binary": "\x00\udcff", "truncated": '{"name": "r", "mo', "eval_abc":
+               json.dumps({**RUN, "eval": "abc"}), "max_new_tokens_abc": json.dumps({**RUN, "max_new_tokens": "abc"}),
+               "3000_levels": '{"a":' * 3000 + "1" + "}" * 3000}.items():
+    PROBES[f"eval_run_json_{_k}"] = ({"run/run.json": _v}, ["eval", "--run", "run"], "run/run.json")
+PROBES["eval_run_is_a_file"] = ({"run": "x"}, ["eval", "--run", "run"], "run is not a run directory")
+
+
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_hostile_file_is_exit_2_with_one_message(name, tmp_path, capsys, monkeypatch):
+    files, argv, message = PROBES[name]
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(text.encode("utf-8", "surrogateescape"))
+    monkeypatch.chdir(tmp_path)
+    code, err = cli(capsys, *argv)
+    assert code == 2 and err.startswith("error: ") and message in err, err
+    assert not (tmp_path / "d").exists() and not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_jsonl_splits_on_newline_only(tmp_path, capsys, monkeypatch):
+    """U+2028 / U+0085 inside a JSON string, written raw (ensure_ascii=False), is one line."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.jsonl").write_text(json.dumps({**GOLD, "prompt": "where\u2028is\u0085ORD-1?"},
+                                                 ensure_ascii=False) + "\n" + json.dumps({**GOLD, "id": "g2"}) + "\n")
+    (tmp_path / "p.jsonl").write_text(json.dumps(PRED) + "\n" + json.dumps({**PRED, "id": "g2"}) + "\n")
+    code, err = cli(capsys, "eval", "--catalogue", "support_router", "--gold", "g.jsonl", "--predictions", "p.jsonl",
+                    "--report-json", "r.json")
+    assert code == 0 and json.loads((tmp_path / "r.json").read_text())["metrics"]["exact_match_rate"]["denominator"] == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. the parser: any string, bounded time
+
+def test_parser_fuzz_never_raises_and_stays_in_budget():
+    """Hypothesis-generated answers (JSON-shaped and raw text): parse_tool_call returns a result and
+    takes well under 50 ms each (a generous budget: ~0.1 ms typical, 5 ms on 84 kB)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from toolrouter import load_catalogue, parse_tool_call
+
+    cat = load_catalogue("support_router")
+    leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    values = st.recursive(leaves, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c,
+                                                                                       max_size=4), max_leaves=40)
+    envelope = st.fixed_dictionaries({"tool": st.sampled_from([*cat.names, "no_tool", "x"])},
+                                     optional={"arguments": values, "reason": st.text(max_size=10), "z": values})
+    answers = st.one_of(st.text(max_size=300), envelope.map(json.dumps), values.map(json.dumps),
+                        envelope.map(lambda e: json.dumps(e)[:-3]))
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(answers)
+    def check(text):
+        start = time.perf_counter()
+        result = parse_tool_call(text, cat)
+        assert time.perf_counter() - start < 0.05
+        assert result.kind in ("call", "no_tool", "invalid")
+
+    check()
+
+
+def test_parser_on_5000_keys_is_bounded():
+    from toolrouter import load_catalogue, parse_tool_call
+
+    cat = load_catalogue("support_router")
+    text = json.dumps({"tool": "track_order", "arguments": {"order_id": "ORD-1",
+                                                            **{f"k{i:04d}": i * 100 for i in range(5000)}}})
+    assert len(text) > 80_000
+    start = time.perf_counter()
+    result = parse_tool_call(text, cat)
+    assert time.perf_counter() - start < 0.05  # 55 ms before the key-count check, ~4 ms after, idle machine
+    assert result.error == "unexpected_argument"

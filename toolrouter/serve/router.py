@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -29,6 +30,7 @@ DEFAULT_MAX_NEW_TOKENS = 128  # a routing answer is a few dozen tokens; run.json
 # A request is a sentence or a short conversation turn. Past this it is refused before the tokenizer
 # sees it: a 1 MB request used to be tokenised and decoded for 9 minutes at 3.1 GB (issue 18).
 MAX_REQUEST_CHARS = 32_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_request(request: str) -> tuple[str, Optional[ParseResult]]:
@@ -39,11 +41,8 @@ def clean_request(request: str) -> tuple[str, Optional[ParseResult]]:
         return request, ParseResult(kind="invalid", error="too_long",
                                     message=f"the request is {len(request):,} characters; the router takes at most "
                                             f"{MAX_REQUEST_CHARS:,}: send the part that asks for an action")
-    try:
-        request.encode("utf-8")
-    except UnicodeEncodeError:
-        request = request.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return request, None
+    # In a Python str every surrogate is lone (a valid pair is one code point already).
+    return _SURROGATE.sub("\ufffd", request), None
 
 
 def context_refusal(prompt_tokens: int, max_new_tokens: int, context: Optional[int]) -> Optional[ParseResult]:
