@@ -39,7 +39,7 @@ RUN_FILES = {
     "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json",
 }
 RUN_DIRS = {"data", "checkpoints", "base", "merged"}
-RUN_PATTERNS = (re.compile(r"model-\d+-of-\d+\.safetensors"), re.compile(r"\..+\.tmp(\.png)?"),
+RUN_PATTERNS = (re.compile(r"model-\d+-of-\d+\.safetensors"), re.compile(r".+\.tmp(\.png)?"),
                 re.compile(r"\.data\.(new|old)-\w+"))
 # A run dir is recognised by run.json (finished) or by the inputs train writes before the first step.
 RUN_MARKERS = ("run.json", "recipe.yaml")
