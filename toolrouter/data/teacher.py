@@ -394,7 +394,7 @@ class NearDuplicates:
         self.postings: dict[str, list[int]] = {}
 
     def _prefix(self, words: frozenset) -> list[str]:
-        order = sorted(words, key=lambda w: (zlib.crc32(w.encode()), w))
+        order = sorted(words, key=lambda w: (-len(w), w))  # any fixed order is exact; long words are rarer
         return order[:len(words) - math.ceil(self.threshold * len(words)) + 1]
 
     def add(self, text: str) -> None:
