@@ -233,3 +233,51 @@ def test_near_duplicates_match_brute_force_jaccard():
         brute = any(len(words & set(o.split())) / len(words | set(o.split())) >= 0.8 for o in texts[:i])
         assert idx.find(text) == brute, text
         idx.add(text)
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+def _build_argv(out, url, cache, *extra):
+    return ["data", "build", "--catalogue", "support_router", "--n", "40", "--out", str(out),
+            "--teacher", url, "--teacher-cache", str(cache), *extra]
+
+
+def test_cli_rerun_makes_no_http_call_and_writes_the_same_bytes(server, tmp_path, capsys):
+    from toolrouter.cli import main
+
+    server.reset()
+    assert main(_build_argv(tmp_path / "a", server.url, tmp_path / "c", "--teacher-model", "m")) == 0
+    calls = server.stats()["requests"]
+    first = capsys.readouterr().out
+    assert calls > 0 and f"this run: {calls} HTTP calls" in first and "kept" in first
+    assert main(_build_argv(tmp_path / "b", server.url, tmp_path / "c", "--teacher-model", "m")) == 0
+    assert server.stats()["requests"] == calls
+    assert f"this run: 0 HTTP calls (0 tokens spent), {calls} answered from the cache" in capsys.readouterr().out
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert report["teacher"]["kept"] == 36 and report["teacher"]["responses"] == calls
+
+
+def test_cli_unreachable_teacher_is_exit_2_and_one_message(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    proc = subprocess.run([sys.executable, "-m", "toolrouter.cli", *_build_argv(tmp_path / "out", url, tmp_path / "c",
+                                                                             "--teacher-model", "m")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: cannot reach the teacher at {url}: ") and "Traceback" not in proc.stderr
+    assert "start the server or fix --teacher" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_teacher_flags_come_together(server, tmp_path, capsys):
+    from toolrouter.cli import main
+
+    assert main(_build_argv(tmp_path / "o", server.url, tmp_path / "c")) == 2
+    assert "--teacher needs --teacher-model NAME" in capsys.readouterr().err
+    assert main(["data", "build", "--catalogue", "support_router", "--out", str(tmp_path / "o"),
+                 "--teacher-model", "m"]) == 2
+    assert "--teacher-model needs --teacher URL" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -725,6 +725,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
 # command line
 
 def main(argv: Optional[list[str]] = None) -> int:
+    from toolrouter.data import teacher
+
     parser = argparse.ArgumentParser(prog="toolrouter data", description="Make or import verified SFT data.")
     sub = parser.add_subparsers(dest="action", required=True)
     build = sub.add_parser("build", help="generate synthetic rows from a catalogue and its phrasing bank")
@@ -736,6 +738,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     build.add_argument("--mode", choices=MODES, default="compact", help="how the system prompt shows the catalogue")
     build.add_argument("--robust", action="store_true",
                        help="train/val prompts show shuffled tool subsets plus distractor tools")
+    teacher.add_arguments(build)
     imp = sub.add_parser("import", help="verify and convert OpenAI fine-tuning JSONL")
     imp.add_argument("file")
     imp.add_argument("--out", required=True)
@@ -743,7 +746,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     imp.add_argument("--catalogue", default=None, help="catalogue for every row (default: each row's `tools`)")
     args = parser.parse_args(argv)
 
+    if args.action == "build" and args.teacher:
+        return teacher.command(args)
     if args.action == "build":
+        if args.teacher_model:
+            raise ToolrouterError("--teacher-model needs --teacher URL (an OpenAI-compatible base URL)")
         dataset = build_dataset(args.catalogue, n=args.n, seed=args.seed, no_tool_ratio=args.no_tool_ratio,
                                 mode=args.mode, robust=args.robust)
         write_dataset(dataset, args.out)

@@ -622,3 +622,37 @@ def print_teacher_summary(dataset, stats: Stats) -> None:
                   f"= {tok['total']:,}")
     console.print(f"this run: {stats.http_calls} HTTP calls ({stats.tokens_spent:,} tokens spent), "
                   f"{stats.cache_hits} answered from the cache, {stats.retries} retries")
+
+
+# ---------------------------------------------------------------------------------------------
+# command line: `toolrouter data build ... --teacher URL --teacher-model NAME`
+
+def add_arguments(build) -> None:
+    """The teacher's options of `data build`."""
+    group = build.add_argument_group(
+        "teacher", "requests for train and val written by an LLM behind an OpenAI-compatible endpoint "
+                   f"(API key from ${API_KEY_VARS[0]}, else ${API_KEY_VARS[1]}; local servers need none)")
+    group.add_argument("--teacher", metavar="URL", default=None,
+                       help="base URL, e.g. http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama)")
+    group.add_argument("--teacher-model", metavar="NAME", default=None, help="the model name the server knows")
+    group.add_argument("--teacher-cache", metavar="DIR", default=None,
+                       help="response cache (default ~/.cache/toolrouter/teacher); a rerun makes no HTTP call")
+    group.add_argument("--teacher-concurrency", metavar="N", type=int, default=4, help="calls in flight at most")
+
+
+def command(args) -> int:
+    """`data build --teacher ...`: build, write, print the data summary and the teacher's."""
+    from toolrouter.data.pipeline import print_summary, write_dataset
+
+    if not args.teacher_model:
+        raise ToolrouterError("--teacher needs --teacher-model NAME (the model name the server knows, e.g. "
+                              "Qwen/Qwen2.5-7B-Instruct for vLLM or qwen2.5:7b for Ollama)")
+    teacher = Teacher(url=args.teacher, model=args.teacher_model, cache_dir=args.teacher_cache,
+                      concurrency=args.teacher_concurrency)
+    stats = Stats()
+    dataset = build_with_teacher(args.catalogue, teacher, n=args.n, seed=args.seed, no_tool_ratio=args.no_tool_ratio,
+                                 mode=args.mode, robust=args.robust, stats=stats)
+    write_dataset(dataset, args.out)
+    print_summary(dataset, args.out)
+    print_teacher_summary(dataset, stats)
+    return 0
