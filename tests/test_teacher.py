@@ -18,8 +18,9 @@ from toolrouter import load_catalogue, parse_tool_call
 from toolrouter.core.catalogue import PACKAGE_DIR
 from toolrouter.core.schema import ToolrouterError
 from toolrouter.data.pipeline import build_dataset, write_dataset
+from toolrouter.core.catalogue import catalogue_from_openai
 from toolrouter.data.teacher import (REQUESTS_PER_CALL, NearDuplicates, Stats, Teacher, build_with_teacher,
-                                     missing_value, normalise, parse_requests, sample_targets)
+                                     extra_value, missing_value, normalise, parse_requests, sample_targets)
 from toolrouter.train.trainer import check_rows
 
 SERVER = Path(__file__).with_name("teacher_server.py")
@@ -184,7 +185,7 @@ def test_verification_rejects_by_reason_and_counts_them(server, tmp_path):
     ds = build_with_teacher("support_router", teacher(server, tmp_path), n=20, seed=seed, progress=False)
     rep = ds.report["teacher"]
     assert rep["rejected"] == {"target_invalid": 0, "malformed": 1, "evals": 2, "test_split": 1,
-                               "value_missing": K, "duplicate": K - 1}
+                               "value_missing": K, "extra_value": 0, "duplicate": K - 1}
     good = rep["responses"] - 4
     assert rep["requests"] == K + K + 3 + K * good
     assert rep["kept"] == 18 and rep["kept"] + rep["unused"] + sum(rep["rejected"].values()) - 1 == rep["requests"]
@@ -216,6 +217,24 @@ def test_values_must_be_said():
     assert missing_value(args, "ORD-12 it arrived damaged 3 front passenger") == "2"
     assert missing_value({"minutes": 60, "price": 1500, "x": 2.5, "on": True}, "sixty, 1,500 and 2.5") is None
     assert missing_value({"tags": ["red", "blue"]}, "make it red") == "blue"
+
+
+def test_a_value_the_target_leaves_out_is_caught():
+    cat = load_catalogue("support_router")
+    missing = {"tool": "no_tool", "reason": "missing order_id for track_order"}
+    assert extra_value(cat, missing, "where is ORD-4821?") == "order_id"
+    assert extra_value(cat, missing, "where is my order? it's the one from ORD") is None
+    assert extra_value(cat, {"tool": "no_tool", "reason": "greeting, no request"}, "ORD-4821") is None
+    alarm = catalogue_from_openai([{"type": "function", "function": {
+        "name": "set_alarm", "description": "Set an alarm.", "parameters": {"type": "object", "properties": {
+            "label": {"type": "string", "description": "Label."},
+            "time": {"type": "string", "pattern": "^\\d{2}:\\d{2}$", "description": "HH:MM."}},
+            "required": ["label"]}}}], "test")
+    call = {"tool": "set_alarm", "arguments": {"label": "gym"}}
+    assert extra_value(alarm, call, "gym alarm at 07:30") == "time"
+    assert extra_value(alarm, call, "gym alarm, 107:305 is not a time") is None
+    assert extra_value(alarm, {"tool": "set_alarm", "arguments": {"label": "gym", "time": "07:30"}},
+                       "gym alarm at 07:30") is None
 
 
 def test_near_duplicates_match_brute_force_jaccard():

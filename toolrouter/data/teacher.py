@@ -14,6 +14,8 @@ verification become rows:
     no duplicate or near-duplicate of a gold prompt in toolrouter/evals (else `evals`)
     ... nor of a request of the test split                            (else `test_split`)
     every string / number argument value is said in the request       (else `value_missing`)
+    no value for an argument the target leaves out (one with a `pattern`, e.g. an order ID, found
+    in the request of a call without it or of a "missing order_id" no_tool) (else `extra_value`)
     ... nor of another kept row                                       (else `duplicate`)
 "Near" means word-set Jaccard >= NEAR_DUPLICATE after normalising case, whitespace and punctuation.
 The teacher writes the train and val splits; the test split stays the generator's held-out rows, so
@@ -49,7 +51,7 @@ REQUESTS_PER_CALL = 4
 NEAR_DUPLICATE = 0.85  # "where is my order ORD-1" vs "... ORD-1 please": 6/7 = 0.857, a near-duplicate
 TEMPERATURE = 1.0
 API_KEY_VARS = ("TOOLROUTER_TEACHER_API_KEY", "OPENAI_API_KEY")
-REASONS = ("target_invalid", "malformed", "evals", "test_split", "value_missing", "duplicate")
+REASONS = ("target_invalid", "malformed", "evals", "test_split", "value_missing", "extra_value", "duplicate")
 RETRY_STATUS = (408, 409, 429)  # and every 5xx
 
 
@@ -371,6 +373,35 @@ def missing_value(arguments: dict, request: str) -> Optional[str]:
     return None
 
 
+_MISSING = re.compile(r"^missing (.+) for (\S+)$")  # the reason of a missing-argument no_tool (bank.py)
+
+
+def extra_value(catalogue: Catalogue, target: dict, request: str) -> Optional[str]:
+    """An argument that the target leaves out although the request says a value for it, judged by
+    the argument's `pattern` (a call without the optional order ID while the request names one; a
+    "missing order_id for track_order" no_tool whose request gives one), or None."""
+    if target["tool"] == NO_TOOL:
+        m = _MISSING.match(target.get("reason", ""))
+        if not m or m.group(2) not in catalogue:
+            return None
+        tool, absent = catalogue[m.group(2)], m.group(1).split(" and ")
+    else:
+        tool = catalogue[target["tool"]]
+        absent = [a for a in tool.properties if a not in target["arguments"]]
+    for arg in absent:
+        pattern = tool.properties.get(arg, {}).get("pattern")
+        if not pattern:
+            continue
+        core = pattern[1:] if pattern.startswith("^") else pattern
+        core = core[:-1] if core.endswith("$") and not core.endswith("\\$") else core
+        try:
+            if re.search(rf"(?<!\w)(?:{core})(?!\w)", request):
+                return arg
+        except re.error:
+            continue
+    return None
+
+
 def _walk(value: Any):
     if isinstance(value, dict):
         for v in value.values():
@@ -579,6 +610,8 @@ def _verify(row: dict, record: dict, catalogue: Catalogue, indexes: tuple, tally
             reason = "test_split"
         elif target["tool"] != NO_TOOL and missing_value(target["arguments"], request) is not None:
             reason = "value_missing"
+        elif extra_value(catalogue, target, request) is not None:
+            reason = "extra_value"
         elif kept.find(request):
             reason = "duplicate"
         else:
