@@ -112,7 +112,7 @@ class Cache:
         return record if isinstance(record, dict) and record.get("key") == key else None
 
     def put(self, key: str, record: dict) -> None:
-        path = self.path(key)
+        path, tmp = self.path(key), None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}.", suffix=".tmp")
@@ -120,6 +120,8 @@ class Cache:
                 json.dump(record, f, ensure_ascii=False, sort_keys=True)
             os.replace(tmp, path)
         except OSError as e:
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
             raise ToolrouterError(f"cannot write the teacher cache {self.root}: {e.strerror or e}; pass a "
                                   "writable directory with --teacher-cache") from None
 
