@@ -33,7 +33,6 @@ import math
 import os
 import random
 import re
-import tempfile
 import threading
 import time
 import zlib
@@ -43,8 +42,10 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from toolrouter.core.catalogue import PACKAGE_DIR, Catalogue, load_catalogue
-from toolrouter.core.schema import NO_TOOL, ToolrouterError
+from toolrouter.core.schema import NO_TOOL
+from toolrouter.errors import ToolrouterError
 from toolrouter.formats.parse import parse_tool_call
+from toolrouter.io import read_jsonl, write_text
 
 PROMPT_VERSION = 1  # bump when the prompt text changes: it is part of every cache key and row's meta
 REQUESTS_PER_CALL = 4
@@ -112,16 +113,9 @@ class Cache:
         return record if isinstance(record, dict) and record.get("key") == key else None
 
     def put(self, key: str, record: dict) -> None:
-        path, tmp = self.path(key), None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(record, f, ensure_ascii=False, sort_keys=True)
-            os.replace(tmp, path)
+            write_text(self.path(key), json.dumps(record, ensure_ascii=False, sort_keys=True))
         except OSError as e:
-            if tmp:
-                Path(tmp).unlink(missing_ok=True)
             raise ToolrouterError(f"cannot write the teacher cache {self.root}: {e.strerror or e}; pass a "
                                   "writable directory with --teacher-cache") from None
 
@@ -492,9 +486,8 @@ def build_with_teacher(catalogue: Union[Catalogue, str, Path], teacher: Teacher,
     gold, test = NearDuplicates(), NearDuplicates()
     gold_files = sorted((PACKAGE_DIR / "evals").glob("*.jsonl"))
     for path in gold_files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                gold.add(json.loads(line).get("prompt", ""))
+        for _, row in read_jsonl(path):
+            gold.add(row.get("prompt", "") if isinstance(row, dict) else "")
     for row in base.splits["test"]:
         test.add(row["messages"][1]["content"])
     kept, tally = NearDuplicates(), _Tally()
