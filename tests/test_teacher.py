@@ -197,7 +197,7 @@ def test_short_teacher_warns_instead_of_failing(server, tmp_path):
     server.reset(default="malformed")
     ds = build_with_teacher("support_router", teacher(server, tmp_path), n=20, seed=0, progress=False)
     assert ds.splits["train"] == [] and ds.report["teacher"]["rejected"]["malformed"] == 18  # one ask per target
-    assert any("filled 0 of 16 rows (rejected: malformed 16)" in w for w in ds.report["warnings"])
+    assert any("filled 0 of 16 rows (rejected so far: malformed 16)" in w for w in ds.report["warnings"])
 
 
 def test_parse_requests():

@@ -499,7 +499,7 @@ def build_with_teacher(catalogue: Union[Catalogue, str, Path], teacher: Teacher,
             want = len(base.splits[split])
             if len(rows) < want:
                 warnings.append(f"{split}: the teacher's verified requests filled {len(rows)} of {want} rows "
-                                f"(rejected: {_nonzero(tally.rejected)}); ask for fewer rows or a stronger teacher")
+                                f"(rejected so far: {_nonzero(tally.rejected)}); ask for fewer rows or a stronger teacher")
             random.Random(f"{seed}:teacher:{split}").shuffle(rows)
             splits[split] = rows
     splits["test"] = base.splits["test"]
