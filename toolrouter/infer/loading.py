@@ -163,18 +163,27 @@ def check_device(device: str) -> str:
 
 def check_chat_template(tokenizer, where: str) -> None:
     """Render a one-turn conversation once, so a chat template with a Jinja syntax error (or one the
-    sandbox blocks) fails here with its file named, not as a traceback in the middle of a batch."""
+    sandbox blocks) fails here with its file named, not as a traceback in the middle of a batch. A
+    template that only refuses a system turn (Gemma's) is tried again without one."""
     if getattr(tokenizer, "chat_template", None) is None:
         return
-    try:
-        tokenizer.apply_chat_template([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
-                                      tokenize=False, add_generation_prompt=True)
-    except Exception as e:  # jinja2 TemplateSyntaxError, SecurityError, UndefinedError ...: one message
-        line = getattr(e, "lineno", None)
-        raise ToolrouterError(f"{where}: the tokenizer's chat template does not render"
-                              f"{f' (line {line})' if line else ''}: {type(e).__name__}: {str(e)[:200]}; fix "
-                              "chat_template.jinja (or chat_template in tokenizer_config.json) there, or retrain "
-                              "the run") from None
+    from jinja2.exceptions import SecurityError, TemplateSyntaxError
+
+    error = None
+    for conversation in ([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+                         [{"role": "user", "content": "u"}]):
+        try:
+            tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+            return
+        except (TemplateSyntaxError, SecurityError) as e:
+            error = e
+            break
+        except Exception as e:  # raise_exception() in the template, an undefined name ...: try without system
+            error = e
+    line = getattr(error, "lineno", None)
+    raise ToolrouterError(f"{where}: the tokenizer's chat template does not render"
+                          f"{f' (line {line})' if line else ''}: {type(error).__name__}: {str(error)[:200]}; fix "
+                          "chat_template.jinja (or chat_template in tokenizer_config.json) there, or retrain the run")
 
 
 def load_for_inference(path, device: Optional[str] = None) -> Loaded:
