@@ -36,13 +36,15 @@ scored against them, not against a catalogue. The conversion, quirk by quirk:
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, Field, TypeAdapter
 
 from toolrouter.core.catalogue import Catalogue, CatalogueError
-from toolrouter.eval.metrics import pick_alternative
+from toolrouter.eval.metrics import INVALID, CaseScore, pick_alternative, score_case
 from toolrouter.formats.parse import format_call, parse_tool_call
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
 
@@ -61,6 +63,8 @@ def convert_schema(schema: dict) -> dict:
     out["type"] = TYPES.get(schema.get("type"), schema.get("type"))
     if "items" in out:
         out["items"] = convert_schema(out["items"])
+        if "enum" in out:  # an enum on an array lists the choices of its items
+            out["items"].setdefault("enum", out.pop("enum"))
     if out["type"] == "object" and out.get("properties"):
         out["properties"] = {k: convert_schema(v) for k, v in out["properties"].items()}
         out["required"] = list(out.get("required", []))
@@ -202,77 +206,325 @@ def prune_alternatives(tool: str, arguments: dict, catalogue: Catalogue) -> dict
     return out
 
 
-def _read_lines(path: Path, what: str) -> list[dict]:
+# ---------------------------------------------------------------------------------------------
+# files -> cases
+
+@dataclass
+class BfclSet:
+    """A BFCL file read into cases. Nothing is refused whole: an entry that cannot be scored is in
+    `skipped` with its reason; one whose gold breaks its own function's schema is scored with
+    BFCL's rules even under --match strict, and `schema_breaks` says why (see score_bfcl)."""
+
+    questions: str
+    cases: list  # toolrouter.eval.evaluate.Case, each with .bfcl
+    skipped: dict[str, str] = field(default_factory=dict)  # id -> why it is not scored
+    schema_breaks: dict[str, str] = field(default_factory=dict)  # id -> how its gold breaks the schema
+
+
+def category_of(case_id: str) -> str:
+    """The BFCL category of an entry id: "live_simple_3-2-1" -> "live_simple"."""
+    return re.sub(r"_\d[\w-]*$", "", case_id)
+
+
+def _unsupported(category: str, entry: dict) -> Optional[str]:
+    if "parallel" in category:
+        return "several calls in one answer (parallel): not scored yet, the answer format has one call"
+    if any(k in category for k in ("multi_turn", "memory", "web_search", "format_sensitivity")):
+        return f"{category}: multi-turn/agentic categories are not scored"
+    if category.endswith(("java", "javascript")):
+        return f"{category}: arguments are {category.rsplit('_', 1)[1]} values written as strings; not scored"
+    if not isinstance(entry.get("question"), list) or len(entry["question"]) != 1 or not isinstance(entry["question"][0], list):
+        return "expected \"question\" to be one conversation ([[messages]])"
+    if not isinstance(entry.get("function"), list):
+        return "expected \"function\" to be a list of function definitions"
+    if not entry["function"] and "irrelevance" not in category:
+        return "no functions offered"
+    return None
+
+
+def _rows(path: Path, what: str, skipped: dict) -> list[tuple[int, dict]]:
+    """(line, entry) of every entry with an id; a malformed line is skipped as FILE:LINE."""
     if not path.is_file():
         raise ToolrouterError(f"BFCL {what} file {path} not found")
-    rows, problems = [], []
+    rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            problems.append(f"{path}:{n}: not JSON ({e.msg})")
+            skipped[f"{path}:{n}"] = f"not JSON ({e.msg})"
             continue
-        if not isinstance(row, dict) or "id" not in row:
-            problems.append(f"{path}:{n}: expected an object with an \"id\"")
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            skipped[f"{path}:{n}"] = 'expected an object with an "id"'
             continue
-        rows.append(row)
-    if problems:
-        raise ToolrouterError(f"BFCL {what} file {path}: {len(problems)} problem(s):\n"
-                              + "\n".join(f"  - {p}" for p in problems))
+        rows.append((n, row))
     return rows
 
 
-def load_bfcl(questions: str | Path, answers: Optional[str | Path] = None) -> list[dict]:
-    """Read a BFCL question file (and its possible-answer file) into gold cases: one dict per
-    entry with id, prompt (or messages), per-case tools and target. Without `answers` the file
-    must be an irrelevance category, and every target is no_tool."""
+def _find_answers(questions: Path) -> Optional[Path]:
+    """possible_answer/<same name> beside the questions, as BFCL ships them."""
+    path = questions.parent / "possible_answer" / questions.name
+    return path if path.is_file() else None
+
+
+def load_bfcl(questions: str | Path, answers: Optional[str | Path] = None) -> BfclSet:
+    """Read a BFCL question file (and its possible answers: given, or possible_answer/<same name>
+    beside it) into scored cases with their own tools, the raw BFCL entry kept for BFCL's rules.
+    Irrelevance entries want no call, relevance entries any call; parallel, multi-turn and
+    Java/JavaScript entries are skipped with their reason, as is any entry that cannot be read."""
+    from toolrouter.eval.evaluate import Case, _messages_problems, target_problems
+
     questions = Path(questions)
-    entries = _read_lines(questions, "questions")
-    gold: dict[str, Any] = {}
-    problems = []
+    skipped: dict[str, str] = {}
+    entries = _rows(questions, "questions", skipped)
+    answers = Path(answers) if answers is not None else _find_answers(questions)
+    truth: dict[str, Any] = {}
     if answers is not None:
-        for row in _read_lines(Path(answers), "answers"):
-            truth = row.get("ground_truth")
-            if not isinstance(truth, list) or len(truth) != 1 or not isinstance(truth[0], dict) or len(truth[0]) != 1:
-                problems.append(f"{answers}: {row['id']}: expected exactly one call in ground_truth "
-                                "(parallel/multi-call categories are not supported)")
-                continue
-            gold[row["id"]] = truth[0]
-    elif not all("irrelevance" in e["id"] for e in entries):
-        raise ToolrouterError(f"BFCL questions {questions}: no --bfcl-answers given, but not every id is an "
-                              "irrelevance case; pass the matching possible_answer file")
-    cases = []
-    for entry in entries:
-        turns = entry.get("question", [[]])[0]
-        case: dict[str, Any] = {"id": entry["id"]}
-        if len(turns) == 1 and turns[0].get("role") == "user":
-            case["prompt"] = turns[0]["content"]
-        else:
-            case["messages"] = [{"role": m["role"], "content": m["content"]} for m in turns]
-        case["tools"] = [convert_function(fn) for fn in entry.get("function", [])]
-        if answers is None:
-            case["target"] = {"tool": NO_TOOL, "reason": "irrelevance: no offered function fits"}
-        elif entry["id"] not in gold:
-            problems.append(f"{answers}: no answer for {entry['id']}")
+        truth = {row["id"]: row.get("ground_truth") for _, row in _rows(answers, "answers", skipped)}
+    needs_answers = [row["id"] for _, row in entries if "relevance" not in category_of(row["id"])
+                     and not _unsupported(category_of(row["id"]), row)]
+    if needs_answers and answers is None:
+        raise ToolrouterError(f"BFCL questions {questions}: no possible answers for {len(needs_answers)} entries "
+                              f"(e.g. {needs_answers[0]}) and no {questions.parent / 'possible_answer' / questions.name}; "
+                              "pass the matching possible_answer file with --bfcl-answers")
+    out = BfclSet(str(questions), [], skipped)
+    catalogues: dict[str, Any] = {}
+    for n, entry in entries:
+        cid, category = entry["id"], category_of(entry["id"])
+        why = _unsupported(category, entry)
+        turns = entry["question"][0] if why is None else []
+        if why is None:
+            turns = [{"role": m.get("role"), "content": m.get("content")} if isinstance(m, dict) else m for m in turns]
+            problems = _messages_problems(turns)
+            why = f"conversation: {problems[0]}" if problems else None
+        if why is None:
+            tools = [convert_function(fn) for fn in entry["function"]]
+            key = json.dumps(tools, sort_keys=True)
+            if key not in catalogues:
+                try:
+                    catalogues[key] = bfcl_catalogue(tools, f"{questions}:{n}")
+                except ToolrouterError as e:
+                    catalogues[key] = e
+            catalogue = catalogues[key]
+            if isinstance(catalogue, ToolrouterError):
+                why = "the offered functions cannot be converted: " + str(catalogue).replace("\n", " ")
+        if why is None and "irrelevance" in category:
+            target = {"tool": NO_TOOL, "reason": "irrelevance: no offered function fits"}
+        elif why is None and "relevance" in category:
+            target = {"tool": ANY_CALL}
+        elif why is None:
+            gold = truth.get(cid)
+            if gold is None:
+                why = f"no possible answer for {cid} in {answers}"
+            elif not (isinstance(gold, list) and len(gold) == 1 and isinstance(gold[0], dict) and len(gold[0]) == 1
+                      and isinstance(next(iter(gold[0].values())), dict)):
+                why = "the possible answer is not exactly one call (several calls are not scored yet)"
+            else:
+                target = gold_target(gold[0], entry["function"], catalogue)
+                broken = target_problems(target, catalogue)
+                if broken:
+                    out.schema_breaks[cid] = broken[0]
+        if why is not None:
+            skipped[cid] = why
             continue
-        else:
-            (name, params), = gold[entry["id"]].items()
-            fn = next((f for f in entry.get("function", []) if f["name"] == name), {})
-            required = set(fn.get("parameters", {}).get("required", []))
-            arguments = {}
-            for key, values in params.items():
-                value = convert_acceptable(values, key in required)
-                if value is not None:
-                    arguments[key] = value
-            case["target"] = {"tool": name, "arguments": arguments}
-            try:
-                case["target"]["arguments"] = prune_alternatives(name, arguments, bfcl_catalogue(case["tools"]))
-            except ToolrouterError:
-                pass  # eval reports the broken tool definitions, with their place
-        cases.append(case)
-    if problems:
-        raise ToolrouterError(f"BFCL {questions}: {len(problems)} problem(s):\n"
-                              + "\n".join(f"  - {p}" for p in problems))
-    return cases
+        single = len(turns) == 1 and turns[0]["role"] == "user"
+        out.cases.append(Case(id=cid, where=f"{questions}:{n}", prompt=turns[0]["content"] if single else None,
+                              messages=None if single else turns, target=target, catalogue=catalogue,
+                              bfcl={"category": category, "function": entry["function"],
+                                    "ground_truth": truth.get(cid), "schema_break": out.schema_breaks.get(cid)}))
+    return out
+
+
+def gold_target(call: dict, functions: list, catalogue: Catalogue) -> dict:
+    """One BFCL ground-truth call {name: {param: [acceptable values]}} -> a toolrouter target, with
+    the alternatives the function's own schema refuses dropped (see the module docstring)."""
+    (name, params), = call.items()
+    fn = next((f for f in functions if f.get("name") == name), {})
+    required = set(fn.get("parameters", {}).get("required", []))
+    arguments = {}
+    for key, values in params.items():
+        value = convert_acceptable(values, key in required) if isinstance(values, list) else convert_value(values)
+        if value is not None:
+            arguments[key] = value
+    return {"tool": name, "arguments": prune_alternatives(name, arguments, catalogue)}
+
+
+# ---------------------------------------------------------------------------------------------
+# scoring with BFCL's rules
+
+ANY_CALL = "(any call)"  # the gold "tool" of a relevance entry: any call passes
+_TYPES = {"string": str, "integer": int, "float": float, "boolean": bool, "array": list, "tuple": list,
+          "dict": dict, "any": str}
+
+
+def decode_calls(text: Any) -> Optional[list[dict]]:
+    """An answer as BFCL's checker takes it: [{name: arguments}, ...]; [] for no_tool; None when it
+    is not a call at all. The answer format is still ours ({"tool", "arguments"}, or a JSON list of
+    those), read the way BFCL's function-calling handlers read arguments: plain json.loads."""
+    try:
+        value = json.loads(text)
+    except Exception:  # any failure to decode is "not a call", as in BFCL
+        return None
+    items = value if isinstance(value, list) else [value]
+    calls = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("tool"), str):
+            return None
+        if item["tool"] == NO_TOOL and set(item) <= {"tool", "reason"}:
+            continue
+        if set(item) != {"tool", "arguments"} or not isinstance(item["arguments"], dict):
+            return None
+        calls.append({item["tool"]: item["arguments"]})
+    return calls
+
+
+def _std(text: str) -> str:
+    # BFCL's standardize_string: "April 1, 2024" == "april 1 2024"
+    return re.sub(r"[ ,./\-_*^]", "", text).lower().replace("'", '"')
+
+
+def _std_all(values: Any) -> list:
+    return [_std(v) if type(v) == str else v for v in values]
+
+
+def _type_check(value: Any, answers: list, expected: type, nested: Optional[type]) -> tuple[bool, bool, str]:
+    """(valid, is_variable, error): BFCL's type_checker. A value of the gold's own type passes as a
+    "variable" even when the schema says otherwise; lists are checked one level deep."""
+    answer_type = next((type(a) for a in answers if a != ""), None)
+    is_variable = answer_type is not None and answer_type != expected
+    valid, error = True, "type_error:simple"
+    if type(value) == expected:
+        if nested is None:
+            return True, is_variable, ""
+        for item in answers:
+            if type(item) != list or all(_type_check(v, item, nested, None)[0] for v in value):
+                return True, is_variable, ""
+        valid, error = False, "type_error:nested"
+    if answer_type is not None and type(value) == answer_type:
+        return valid, True, "" if valid else error
+    return False, False, "type_error:simple"
+
+
+def _dict_check(value: dict, answers: list) -> str:
+    error = "dict_checker:unclear"
+    for answer in answers:
+        if answer == "":
+            continue
+        error = ""
+        for key, v in value.items():
+            if key not in answer:
+                error = "value_error:dict_key"
+                break
+            if (_std(v) if type(v) == str else v) not in _std_all(answer[key]):
+                error = "value_error:dict_value"
+                break
+        for key, v in answer.items():
+            if key not in value and "" not in v:
+                error = "value_error:dict_key"
+                break
+        if not error:
+            return ""
+    return error
+
+
+def _list_dict_check(value: list, answers: list) -> str:
+    error = "list_dict_checker:unclear"
+    for answer in answers:
+        if len(value) != len(answer):
+            error = "value_error:list_dict_count"
+            continue
+        error = next((e for e in (_dict_check(v, [a]) for v, a in zip(value, answer)) if e), "")
+        if not error:
+            return ""
+    return error
+
+
+def _call_check(fn: dict, call: dict, truth: dict) -> str:
+    """"" when `call` passes, else BFCL's error type: simple_function_checker, Python rules."""
+    answer = next(iter(truth.values()))
+    name, props = fn["name"], fn["parameters"]["properties"]
+    if name not in call:
+        return "simple_function_checker:wrong_func_name"
+    params = call[name]
+    if any(p not in params for p in fn["parameters"].get("required", [])):
+        return "simple_function_checker:missing_required"
+    for param, value in params.items():
+        if param not in props or param not in answer:
+            return "simple_function_checker:unexpected_param"
+        kind = props[param]["type"]
+        expected = _TYPES[kind]
+        nested = _TYPES[props[param]["items"]["type"]] if kind in ("array", "tuple") else None
+        if kind == "float" and type(value) == int:  # Python's int -> float, at the top level only
+            value = float(value)
+        valid, is_variable, error = _type_check(value, answer[param], expected, nested)
+        if not valid:
+            return error
+        if not is_variable:
+            if expected == dict:
+                error = _dict_check(value, answer[param])
+            elif expected == list and nested == dict:
+                error = _list_dict_check(value, answer[param])
+            elif expected == str:
+                error = "" if _std(value) in _std_all(a for a in answer[param] if type(a) == str) else "value_error:string"
+            elif expected == list:
+                error = "" if _std_all(value) in [_std_all(a) for a in answer[param]] else "value_error:list/tuple"
+            else:
+                error = None
+            if error is not None:
+                if error:
+                    return error
+                continue
+        if value not in answer[param]:
+            return "value_error:others"
+    if any(p not in params and "" not in values for p, values in answer.items()):
+        return "simple_function_checker:missing_optional"
+    return ""
+
+
+def bfcl_verdict(functions: list, truth: list, calls: list, category: str) -> str:
+    """"" when `calls` pass BFCL's AST check for one ground-truth call, else its error type."""
+    if "multiple" in category:
+        if len(calls) != len(truth):
+            return "multiple_function_checker:wrong_count"
+        name = next(iter(truth[0]))
+        fn = next((f for f in functions if f["name"] == name), None)
+        if fn is None:
+            return "simple_function_checker:wrong_func_name"
+        return _call_check(fn, calls[0], truth[0])
+    if len(calls) != 1:
+        return "simple_function_checker:wrong_count"
+    return _call_check(functions[0], calls[0], truth[0])
+
+
+def score_bfcl(case: Any, output: str, match: str = "strict") -> CaseScore:
+    """Score one BFCL case: toolrouter's strict rules (score_case), or BFCL's with match="bfcl" and
+    for a gold that breaks its own schema (strict rules could never match it)."""
+    info, gold = case.bfcl, case.target["tool"]
+    category = info["category"]
+    if match == "strict" and not info.get("schema_break"):
+        if gold != ANY_CALL:
+            return score_case(case.target, output, case.catalogue)
+        result = parse_tool_call(output, case.catalogue)
+        ok = result.kind == "call"
+        reason = [] if ok else ["missed_call"] if result.kind == "no_tool" else [f"invalid:{result.error}"]
+        return CaseScore(gold, result.tool if result.ok else INVALID, valid=result.ok, exact=ok, reasons=reason,
+                         parsed=result.to_dict())
+    calls = decode_calls(output)
+    pred = INVALID if calls is None else next(iter(calls[0])) if calls else NO_TOOL
+    if "irrelevance" in category:
+        error = "" if not calls else "bfcl:irrelevance:function_called"
+    elif gold == ANY_CALL:
+        error = "" if calls else "bfcl:relevance:no_function_called"
+    elif calls is None:
+        error = "bfcl:ast_decoder:decoder_failed"
+    else:
+        try:
+            error = bfcl_verdict(info["function"], info["ground_truth"], calls, category)
+        except Exception:  # where BFCL's own checker would crash (e.g. a string where it expects a dict)
+            error = "checker_error"
+        error = f"bfcl:{error}" if error else ""
+    compared = calls is not None and pred == gold and gold not in (NO_TOOL, ANY_CALL)
+    return CaseScore(gold, pred, valid=calls is not None, exact=not error, args_compared=compared,
+                     args_match=compared and not error, reasons=[error] if error else [],
+                     parsed={"kind": "bfcl", "calls": calls})
