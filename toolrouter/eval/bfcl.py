@@ -1,37 +1,55 @@
-"""BFCL (Berkeley Function-Calling Leaderboard) questions + possible answers -> toolrouter gold cases.
+"""BFCL (Berkeley Function-Calling Leaderboard) files -> toolrouter cases, scored by toolrouter's
+strict rules or, with match="bfcl", by a reproduction of BFCL's own AST checker.
 
-    toolrouter eval --bfcl BFCL_v4_simple_python.json --bfcl-answers possible_answer/BFCL_v4_simple_python.json \\
-        --predictions preds.jsonl
-    cases = load_bfcl("BFCL_v4_multiple.json", "possible_answer/BFCL_v4_multiple.json")
+    toolrouter eval --bfcl BFCL_v4_live_simple.json --predictions preds.jsonl            # strict
+    toolrouter eval --bfcl BFCL_v4_live_simple.json --predictions preds.jsonl --match bfcl
+    toolrouter eval --bfcl BFCL_v4_multiple.json --model runs/x --mode json                # generate
+    bset = load_bfcl("BFCL_v4_multiple.json")   # answers: possible_answer/<same name> beside it
 
-Each BFCL entry offers its own functions, so every gold case carries `"tools"` (OpenAI-style) and is
-scored against them, not against a catalogue. The conversion, quirk by quirk:
+Each BFCL entry offers its own functions, so every case carries its own catalogue. Nothing is
+refused whole: an entry that cannot be scored (several calls expected, multi-turn, Java/JavaScript,
+a malformed line, functions that cannot be converted) is skipped with its reason and counted. The
+conversion, quirk by quirk:
 
   "type": "dict"     -> "object";   "float" -> "number";   "tuple" -> "array"
   "type": "any"      -> "string". Our schemas (and grammar decoding, compact prompts) need a type on
-                        every argument, and the only "any" argument in these files
-                        (random_forest.train.data) has a string gold ("my_data"): a name written in
-                        the request is text.
+                        every argument, and the "any" arguments in these files have string golds.
+  an enum on an array lists the choices of its items (live data): it moves to "items".
   a "dict" with no properties (poker cards, grade books): a free-form object (string keys, any JSON
                         values). toolrouter catalogues refuse those (schema.py), so this module builds
                         the ToolSpecs itself (`bfcl_catalogue`) instead of going through
-                        `catalogue_from_openai`; a BFCL gold file written to disk and read back with
-                        --gold would be refused for those few tools: score BFCL with --bfcl.
+                        `catalogue_from_openai`.
   "optional", "format"  dropped (not JSON schema keywords we use); a "default" is kept only when it
-                        is a valid value of the argument ("None" on a dict is not), because eval
-                        treats an omitted argument as its default.
+                        is a valid value of the argument ("None" on a dict, null on a string are
+                        not), because eval treats an omitted argument as its default.
   dotted names (math.factorial) are valid tool names as they are.
-  question[0]        the conversation (a list of messages); one user message becomes "prompt".
+  question[0]        the conversation; one user message becomes "prompt". A leading system message
+                        (live data) follows toolrouter's system prompt (Case.conversation).
   acceptable values  [v] -> v;  [v1, v2] -> {"any_of": [v1, v2]};  "" means "may be omitted" and
                         becomes null inside any_of ({"any_of": ["units", null]}: "units" or omitted);
-                        [""] alone means the gold omits it. Dict values nest the same way
-                        ({"math": [90]} -> {"math": 90}); list elements are concrete values.
-                        An acceptable value the function's own schema refuses is dropped, since
-                        no valid output can equal it (4 of 600: "bronze" outside the enum
-                        ["Bronze", ...], [["Apple"], ["Microsoft"]] for a list of strings, true
-                        for a string venue, "GF" outside the diet enum). "" on a required
+                        [""] alone (or ["", null]: live data writes an explicit None) means the gold
+                        omits it. Dict values nest the same way ({"math": [90]} -> {"math": 90});
+                        list elements are concrete values. An acceptable value the function's own
+                        schema refuses is dropped when another one is valid, since no valid output
+                        can equal it ("bronze" outside the enum ["Bronze", ...]). "" on a required
                         argument is dropped too (simple_python_200 lists it first).
-  irrelevance        (no answers file) every case is no_tool.
+  gold that breaks its own schema (no acceptable answer is a valid call: a value outside its enum,
+                        true for a string, an argument the function lacks, [] as the only answers for
+                        a required list; 18 of the 1311 live_simple/live_multiple entries): strict
+                        rules could never match it, so it is scored with BFCL's rules under either
+                        --match, and listed in the report (`gold_breaks_schema`).
+  irrelevance        every case wants no call (no_tool); relevance (live) any call, no answers file.
+
+BFCL's checker (bfcl_eval/eval_checker/ast_eval/ast_checker.py, Apache-2.0), whose rules
+`bfcl_verdict` reproduces for one expected call, language Python: the function name exactly;
+required parameters present; every given parameter in the schema and in the gold; a type check with
+Python's type() (True is not an integer, 5.0 is not an integer, an int is accepted for a float at
+the top level only, a value of the gold's own type passes as a "variable", lists one level deep);
+strings compared after removing spaces and ,./-_*^ and lowercasing (' == "), with no enum check;
+lists in order, element by element the same way; dicts key by key against the gold's own keys;
+everything else with Python's == against the acceptable values; an omitted parameter passes only
+when "" is among its acceptable values. Irrelevance passes any answer that is not a call.
+benchmarks/bfcl_agreement.py checks the reproduction against bfcl-eval itself.
 """
 from __future__ import annotations
 
@@ -164,7 +182,7 @@ def convert_acceptable(values: list, required: bool = False) -> Any:
     "" on a required argument is dropped: omitting it can never be valid (simple_python_200 lists
     "" first for its required fuel_efficiency)."""
     alternatives = [None if v == "" else convert_value(v) for v in values if not (required and v == "")]
-    if not alternatives or alternatives == [None]:
+    if all(alt is None for alt in alternatives):  # "" and null both mean omitted here
         return None
     return alternatives[0] if len(alternatives) == 1 else {"any_of": alternatives}
 

@@ -391,12 +391,12 @@ def bfcl_summary(bfcl, match: str) -> dict:
 
 def print_bfcl(summary: dict, console) -> None:
     console.print(f"BFCL {summary['questions']}: {summary['scored']} of {summary['entries']} entries scored "
-                  f"(--match {summary['match']}); {summary['skipped']} skipped", highlight=False)
+                  f"(--match {summary['match']}); {summary['skipped']} skipped", highlight=False, soft_wrap=True)
     for reason, count in summary["skipped_reasons"].items():
-        console.print(f"  skipped {count}: {reason}", highlight=False)
+        console.print(f"  skipped {count}: {reason}", highlight=False, soft_wrap=True)
     if summary["gold_breaks_schema"]:
         console.print(f"  {summary['gold_breaks_schema']} gold answer(s) break their own function's schema and are "
-                      "scored with BFCL's rules (ids in the JSON report)", highlight=False)
+                      "scored with BFCL's rules (ids in the JSON report)", highlight=False, soft_wrap=True)
 
 
 def print_compare(old: dict, new: dict, console) -> None:
