@@ -356,6 +356,7 @@ def main(argv=None) -> int:
         per_cat[a["category"]]["agree" if agree else "differ"] += 1
         per_variant[(a["category"], a["variant"])]["agree" if agree else "differ"] += 1
         per_variant[(a["category"], a["variant"])]["bfcl_pass"] += bool(theirs["valid"])
+        per_variant[(a["category"], a["variant"])]["strict_agree"] += strict.exact == theirs["valid"]
         per_cat_strict[a["category"]]["agree" if strict.exact == theirs["valid"] else "differ"] += 1
         if not agree:
             disagreements[a["category"]].append({"id": a["id"], "variant": a["variant"], "answer": a["text"],
@@ -364,7 +365,8 @@ def main(argv=None) -> int:
     def share(c):
         n = c["agree"] + c["differ"]
         return {"answers": n, "agree": c["agree"], "agreement": c["agree"] / n if n else None,
-                "bfcl_pass_rate": c["bfcl_pass"] / n if n else None}
+                "bfcl_pass_rate": c["bfcl_pass"] / n if n else None,
+                "strict_agreement": c["strict_agree"] / n if n else None}
 
     result = {"bfcl_eval": BFCL_VERSION, "answers": len(answers), "bfcl_crashes": crashes, "target": TARGET,
               "seconds": round(time.time() - start, 1), "python": platform.python_version(),
@@ -380,12 +382,13 @@ def main(argv=None) -> int:
     for c in args.categories:
         r = result["per_category"][c]
         print(f"{c:<16}{r['answers']:>9}{r['agreement']:>13.2%} {r['strict_agreement']:>8.2%}")
-    print("\nper variant, all categories: answers, agreement of --match bfcl, share BFCL passes")
+    print(f"\nper variant, all categories:\n  {'variant':<28}{'answers':>7}{'bfcl':>9}{'strict':>9}{'BFCL passes':>13}")
     by_variant = defaultdict(Counter)
     for (c, v), n in per_variant.items():
         by_variant[v].update(n)
     for v, n in sorted(by_variant.items()):
-        print(f"  {v:<28}{n['agree'] + n['differ']:>7}{share(n)['agreement']:>9.2%}{share(n)['bfcl_pass_rate']:>9.1%}")
+        r = share(n)
+        print(f"  {v:<28}{r['answers']:>7}{r['agreement']:>9.2%}{r['strict_agreement']:>9.2%}{r['bfcl_pass_rate']:>13.1%}")
     for c in args.categories:
         for d in disagreements[c][:args.show]:
             print(f"differs: {c} {d['id']} {d['variant']}: BFCL {d['bfcl']} vs toolrouter {d['toolrouter']}\n    {d['answer'][:200]}")

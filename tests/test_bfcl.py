@@ -254,6 +254,7 @@ def answer(**changes):
     (answer(budget=250), "", True),                    # an int is fine for a float at the top level
     (answer(budget=100.0), "", True),
     (answer(budget=None), "type_error:simple", False),
+    (answer(budget=10**400), "checker_error", False),  # BFCL's float() overflows: its checker crashes
     (answer(guests=["Ann Lee", 5]), "type_error:nested", False),  # list items are type-checked too
     (answer(prices=[1, 2.5]), "", True),  # ... except when "" is among the answers (BFCL's loop quirk)
     (answer(prices=[1.0, 2.5]), "", True),
@@ -354,3 +355,34 @@ def test_live_first_acceptable_values(cat, tmp_path, capsys):
     verdicts = {c.id: score_bfcl(c, o, "bfcl").exact for c, o in zip(bset.cases, outputs)}
     impossible = {"live_simple_106-63-0", "live_simple_112-68-0", "live_multiple_862-181-3", "live_multiple_964-207-0"}
     assert {i for i, ok in verdicts.items() if not ok} == impossible & set(verdicts)
+
+
+# ---------------------------------------------------------------------------------------------
+# a real model on BFCL: the tiny random-init base built in-process (its numbers mean nothing; that
+# it runs, renders every case's own functions and reports is what is checked)
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory, tiny_model, tiny_tokenizer):
+    path = tmp_path_factory.mktemp("tiny_base")
+    tiny_model.save_pretrained(path)
+    tiny_tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.mark.parametrize("cat, match", [("live_simple", "strict"), ("live_irrelevance", "bfcl")])
+def test_model_on_bfcl(tiny_base, cat, match, tmp_path, capsys):
+    pytest.importorskip("toolrouter.infer.generate")
+    report = tmp_path / "r.json"
+    code = run_cli(main, ["--bfcl", str(questions(cat)), "--model", str(tiny_base), "--match", match,
+                          "--max-new-tokens", "4", "--batch-size", "4", "--report-json", str(report)])
+    assert code == 0, capsys.readouterr().err
+    r = json.loads(report.read_text())
+    n = {"live_simple": 8, "live_irrelevance": 4}[cat]
+    assert r["n"] == n and r["source"] == str(tiny_base) and r["match"] == match
+    assert r["bfcl"]["scored"] == n and r["bfcl"]["skipped"] == 0
+    assert len(r["failures"]) == n - r["metrics"]["exact_match_rate"]["numerator"]
+
+
+def test_bfcl_refuses_baked_mode(capsys):
+    code = run_cli(main, ["--bfcl", str(questions("live_simple")), "--model", "runs/none", "--mode", "baked"])
+    assert code == 2 and "mode 'baked' shows none: pass --mode json" in capsys.readouterr().err

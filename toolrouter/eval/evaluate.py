@@ -6,8 +6,8 @@ missed, 2 bad input). The numbers are defined in toolrouter/metrics.py and docs/
         --predictions preds.jsonl --min exact_match_rate=0.9 --max false_tool_call_rate=0.05
     # generate with a trained run (its own catalogue snapshot and prompt mode), write RUN/eval.json
     toolrouter eval --run runs/support_router_tiny --split test
-    # BFCL: per-case tools, any_of gold values, irrelevance = no_tool
-    toolrouter eval --bfcl BFCL_v4_multiple.json --bfcl-answers possible_answer/BFCL_v4_multiple.json --model PATH
+    # BFCL: per-case tools, answers from possible_answer/ beside the file; --match bfcl = BFCL's checker
+    toolrouter eval --bfcl BFCL_v4_live_multiple.json --model RUN_OR_HUB_ID --mode json --match bfcl
 
 Every input problem (a missing file, a malformed line, a gold target the catalogue itself refuses,
 predictions that don't line up) is collected and reported at once, with file and line.
