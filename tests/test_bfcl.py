@@ -386,3 +386,14 @@ def test_model_on_bfcl(tiny_base, cat, match, tmp_path, capsys):
 def test_bfcl_refuses_baked_mode(capsys):
     code = run_cli(main, ["--bfcl", str(questions("live_simple")), "--model", "runs/none", "--mode", "baked"])
     assert code == 2 and "mode 'baked' shows none: pass --mode json" in capsys.readouterr().err
+
+
+def test_relevance_wants_a_call():
+    cases = load_bfcl(ASSETS / "BFCL_v4_live_relevance.json").cases
+    name = cases[0].catalogue.names[0]
+    outputs = [f'{{"tool":"{name}","arguments":{{}}}}', '{"tool":"no_tool","reason":"x"}', "abc"]
+    strict = evaluate(cases, outputs)  # an empty call misses its required arguments: invalid under strict
+    assert [f["reason"] for f in strict["failures"]] == ["invalid:missing_argument", "missed_call", "invalid:not_json"]
+    bfcl = evaluate(cases, outputs, match="bfcl")  # BFCL: any call passes
+    assert bfcl["metrics"]["exact_match_rate"]["numerator"] == 1 and bfcl["metrics"]["tool_name_accuracy"]["numerator"] == 1
+    assert [f["reason"] for f in bfcl["failures"]] == ["bfcl:relevance:no_function_called"] * 2

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -237,6 +238,28 @@ class BfclSet:
     cases: list  # toolrouter.eval.evaluate.Case, each with .bfcl
     skipped: dict[str, str] = field(default_factory=dict)  # id -> why it is not scored
     schema_breaks: dict[str, str] = field(default_factory=dict)  # id -> how its gold breaks the schema
+
+    def summary(self, match: str) -> dict:
+        """The report's "bfcl" section: scored and skipped entries (reasons counted, ids listed) and
+        the gold answers that break their own schema."""
+        return {"questions": self.questions, "match": match, "entries": len(self.cases) + len(self.skipped),
+                "scored": len(self.cases), "skipped": len(self.skipped),
+                "skipped_reasons": dict(Counter(self.skipped.values()).most_common()), "skipped_ids": self.skipped,
+                "gold_breaks_schema": len(self.schema_breaks), "gold_breaks_schema_ids": self.schema_breaks}
+
+
+def print_summary(summary: dict, console) -> None:
+    """The terminal lines under the metric tables: what was scored, what was skipped and why."""
+    def line(text: str) -> None:
+        console.print(text, highlight=False, soft_wrap=True)
+
+    line(f"BFCL {summary['questions']}: {summary['scored']} of {summary['entries']} entries scored "
+         f"(--match {summary['match']}); {summary['skipped']} skipped")
+    for reason, count in summary["skipped_reasons"].items():
+        line(f"  skipped {count}: {reason}")
+    if summary["gold_breaks_schema"]:
+        line(f"  {summary['gold_breaks_schema']} gold answer(s) break their own function's schema and are scored "
+             "with BFCL's rules (ids in the JSON report)")
 
 
 def category_of(case_id: str) -> str:
@@ -526,8 +549,9 @@ def score_bfcl(case: Any, output: str, match: str = "strict") -> CaseScore:
         result = parse_tool_call(output, case.catalogue)
         ok = result.kind == "call"
         reason = [] if ok else ["missed_call"] if result.kind == "no_tool" else [f"invalid:{result.error}"]
-        return CaseScore(gold, result.tool if result.ok else INVALID, valid=result.ok, exact=ok, reasons=reason,
-                         parsed=result.to_dict())
+        # a right answer's "gold" is the tool it called, so tool accuracy and the confusion matrix count it
+        return CaseScore(result.tool if ok else gold, result.tool if result.ok else INVALID, valid=result.ok,
+                         exact=ok, reasons=reason, parsed=result.to_dict())
     calls = decode_calls(output)
     pred = INVALID if calls is None else next(iter(calls[0])) if calls else NO_TOOL
     if "irrelevance" in category:
@@ -543,6 +567,7 @@ def score_bfcl(case: Any, output: str, match: str = "strict") -> CaseScore:
             error = "checker_error"
         error = f"bfcl:{error}" if error else ""
     compared = calls is not None and pred == gold and gold not in (NO_TOOL, ANY_CALL)
+    gold = pred if gold == ANY_CALL and not error else gold
     return CaseScore(gold, pred, valid=calls is not None, exact=not error, args_compared=compared,
                      args_match=compared and not error, reasons=[error] if error else [],
                      parsed={"kind": "bfcl", "calls": calls})

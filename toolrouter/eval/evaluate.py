@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -337,7 +336,8 @@ def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), 
     report = summarize(scores, tool_names)
     report["failures"] = [
         {"id": case.id, **({"prompt": case.prompt} if case.messages is None else {"messages": case.messages}),
-         "output": output, "gold": case.target, "predicted": score.parsed,
+         "output": output, "gold": case.target, **({"bfcl_ground_truth": case.bfcl["ground_truth"]} if case.bfcl else {}),
+         "predicted": score.parsed,
          "reason": score.reasons[0], "reasons": score.reasons}
         for case, output, score in zip(cases, outputs, scores) if not score.exact]
     return report
@@ -377,26 +377,6 @@ def print_report(report: dict, console) -> None:
         for reason, count in list(report["reasons"].items())[:10]:
             reasons.add_row(reason, str(count))
         console.print(reasons)
-
-
-def bfcl_summary(bfcl, match: str) -> dict:
-    """What a BFCL file gave: scored and skipped entries (with reasons), and the gold answers that
-    break their own schema (scored with BFCL's rules whatever --match says)."""
-    reasons = Counter(bfcl.skipped.values())
-    return {"questions": bfcl.questions, "match": match, "entries": len(bfcl.cases) + len(bfcl.skipped),
-            "scored": len(bfcl.cases), "skipped": len(bfcl.skipped), "skipped_reasons": dict(reasons.most_common()),
-            "skipped_ids": bfcl.skipped, "gold_breaks_schema": len(bfcl.schema_breaks),
-            "gold_breaks_schema_ids": bfcl.schema_breaks}
-
-
-def print_bfcl(summary: dict, console) -> None:
-    console.print(f"BFCL {summary['questions']}: {summary['scored']} of {summary['entries']} entries scored "
-                  f"(--match {summary['match']}); {summary['skipped']} skipped", highlight=False, soft_wrap=True)
-    for reason, count in summary["skipped_reasons"].items():
-        console.print(f"  skipped {count}: {reason}", highlight=False, soft_wrap=True)
-    if summary["gold_breaks_schema"]:
-        console.print(f"  {summary['gold_breaks_schema']} gold answer(s) break their own function's schema and are "
-                      "scored with BFCL's rules (ids in the JSON report)", highlight=False, soft_wrap=True)
 
 
 def print_compare(old: dict, new: dict, console) -> None:
@@ -603,7 +583,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     # 2. gold cases and their outputs; every bad line is reported at once
     bfcl = None
     if args.bfcl:
-        from toolrouter.eval.bfcl import load_bfcl
+        from toolrouter.eval.bfcl import load_bfcl, print_summary
 
         bfcl = load_bfcl(args.bfcl, args.bfcl_answers)  # entries that cannot be scored are skipped, and counted
         cases = bfcl.cases
@@ -632,11 +612,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
               "catalogue": "per-case tools" if bfcl or not catalogue else catalogue.name,
               "catalogue_sha256": None if bfcl or not catalogue else catalogue.fingerprint(), "mode": setup.mode,
-              "match": args.match, **report, **({"bfcl": bfcl_summary(bfcl, args.match)} if bfcl else {}),
+              "match": args.match, **report, **({"bfcl": bfcl.summary(args.match)} if bfcl else {}),
               "thresholds": {"min": setup.minimum, "max": setup.maximum, "missed": misses}}
     print_report(report, console)
     if bfcl:
-        print_bfcl(report["bfcl"], console)
+        print_summary(report["bfcl"], console)
     if old is not None:
         print_compare(old["metrics"], report["metrics"], console)
     targets = [Path(args.report_json)] if args.report_json else []
