@@ -66,6 +66,7 @@ from toolrouter.core.catalogue import Catalogue, CatalogueError
 from toolrouter.eval.metrics import INVALID, CaseScore, pick_alternative, score_case
 from toolrouter.formats.parse import format_call, parse_tool_call
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
+from toolrouter.io import jsonl_lines
 
 TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": "string"}
 KEEP = ("type", "description", "enum", "items", "properties", "required", "default", "minimum", "maximum",
@@ -288,9 +289,7 @@ def _rows(path: Path, what: str, skipped: dict) -> list[tuple[int, dict]]:
     if not path.is_file():
         raise ToolrouterError(f"BFCL {what} file {path} not found")
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, line in jsonl_lines(path.read_text(encoding="utf-8")):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
