@@ -289,9 +289,19 @@ def _rows(path: Path, what: str, skipped: dict) -> list[tuple[int, dict]]:
     if not path.is_file():
         raise ToolrouterError(f"BFCL {what} file {path} not found")
     rows = []
-    for n, line in jsonl_lines(path.read_text(encoding="utf-8")):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ToolrouterError(f"BFCL {what} file {path}: not UTF-8 text ({e.reason} at byte {e.start}); pass a BFCL "
+                              ".json file (one JSON entry per line)") from None
+    if not text.strip():
+        raise ToolrouterError(f"BFCL {what} file {path} is empty; pass a BFCL .json file (one JSON entry per line)")
+    for n, line in jsonl_lines(text):
         try:
             row = json.loads(line)
+        except RecursionError:
+            skipped[f"{path}:{n}"] = "JSON nested too deeply"
+            continue
         except json.JSONDecodeError as e:
             skipped[f"{path}:{n}"] = f"not JSON ({e.msg})"
             continue
