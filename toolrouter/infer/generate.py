@@ -392,6 +392,9 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], cache, pad_id: int,
     # Positions count real tokens only (what generate derives from the mask); padding gets 0.
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
     ids, mask, positions = ids.to(device), mask.to(device), positions.to(device)
+    # Without padding (batch 1, or rows of one length) the mask says nothing: leaving it out spares a
+    # 4-D mask per layer and step and lets attention take its unmasked path (what generate does too).
+    padded = bool((mask == 0).any())
     cache = cache if cache is not None else DynamicCache(config=model.config)
     step_ids, step_positions = ids[:, len(prefix):], positions[:, len(prefix):]
     processor = None
@@ -408,8 +411,8 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], cache, pad_id: int,
     out: list[list[int]] = [[] for _ in range(rows)]
     with torch.inference_mode():
         for step in range(max_new_tokens):
-            logits = model(input_ids=step_ids, attention_mask=mask, position_ids=step_positions, cache=cache,
-                           use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+            logits = model(input_ids=step_ids, attention_mask=mask if padded else None, position_ids=step_positions,
+                           cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
             if processor is not None:
                 # The processor indexes rows by their place in the original batch.
                 if scores_all is None or scores_all.shape[-1] != logits.shape[-1]:
@@ -431,6 +434,7 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], cache, pad_id: int,
                     break
                 cache.batch_select_indices(keep)
                 live, chosen, mask, step_positions = live[keep], chosen[keep], mask[keep], step_positions[keep]
-            mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=-1)
+            if padded:
+                mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=-1)
             step_ids, step_positions = chosen[:, None], step_positions[:, -1:] + 1
     return out
