@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from toolrouter.core.catalogue import MODES, PACKAGE_DIR
 from toolrouter.core.schema import ToolrouterError
@@ -109,8 +109,18 @@ class TrainingConfig(Strict):
     batch_size: int = Field(8, ge=1, description="per device")
     grad_accum: int = Field(1, ge=1)
     max_length: int = Field(1024, ge=16, description="longer rows are truncated (and dropped if no answer is left)")
-    packing: bool = Field(False, description="pack rows into max_length blocks (TRL's padding-free bfd: meant for "
-                                             "flash-attention on GPU; off = dynamic padding per batch)")
+    # How rows become batches, measured side by side by benchmarks/bench_training.py (results/training.json):
+    #   none          each batch of batch_size rows padded to its longest row
+    #   padding_free  the same rows, flattened into one row without padding (position_ids restart per
+    #                 row, so attention stays within each row); TRL does not enforce max_length here
+    #   bfd           rows packed best-fit-decreasing into max_length blocks, padding-free: batch_size
+    #                 *blocks* a step, i.e. ~10x more rows a step, which changes the optimisation
+    #   auto          none on CPU: padding-free/bfd lift the real-token share from ~0.8 to 1.00 but not
+    #                 real tokens/s on this CPU (attention over one long flattened row costs what the
+    #                 padding saved); padding_free on CUDA: same batches as none (same optimisation),
+    #                 minus the padding's linear-layer compute, which dominates a 0.5B model's step
+    #                 (benchmarks/gpu.py measures both). true/false in old recipes read as bfd/none.
+    packing: Literal["auto", "none", "padding_free", "bfd"] = "auto"
     gradient_checkpointing: bool = False
     seed: int = 0
     bf16: Union[bool, Literal["auto"]] = "auto"
@@ -118,6 +128,11 @@ class TrainingConfig(Strict):
     save_total_limit: Optional[int] = Field(2, ge=1)
     logging_steps: int = Field(10, ge=1)
     eval_steps: Optional[int] = Field(None, ge=1, description="validation loss every N steps (always at the end)")
+
+    @field_validator("packing", mode="before")
+    @classmethod
+    def _packing_was_a_bool(cls, value):
+        return {True: "bfd", False: "none"}[value] if isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _min_lr_needs_scheduler(self):
