@@ -18,7 +18,7 @@ on what the weights are.
   training   toolrouter.train.trainer.build_trainer on recipes/support_router.yaml (LoRA r16, all projections,
              batch 16) and support_router_qlora.yaml (the same over a 4-bit NF4 base, activation
              checkpointing on), model.base = the random model, each with training.packing none and
-             padding_free (what `auto` picks on CUDA); real tokens/s after warm-up steps, model FLOPs
+             padding_free (which decides `auto` on CUDA); real tokens/s after warm-up steps, model FLOPs
              utilisation, peak memory.
   eval       generate_answers on the support_router gold prompts at batch 1 / 32 / 128; random weights
              never emit an end token, so every answer runs to 32 new tokens, about a real answer's length.

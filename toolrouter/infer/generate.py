@@ -16,6 +16,7 @@ cut off by `max_new_tokens` is returned cut off, and the parser reports it as `t
 """
 from __future__ import annotations
 
+import json
 from typing import Optional, Sequence
 
 from toolrouter.core.catalogue import Catalogue

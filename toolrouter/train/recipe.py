@@ -137,11 +137,12 @@ class TrainingConfig(Strict):
     #                 row, so attention stays within each row); TRL does not enforce max_length here
     #   bfd           rows packed best-fit-decreasing into max_length blocks, padding-free: batch_size
     #                 *blocks* a step, i.e. ~10x more rows a step, which changes the optimisation
-    #   auto          none on CPU: padding-free/bfd lift the real-token share from ~0.8 to 1.00 but not
-    #                 real tokens/s on this CPU (attention over one long flattened row costs what the
-    #                 padding saved); padding_free on CUDA: same batches as none (same optimisation),
-    #                 minus the padding's linear-layer compute, which dominates a 0.5B model's step
-    #                 (benchmarks/gpu.py measures both). true/false in old recipes read as bfd/none.
+    #   auto          none, on CPU by measurement: padding-free/bfd lift the real-token share from ~0.8
+    #                 to 1.00 but not real tokens/s (sdpa attends over the whole flattened row under a
+    #                 block-diagonal mask: ~5x the attention of the padded rows, what the padding saved).
+    #                 On CUDA also none until benchmarks/gpu.py has measured padding_free there: with sdpa
+    #                 the same quadratic mask applies; only a varlen kernel (flash-attention) avoids it.
+    #                 true/false in old recipes read as bfd/none.
     packing: Literal["auto", "none", "padding_free", "bfd"] = "auto"
     gradient_checkpointing: bool = False
     seed: int = 0

@@ -190,7 +190,7 @@ def packing_for(packing: str, device: str) -> str:
     """training.packing with `auto` resolved for the device (the reasons: recipe.TrainingConfig)."""
     if packing != "auto":
         return packing
-    return "padding_free" if device.startswith("cuda") else "none"
+    return "none"  # CPU: measured; CUDA: not yet (benchmarks/gpu.py measures none vs padding_free)
 
 
 def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: bool):
