@@ -37,7 +37,7 @@ def test_each_packing_collates_the_rows_with_their_own_labels_and_attention(tmp_
     for packing in ("padding_free", "bfd"):
         trainer, _ = build_trainer(tiny_recipe(tmp_path, rows_dir, f"training.packing={packing}",
                                                "training.bf16=false", name=packing))
-        assert trainer.args.padding_free and trainer.args.packing == (packing == "bfd")
+        assert trainer.padding_free and trainer.args.packing == (packing == "bfd")
         seen = set()
         for b, batch in enumerate(trainer.get_train_dataloader()):
             assert batch["input_ids"].shape[0] == 1  # one flattened row, no padding
