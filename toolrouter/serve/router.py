@@ -60,11 +60,19 @@ class Router:
     """A model, its tokenizer, the catalogue and prompt mode it was trained with."""
 
     def __init__(self, model, tokenizer, catalogue: Catalogue, mode: str = "compact", constrained: bool = True,
-                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None):
+                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None,
+                 prefix_cache: bool = True):
         if mode not in MODES:
             raise ToolrouterError(f"unknown prompt mode {mode!r}; choose one of: {', '.join(MODES)}")
         self.model, self.tokenizer, self.catalogue, self.mode = model, tokenizer, catalogue, mode
         self.constrained, self.max_new_tokens, self.batch_size, self.run = constrained, max_new_tokens, batch_size, run
+        # The system prompt (the catalogue) is the same for every request: its KV cache is computed on
+        # the first request and reused by every later one (infer.generate.PrefixCache).
+        self.prefix_cache = False
+        if prefix_cache:
+            from toolrouter.infer.generate import PrefixCache, _supports_prefix_cache
+
+            self.prefix_cache = PrefixCache(model) if _supports_prefix_cache(model) else False
 
     @classmethod
     def load(cls, path, constrained: bool = True, catalogue=None, mode: Optional[str] = None,
@@ -135,7 +143,8 @@ class Router:
         return generate_answers(self.model, self.tokenizer, conversations,
                                 tools=[tools] * len(conversations) if tools else None,
                                 max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
-                                catalogue=self.catalogue, constrained=self.constrained, progress=progress)
+                                catalogue=self.catalogue, constrained=self.constrained, progress=progress,
+                                prefix_cache=self.prefix_cache)
 
     def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
                      progress: bool = False) -> list[str]:

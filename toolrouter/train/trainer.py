@@ -193,10 +193,18 @@ def lora_config(recipe: Recipe):
 # ---------------------------------------------------------------------------------------------
 # the trainer
 
+def packing_for(packing: str, device: str) -> str:
+    """training.packing with `auto` resolved for the device (the reasons: recipe.TrainingConfig)."""
+    if packing != "auto":
+        return packing
+    return "none"  # CPU: measured; CUDA: not yet (benchmarks/gpu.py measures none vs padding_free)
+
+
 def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: bool):
     from trl import SFTConfig
 
     t = recipe.training
+    packing = packing_for(t.packing, device)
     # warmup < 1 is a ratio of all optimizer steps (transformers reads a float in [0, 1) that way).
     warmup = t.warmup if t.warmup < 1 else int(t.warmup)
     return SFTConfig(
@@ -210,7 +218,8 @@ def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: 
         # Random batches on purpose: train_sampling_strategy="group_by_length" lifts the real-token share
         # from 0.80 to 0.99 but row length tracks tool and template, so batches stop being mixed: the
         # tiny demo recipe fell from exact 0.863 to 0.545 on its held-out split (measured 2026-11-21).
-        max_length=t.max_length, packing=t.packing, padding_free=False,
+        max_length=None if packing == "padding_free" else t.max_length,  # TRL's rule without packing
+        packing=packing == "bfd", packing_strategy="bfd", padding_free=packing == "padding_free",
         assistant_only_loss=True, completion_only_loss=False,  # see the module docstring
         activation_checkpointing=t.gradient_checkpointing,  # transformers 5's name for gradient checkpointing
         bf16=bf16, fp16=False, use_cpu=device == "cpu",
