@@ -149,3 +149,65 @@ def test_every_shipped_recipe_builds_its_data(name):
     ds = build_dataset(r.catalogue, n=100, seed=r.data.seed, no_tool_ratio=r.data.no_tool_ratio, mode=r.mode,
                        robust=r.data.robust)
     assert ds.splits["train"] and ds.splits["train"][0]["messages"][0]["role"] == "system"
+
+
+def test_data_settings_follow_the_builders_rule(tmp_path):
+    """A recipe the data builder would refuse fails at load time, before training starts."""
+    from toolrouter.data.pipeline import RATIO_RANGE
+
+    lo, hi = RATIO_RANGE
+    for ok in (lo, hi):
+        assert load_recipe("support_router_tiny", [f"data.no_tool_ratio={ok}"]).data.no_tool_ratio == ok
+    for bad in (0.05, 0.5):
+        lines = problems("support_router_tiny", [f"data.no_tool_ratio={bad}"])
+        assert len(lines) == 1 and lines[0].endswith(
+                         f"support_router_tiny.yaml: data.no_tool_ratio: must be between {lo} and "
+                         f"{hi} (got {bad}); fewer no_tool rows teach the router to always call, more teach it to "
+                         f"refuse [from override data.no_tool_ratio={bad}]")
+
+
+def test_eval_thresholds_name_known_metrics_and_all_problems_come_at_once(tmp_path):
+    path = write(tmp_path, "catalogue: support_router\ndata: {no_tool_ratio: 0.3}\n"
+                           "eval: {min: {exact_match: 0.9}, max: {false_tool_call_rate: 0.05, flase_call: 0.1}}\n")
+    lines = problems(path)
+    assert lines[0] == "3 problems in the recipe:"
+    assert any(l.startswith(f"{path}: data.no_tool_ratio: must be between 0.1 and 0.2") for l in lines)
+    assert any(l.startswith(f"{path}: eval.min: unknown metric(s) 'exact_match'; known: valid_tool_call_rate,")
+               and "exact_match_rate" in l for l in lines)
+    assert any(l.startswith(f"{path}: eval.max: unknown metric(s) 'flase_call'; known:") for l in lines)
+
+
+def test_cli_refuses_a_bad_recipe_before_building_anything(tmp_path, capsys, monkeypatch):
+    from toolrouter.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, "catalogue: support_router\neval: {min: {exact: 0.9}}\n")
+    assert main(["train", "--recipe", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: r.yaml: eval.min: unknown metric(s) 'exact'") and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_version_is_saved_and_old_keys_are_renamed_with_a_warning(tmp_path, capsys, monkeypatch):
+    import yaml
+
+    import toolrouter.train.recipe as recipe_module
+
+    assert yaml.safe_load(load_recipe("support_router_tiny").to_yaml())["version"] == recipe_module.VERSION
+    # Pretend version 2 renamed training.lr to training.learning_rate (and back, for this test's model).
+    monkeypatch.setattr(recipe_module, "VERSION", 2)
+    monkeypatch.setattr(recipe_module, "RENAMES", {1: {"training.learning_rate": "training.lr"}})
+    old = write(tmp_path, "catalogue: support_router\ntraining: {learning_rate: 0.01, max_steps: 5}\n", "old.yaml")
+    recipe = load_recipe(old)  # no version: 1
+    assert recipe.training.lr == 0.01 and recipe.training.max_steps == 5 and recipe.version == 2
+    err = capsys.readouterr().err
+    assert f"warning: {old}: training.learning_rate was renamed to training.lr in recipe version 2" in err
+    # A current file keeps its keys: the rename is not applied, so the old key is an unknown key.
+    current = write(tmp_path, "version: 2\ncatalogue: support_router\ntraining: {learning_rate: 0.01}\n", "new.yaml")
+    assert any("training.learning_rate: unknown key" in l for l in problems(current))
+
+
+def test_a_newer_recipe_version_is_refused_with_the_fix(tmp_path):
+    lines = problems(write(tmp_path, "version: 9\ncatalogue: support_router\n"))
+    assert lines == [f"{tmp_path / 'r.yaml'}: version: recipe version 9 is not one this toolrouter reads (1 to 1); "
+                     "set version: 1, or upgrade toolrouter for a newer recipe (got 9)"]
