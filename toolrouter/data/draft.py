@@ -138,7 +138,7 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind == "person":
         return [f"to {s}", f"for {s}"] if w in ("to", "recipient", "contact") else [f"for {s}", f"with {s}"]
     if kind == "message":
-        return [f"saying {s}", f"that says {s}", f": {s}", f"with the message {s}"]
+        return [f"saying {s}", f"that says {s}", f"with the message {s}", f"telling them {s}"]
     if kind == "task":
         return [f"to {s}"]
     if kind == "label":
@@ -286,11 +286,14 @@ def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
                 span = _find(text, _surfaces(arg, schema, kind), taken)
             if span is None and kind in ("city", "place", "place_to", "place_from", "person", "restaurant",
                                          "label", "country", "company"):
+                # a place or name after its preposition: "in Lisbon", "from the Ritz", "to 5 Elm Road"
+                value = r"((?:[A-Z][\w'.-]*)(?: [A-Z][\w'.-]*)*)" if kind in ("city", "label", "country") else \
+                    r"((?:the |my |a )?[\w'.-]+(?: [\w'.-]+)*?)(?=(?: (?:to|from|in|at|for|on|with|and|please)\b)|[,.?!]|$)"
                 for phrase in arg_phrases(arg, schema, kind):
                     prep = phrase.split("{")[0].strip()
                     if not prep:
                         continue
-                    m = re.search(r"\b" + re.escape(prep) + r" ((?:[A-Z][\w'.-]*)(?: [A-Z][\w'.-]*)*)", text)
+                    m = re.search(r"\b" + re.escape(prep) + " " + value, text)
                     if m and all(m.end(1) <= a or m.start(1) >= b for a, b in taken):
                         span = (m.start(1), m.end(1))
                         break
@@ -312,8 +315,10 @@ def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
                 pieces += [text[pos:a], slot]
             else:  # an optional value takes its preposition with it: "[in the next {days}]"
                 m = _LEAD.search(text[pos:a])
-                lead = m.start() if m else a - pos
-                pieces += [text[pos:pos + lead], f"[{text[pos + lead:a]}{slot}]"]
+                if m:
+                    pieces += [text[pos:pos + m.start()], f"[{text[pos + m.start():a]}{slot}]"]
+                else:  # no preposition to drop with it ("i need a big car"): always said, as in the example
+                    pieces += [text[pos:a], slot]
             pos = b
         pieces.append(text[pos:])
         template = "".join(pieces).strip()
@@ -455,4 +460,69 @@ def draft_yaml(catalogue) -> str:
             "# Edit freely: templates use {arg} slots, (a|b) choices and [optional] parts; `forms` say enum\n"
             "# values, `values` map a value to the ways people say it, `pool` lists strings copied as said.\n"
             "# Save it beside the catalogue as <name>.bank.yaml and `toolrouter data build` uses it.\n")
-    return head + yaml.safe_dump(draft_bank(catalogue), sort_keys=False, allow_unicode=True, width=120)
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def short_lists_inline(dumper, data):  # value tables and pools on one line, templates one per line
+        flow = all(isinstance(x, (str, int, float)) and len(str(x)) < 40 and not _SPECIAL.search(str(x)) for x in data)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+    Dumper.add_representer(list, short_lists_inline)
+    return head + yaml.dump(draft_bank(catalogue), Dumper=Dumper, sort_keys=False, allow_unicode=True, width=200)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line: toolrouter bank draft CATALOGUE [--out FILE]
+
+def main(argv: Optional[list[str]] = None) -> int:
+    import argparse
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from toolrouter.core.catalogue import load_catalogue
+    from toolrouter.core.schema import ToolrouterError
+    from toolrouter.data.bank import _Compiled, read_bank
+
+    parser = argparse.ArgumentParser(prog="toolrouter bank", description="Phrasing banks.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    draft = sub.add_parser("draft", help="write a starter phrasing bank drafted from a catalogue's schema")
+    draft.add_argument("catalogue", help="built-in name or path (.py module or OpenAI-style .json)")
+    draft.add_argument("--out", help="file to write (default: print it); beside the catalogue as "
+                                     "<name>.bank.yaml it is picked up by `toolrouter data build`")
+    args = parser.parse_args(argv)
+
+    catalogue = load_catalogue(args.catalogue)
+    text = draft_yaml(catalogue)
+    if not args.out:
+        print(text, end="")
+        return 0
+    out = Path(args.out)
+    if out.exists():
+        raise ToolrouterError(f"--out {out} already exists; a bank there may hold your edits: remove it or "
+                              "write the draft elsewhere")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        try:  # the draft must load back: a bug here is ours, not the user's, and nothing is left behind
+            _Compiled(catalogue, read_bank(Path(tmp)), str(out))
+        except ToolrouterError:
+            os.unlink(tmp)
+            raise
+        os.replace(tmp, out)
+    except OSError as e:
+        raise ToolrouterError(f"cannot write {out}: {e.strerror or e}; pass a writable --out") from None
+    n = sum(len(t["templates"]) for t in draft_bank(catalogue)["tools"].values())
+    print(f"wrote {out}: {len(catalogue)} tools, {n} templates; edit it, save it beside the catalogue as "
+          f"{Path(catalogue.source).stem}.bank.yaml, and `toolrouter data build` uses it")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    from toolrouter.core.schema import run_cli
+
+    sys.exit(run_cli(main))
