@@ -273,3 +273,16 @@ def read_bank_text(text):
     import yaml
 
     return BankSpec.model_validate(yaml.safe_load(text))
+
+
+def test_a_gold_set_beside_the_catalogue_is_never_generated(home):
+    from toolrouter.data.pipeline import _norm
+
+    assert home.report["decontaminated_against"] == "home_assistant.jsonl"
+    gold = {_norm(json.loads(line)["prompt"]) for line in (ASSETS / "home_assistant.jsonl").read_text().splitlines()}
+    generated = {_norm(r["messages"][1]["content"]) for rows in home.splits.values() for r in rows}
+    assert not gold & generated
+    # without the file beside it, the short generic asks ("hi", "tell me a joke") do come up
+    cat = load_catalogue(HOME)
+    bare = build_dataset(Catalogue(list(cat), name=cat.name, source="memory"), n=3000, seed=0)
+    assert gold & {_norm(r["messages"][1]["content"]) for rows in bare.splits.values() for r in rows}

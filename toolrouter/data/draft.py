@@ -43,6 +43,8 @@ ARTICLES = ("a", "an", "the", "some")
 NEAR_MISS_VERBS = ["cancel", "delete", "change", "reschedule", "undo", "rename", "share", "edit", "remove"]
 _SPECIAL = re.compile(r"[{}()\[\]|]")
 _LEAD = re.compile(r"\b(?:in|for|at|on|to|with|by|over|from|called|named|labelled|saying)(?: the next| the)? $")
+_SHAPES = {"date": r"\b\d{4}-\d{2}-\d{2}\b", "time": r"\b\d{1,2}(?::\d{2})? ?(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
+           "datetime": r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?\b"}
 # the verbs people make of some nouns: "remind me to ...", "text mom ...", "wake me up at 7"
 NOUN_VERBS = {"reminder": ["remind me"], "text": ["text"], "message": ["message"], "email": ["email"],
               "alarm": ["wake me up", "wake me"], "call": ["call"], "note": ["note down"], "booking": ["book"],
@@ -109,6 +111,9 @@ class Phrase:
                 forms.append(" ".join([parts[0], adj + " ".join(parts[1:])]))
             else:
                 forms.append(adj + self.obj)
+        parts = self.obj.split()
+        if len(parts) > 2 and parts[0] in ARTICLES and parts[-1] != self.noun:  # its head noun: "the forecast"
+            forms.append(f"{parts[0]} {adj}{parts[-1]}")
         if self.noun:
             art = self.article
             if adjective and art in ("a", "an"):
@@ -197,6 +202,12 @@ def tool_templates(spec) -> list[str]:
               "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now",
               "{N} {A}", "{N} {A} please", "i need {N} {A}", "i'd like {N} {A}", "{N} {A}?", "can i get {N} {A}?",
               "i want {N} {A}"]
+    person = next((a for a in required if kinds[a] == "person"), None)
+    message = next((a for a in required if kinds[a] == "message"), None)
+    if person and message:  # a messaging tool: "tell Sam ...", "let Sam know ..."
+        rest = args_text([a for a in required + optional if a not in (person, message)])
+        frames += [f"tell {{{person}}} {{{message}}} {rest}", f"let {{{person}}} know {{{message}}} {rest}",
+                   f"message {{{person}}} {{{message}}} {rest}"]
     for said in NOUN_VERBS.get(_singular(p.noun.split()[-1]) if p.noun else "", []):
         frames += [f"{said} {{A}}", f"please {said} {{A}}", f"can you {said} {{A}}?", f"{said} {{A}} please"]
     if p.verb in ASKING or p.verb.split()[0] in ASKING:
@@ -284,6 +295,10 @@ def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
                 span = (m.start(), m.end()) if m else None
             else:
                 span = _find(text, _surfaces(arg, schema, kind), taken)
+            if span is None and kind in _SHAPES:  # a date or time not in the value table
+                m = next((m for m in re.finditer(_SHAPES[kind], text, re.I)
+                          if all(m.end() <= a or m.start() >= b for a, b in taken)), None)
+                span = (m.start(), m.end()) if m else None
             if span is None and kind in ("city", "place", "place_to", "place_from", "person", "restaurant",
                                          "label", "country", "company"):
                 # a place or name after its preposition: "in Lisbon", "from the Ritz", "to 5 Elm Road"
