@@ -239,7 +239,8 @@ def test_bank_draft_loads_back_and_makes_the_generic_data(tmp_path, capsys):
     spec = read_bank(out)
     assert set(spec.tools) == set(load_catalogue(HOME).names)
     # the draft beside a copy of the catalogue gives the same rows as the generic path
-    (tmp_path / "home_assistant.py").write_text(Path(HOME).read_text())
+    for name in ("home_assistant.py", "home_assistant.jsonl"):  # the gold set beside it decontaminates both
+        (tmp_path / name).write_text((ASSETS / name).read_text())
     drafted = build_dataset(str(tmp_path / "home_assistant.py"), n=400, seed=2)
     generic = build_dataset(HOME, n=400, seed=2)
     assert drafted.report["bank"] == "home_assistant.bank.yaml"

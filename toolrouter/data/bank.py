@@ -214,6 +214,32 @@ class _Table:
         return v, rng.choice(self.table[v])
 
 
+class _Spoken:
+    """A time, date, date-time or number drawn from the whole valid range and said one of the ways
+    people say it (`toolrouter.data.values`): "08:15" as "quarter past eight", 60 minutes as "an
+    hour". Every value can come up, so the router learns to read values, not to recall them; the
+    hash rule keeps test values apart from train ones."""
+
+    copy, after = False, 0
+
+    def __init__(self, say: str, lo: int = 1, hi: int = 100, unit: Optional[str] = None, pattern: Optional[str] = None):
+        from toolrouter.data import values
+
+        self.say, self.lo, self.hi, self.unit, self.pattern, self.values = say, lo, hi, unit, pattern, values
+        if say == "number" and unit is not None and unit not in values.UNITS:
+            raise ValueError(f"unknown unit {unit!r}; one of: {', '.join(values.UNITS)}")
+
+    def sample(self, rng, split, group, ctx):
+        side = split == "test"
+        for _ in range(50):
+            v = self.values.draw(self.say, rng, self.lo, self.hi)
+            if self.pattern and not re.search(self.pattern, str(v)):
+                continue
+            if (self.say == "number" and self.hi - self.lo < 20) or _held_out(str(v)) == side:
+                break
+        return v, rng.choice(self.values.say(self.say, v, self.unit))
+
+
 def _table(spec: SlotSpec, kind: Optional[str]) -> _Table:
     table = {}
     for key, surfaces in spec.values.items():
@@ -452,6 +478,9 @@ class SlotSpec(_Strict):
     pattern: Optional[str] = None  # IDs in negatives (tool arguments use the schema's pattern)
     repeat: tuple[int, int] = (1, 6)  # length of unbounded repeats (\d+) in generated IDs
     values: Optional[dict[Any, list[str]]] = None  # any non-enum argument: value -> the ways it is said
+    say: Optional[Literal["time", "date", "datetime", "number"]] = None  # drawn and said by toolrouter.data.values
+    unit: Optional[str] = None  # say: number: "minute" -> "an hour" for 60
+    provider: Optional[str] = None  # strings: a value provider of toolrouter.data.values (city, person, ...)
 
 
 class GroupSpec(_Strict):
@@ -701,6 +730,17 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
         return _Choice(values, forms)
     if spec and spec.values is not None:
         return _table(spec, kind)
+    if spec and spec.say:
+        if spec.say == "number" and kind not in ("integer", "number"):
+            raise ValueError(f"say: number is for integer/number arguments, not {kind!r}")
+        if spec.say != "number" and kind != "string":
+            raise ValueError(f"say: {spec.say} is for string arguments, not {kind!r}")
+        lo, hi = 1, 100
+        if spec.say == "number":
+            from toolrouter.data.values import number_bounds
+
+            lo, hi = spec.range or number_bounds(schema)
+        return _Spoken(spec.say, lo, hi, spec.unit, schema.get("pattern"))
     if kind == "array":
         items = schema.get("items", {})
         lo, hi = schema.get("minItems", 1) or 1, schema.get("maxItems", 99)
@@ -742,6 +782,14 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
         pattern = schema.get("pattern") or (spec.pattern if spec else None)
         if pattern:
             return _Pattern(pattern, spec.repeat if spec else (1, 6), _formats(spec, ["{}"]))
+        if spec and spec.provider:
+            from toolrouter.data.values import PROVIDERS, provider_pool
+
+            if spec.provider not in PROVIDERS:
+                raise ValueError(f"unknown provider {spec.provider!r}; one of: {', '.join(PROVIDERS)}")
+            lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
+            pool = [t for t in provider_pool(spec.provider, name, spec.pool or []) if lo_len <= len(t) <= hi_len]
+            return _Text(pool or ["x" * max(1, lo_len)], spec.compose or [])
         pool = (spec.pool if spec else None) or ([] if spec and spec.compose else
                                                  GENERIC_TEXT if schema.get(FREE_TEXT_KEY) else GENERIC_WORDS)
         lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from toolrouter.data.values import (arg_kind, enum_words, raw_properties, say_date, say_number, say_time,
+from toolrouter.data.values import (UNITS, arg_kind, enum_words, raw_properties, say_date, say_number, say_time,
                                     slot_values, tool_examples, unit_of, words_of)
 
 # two-word verbs first; a description's first verb is looked up here for synonyms
@@ -44,6 +44,7 @@ NEAR_MISS_VERBS = ["cancel", "delete", "change", "reschedule", "undo", "rename",
 _SPECIAL = re.compile(r"[{}()\[\]|]")
 _LEAD = re.compile(r"\b(?:in|for|at|on|to|with|by|over|from|called|named|labelled|saying)(?: the next| the)? $")
 _SHAPES = {"date": r"\b\d{4}-\d{2}-\d{2}\b", "time": r"\b\d{1,2}(?::\d{2})? ?(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
+           "number": r"\b\d+(?:\.\d+)?\b",
            "datetime": r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?\b"}
 # the verbs people make of some nouns: "remind me to ...", "text mom ...", "wake me up at 7"
 NOUN_VERBS = {"reminder": ["remind me"], "text": ["text"], "message": ["message"], "email": ["email"],
@@ -251,10 +252,9 @@ def _surfaces(arg: str, schema: dict, kind: str, value: Any = None) -> list[str]
     if kind == "enum":
         for v in schema["enum"]:
             forms += enum_words(v, schema.get("synonyms"))
-    table = slot_values("", arg, schema)
-    for surfaces in (table.get("values") or {}).values():
-        forms += surfaces
-    forms += [str(e) for e in schema.get("examples", []) if isinstance(e, (str, int, float))]
+    for e in schema.get("examples", []):
+        if isinstance(e, (str, int, float)) and not isinstance(e, bool):
+            forms += _surfaces(arg, schema, kind, e)
     return sorted(set(forms), key=len, reverse=True)
 
 
@@ -299,6 +299,10 @@ def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
                 m = next((m for m in re.finditer(_SHAPES[kind], text, re.I)
                           if all(m.end() <= a or m.start() >= b for a, b in taken)), None)
                 span = (m.start(), m.end()) if m else None
+                unit = unit_of(arg, schema) if kind == "number" else None
+                if span and unit:  # "3 days": the unit belongs to the value's surface
+                    u = re.match(r"\s*(?:" + "|".join(map(re.escape, UNITS[unit])) + r")\b", text[span[1]:], re.I)
+                    span = (span[0], span[1] + u.end()) if u else span
             if span is None and kind in ("city", "place", "place_to", "place_from", "person", "restaurant",
                                          "label", "country", "company"):
                 # a place or name after its preposition: "in Lisbon", "from the Ritz", "to 5 Elm Road"

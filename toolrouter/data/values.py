@@ -343,165 +343,162 @@ def enum_words(value: Any, synonyms: Optional[dict] = None) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# value tables and pools
+# drawing values: the whole valid range, so a router learns to read values rather than recall them
 
 def _rng(*names: str) -> random.Random:
     return random.Random(zlib.crc32("/".join(names).encode()))
 
 
-def _faker(seed_rng: random.Random, locale: str = "en_US"):
+NICE = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 100, 120, 150, 180, 200, 240, 250,
+        300, 500, 1000]
+DATES = (dt.date(2025, 1, 1), dt.date(2028, 12, 31))  # fixed, so a build never depends on today
+
+
+def number_bounds(schema: dict) -> tuple[int, int]:
+    """The integer range a number argument's values are drawn from: its bounds, else 1..100."""
+    lo = schema.get("minimum", schema["exclusiveMinimum"] + 1 if "exclusiveMinimum" in schema else None)
+    hi = schema.get("maximum", schema["exclusiveMaximum"] - 1 if "exclusiveMaximum" in schema else None)
+    if lo is None and hi is None:
+        lo, hi = 1, 100
+    elif lo is None:
+        lo = hi - 99 if hi < 1 or hi > 100 else 1
+    elif hi is None:
+        hi = lo + 99
+    return int(-(-lo // 1)), int(hi // 1)
+
+
+def draw(kind: str, rng: random.Random, lo: int = 1, hi: int = 100) -> Any:
+    """One value of a spoken kind: "time" (HH:MM, mostly round minutes), "date" (ISO), "datetime"
+    (ISO, seconds 00) or "number" (lo..hi, round numbers half the time)."""
+    if kind == "number":
+        nice = [v for v in NICE if lo <= v <= hi]
+        return rng.choice(nice) if nice and rng.random() < 0.4 else rng.randint(lo, hi)
+    if kind == "time":
+        h = rng.randint(5, 22) if rng.random() < 0.85 else rng.randint(0, 23)
+        r = rng.random()
+        m = rng.choice((0, 15, 30, 45)) if r < 0.6 else rng.randrange(0, 60, 5) if r < 0.85 else rng.randint(0, 59)
+        return f"{h:02d}:{m:02d}"
+    day = DATES[0] + dt.timedelta(days=rng.randint(0, (DATES[1] - DATES[0]).days))
+    if kind == "date":
+        return day.isoformat()
+    return f"{day.isoformat()}T{draw('time', rng)}:00"
+
+
+def say(kind: str, value: Any, unit: Optional[str] = None) -> list[str]:
+    """The ways to say a value of a spoken kind (see `draw`)."""
+    if kind == "number":
+        return say_number(value, unit)
+    if kind == "time":
+        return say_time(value)
+    if kind == "date":
+        return say_date(value)
+    date, time = value.split("T")
+    d, t = say_date(date), say_time(time[:5])
+    return [value, f"{d[1]} at {t[1]}", f"{d[3]} at {t[2]}", f"{d[2]} at {t[-1]}"]
+
+
+def _faker(rng: random.Random, locales=("en_US",)):
     from faker import Faker
 
-    fake = Faker(locale)
-    fake.seed_instance(seed_rng.randrange(2 ** 31))
+    fake = Faker(list(locales))
+    fake.seed_instance(rng.randrange(2 ** 31))
     return fake
 
 
-def _pool(kind: str, rng: random.Random, examples: list[str]) -> list[str]:
-    """POOL_SIZE distinct realistic strings for an argument kind, the field's examples first."""
-    out: list[str] = [str(e) for e in examples]
-    fake = _faker(rng)
+def _composed(rng: random.Random, fake, kind: str) -> str:
+    """Free text people type, composed from parts so every one is new (a router must copy it)."""
+    name, place = fake.first_name(), rng.choice(PLACES)
+    time = rng.choice(say_time(draw("time", rng))[1:3])
+    if kind == "message":
+        return rng.choice([rng.choice(MESSAGES), rng.choice(MESSAGES), f"meet me at {place} at {time}",
+                           f"I'm at {place}", f"call {name} back", f"running {rng.randint(2, 40)} min late",
+                           f"see you at {time}", f"can you bring {rng.choice(PRODUCTS)}?", f"{name} says hi",
+                           f"don't forget {rng.choice(TASKS)}", f"I'll be home by {time}", f"are you at {place}?",
+                           f"pick me up from {place}", f"{rng.choice(MESSAGES).rstrip('?!.')}, {name}"])
+    return rng.choice([rng.choice(TASKS), rng.choice(TASKS), f"call {name}", f"email {name} about {rng.choice(TOPICS)}",
+                       f"buy {rng.choice(PRODUCTS)}", f"pick up {name} from {place}", f"text {name} back",
+                       f"read about {rng.choice(TOPICS)}", f"book a table for {rng.randint(2, 8)}",
+                       f"go to {place}", f"pay {name} back", f"{rng.choice(TASKS)} before {time}"])
 
-    def street() -> str:  # "12 Oak Street": Faker's street_address adds suites and 5-digit numbers
-        return f"{rng.randint(1, 250)} {fake.street_name()}"
 
-    makers = {
-        "city": lambda: rng.choice(CITIES),
-        "place": lambda: rng.choice([rng.choice(PLACES), street(), rng.choice(CITIES)]),
-        "place_to": lambda: rng.choice([rng.choice(PLACES), rng.choice(PLACES), street()]),
-        "place_from": lambda: rng.choice([rng.choice(PLACES), rng.choice(PLACES), street()]),
-        "person": lambda: rng.choice([fake.first_name(), fake.first_name(), fake.name(), rng.choice(RELATIONS)]),
-        "company": fake.company,
-        "country": fake.country,
-        "email": fake.email,
-        "phone": fake.phone_number,
-        "url": fake.url,
-        "uuid": lambda: str(fake.uuid4()),
-        "restaurant": lambda: rng.choice([f"{fake.last_name()}'s", f"Chez {fake.first_name()}",
-                                          f"The {fake.color_name()} {rng.choice(VENUE_WORDS)}",
-                                          f"{fake.last_name()} {rng.choice(VENUE_WORDS)}"]),
-        "product": lambda: rng.choice(PRODUCTS),
-        "message": lambda: rng.choice(MESSAGES),
-        "task": lambda: rng.choice(TASKS),
-        "label": lambda: rng.choice(LABELS),
-        "query": lambda: rng.choice(TOPICS),
-        "text": lambda: rng.choice(LABELS + TOPICS),
-    }
-    make = makers.get(kind, makers["text"])
-    size = {"city": 80, "message": len(MESSAGES), "task": len(TASKS), "label": len(LABELS),
-            "query": len(TOPICS), "product": len(PRODUCTS)}.get(kind, POOL_SIZE)
-    for _ in range(size * 20):
+def _street(rng, fake) -> str:  # "12 Oak Street": Faker's street_address adds suites and 5-digit numbers
+    return f"{rng.randint(1, 250)} {fake.street_name()}"
+
+
+PROVIDERS = {
+    "city": lambda rng, fake: rng.choice(CITIES) if rng.random() < 0.5 else fake.city(),
+    "place": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), rng.choice(CITIES), fake.city()]),
+    "place_to": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), f"the {fake.last_name()} Hotel"]),
+    "place_from": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), f"the {fake.last_name()} Hotel"]),
+    "person": lambda rng, fake: rng.choice([fake.first_name(), fake.first_name(), f"{fake.first_name()} {fake.last_name()}",
+                                            rng.choice(RELATIONS)]),
+    "company": lambda rng, fake: fake.company(),
+    "country": lambda rng, fake: fake.country(),
+    "email": lambda rng, fake: fake.email(),
+    "phone": lambda rng, fake: fake.phone_number(),
+    "url": lambda rng, fake: fake.url(),
+    "uuid": lambda rng, fake: str(fake.uuid4()),
+    "restaurant": lambda rng, fake: rng.choice([f"{fake.last_name()}'s", f"Chez {fake.first_name()}",
+                                                f"The {fake.color_name()} {rng.choice(VENUE_WORDS)}",
+                                                f"{fake.last_name()} {rng.choice(VENUE_WORDS)}", fake.last_name()]),
+    "product": lambda rng, fake: rng.choice(PRODUCTS) if rng.random() < 0.5 else f"{fake.color_name().lower()} "
+                                                                                 f"{rng.choice(PRODUCTS).split()[-1]}",
+    "message": lambda rng, fake: _composed(rng, fake, "message"),
+    "task": lambda rng, fake: _composed(rng, fake, "task"),
+    "label": lambda rng, fake: rng.choice(LABELS) if rng.random() < 0.5 else
+    rng.choice([fake.word(), f"{fake.word()} {rng.choice(LABELS)}", fake.first_name()]),
+    "query": lambda rng, fake: rng.choice(TOPICS) if rng.random() < 0.4 else f"{fake.word()} {rng.choice(TOPICS)}",
+    "text": lambda rng, fake: rng.choice([rng.choice(LABELS), rng.choice(TOPICS), fake.word(),
+                                          f"{fake.word()} {fake.word()}"]),
+}
+_FREE = ("message", "task", "email", "url", "phone", "uuid")
+_TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" or "." from a provider
+_LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "it_IT"), "person": ("en_US", "en_GB", "es_ES", "de_DE")}
+
+
+def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
+    """`size` distinct values of a provider (the examples first), seeded from the argument name:
+    a large pool, so a router trained on it copies values from the request instead of recalling them."""
+    rng = _rng("provider", kind, name)
+    fake = _faker(rng, _LOCALES.get(kind, ("en_US",)))
+    out = list(dict.fromkeys(str(e) for e in examples))
+    seen = set(out)
+    make = PROVIDERS[kind]
+    for _ in range(size * 5):
         if len(out) >= size:
             break
-        v = make()
-        if v not in out:
+        v = make(rng, fake).strip()
+        if v and v not in seen and (kind in _FREE or _TIDY.fullmatch(v)):
+            seen.add(v)
             out.append(v)
     return out
 
 
-def _bounds(schema: dict) -> tuple[float, float]:
-    lo = schema.get("minimum", schema.get("exclusiveMinimum", None))
-    hi = schema.get("maximum", schema.get("exclusiveMaximum", None))
-    if "exclusiveMinimum" in schema and "minimum" not in schema:
-        lo = lo + 1
-    if "exclusiveMaximum" in schema and "maximum" not in schema:
-        hi = hi - 1
-    if lo is None and hi is None:
-        lo, hi = 1, 100
-    elif lo is None:
-        lo = max(0, hi - 99) if hi > 0 else hi - 99
-    elif hi is None:
-        hi = lo + 99
-    return lo, hi
-
-
-NICE = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 100, 120, 150, 180, 200, 240, 250,
-        300, 500, 1000]
-
-
-def number_table(arg: str, schema: dict) -> dict:
-    """value -> spoken forms for a number argument, inside its bounds: the round numbers people use,
-    every value of a small range, and a spread of others."""
-    lo, hi = _bounds(schema)
-    lo, hi = int(-(-lo // 1)), int(hi // 1)
-    unit = unit_of(arg, schema)
-    rng = _rng("number", arg)
-    if hi - lo <= 40:
-        values = list(range(lo, hi + 1))
-    else:
-        values = [v for v in NICE if lo <= v <= hi]
-        values += rng.sample(range(lo, hi + 1), min(15, hi - lo + 1))
-    values = sorted(set(int(v) for v in values) | {v for v in (int(e) for e in schema.get("examples", [])
-                                                            if isinstance(e, (int, float))) if lo <= v <= hi})
-    return {v: say_number(v, unit) for v in values}
-
-
-def time_table(arg: str) -> dict:
-    """value -> spoken forms for HH:MM times: every hour, quarters, and some 5-minute marks."""
-    rng = _rng("time", arg)
-    values = {f"{h:02d}:00" for h in range(24)} | {f"{h:02d}:{m:02d}" for h in range(5, 23) for m in (15, 30, 45)}
-    values |= {f"{rng.randrange(5, 23):02d}:{rng.choice((5, 10, 20, 25, 40, 50)):02d}" for _ in range(20)}
-    return {v: say_time(v) for v in sorted(values)}
-
-
-def date_table(arg: str) -> dict:
-    """value -> spoken forms for ISO dates over a fixed window (the build must not depend on today)."""
-    rng = _rng("date", arg)
-    start = dt.date(2026, 1, 1)
-    days = sorted(rng.sample(range(0, 730), 60))
-    return {(start + dt.timedelta(days=d)).isoformat(): say_date((start + dt.timedelta(days=d)).isoformat())
-            for d in days}
-
-
-def datetime_table(arg: str) -> dict:
-    rng = _rng("datetime", arg)
-    out = {}
-    for date, dforms in list(date_table(arg).items())[:40]:
-        t = f"{rng.randrange(7, 22):02d}:{rng.choice((0, 0, 15, 30, 45)):02d}"
-        tforms = say_time(t)
-        out[f"{date}T{t}:00"] = [f"{date}T{t}:00", f"{dforms[1]} at {tforms[1]}", f"{dforms[3]} at {tforms[2]}"]
-    return out
-
-
 def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
-    """The slot spec (as a plain dict of the bank language) that says an argument's values:
-    {"forms": ...} for enums (natural words + synonyms), {"values": ...} for numbers, times, dates
-    and anything with spoken forms, {"pool": ...} for strings copied verbatim; {} where the bank's
-    own sampler already does right (patterns, booleans, lists, objects)."""
+    """The slot spec (a plain dict of the bank language) that draws and says an argument's values:
+    {"forms": ...} for enums (natural words + synonyms), {"say": "time"|"date"|"datetime"|"number"}
+    for values with spoken forms, {"provider": ..., "pool": examples} for strings copied verbatim;
+    {} where the bank's own sampler already does right (patterns, booleans, lists, objects)."""
     kind = arg_kind(arg, schema)
-    examples = [e for e in schema.get("examples", []) if isinstance(e, (str, int, float)) and not isinstance(e, bool)]
+    examples = [e for e in schema.get("examples", []) if isinstance(e, str)]
     if kind == "enum":
         return {"forms": {v: enum_words(v, schema.get(SYNONYMS_KEY)) for v in schema["enum"]}}
     if kind == "number":
-        return {"values": number_table(arg, schema)}
+        unit = unit_of(arg, schema)
+        return {"say": "number", **({"unit": unit} if unit else {})}
     if schema.get("type") != "string":
         return {}
     pattern = schema.get("pattern")
-    if kind == "time":
-        table = time_table(arg)
-        for e in examples:
-            if isinstance(e, str) and re.fullmatch(r"\d{2}:\d{2}", e):
-                table.setdefault(e, say_time(e))
-    elif kind == "date":
-        table = date_table(arg)
-        for e in examples:
-            try:
-                table.setdefault(str(e), say_date(str(e)))
-            except ValueError:
-                pass
-    elif kind == "datetime":
-        table = datetime_table(arg)
-    else:
-        if pattern:
-            return {}  # the bank's regex generator makes valid IDs; examples must match too
-        if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
-            kind = "message"
-        pool = _pool(kind, _rng("pool", tool_name, arg), [str(e) for e in examples])
-        lo, hi = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
-        return {"pool": [p for p in pool if lo <= len(p) <= hi] or pool}
+    if kind in ("time", "date", "datetime"):
+        rng = _rng(tool_name, arg)
+        if pattern and not all(re.search(pattern, draw(kind, rng)) for _ in range(20)):
+            return {}  # a pattern that is not plain ISO/HH:MM: the regex generator follows it
+        return {"say": kind}
     if pattern:
-        table = {k: v for k, v in table.items() if re.search(pattern, k)}
-    return {"values": table}
+        return {}  # the bank's regex generator makes valid IDs
+    if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
+        kind = "message"
+    return {"provider": kind, **({"pool": examples} if examples else {})}
 
 
 # ---------------------------------------------------------------------------------------------
