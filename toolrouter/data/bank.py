@@ -228,6 +228,8 @@ class _Spoken:
         self.say, self.lo, self.hi, self.unit, self.pattern, self.values = say, lo, hi, unit, pattern, values
         if say == "number" and unit is not None and unit not in values.UNITS:
             raise ValueError(f"unknown unit {unit!r}; one of: {', '.join(values.UNITS)}")
+        # surface groups a template may name: {minutes:adj} says "a 25-minute timer"
+        self.formats = {"": 0, "adj": 0} if say == "number" and unit else {"": 0}
 
     def sample(self, rng, split, group, ctx):
         side = split == "test"
@@ -237,6 +239,8 @@ class _Spoken:
                 continue
             if (self.say == "number" and self.hi - self.lo < 20) or _held_out(str(v)) == side:
                 break
+        if group == "adj":
+            return v, rng.choice(self.values.say_adjective(v, self.unit))
         return v, rng.choice(self.values.say(self.say, v, self.unit))
 
 

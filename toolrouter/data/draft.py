@@ -46,6 +46,7 @@ _LEAD = re.compile(r"\b(?:in|for|at|on|to|with|by|over|from|called|named|labelle
 _SHAPES = {"date": r"\b\d{4}-\d{2}-\d{2}\b", "time": r"\b\d{1,2}(?::\d{2})? ?(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
            "number": r"\b\d+(?:\.\d+)?\b",
            "datetime": r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?\b"}
+_ADJ_UNITS = ("minute", "hour", "second", "day", "week", "night", "month")
 # the verbs people make of some nouns: "remind me to ...", "text mom ...", "wake me up at 7"
 NOUN_VERBS = {"reminder": ["remind me"], "text": ["text"], "message": ["message"], "email": ["email"],
               "alarm": ["wake me up", "wake me"], "call": ["call"], "note": ["note down"], "booking": ["book"],
@@ -209,6 +210,12 @@ def tool_templates(spec) -> list[str]:
         rest = args_text([a for a in required + optional if a not in (person, message)])
         frames += [f"tell {{{person}}} {{{message}}} {rest}", f"let {{{person}}} know {{{message}}} {rest}",
                    f"message {{{person}}} {{{message}}} {rest}"]
+    counted = next((a for a in required if kinds[a] == "number" and unit_of(a, raw[a]) in _ADJ_UNITS), None)
+    if counted and p.noun:  # "set a 25-minute timer", "10 min timer please"
+        rest = args_text([a for a in required + optional if a != counted])
+        slot = "{" + counted + ":adj}"
+        frames += [f"{verbs} a {slot} {p.noun} {rest}", f"{slot} {p.noun} {rest}", f"a {slot} {p.noun} {rest} please",
+                   f"can you {verbs} a {slot} {p.noun} {rest}?"]
     for said in NOUN_VERBS.get(_singular(p.noun.split()[-1]) if p.noun else "", []):
         frames += [f"{said} {{A}}", f"please {said} {{A}}", f"can you {said} {{A}}?", f"{said} {{A}} please"]
     if p.verb in ASKING or p.verb.split()[0] in ASKING:

@@ -281,6 +281,15 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+def say_adjective(n: Any, unit: str) -> list[str]:
+    """A number and its unit before a noun: "a 25-minute timer", "a three day forecast"."""
+    one = UNITS[unit][0]
+    forms = [f"{n} {one}", f"{n}-{one}"]
+    if isinstance(n, int) and 0 <= n <= 20:
+        forms.append(f"{number_words(n)}-{one}")
+    return forms
+
+
 def _hour12(h: int) -> int:
     return h % 12 or 12
 
