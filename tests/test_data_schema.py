@@ -18,8 +18,8 @@ from toolrouter.core.schema import spec_from_model
 from toolrouter.data.bank import _Compiled, read_bank
 from toolrouter.data.draft import draft_yaml, learned_templates, main as bank_main, tool_templates
 from toolrouter.data.pipeline import build_dataset, write_dataset
-from toolrouter.data.values import (arg_kind, raw_properties, sample_call, sample_negative, say_date, say_number,
-                                    say_time)
+from toolrouter.data.values import (arg_kind, raw_properties, sample_call, sample_negative, say_adjective, say_date,
+                                    say_number, say_time)
 
 ASSETS = Path(__file__).parent / "assets" / "natural"
 HOME = str(ASSETS / "home_assistant.py")
@@ -61,6 +61,7 @@ def test_numbers_are_said_in_digits_words_and_units():
     assert {"4 people", "four people"} <= set(say_number(4, "people"))
     assert {"a week", "7 days"} <= set(say_number(7, "day"))
     assert say_number(12) == ["12", "twelve"]
+    assert {"25 minute", "25-minute"} <= set(say_adjective(25, "minute")) and "seven-minute" in say_adjective(7, "minute")
 
 
 def test_dates_keep_their_year():
@@ -80,7 +81,8 @@ def test_every_spoken_form_in_the_data_maps_back_to_its_value(home):
                        for f in say_time(args["time"])), (text, args)
             seen["time"] += 1
         if target["tool"] == "start_timer":
-            assert any(f.lower() in low for f in say_number(args["minutes"], "minute")), (text, args)
+            forms = say_number(args["minutes"], "minute") + say_adjective(args["minutes"], "minute")
+            assert any(f.lower() in low for f in forms), (text, args)
             if re.search(r"\bfor an hour\b", low):
                 assert args["minutes"] == 60, text
             seen["minutes"] += 1
