@@ -289,3 +289,18 @@ def test_a_gold_set_beside_the_catalogue_is_never_generated(home):
     cat = load_catalogue(HOME)
     bare = build_dataset(Catalogue(list(cat), name=cat.name, source="memory"), n=3000, seed=0)
     assert gold & {_norm(r["messages"][1]["content"]) for rows in bare.splits.values() for r in rows}
+
+
+def test_near_misses_never_use_an_action_a_tool_does():
+    from toolrouter.data.draft import negative_groups
+
+    tools = [{"type": "function", "function": {"name": "book_room", "description": "Book a hotel room.",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+             {"type": "function", "function": {"name": "update_booking", "description": "Update a booking.",
+              "parameters": {"type": "object", "properties": {}}}}]
+    from toolrouter.core.catalogue import catalogue_from_openai
+
+    groups = negative_groups(catalogue_from_openai(tools, "test"))["near_miss"]
+    reasons = {g["reason"] for g in groups}
+    assert "not supported: cancel room" in reasons
+    assert not any(v in r for r in reasons for v in ("update", "change", "edit", "rename", "reschedule"))
