@@ -304,3 +304,13 @@ def test_near_misses_never_use_an_action_a_tool_does():
     reasons = {g["reason"] for g in groups}
     assert "not supported: cancel room" in reasons
     assert not any(v in r for r in reasons for v in ("update", "change", "edit", "rename", "reschedule"))
+
+
+def test_cli_bank_draft(tmp_path, capsys):
+    from toolrouter.cli import main as cli
+
+    out = tmp_path / "d.bank.yaml"
+    assert cli(["bank", "draft", DINING, "--out", str(out)]) == 0
+    assert read_bank(out).tools["book_table"].templates
+    assert cli(["bank", "draft", str(tmp_path / "nope.py")]) == 2
+    assert "nope.py" in capsys.readouterr().err

@@ -16,10 +16,12 @@ DELEGATED = {  # command -> (module, function)
     "merge": ("toolrouter.train.trainer", "merge_main"),
     "eval": ("toolrouter.eval.evaluate", "main"),
     "route": ("toolrouter.serve.router", "main"),
+    "bank": ("toolrouter.data.draft", "main"),
 }
 SUMMARY = """commands:
   catalogue list|show|export|validate   inspect, render and check tool catalogues
   data build|import                     make or import verified SFT data
+  bank draft CATALOGUE [--out FILE]     write a starter phrasing bank drafted from the schema
   train --recipe NAME [key=value ...]   fine-tune a router from a YAML recipe
   merge RUN                             merge a run's adapter into a full model (safetensors)
   eval --gold FILE (--model|--predictions|--run)   score a router; exit 1 under a threshold
