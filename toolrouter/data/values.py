@@ -465,9 +465,20 @@ _TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" o
 _LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "it_IT"), "person": ("en_US", "en_GB", "es_ES", "de_DE")}
 
 
+# the values people use most, by provider: a third of all draws, the long tail the rest
+COMMON = {"city": CITIES, "place": PLACES + CITIES[:30], "place_to": PLACES, "place_from": PLACES,
+          "person": RELATIONS + ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah", "Tom", "Anna",
+                                 "Ben", "Lucy", "James", "Laura", "Mike", "Kate", "Dan", "Priya", "Omar", "Mei"],
+          "message": MESSAGES, "task": TASKS, "label": LABELS, "query": TOPICS, "product": PRODUCTS,
+          "text": LABELS + TOPICS}
+COMMON_SHARE = 1 / 3
+
+
 def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
-    """`size` distinct values of a provider (the examples first), seeded from the argument name:
-    a large pool, so a router trained on it copies values from the request instead of recalling them."""
+    """A pool of values of a provider, seeded from the argument name: the field's examples and the
+    common values repeated so they make about a third of all draws (a router should know "Paris"
+    and "mom"), then `size` distinct values of the long tail, so it also learns to copy a value
+    from the request instead of recalling one."""
     rng = _rng("provider", kind, name)
     fake = _faker(rng, _LOCALES.get(kind, ("en_US",)))
     out = list(dict.fromkeys(str(e) for e in examples))
@@ -480,6 +491,10 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
         if v and v not in seen and (kind in _FREE or _TIDY.fullmatch(v)):
             seen.add(v)
             out.append(v)
+    common = list(dict.fromkeys([str(e) for e in examples] + COMMON.get(kind, [])))
+    if common:
+        repeat = max(1, round(COMMON_SHARE * len(out) / ((1 - COMMON_SHARE) * len(common))))
+        out += common * repeat
     return out
 
 
