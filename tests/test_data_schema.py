@@ -314,3 +314,22 @@ def test_cli_bank_draft(tmp_path, capsys):
     assert read_bank(out).tools["book_table"].templates
     assert cli(["bank", "draft", str(tmp_path / "nope.py")]) == 2
     assert "nope.py" in capsys.readouterr().err
+
+
+def test_every_argument_kind_gets_values():
+    """One tool with an argument of every kind the providers know: the build verifies every target."""
+    props = {"invoice_id": {"type": "string"}, "email": {"type": "string"}, "website": {"type": "string"},
+             "phone": {"type": "string"}, "country": {"type": "string"}, "company": {"type": "string"},
+             "product": {"type": "string"}, "query": {"type": "string"}, "title": {"type": "string"},
+             "note": {"type": "string"}, "address": {"type": "string"}, "when": {"type": "string", "format": "date-time"},
+             "session": {"type": "string", "format": "uuid"}, "anything": {"type": "string"},
+             "seats": {"type": "integer", "minimum": 1, "maximum": 9}, "price": {"type": "number"}}
+    from toolrouter.core.catalogue import catalogue_from_openai
+
+    cat = catalogue_from_openai([{"type": "function", "function": {
+        "name": "do_everything", "description": "Do everything at once.",
+        "parameters": {"type": "object", "properties": props, "required": list(props)}}}], "test")
+    ds = build_dataset(cat, n=200, seed=0)
+    calls = [t for _, t in _calls(ds) if t["tool"] == "do_everything"]
+    assert calls and all(set(t["arguments"]) == set(props) for t in calls)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00", t["arguments"]["when"]) for t in calls)

@@ -447,6 +447,9 @@ PROVIDERS = {
     "phone": lambda rng, fake: fake.phone_number(),
     "url": lambda rng, fake: fake.url(),
     "uuid": lambda rng, fake: str(fake.uuid4()),
+    "id": lambda rng, fake: rng.choice([str(rng.randint(1000, 999999)), f"{fake.random_uppercase_letter()}"
+                                        f"{fake.random_uppercase_letter()}{rng.randint(100, 99999)}",
+                                        f"{fake.word().upper()[:3]}-{rng.randint(100, 9999)}"]),
     "restaurant": lambda rng, fake: rng.choice([f"{fake.last_name()}'s", f"Chez {fake.first_name()}",
                                                 f"The {fake.color_name()} {rng.choice(VENUE_WORDS)}",
                                                 f"{fake.last_name()} {rng.choice(VENUE_WORDS)}", fake.last_name()]),
@@ -460,7 +463,7 @@ PROVIDERS = {
     "text": lambda rng, fake: rng.choice([rng.choice(LABELS), rng.choice(TOPICS), fake.word(),
                                           f"{fake.word()} {fake.word()}"]),
 }
-_FREE = ("message", "task", "email", "url", "phone", "uuid")
+_FREE = ("message", "task", "email", "url", "phone", "uuid", "id")
 _TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" or "." from a provider
 _LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "it_IT"), "person": ("en_US", "en_GB", "es_ES", "de_DE")}
 
