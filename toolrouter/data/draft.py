@@ -509,26 +509,28 @@ def draft_yaml(catalogue) -> str:
 # ---------------------------------------------------------------------------------------------
 # command line: toolrouter bank draft CATALOGUE [--out FILE]
 
-def main(argv: Optional[list[str]] = None) -> int:
-    import argparse
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from toolrouter.core.catalogue import load_catalogue
-    from toolrouter.core.schema import ToolrouterError
-    from toolrouter.data.bank import _Compiled, read_bank
-
-    parser = argparse.ArgumentParser(prog="toolrouter bank", description="Phrasing banks.")
+def add_arguments(parser) -> None:
+    """`toolrouter bank`'s actions and options."""
     sub = parser.add_subparsers(dest="action", required=True)
     draft = sub.add_parser("draft", help="write a starter phrasing bank drafted from a catalogue's schema")
     draft.add_argument("catalogue", help="built-in name or path (.py module or OpenAI-style .json)")
     draft.add_argument("--out", help="file to write (default: print it); beside the catalogue as "
                                      "<name>.bank.yaml it is picked up by `toolrouter data build`")
-    args = parser.parse_args(argv)
+
+
+def command(args) -> int:
+    import yaml
+    from pathlib import Path
+
+    from toolrouter.core.catalogue import load_catalogue
+    from toolrouter.data.bank import BankSpec, _Compiled
+    from toolrouter.errors import ToolrouterError
+    from toolrouter.io import write_files
 
     catalogue = load_catalogue(args.catalogue)
     text = draft_yaml(catalogue)
+    # the draft must load back: a problem here is a bug of ours, raised before anything is written
+    _Compiled(catalogue, BankSpec.model_validate(yaml.safe_load(text)), "draft")
     if not args.out:
         print(text, end="")
         return 0
@@ -537,16 +539,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         raise ToolrouterError(f"--out {out} already exists; a bank there may hold your edits: remove it or "
                               "write the draft elsewhere")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        try:  # the draft must load back: a bug here is ours, not the user's, and nothing is left behind
-            _Compiled(catalogue, read_bank(Path(tmp)), str(out))
-        except ToolrouterError:
-            os.unlink(tmp)
-            raise
-        os.replace(tmp, out)
+        write_files(out.parent, {out.name: text})
     except OSError as e:
         raise ToolrouterError(f"cannot write {out}: {e.strerror or e}; pass a writable --out") from None
     n = sum(len(t["templates"]) for t in draft_bank(catalogue)["tools"].values())
@@ -555,9 +548,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0
 
 
+def main(argv: Optional[list[str]] = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="toolrouter bank", description="Phrasing banks.")
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
+
+
 if __name__ == "__main__":
     import sys
 
-    from toolrouter.core.schema import run_cli
+    from toolrouter.errors import run_cli
 
     sys.exit(run_cli(main))
