@@ -492,8 +492,10 @@ def draft_yaml(catalogue) -> str:
     import yaml
 
     head = (f"# Phrasing bank for {catalogue.name}, drafted from its schema by `toolrouter bank draft`.\n"
-            "# Edit freely: templates use {arg} slots, (a|b) choices and [optional] parts; `forms` say enum\n"
-            "# values, `values` map a value to the ways people say it, `pool` lists strings copied as said.\n"
+            "# Edit freely: templates use {arg} slots, (a|b) choices and [optional] parts. Slots: `forms` say\n"
+            "# enum values; `say: time|date|datetime|number` (+ `unit`) draws any valid value and says it the ways\n"
+            "# people do; `provider` (city, person, place, ...) draws strings copied as said, `pool` adds yours;\n"
+            "# `values` maps a value to its own forms, e.g. {60: [an hour, 60 minutes]}.\n"
             "# Save it beside the catalogue as <name>.bank.yaml and `toolrouter data build` uses it.\n")
     class Dumper(yaml.SafeDumper):
         pass
