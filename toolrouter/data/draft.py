@@ -94,6 +94,9 @@ class Phrase:
                 break
         self.verb = verb
         self.obj = " ".join(words[:cut]).strip()
+        self.clause = ""
+        if self.obj.startswith(("whether ", "if ")):  # "check whether a flight is on time": a question, no object
+            self.clause, self.obj = " ".join(words), ""
         rest = name_words[1:] if len(name_words) > 1 and name_words[0] in (verb, verb.split()[0], *VERBS) \
             else name_words
         self.noun = " ".join(rest) or (self.obj.split()[-1] if self.obj else "")
@@ -218,6 +221,12 @@ def tool_templates(spec) -> list[str]:
                    f"can you {verbs} a {slot} {p.noun} {rest}?"]
     for said in NOUN_VERBS.get(_singular(p.noun.split()[-1]) if p.noun else "", []):
         frames += [f"{said} {{A}}", f"please {said} {{A}}", f"can you {said} {{A}}?", f"{said} {{A}} please"]
+    m = re.match(r"(?:whether|if) (?:(?:a|an|the|my) )?(\w+) (is|are|has|was) (.+)", p.clause)
+    if m and len(required) == 1:  # "Check whether a flight is on time" -> "is BA284 on time?"
+        noun, be, rest = m.groups()
+        slot = "{" + required[0] + "}"
+        frames += [f"{be} {slot} {rest}?", f"{be} my {noun} {slot} {rest}?", f"{be} {noun} {slot} {rest}?",
+                   f"can you check if {noun} {slot} {be} {rest}?", f"{noun} {slot} - {be} it {rest}?"]
     if p.verb in ASKING or p.verb.split()[0] in ASKING:
         frames += ["what's {N} {A}?", "i want to know {N} {A}", "tell me {N} {A}", "how's {N} {A}?",
                    "any {n} {A}?", "show me {N} {A}"]

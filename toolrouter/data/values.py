@@ -434,11 +434,24 @@ def _street(rng, fake) -> str:  # "12 Oak Street": Faker's street_address adds s
     return f"{rng.randint(1, 250)} {fake.street_name()}"
 
 
+def _place(rng, fake) -> str:
+    """Where a ride or a delivery starts or ends: a street address, a named place, a landmark."""
+    r = rng.random()
+    if r < 0.45:
+        return _street(rng, fake)
+    if r < 0.65:
+        return fake.city()
+    kind = rng.choice(["Hotel", "Station", "Park", "Museum", "Mall", "Library", "Hospital", "Square", "Bridge",
+                       "Theatre", "Market", "Airport", "Stadium", "Church", "Gallery", "Tower", "Plaza", "Gardens"])
+    name = rng.choice([fake.last_name(), fake.city(), fake.street_name().split()[0], fake.first_name()])
+    return rng.choice([f"the {name} {kind}", f"{name} {kind}"])
+
+
 PROVIDERS = {
     "city": lambda rng, fake: rng.choice(CITIES) if rng.random() < 0.5 else fake.city(),
     "place": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), rng.choice(CITIES), fake.city()]),
-    "place_to": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), f"the {fake.last_name()} Hotel"]),
-    "place_from": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), f"the {fake.last_name()} Hotel"]),
+    "place_to": lambda rng, fake: _place(rng, fake),
+    "place_from": lambda rng, fake: _place(rng, fake),
     "person": lambda rng, fake: rng.choice([fake.first_name(), fake.first_name(), f"{fake.first_name()} {fake.last_name()}",
                                             rng.choice(RELATIONS)]),
     "company": lambda rng, fake: fake.company(),
