@@ -333,3 +333,16 @@ def test_every_argument_kind_gets_values():
     calls = [t for _, t in _calls(ds) if t["tool"] == "do_everything"]
     assert calls and all(set(t["arguments"]) == set(props) for t in calls)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00", t["arguments"]["when"]) for t in calls)
+
+
+def test_lists_of_strings_draw_from_a_provider():
+    from toolrouter.core.catalogue import catalogue_from_openai
+
+    cat = catalogue_from_openai([{"type": "function", "function": {
+        "name": "invite", "description": "Invite people to a meeting.",
+        "parameters": {"type": "object", "properties": {
+            "attendees": {"type": "array", "items": {"type": "string"}, "description": "People to invite."}},
+            "required": ["attendees"]}}}], "test")
+    ds = build_dataset(cat, n=200, seed=0)
+    people = {p for _, t in _calls(ds) if t["tool"] == "invite" for p in t["arguments"]["attendees"]}
+    assert len(people) > 30 and not people & {"blue", "project alpha", "the usual"}  # not the old word list

@@ -526,6 +526,10 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
     if kind == "number":
         unit = unit_of(arg, schema)
         return {"say": "number", **({"unit": unit} if unit else {})}
+    items = schema.get("items") or {}
+    if kind == "list" and items.get("type") == "string" and "enum" not in items and "pattern" not in items:
+        inner = arg_kind(arg[:-1] if arg.endswith("s") else arg, {**items, "description": schema.get("description")})
+        return {"provider": inner} if inner in PROVIDERS else {}  # "attendees" -> people, "tags" -> words
     if schema.get("type") != "string":
         return {}
     pattern = schema.get("pattern")
