@@ -721,6 +721,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`toolrouter data`'s actions and options."""
+    from toolrouter.data import teacher
+
     sub = parser.add_subparsers(dest="action", required=True)
     build = sub.add_parser("build", help="generate synthetic rows from a catalogue and its phrasing bank")
     build.add_argument("--catalogue", required=True, help="built-in name or path (.py module or OpenAI-style .json)")
@@ -731,6 +733,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--mode", choices=MODES, default="compact", help="how the system prompt shows the catalogue")
     build.add_argument("--robust", action="store_true",
                        help="train/val prompts show shuffled tool subsets plus distractor tools")
+    teacher.add_arguments(build)
     imp = sub.add_parser("import", help="verify and convert OpenAI fine-tuning JSONL")
     imp.add_argument("file")
     imp.add_argument("--out", required=True)
@@ -739,8 +742,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.action == "build" and args.teacher:
+        from toolrouter.data import teacher
 
+        return teacher.command(args)
     if args.action == "build":
+        if args.teacher_model:
+            raise ToolrouterError("--teacher-model needs --teacher URL (an OpenAI-compatible base URL)")
         dataset = build_dataset(args.catalogue, n=args.n, seed=args.seed, no_tool_ratio=args.no_tool_ratio,
                                 mode=args.mode, robust=args.robust)
         write_dataset(dataset, args.out)
