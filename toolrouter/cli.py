@@ -27,6 +27,8 @@ COMMANDS = {
              "score a router on a gold set; exit 1 under a threshold"),
     "route": ("toolrouter.serve.router", "add_arguments", "command",
               "route requests with a trained run (stdin if no request is given)"),
+    "bank": ("toolrouter.data.draft", "add_arguments", "command",
+             "write a starter phrasing bank drafted from a catalogue's schema (draft)"),
 }
 
 

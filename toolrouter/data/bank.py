@@ -4,7 +4,8 @@ A bank (`catalogues/<name>.bank.yaml`) holds, per tool, templates with slots, an
 kind, templates with a fixed reason. Template syntax: `{arg}` or `{arg:group}` is a slot (the
 argument's value said one way), `(a|b|c)` one of several phrasings, `[x]` x or nothing. A slot's
 surface form and its value are drawn together, so the target always says what the request says.
-`toolrouter.data.pipeline` draws rows from a compiled bank; a catalogue without a bank gets generic ones.
+`toolrouter.data.pipeline` draws rows from a compiled bank; a tool without a bank entry gets the
+draft made from its schema (`toolrouter.data.draft`, values from `toolrouter.data.values`).
 """
 from __future__ import annotations
 
@@ -38,28 +39,7 @@ PREFIXES = ["hi, ", "hello, ", "hey, ", "hi there. ", "good morning, ", "ok so "
 SUFFIXES = [", thanks", " thanks!", ". thank you", " please", ", please.", " thx", "!", " asap", ". cheers",
             ", ty", " pls", ". much appreciated"]
 
-# Used where a catalogue has no bank (or a bank lacks a kind): plain, domain-free negatives.
-GENERIC_NEGATIVES: dict[str, list[tuple[str, list[str]]]] = {
-    "greeting": [
-        ("greeting", ["hi there(!|.|)", "hello, (anyone there|is anyone around)?", "good (morning|afternoon|evening) to you!",
-                      "hey, how are you doing today?", "(hiya|heya), what's up?", "hello hello", "hey assistant, you there?"]),
-        ("chit-chat", ["how's your day going?", "do you like (music|movies|your job)?", "(thanks|thank you), that's all for now",
-                       "you're (great|awesome|very helpful)", "bye for now(!|)", "what's your name?", "are you a robot?"]),
-    ],
-    "domain_question": [
-        ("question: capabilities", ["what can you (do|help me with)?", "which tools do you have?",
-                                    "what are you able to do for me?", "how does this assistant work?",
-                                    "what kind of requests do you handle?"]),
-    ],
-    "out_of_scope": [
-        ("out of scope: weather", ["what's the weather like (today|tomorrow)?", "will it rain this weekend?"]),
-        ("out of scope: joke", ["tell me a joke", "(know|got) any good jokes?", "make me laugh"]),
-        ("out of scope: math", ["what's (12|17|23) times (3|4|8)?", "what is the square root of (81|144)?"]),
-        ("out of scope: poem", ["write me a poem about (the sea|autumn|cats)", "compose a haiku about (rain|mountains)"]),
-        ("out of scope: trivia", ["who (wrote|painted) the mona lisa?", "what's the capital of (peru|canada|kenya)?"]),
-    ],
-    "near_miss": [],
-}
+# Fallback pools of string slots a bank declares without a pool (generic tools get toolrouter.data.values).
 GENERIC_WORDS = ["Paris", "blue", "project alpha", "the usual", "Maria Lopez", "room 4", "tomorrow morning",
                  "my notes", "Berlin", "green tea", "weekly report", "the red one", "Tokyo", "budget review",
                  "John Smith", "order summary", "Lisbon", "quarterly plan", "the big box", "Oslo", "team sync",
@@ -208,6 +188,84 @@ class _Choice:
             rng.shuffle(deck)
         i = deck.pop()
         return self.values[i], rng.choice(table[i])
+
+
+class _Table:
+    """A fixed table of values and the ways each is said ("08:15" -> "quarter past eight", 60 ->
+    "an hour"): the value goes in the target, one of its surfaces in the request. Tables of 20+
+    values are split by the hash rule, so test values are ones train never used."""
+
+    copy, after = False, 0
+
+    def __init__(self, table: dict):
+        self.table = table
+        keys = list(table)
+        if len(keys) >= 20:
+            self.sides = {side: [k for k in keys if _held_out(json.dumps(k)) == side] or keys for side in (False, True)}
+        else:
+            self.sides = {False: keys, True: keys}
+        self.decks: dict = {}
+
+    def sample(self, rng, split, group, ctx):
+        side = split == "test"
+        deck = self.decks.get(side)
+        if not deck:
+            deck = self.decks[side] = list(self.sides[side])
+            rng.shuffle(deck)
+        v = deck.pop()
+        return v, rng.choice(self.table[v])
+
+
+class _Spoken:
+    """A time, date, date-time or number drawn from the whole valid range and said one of the ways
+    people say it (`toolrouter.data.values`): "08:15" as "quarter past eight", 60 minutes as "an
+    hour". Every value can come up, so the router learns to read values, not to recall them; the
+    hash rule keeps test values apart from train ones."""
+
+    copy, after = False, 0
+
+    def __init__(self, say: str, lo: int = 1, hi: int = 100, unit: Optional[str] = None, pattern: Optional[str] = None):
+        from toolrouter.data import values
+
+        self.say, self.lo, self.hi, self.unit, self.pattern, self.values = say, lo, hi, unit, pattern, values
+        if say == "number" and unit is not None and unit not in values.UNITS:
+            raise ValueError(f"unknown unit {unit!r}; one of: {', '.join(values.UNITS)}")
+        # surface groups a template may name: {minutes:adj} says "a 25-minute timer"
+        self.formats = {"": 0, "adj": 0} if say == "number" and unit else {"": 0}
+
+    def sample(self, rng, split, group, ctx):
+        side = split == "test"
+        for _ in range(50):
+            v = self.values.draw(self.say, rng, self.lo, self.hi)
+            if self.pattern and not re.search(self.pattern, str(v)):
+                continue
+            if (self.say == "number" and self.hi - self.lo < 20) or _held_out(str(v)) == side:
+                break
+        if group == "adj":
+            return v, rng.choice(self.values.say_adjective(v, self.unit))
+        forms = self.values.say(self.say, v, self.unit)
+        # the plain form (the value itself, digits with their unit) 40 % of the time: a verbatim copy
+        # is what a small model learns first, and the spoken forms build on it
+        return v, forms[0] if rng.random() < 0.4 else rng.choice(forms)
+
+
+def _table(spec: SlotSpec, kind: Optional[str]) -> _Table:
+    table = {}
+    for key, surfaces in spec.values.items():
+        if not surfaces or not all(isinstance(x, str) and x for x in surfaces):
+            raise ValueError(f"value {key!r} needs a non-empty list of surface forms")
+        if kind == "integer":
+            value: Any = int(key)
+        elif kind == "number":
+            value = float(key) if not float(key).is_integer() else int(float(key))
+        elif kind in ("string", None):
+            value = str(key)
+        else:
+            raise ValueError(f"`values` tables are for strings and numbers, not {kind!r}")
+        table[value] = list(surfaces)
+    if not table:
+        raise ValueError("`values` is empty")
+    return _Table(table)
 
 
 class _EnumList:
@@ -428,6 +486,10 @@ class SlotSpec(_Strict):
     compose: Optional[list[list[str]]] = None  # free text: one part of each list, joined by spaces
     pattern: Optional[str] = None  # IDs in negatives (tool arguments use the schema's pattern)
     repeat: tuple[int, int] = (1, 6)  # length of unbounded repeats (\d+) in generated IDs
+    values: Optional[dict[Any, list[str]]] = None  # any non-enum argument: value -> the ways it is said
+    say: Optional[Literal["time", "date", "datetime", "number"]] = None  # drawn and said by toolrouter.data.values
+    unit: Optional[str] = None  # say: number: "minute" -> "an hour" for 60
+    provider: Optional[str] = None  # strings: a value provider of toolrouter.data.values (city, person, ...)
 
 
 class GroupSpec(_Strict):
@@ -501,11 +563,18 @@ class _Compiled:
         self.tools: dict[str, list[_Template]] = {}
         self.negatives: dict[str, list[_Template]] = {k: [] for k in NEGATIVE_KINDS}
         self.unsupported: dict[str, str] = {}
+        self.samplers: dict[str, dict] = {}
         problems: list[str] = []
+        drafted = None
         # Bank entries of tools the catalogue lacks are ignored: a subset shares its parent's bank.
         for tool in catalogue:
             tbank = spec.tools.get(tool.name)
             where = f"tools.{tool.name}"
+            generic = tbank is None
+            if generic:  # no bank entry: the draft made from the schema (toolrouter.data.draft)
+                from toolrouter.data.draft import draft_tool
+
+                tbank = ToolBankSpec.model_validate(draft_tool(tool))
             samplers = {}
             for arg, schema in tool.properties.items():
                 slot = (tbank.slots.get(arg) if tbank else None) or spec.slots.get(arg)
@@ -513,16 +582,14 @@ class _Compiled:
                     samplers[arg] = _sampler(arg, schema, slot)
                 except ValueError as e:
                     problems.append(f"{where}.slots.{arg}: {e}")
-            if tbank:
+            self.samplers[tool.name] = samplers
+            if not generic:
                 for name in tbank.slots:
                     if name not in tool.properties:
                         problems.append(f"{where}.slots.{name}: {tool.name} has no argument {name!r} "
                                         f"(arguments: {', '.join(tool.properties) or 'none'})")
-                texts, missing = tbank.templates, [(m.args, m.templates) for m in tbank.missing]
-                self.unsupported[tool.name] = tbank.unsupported or tool.name.replace("_", " ")
-            else:
-                texts, missing = _generic_templates(tool), _generic_missing(tool)
-                self.unsupported[tool.name] = tool.name.replace("_", " ").replace(".", " ")
+            texts, missing = tbank.templates, [(m.args, m.templates) for m in tbank.missing]
+            self.unsupported[tool.name] = tbank.unsupported or tool.name.replace("_", " ")
             calls = []
             for i, text in enumerate(texts):
                 tpl = self._template(f"{tool.name}/{i:02d}", text, samplers, "call", f"{where}.templates[{i}]",
@@ -546,12 +613,14 @@ class _Compiled:
                     n += 1
                     if tpl:
                         self.negatives["missing_argument"].append(tpl)
-        topics = " ".join(f"{t.name} {t.description}" for t in catalogue).lower().replace("_", " ")
         for kind in ("greeting", "domain_question", "out_of_scope", "near_miss"):
             groups = spec.negatives.get(kind)
-            if groups is None:  # generic negatives, minus topics the catalogue does handle
-                groups = [GroupSpec(reason=r, templates=t) for r, t in GENERIC_NEGATIVES[kind]
-                          if r.split(": ")[-1] not in topics]
+            if groups is None:  # generic negatives from the schema, minus topics the catalogue does handle
+                if drafted is None:
+                    from toolrouter.data.draft import negative_groups
+
+                    drafted = negative_groups(catalogue)
+                groups = [GroupSpec.model_validate(g) for g in drafted[kind]]
             n = 0
             for j, group in enumerate(groups):
                 local = {}
@@ -664,6 +733,19 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
                 raise ValueError(f"group {group!r} must map values to surface forms")
             forms[group] = _surface_table(values, table, False, name)
         return _Choice(values, forms)
+    if spec and spec.values is not None:
+        return _table(spec, kind)
+    if spec and spec.say:
+        if spec.say == "number" and kind not in ("integer", "number"):
+            raise ValueError(f"say: number is for integer/number arguments, not {kind!r}")
+        if spec.say != "number" and kind != "string":
+            raise ValueError(f"say: {spec.say} is for string arguments, not {kind!r}")
+        lo, hi = 1, 100
+        if spec.say == "number":
+            from toolrouter.data.values import number_bounds
+
+            lo, hi = spec.range or number_bounds(schema)
+        return _Spoken(spec.say, lo, hi, spec.unit, schema.get("pattern"))
     if kind == "array":
         items = schema.get("items", {})
         lo, hi = schema.get("minItems", 1) or 1, schema.get("maxItems", 99)
@@ -705,6 +787,14 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
         pattern = schema.get("pattern") or (spec.pattern if spec else None)
         if pattern:
             return _Pattern(pattern, spec.repeat if spec else (1, 6), _formats(spec, ["{}"]))
+        if spec and spec.provider:
+            from toolrouter.data.values import PROVIDERS, provider_pool
+
+            if spec.provider not in PROVIDERS:
+                raise ValueError(f"unknown provider {spec.provider!r}; one of: {', '.join(PROVIDERS)}")
+            lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
+            pool = [t for t in provider_pool(spec.provider, name, spec.pool or []) if lo_len <= len(t) <= hi_len]
+            return _Text(pool or ["x" * max(1, lo_len)], spec.compose or [])
         pool = (spec.pool if spec else None) or ([] if spec and spec.compose else
                                                  GENERIC_TEXT if schema.get(FREE_TEXT_KEY) else GENERIC_WORDS)
         lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
@@ -720,6 +810,8 @@ def _free_sampler(spec: SlotSpec):
     """A slot of a negative template (no schema): pattern, pool, number range or keyed forms."""
     if spec.pattern:
         return _Pattern(spec.pattern, spec.repeat, _formats(spec, ["{}"]))
+    if spec.values is not None:
+        return _table(spec, None)
     if spec.pool or spec.compose:
         return _Text(spec.pool or [], spec.compose or [])
     if spec.range:
@@ -727,36 +819,4 @@ def _free_sampler(spec: SlotSpec):
     if spec.forms:
         keys = list(spec.forms)
         return _Choice(keys, {"": {i: list(spec.forms[k]) for i, k in enumerate(keys)}})
-    raise ValueError("a slot needs one of: pattern, pool, compose, range, forms")
-
-
-def _generic_templates(tool) -> list[str]:
-    """Templates for a tool the bank does not cover: its description plus 'argument value' clauses."""
-    desc = _words(tool.description.strip().rstrip(".")) or _words(tool.name)
-    desc = desc[:1].lower() + desc[1:]
-    required = set(tool.required)
-    clauses, first = "", True
-    for arg in sorted(tool.properties, key=lambda a: a not in required):  # required ones first
-        w = _words(arg)
-        clause = f"({w}|{w}:|{w} =|with {w}|{w} is) {{{arg}}}"
-        sep = "" if first else ", "
-        clauses += f"{sep}{clause}" if arg in required else f"[{sep}{clause}]"
-        first = False
-    if not tool.properties:
-        return [f"{p}{desc}{s}" for p, s in (("", ""), ("please ", ""), ("can you ", "?"), ("i need to ", ""),
-                                               ("could you ", " for me"), ("", " please"), ("help me ", ""),
-                                               ("i'd like to ", ""), ("", " now"), ("go ahead and ", ""))]
-    frames = ["{D}, {A}", "please {D}: {A}", "can you {D}? {A}", "i need to {D} - {A}", "{A} - {D}",
-              "could you {D} for me with {A}", "{D} please. {A}", "help me {D}, {A}", "i'd like to {D}: {A}",
-              "{D} now, {A}", "go ahead and {D}. {A}", "hey, {D}; {A}"]
-    return [f.replace("{D}", desc).replace("{A}", clauses) for f in frames]
-
-
-def _generic_missing(tool) -> list[tuple[list[str], list[str]]]:
-    if not tool.required:
-        return []
-    desc = _words(tool.description.strip().rstrip(".")) or _words(tool.name)
-    desc = desc[:1].lower() + desc[1:]
-    return [(tool.required, [f"please {desc}", f"can you {desc}?", f"i want to {desc}", f"{desc} now",
-                             f"help me {desc}", f"i'd like to {desc}"])]
-
+    raise ValueError("a slot needs one of: pattern, pool, compose, range, forms, values")

@@ -386,10 +386,14 @@ def _check_args(n: int, no_tool_ratio: float, mode: str, robust: bool) -> None:
 
 
 def eval_set_path(catalogue: Catalogue) -> Optional[Path]:
-    """The hand-written gold set `evals/<name>.jsonl` of a built-in catalogue, if there is one."""
+    """The hand-written gold set of a catalogue, if there is one: `evals/<name>.jsonl` for a built-in
+    catalogue, `<stem>.jsonl` beside any other catalogue's .py/.json file."""
     source = Path(catalogue.source).resolve()
-    gold = PACKAGE_DIR / "evals" / f"{catalogue.name}.jsonl"
-    return gold if source.parent == BUILTIN_DIR and gold.is_file() else None
+    if source.parent == BUILTIN_DIR:
+        gold = PACKAGE_DIR / "evals" / f"{catalogue.name}.jsonl"
+    else:
+        gold = source.with_suffix(".jsonl") if source.suffix in (".py", ".json") else None
+    return gold if gold is not None and gold.is_file() else None
 
 
 def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: int = 0,
@@ -421,7 +425,8 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
                                     warnings)
     report = _report(splits, catalogue, bank, n=n, seed=seed, ratio=no_tool_ratio, mode=mode, robust=robust,
                      bank_file=path.name if path else None, duplicates=builder.duplicates, warnings=warnings)
-    report["decontaminated_against"] = str(gold_file.relative_to(PACKAGE_DIR)) if gold_file else None
+    report["decontaminated_against"] = (str(gold_file.relative_to(PACKAGE_DIR)) if gold_file and
+                                        gold_file.is_relative_to(PACKAGE_DIR) else gold_file.name if gold_file else None)
     return Dataset(splits, report, seconds=time.perf_counter() - start)
 
 

@@ -1,0 +1,348 @@
+"""Data for a catalogue without a phrasing bank: values from the schema (toolrouter.data.values),
+natural templates and negatives (toolrouter.data.draft), and `toolrouter bank draft`.
+
+    .venv/bin/python -m pytest tests/test_data_schema.py -q
+"""
+import json
+import random
+import re
+from pathlib import Path
+from typing import Literal, Optional
+
+import pytest
+from pydantic import ConfigDict, Field
+
+from toolrouter import Tool, load_catalogue, parse_tool_call
+from toolrouter.core.catalogue import Catalogue
+from toolrouter.core.schema import spec_from_model
+from toolrouter.data.bank import _Compiled, read_bank
+from toolrouter.data.draft import draft_yaml, learned_templates, main as bank_main, tool_templates
+from toolrouter.data.pipeline import build_dataset, write_dataset
+from toolrouter.data.values import (arg_kind, raw_properties, sample_call, sample_negative, say_adjective, say_date,
+                                    say_number, say_time)
+
+ASSETS = Path(__file__).parent / "assets" / "natural"
+HOME = str(ASSETS / "home_assistant.py")
+DINING = str(ASSETS / "dining_travel.py")
+SPLITS = ("train", "val", "test")
+
+
+@pytest.fixture(scope="module")
+def home():
+    return build_dataset(HOME, n=3000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def dining():
+    return build_dataset(DINING, n=3000, seed=0)
+
+
+def _calls(ds, split="train"):
+    for row in ds.splits[split]:
+        target = json.loads(row["messages"][2]["content"])
+        yield row["messages"][1]["content"], target
+
+
+# --- spoken forms ---------------------------------------------------------------------------------
+
+def test_times_are_said_the_way_people_say_them():
+    assert {"quarter past eight", "8:15", "8:15am"} <= set(say_time("08:15"))
+    assert {"7", "7am", "7 o'clock", "seven in the morning"} <= set(say_time("07:00"))
+    assert {"7pm", "7 in the evening"} <= set(say_time("19:00")) and "7" not in say_time("19:00")
+    assert "quarter to eight" in say_time("07:45") and "half past six" in say_time("06:30")
+    assert "noon" in say_time("12:00") and "midnight" in say_time("00:00")
+    assert "quarter past eight in the evening" in say_time("20:15")
+
+
+def test_numbers_are_said_in_digits_words_and_units():
+    assert {"an hour", "60 minutes", "sixty minutes", "1 hour"} <= set(say_number(60, "minute"))
+    assert {"half an hour", "30 minutes"} <= set(say_number(30, "minute"))
+    assert {"2 hours", "two hours"} <= set(say_number(120, "minute"))
+    assert {"4 people", "four people"} <= set(say_number(4, "people"))
+    assert {"a week", "7 days"} <= set(say_number(7, "day"))
+    assert say_number(12) == ["12", "twelve"]
+    assert {"25 minute", "25-minute"} <= set(say_adjective(25, "minute")) and "seven-minute" in say_adjective(7, "minute")
+
+
+def test_dates_keep_their_year():
+    forms = say_date("2026-12-03")
+    assert {"2026-12-03", "December 3, 2026", "December 3rd, 2026", "3 December 2026"} <= set(forms)
+    assert all("2026" in f for f in forms)
+
+
+def test_every_spoken_form_in_the_data_maps_back_to_its_value(home):
+    """A request says the target's value in one of that value's forms, never another value's."""
+    seen = {"time": 0, "minutes": 0}
+    for text, target in _calls(home):
+        args = target.get("arguments", {})
+        low = text.lower()
+        if target["tool"] == "set_alarm":
+            assert any(re.search(r"(?<![\w:])" + re.escape(f.lower()) + r"(?![\w:])", low)
+                       for f in say_time(args["time"])), (text, args)
+            seen["time"] += 1
+        if target["tool"] == "start_timer":
+            forms = say_number(args["minutes"], "minute") + say_adjective(args["minutes"], "minute")
+            assert any(f.lower() in low for f in forms), (text, args)
+            if re.search(r"\bfor an hour\b", low):
+                assert args["minutes"] == 60, text
+            seen["minutes"] += 1
+    assert seen["time"] > 50 and seen["minutes"] > 50
+
+
+# --- values from the schema ------------------------------------------------------------------------
+
+def test_argument_kinds_come_from_name_description_format_and_pattern():
+    cat = load_catalogue(HOME)
+    kinds = {(t.name, a): arg_kind(a, s) for t in cat for a, s in raw_properties(t).items()}
+    assert kinds[("get_weather", "city")] == "city"
+    assert kinds[("set_alarm", "time")] == "time"
+    assert kinds[("create_reminder", "date")] == "date"
+    assert kinds[("send_text", "to")] == "person"
+    assert kinds[("send_text", "message")] == "message"
+    assert kinds[("start_timer", "minutes")] == "number"
+    assert raw_properties(cat["get_weather"])["city"]["examples"] == ["Paris", "Oslo"]  # pydantic drops them in ToolSpec
+
+
+def test_generic_data_has_no_schema_echo(home, dining):
+    for ds in (home, dining):
+        cat = load_catalogue(ds.report["catalogue"] == "home_assistant" and HOME or DINING)
+        for split in SPLITS:
+            for row in ds.splits[split]:
+                text = row["messages"][1]["content"].lower()
+                for value in json.loads(row["messages"][2]["content"]).get("arguments", {}).values():
+                    text = text.replace(str(value).lower(), "<value>")  # a message may say "what time is it"
+                for tool in cat:
+                    for arg in tool.properties:
+                        w = arg.replace("_", " ")
+                        assert not re.search(rf"\b{re.escape(w)}\s*(:|=|is)\s", text), (arg, text)
+                        assert not re.search(rf"\bwith {re.escape(w)} \S", text), (arg, text)
+                assert "get the weather forecast for a city" not in text
+
+
+def test_values_follow_pattern_format_and_bounds(home, dining):
+    for ds, path in ((home, HOME), (dining, DINING)):
+        cat = load_catalogue(path)
+        for split in SPLITS:
+            for _, target in _calls(ds, split):
+                if target["tool"] == "no_tool":
+                    continue
+                props = raw_properties(cat[target["tool"]])
+                for arg, value in target["arguments"].items():
+                    schema = props[arg]
+                    if "pattern" in schema:
+                        assert re.search(schema["pattern"], value), (arg, value)
+                    if arg == "time":
+                        h, m = map(int, value.split(":"))
+                        assert 0 <= h < 24 and 0 <= m < 60, value
+                    if schema.get("format") == "date":
+                        assert re.fullmatch(r"20\d\d-\d\d-\d\d", value), value
+                    if "minimum" in schema:
+                        assert schema["minimum"] <= value <= schema["maximum"], (arg, value)
+
+
+def test_every_enum_value_and_optional_argument_is_said_and_omitted(home, dining):
+    for ds, path in ((home, HOME), (dining, DINING)):
+        cat = load_catalogue(path)
+        said: dict = {}
+        values: dict = {}
+        for _, target in _calls(ds):
+            if target["tool"] == "no_tool":
+                continue
+            for arg in cat[target["tool"]].properties:
+                said.setdefault((target["tool"], arg), set()).add(arg in target["arguments"])
+            for arg, v in target["arguments"].items():
+                values.setdefault((target["tool"], arg), set()).add(json.dumps(v))
+        for tool in cat:
+            for arg, schema in tool.properties.items():
+                if arg not in tool.required:
+                    assert said[(tool.name, arg)] == {True, False}, (tool.name, arg)
+                if "enum" in schema:
+                    assert values[(tool.name, arg)] >= {json.dumps(v) for v in schema["enum"]}, (tool.name, arg)
+
+
+def test_no_tool_share_and_negative_kinds(home):
+    for split in SPLITS:
+        rows = home.splits[split]
+        share = sum(json.loads(r["messages"][2]["content"])["tool"] == "no_tool" for r in rows) / len(rows)
+        assert 0.10 <= share <= 0.20
+    kinds = {r["meta"]["kind"] for r in home.splits["train"]}
+    assert {"no_tool:greeting", "no_tool:out_of_scope", "no_tool:missing_argument", "no_tool:near_miss"} <= kinds
+    reasons = {json.loads(r["messages"][2]["content"]).get("reason") for r in home.splits["train"]}
+    assert "out of scope: weather" not in reasons  # home_assistant does weather
+    assert "not supported: cancel alarm" in reasons
+
+
+def test_same_seed_same_bytes_other_seed_other_rows(tmp_path):
+    a = write_dataset(build_dataset(DINING, n=300, seed=3), tmp_path / "a")
+    b = write_dataset(build_dataset(DINING, n=300, seed=3), tmp_path / "b")
+    c = write_dataset(build_dataset(DINING, n=300, seed=4), tmp_path / "c")
+    for name in ("train.jsonl", "val.jsonl", "test.jsonl"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+        assert (a / name).read_bytes() != (c / name).read_bytes()
+
+
+# --- synonyms and example requests -------------------------------------------------------------------
+
+class OrderCab(Tool):
+    """Order a taxi from one place to another."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        "get me a cab from the Ritz to the opera",
+        {"request": "I need a big car to the airport from home", "arguments": {"pickup": "home",
+                                                                             "destination": "the airport",
+                                                                             "car_type": "xl"}}]})
+    pickup: str = Field(description="Where to be picked up.")
+    destination: str = Field(description="Where to go.")
+    car_type: Optional[Literal["standard", "xl"]] = Field(
+        default=None, description="Car size.", json_schema_extra={"synonyms": {"xl": ["a big car", "a van"]}})
+
+
+def test_declared_synonyms_say_the_right_value():
+    cat = Catalogue([spec_from_model(OrderCab)], name="cab")
+    ds = build_dataset(cat, n=600, seed=0)
+    hits = 0
+    for text, target in _calls(ds):
+        if "a van" in text.lower() or "a big car" in text.lower():
+            assert target["arguments"].get("car_type") == "xl", text
+            hits += 1
+    assert hits > 5
+
+
+def test_example_requests_become_templates():
+    spec = spec_from_model(OrderCab)
+    raw = raw_properties(spec)
+    kinds = {a: arg_kind(a, s) for a, s in raw.items()}
+    learned = learned_templates(spec, raw, kinds)
+    # string example: places found by their prepositions; dict example: values located, optional in [...]
+    assert "get me a cab from {pickup} to {destination}" in learned
+    assert "i need {car_type} to {destination} from {pickup}" in learned, learned
+    assert set(learned) <= set(tool_templates(spec))
+
+
+def test_sample_call_is_the_seam_for_other_sources():
+    cat = load_catalogue(HOME)
+    rng = random.Random(0)
+    for _ in range(50):
+        tool, args = sample_call(cat, rng)
+        assert parse_tool_call(json.dumps({"tool": tool, "arguments": args}), cat).kind == "call"
+    tool, args = sample_call(cat, random.Random(1), tool="set_alarm")
+    assert tool == "set_alarm" and re.fullmatch(r"\d\d:\d\d", args["time"])
+    assert sample_call(cat, random.Random(7)) == sample_call(cat, random.Random(7))
+    kind, reason = sample_negative(cat, random.Random(0))
+    assert kind in ("greeting", "out_of_scope", "missing_argument", "near_miss") and reason
+
+
+# --- toolrouter bank draft ------------------------------------------------------------------------------
+
+def test_bank_draft_loads_back_and_makes_the_generic_data(tmp_path, capsys):
+    out = tmp_path / "home_assistant.bank.yaml"
+    assert bank_main(["draft", HOME, "--out", str(out)]) == 0
+    assert "5 tools" in capsys.readouterr().out
+    spec = read_bank(out)
+    assert set(spec.tools) == set(load_catalogue(HOME).names)
+    # the draft beside a copy of the catalogue gives the same rows as the generic path
+    for name in ("home_assistant.py", "home_assistant.jsonl"):  # the gold set beside it decontaminates both
+        (tmp_path / name).write_text((ASSETS / name).read_text())
+    drafted = build_dataset(str(tmp_path / "home_assistant.py"), n=400, seed=2)
+    generic = build_dataset(HOME, n=400, seed=2)
+    assert drafted.report["bank"] == "home_assistant.bank.yaml"
+    assert drafted.splits == generic.splits
+
+
+def test_bank_draft_refuses_to_overwrite(tmp_path, capsys):
+    from toolrouter.core.schema import run_cli
+
+    out = tmp_path / "mine.bank.yaml"
+    out.write_text("my edits\n")
+    assert run_cli(bank_main, ["draft", HOME, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(out) in err and "already exists" in err
+    assert out.read_text() == "my edits\n"
+
+
+def test_bank_draft_prints_valid_yaml(capsys):
+    import yaml
+
+    assert bank_main(["draft", DINING]) == 0
+    text = capsys.readouterr().out
+    data = yaml.safe_load(text)
+    assert "book_taxi" in data["tools"] and data["negatives"]["near_miss"]
+    assert text == draft_yaml(load_catalogue(DINING))
+    _Compiled(load_catalogue(DINING), read_bank_text(text), "stdout")
+
+
+def read_bank_text(text):
+    from toolrouter.data.bank import BankSpec
+    import yaml
+
+    return BankSpec.model_validate(yaml.safe_load(text))
+
+
+def test_a_gold_set_beside_the_catalogue_is_never_generated(home):
+    from toolrouter.data.pipeline import _norm
+
+    assert home.report["decontaminated_against"] == "home_assistant.jsonl"
+    gold = {_norm(json.loads(line)["prompt"]) for line in (ASSETS / "home_assistant.jsonl").read_text().splitlines()}
+    generated = {_norm(r["messages"][1]["content"]) for rows in home.splits.values() for r in rows}
+    assert not gold & generated
+    # without the file beside it, the short generic asks ("hi", "tell me a joke") do come up
+    cat = load_catalogue(HOME)
+    bare = build_dataset(Catalogue(list(cat), name=cat.name, source="memory"), n=3000, seed=0)
+    assert gold & {_norm(r["messages"][1]["content"]) for rows in bare.splits.values() for r in rows}
+
+
+def test_near_misses_never_use_an_action_a_tool_does():
+    from toolrouter.data.draft import negative_groups
+
+    tools = [{"type": "function", "function": {"name": "book_room", "description": "Book a hotel room.",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}},
+             {"type": "function", "function": {"name": "update_booking", "description": "Update a booking.",
+              "parameters": {"type": "object", "properties": {}}}}]
+    from toolrouter.core.catalogue import catalogue_from_openai
+
+    groups = negative_groups(catalogue_from_openai(tools, "test"))["near_miss"]
+    reasons = {g["reason"] for g in groups}
+    assert "not supported: cancel room" in reasons
+    assert not any(v in r for r in reasons for v in ("update", "change", "edit", "rename", "reschedule"))
+
+
+def test_cli_bank_draft(tmp_path, capsys):
+    from toolrouter.cli import main as cli
+
+    out = tmp_path / "d.bank.yaml"
+    assert cli(["bank", "draft", DINING, "--out", str(out)]) == 0
+    assert read_bank(out).tools["book_table"].templates
+    assert cli(["bank", "draft", str(tmp_path / "nope.py")]) == 2
+    assert "nope.py" in capsys.readouterr().err
+
+
+def test_every_argument_kind_gets_values():
+    """One tool with an argument of every kind the providers know: the build verifies every target."""
+    props = {"invoice_id": {"type": "string"}, "email": {"type": "string"}, "website": {"type": "string"},
+             "phone": {"type": "string"}, "country": {"type": "string"}, "company": {"type": "string"},
+             "product": {"type": "string"}, "query": {"type": "string"}, "title": {"type": "string"},
+             "note": {"type": "string"}, "address": {"type": "string"}, "when": {"type": "string", "format": "date-time"},
+             "session": {"type": "string", "format": "uuid"}, "anything": {"type": "string"},
+             "seats": {"type": "integer", "minimum": 1, "maximum": 9}, "price": {"type": "number"}}
+    from toolrouter.core.catalogue import catalogue_from_openai
+
+    cat = catalogue_from_openai([{"type": "function", "function": {
+        "name": "do_everything", "description": "Do everything at once.",
+        "parameters": {"type": "object", "properties": props, "required": list(props)}}}], "test")
+    ds = build_dataset(cat, n=200, seed=0)
+    calls = [t for _, t in _calls(ds) if t["tool"] == "do_everything"]
+    assert calls and all(set(t["arguments"]) == set(props) for t in calls)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00", t["arguments"]["when"]) for t in calls)
+
+
+def test_lists_of_strings_draw_from_a_provider():
+    from toolrouter.core.catalogue import catalogue_from_openai
+
+    cat = catalogue_from_openai([{"type": "function", "function": {
+        "name": "invite", "description": "Invite people to a meeting.",
+        "parameters": {"type": "object", "properties": {
+            "attendees": {"type": "array", "items": {"type": "string"}, "description": "People to invite."}},
+            "required": ["attendees"]}}}], "test")
+    ds = build_dataset(cat, n=200, seed=0)
+    people = {p for _, t in _calls(ds) if t["tool"] == "invite" for p in t["arguments"]["attendees"]}
+    assert len(people) > 30 and not people & {"blue", "project alpha", "the usual"}  # not the old word list

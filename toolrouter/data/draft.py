@@ -1,0 +1,575 @@
+"""A phrasing bank drafted from a catalogue's schema alone: natural requests and negatives.
+
+A tool without a hand-written bank gets templates of the bank language built from what it does:
+the verb phrase of its description ("Order a taxi from one place to another" -> "order a taxi"),
+the noun of its name ("taxi"), and per argument a phrase that depends on its kind ("from {pickup}",
+"to {destination}", "in {city}", "at {time}", "for {minutes}", "saying {message}"), in imperative,
+polite, nominal ("a taxi from ... to ..."), indirect ("what's the weather in ...?") and reordered
+frames; optional arguments are in `[...]`, so each is said in about half the rows. A tool's example
+requests (class-level `json_schema_extra={"examples": [...]}`) become templates too: the argument
+values are found inside each example and replaced by slots. Negatives: a required argument
+missing, near-misses (the tool's object with an action no tool does: "cancel my taxi"), out-of-scope
+asks and chit-chat. Values and their spoken forms come from `toolrouter.data.values`.
+
+The same draft is what `toolrouter bank draft CATALOGUE --out FILE` writes, so a user starts
+editing exactly what the generic data was made of:
+
+    toolrouter bank draft my_tools.py --out my_tools.bank.yaml
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from toolrouter.data.values import (UNITS, arg_kind, enum_words, raw_properties, say_date, say_number, say_time,
+                                    slot_values, tool_examples, unit_of, words_of)
+
+# two-word verbs first; a description's first verb is looked up here for synonyms
+PHRASAL = ("look up", "search for", "turn on", "turn off", "switch on", "switch off", "set up", "sign up",
+           "pick up", "check in", "log in", "find out")
+VERBS = {"get": ["get", "show me", "check", "tell me"], "check": ["check", "look up"], "set": ["set", "put"],
+         "send": ["send"], "start": ["start", "set"], "create": ["create", "add", "make", "set up"],
+         "add": ["add", "put", "create"], "search for": ["find", "search for", "look for"],
+         "search": ["search", "find", "look for"], "find": ["find", "look for", "search for"],
+         "look up": ["look up", "find", "check"], "reserve": ["reserve", "book"], "book": ["book", "reserve"],
+         "order": ["order", "book", "get", "call"], "play": ["play", "put on"], "show": ["show", "show me"],
+         "list": ["list", "show me"], "schedule": ["schedule", "book", "set up"], "make": ["make", "create"],
+         "update": ["update", "change"], "turn on": ["turn on", "switch on"], "turn off": ["turn off", "switch off"],
+         "open": ["open"], "close": ["close"], "call": ["call", "ring"], "buy": ["buy", "order", "get"]}
+ASKING = {"get", "check", "look up", "search for", "search", "find", "show", "list", "find out"}
+PREPOSITIONS = ("for", "to", "in", "on", "at", "from", "with", "of", "by", "into", "about", "between")
+INDEFINITE = ("a", "an", "one", "another", "some", "any", "given", "specified", "specific")
+ARTICLES = ("a", "an", "the", "some")
+NEAR_MISS_VERBS = ["cancel", "delete", "change", "reschedule", "undo", "rename", "share", "edit", "remove"]
+_SPECIAL = re.compile(r"[{}()\[\]|]")
+_LEAD = re.compile(r"\b(?:in|for|at|on|to|with|by|over|from|called|named|labelled|saying)(?: the next| the)? $")
+_SHAPES = {"date": r"\b\d{4}-\d{2}-\d{2}\b", "time": r"\b\d{1,2}(?::\d{2})? ?(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
+           "number": r"\b\d+(?:\.\d+)?\b",
+           "datetime": r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?\b"}
+_ADJ_UNITS = ("minute", "hour", "second", "day", "week", "night", "month")
+# the verbs people make of some nouns: "remind me to ...", "text mom ...", "wake me up at 7"
+NOUN_VERBS = {"reminder": ["remind me"], "text": ["text"], "message": ["message"], "email": ["email"],
+              "alarm": ["wake me up", "wake me"], "call": ["call"], "note": ["note down"], "booking": ["book"],
+              "reservation": ["reserve"], "search": ["search"], "translation": ["translate"], "payment": ["pay"]}
+
+
+def _lit(text: str) -> str:
+    """Literal text for a template: the bank language's special characters removed."""
+    return _SPECIAL.sub("", text)
+
+
+def _alt(options: list[str]) -> str:
+    options = list(dict.fromkeys(o for o in options if o is not None))
+    return options[0] if len(options) == 1 else "(" + "|".join(options) + ")"
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+class Phrase:
+    """What a tool does, in words: verb, object ("a taxi"), noun from its name ("taxi")."""
+
+    def __init__(self, spec):
+        desc = (spec.description or "").strip().split(". ")[0].rstrip(". ")
+        words = _lit(desc).lower().replace(",", " ,").split()
+        name_words = words_of(spec.name).split()
+        verb = ""
+        if words:
+            two = " ".join(words[:2])
+            if two in PHRASAL:
+                verb, words = two, words[2:]
+            else:
+                verb, words = words[0], words[1:]
+                if verb.endswith("s") and verb[:-1] in VERBS:  # "Gets the weather" -> "get"
+                    verb = verb[:-1]
+                elif verb.endswith("es") and verb[:-2] in VERBS:
+                    verb = verb[:-2]
+        if not verb and name_words:
+            verb, words = name_words[0], name_words[1:]
+        cut = len(words)
+        for i in range(1, len(words) - 1):  # "... for a city": an argument's placeholder, said by the slots
+            if words[i] in PREPOSITIONS and words[i + 1] in INDEFINITE or words[i] in (",", "and", "or", "if"):
+                cut = i
+                break
+        self.verb = verb
+        self.obj = " ".join(words[:cut]).strip()
+        self.clause = ""
+        if self.obj.startswith(("whether ", "if ")):  # "check whether a flight is on time": a question, no object
+            self.clause, self.obj = " ".join(words), ""
+        rest = name_words[1:] if len(name_words) > 1 and name_words[0] in (verb, verb.split()[0], *VERBS) \
+            else name_words
+        self.noun = " ".join(rest) or (self.obj.split()[-1] if self.obj else "")
+        article = self.obj.split()[0] if self.obj and self.obj.split()[0] in ARTICLES else ""
+        if article in ("a", "an"):
+            article = "an" if self.noun[:1] in "aeiou" else "a"
+        self.article = article
+        self.verbs = VERBS.get(verb, [verb])
+
+    def objects(self, adjective: str = "") -> list[str]:
+        """Ways to name the tool's object, with an optional adjective slot before its noun."""
+        adj = f"{adjective} " if adjective else ""
+        forms = []
+        if self.obj:
+            parts = self.obj.split()
+            if adjective and parts[0] in ARTICLES:
+                forms.append(" ".join([parts[0], adj + " ".join(parts[1:])]))
+            else:
+                forms.append(adj + self.obj)
+        parts = self.obj.split()
+        if len(parts) > 2 and parts[0] in ARTICLES and parts[-1] != self.noun:  # its head noun: "the forecast"
+            forms.append(f"{parts[0]} {adj}{parts[-1]}")
+        if self.noun:
+            art = self.article
+            if adjective and art in ("a", "an"):
+                art = "a"  # "a {cuisine} ..." cannot know the vowel of the value; "a" reads fine
+            forms.append(f"{art} {adj}{self.noun}".strip())
+        return list(dict.fromkeys(f for f in forms if f)) or [self.noun or "it"]
+
+
+def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
+    """The phrases that carry an argument in a request, by its kind: "in {city}", "at {time}"."""
+    s = "{" + arg + "}"
+    w = _lit(words_of(arg))
+    if kind == "time":
+        return [f"at {s}", f"for {s}"]
+    if kind == "date":
+        return [f"on {s}", f"for {s}"]
+    if kind == "datetime":
+        return [f"on {s}", f"for {s}"]
+    if kind == "city":
+        return [f"in {s}", f"for {s}"]
+    if kind == "place":
+        return [f"at {s}", f"in {s}", f"for {s}"]
+    if kind == "place_to":
+        return [f"to {s}", f"going to {s}"]
+    if kind == "place_from":
+        return [f"from {s}"]
+    if kind == "person":
+        return [f"to {s}", f"for {s}"] if w in ("to", "recipient", "contact") else [f"for {s}", f"with {s}"]
+    if kind == "message":
+        return [f"saying {s}", f"that says {s}", f"with the message {s}", f"telling them {s}"]
+    if kind == "task":
+        return [f"to {s}"]
+    if kind == "label":
+        return [f"called {s}", f"labelled {s}", f"named {s}", f"for {s}"]
+    if kind == "query":
+        return [f"for {s}", f"about {s}"]
+    if kind in ("email", "phone"):
+        return [f"to {s}", f"at {s}"] if w in ("to", "recipient", "email", "phone") else [f"{w} {s}", f"with {s}"]
+    if kind == "id":
+        noun = " ".join(x for x in w.split() if x not in ("id", "number", "code", "ref", "reference")) or w
+        return [f"{noun} {s}", f"for {noun} {s}", s]
+    if kind == "restaurant":
+        return [f"at {s}"]
+    if kind == "number":
+        unit = unit_of(arg, schema)
+        if unit in ("minute", "hour", "second", "week", "month", "night"):
+            return [f"for {s}"]
+        if unit == "day":
+            return [f"for {s}", f"for the next {s}", f"over the next {s}"]
+        if unit in ("person", "people", "guest", "passenger"):
+            return [f"for {s}"]
+        if unit in ("percent", "degree"):
+            return [f"to {s}", f"at {s}"]
+        return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
+    if kind == "enum":
+        return [f"{s} {w}"] if w else [s]
+    if kind in ("country", "company", "product"):
+        return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
+    return [f"{w} {s}", f"for {s}"]
+
+
+def _arg_text(arg: str, phrases: list[str], optional: bool) -> str:
+    alt = _alt(phrases)
+    return f"[{alt}]" if optional else alt
+
+
+def tool_templates(spec) -> list[str]:
+    """Natural request templates of a tool (no bank): frames x argument orders, optional args in [...]."""
+    raw = raw_properties(spec)
+    p = Phrase(spec)
+    kinds = {a: arg_kind(a, s) for a, s in raw.items()}
+    required = [a for a in raw if a in spec.required]
+    optional = [a for a in raw if a not in spec.required]
+    # the first enum argument may sit before the object's noun ("a luxury taxi", "thai restaurants")
+    adjective = next((a for a in required + optional if kinds[a] == "enum"), None)
+    phrases = {a: arg_phrases(a, raw[a], kinds[a]) for a in raw}
+    verbs = _alt(p.verbs)
+
+    def args_text(order: list[str], skip: Optional[str] = None) -> str:
+        return " ".join(_arg_text(a, phrases[a], a not in spec.required) for a in order if a != skip)
+
+    orders = [required + optional]
+    if len(required) > 1 or optional:
+        orders.append(optional[::-1] + required[::-1])
+    frames = ["{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
+              "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now",
+              "{N} {A}", "{N} {A} please", "i need {N} {A}", "i'd like {N} {A}", "{N} {A}?", "can i get {N} {A}?",
+              "i want {N} {A}"]
+    person = next((a for a in required if kinds[a] == "person"), None)
+    message = next((a for a in required if kinds[a] == "message"), None)
+    if person and message:  # a messaging tool: "tell Sam ...", "let Sam know ..."
+        rest = args_text([a for a in required + optional if a not in (person, message)])
+        frames += [f"tell {{{person}}} {{{message}}} {rest}", f"let {{{person}}} know {{{message}}} {rest}",
+                   f"message {{{person}}} {{{message}}} {rest}"]
+    counted = next((a for a in required if kinds[a] == "number" and unit_of(a, raw[a]) in _ADJ_UNITS), None)
+    if counted and p.noun:  # "set a 25-minute timer", "10 min timer please"
+        rest = args_text([a for a in required + optional if a != counted])
+        slot = "{" + counted + ":adj}"
+        frames += [f"{verbs} a {slot} {p.noun} {rest}", f"{slot} {p.noun} {rest}", f"a {slot} {p.noun} {rest} please",
+                   f"can you {verbs} a {slot} {p.noun} {rest}?"]
+    for said in NOUN_VERBS.get(_singular(p.noun.split()[-1]) if p.noun else "", []):
+        frames += [f"{said} {{A}}", f"please {said} {{A}}", f"can you {said} {{A}}?", f"{said} {{A}} please"]
+    m = re.match(r"(?:whether|if) (?:(?:a|an|the|my) )?(\w+) (is|are|has|was) (.+)", p.clause)
+    if m and len(required) == 1:  # "Check whether a flight is on time" -> "is BA284 on time?"
+        noun, be, rest = m.groups()
+        slot = "{" + required[0] + "}"
+        frames += [f"{be} {slot} {rest}?", f"{be} my {noun} {slot} {rest}?", f"{be} {noun} {slot} {rest}?",
+                   f"can you check if {noun} {slot} {be} {rest}?", f"{noun} {slot} - {be} it {rest}?"]
+    if p.verb in ASKING or p.verb.split()[0] in ASKING:
+        frames += ["what's {N} {A}?", "i want to know {N} {A}", "tell me {N} {A}", "how's {N} {A}?",
+                   "any {n} {A}?", "show me {N} {A}"]
+    out = []
+    for k, order in enumerate(orders):
+        for j, frame in enumerate(frames):
+            use_adj = adjective if adjective and (j + k) % 2 == 0 else None
+            adj_slot = ""
+            if use_adj:
+                adj_slot = "{" + use_adj + "}" if use_adj in spec.required else "[{" + use_adj + "}]"
+            objects = p.objects(adj_slot)
+            bare = [" ".join(o.split()[1:]) if o.split()[0] in ARTICLES else o for o in objects]
+            nouns = _alt(objects + bare) if frame.startswith("{N}") else _alt(objects)
+            text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns)
+                    .replace("{n}", f"{adj_slot} {p.noun or p.obj}").replace("{A}", args_text(order, use_adj)))
+            out.append(" ".join(text.split()))
+    return list(dict.fromkeys(out)) + learned_templates(spec, raw, kinds)
+
+
+# ---------------------------------------------------------------------------------------------
+# templates learned from a tool's example requests
+
+def _surfaces(arg: str, schema: dict, kind: str, value: Any = None) -> list[str]:
+    """Every surface form a value of this argument may take in an example (longest first)."""
+    if value is not None:
+        if kind == "time" and isinstance(value, str) and re.fullmatch(r"\d{2}:\d{2}", value):
+            return sorted(say_time(value), key=len, reverse=True)
+        if kind == "date" and isinstance(value, str):
+            try:
+                return sorted(say_date(value), key=len, reverse=True)
+            except ValueError:
+                pass
+        if kind == "number" and isinstance(value, (int, float)):
+            return sorted(say_number(value, unit_of(arg, schema)) + [str(value)], key=len, reverse=True)
+        if kind == "enum":
+            return sorted(enum_words(value, schema.get("synonyms")), key=len, reverse=True)
+        return [str(value)]
+    forms: list[str] = []
+    if kind == "enum":
+        for v in schema["enum"]:
+            forms += enum_words(v, schema.get("synonyms"))
+    for e in schema.get("examples", []):
+        if isinstance(e, (str, int, float)) and not isinstance(e, bool):
+            forms += _surfaces(arg, schema, kind, e)
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def _find(text: str, forms: list[str], taken: list[tuple[int, int]]) -> Optional[tuple[int, int]]:
+    low = text.lower()
+    for form in forms:
+        if not form:
+            continue
+        for m in re.finditer(r"(?<![\w])" + re.escape(form.lower()) + r"(?![\w])", low):
+            if all(m.end() <= a or m.start() >= b for a, b in taken):
+                return m.start(), m.end()
+    return None
+
+
+def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
+    """Templates from a tool's example requests: each argument value found in the example becomes
+    its slot (an optional one in [...]); an example whose required values cannot all be found is skipped."""
+    out = []
+    for ex in tool_examples(spec):
+        if isinstance(ex, dict) and isinstance(ex.get("request"), str):
+            text, known = ex["request"], ex.get("arguments") or {}
+        elif isinstance(ex, str):
+            text, known = ex, {}
+        else:
+            continue
+        text = _lit(text)
+        spans: dict[str, tuple[int, int]] = {}
+        taken: list[tuple[int, int]] = []
+        for arg in sorted(raw, key=lambda a: kinds[a] in ("message", "task", "text")):  # free text last
+            schema, kind = raw[arg], kinds[arg]
+            span = None
+            if arg in known:
+                span = _find(text, _surfaces(arg, schema, kind, known[arg]), taken)
+            elif schema.get("pattern") and schema.get("type") == "string":
+                core = schema["pattern"].lstrip("^").rstrip("$")
+                m = next((m for m in re.finditer(core, text) if all(m.end() <= a or m.start() >= b for a, b in taken)),
+                         None)
+                span = (m.start(), m.end()) if m else None
+            else:
+                span = _find(text, _surfaces(arg, schema, kind), taken)
+            if span is None and kind in _SHAPES:  # a date or time not in the value table
+                m = next((m for m in re.finditer(_SHAPES[kind], text, re.I)
+                          if all(m.end() <= a or m.start() >= b for a, b in taken)), None)
+                span = (m.start(), m.end()) if m else None
+                unit = unit_of(arg, schema) if kind == "number" else None
+                if span and unit:  # "3 days": the unit belongs to the value's surface
+                    u = re.match(r"\s*(?:" + "|".join(map(re.escape, UNITS[unit])) + r")\b", text[span[1]:], re.I)
+                    span = (span[0], span[1] + u.end()) if u else span
+            if span is None and kind in ("city", "place", "place_to", "place_from", "person", "restaurant",
+                                         "label", "country", "company"):
+                # a place or name after its preposition: "in Lisbon", "from the Ritz", "to 5 Elm Road"
+                value = r"((?:[A-Z][\w'.-]*)(?: [A-Z][\w'.-]*)*)" if kind in ("city", "label", "country") else \
+                    r"((?:the |my |a )?[\w'.-]+(?: [\w'.-]+)*?)(?=(?: (?:to|from|in|at|for|on|with|and|please)\b)|[,.?!]|$)"
+                for phrase in arg_phrases(arg, schema, kind):
+                    prep = phrase.split("{")[0].strip()
+                    if not prep:
+                        continue
+                    m = re.search(r"\b" + re.escape(prep) + " " + value, text)
+                    if m and all(m.end(1) <= a or m.start(1) >= b for a, b in taken):
+                        span = (m.start(1), m.end(1))
+                        break
+            if span is None and kind in ("message", "task", "text") and taken:
+                end = max(b for _, b in taken)
+                tail = text[end:].strip(" :,")
+                if tail:
+                    start = text.index(tail, end)
+                    span = (start, start + len(tail))
+            if span:
+                spans[arg] = span
+                taken.append(span)
+        if any(a not in spans for a in spec.required):
+            continue
+        pieces, pos = [], 0
+        for arg, (a, b) in sorted(spans.items(), key=lambda kv: kv[1][0]):
+            slot = "{" + arg + "}"
+            if arg in spec.required:
+                pieces += [text[pos:a], slot]
+            else:  # an optional value takes its preposition with it: "[in the next {days}]"
+                m = _LEAD.search(text[pos:a])
+                if m:
+                    pieces += [text[pos:pos + m.start()], f"[{text[pos + m.start():a]}{slot}]"]
+                else:  # no preposition to drop with it ("i need a big car"): always said, as in the example
+                    pieces += [text[pos:a], slot]
+            pos = b
+        pieces.append(text[pos:])
+        template = "".join(pieces).strip()
+        if template[:1].isupper() and not template.startswith("{"):
+            template = template[:1].lower() + template[1:]
+        out.append(template)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# negatives from the schema
+
+def missing_groups(spec) -> list[dict]:
+    """Asks for the tool that leave out a required argument: one group per required argument when
+    there are several, and one with none of them said."""
+    if not spec.required:
+        return []
+    raw = raw_properties(spec)
+    p = Phrase(spec)
+    kinds = {a: arg_kind(a, s) for a, s in raw.items()}
+    verbs = _alt(p.verbs)
+    objects = _alt(p.objects())
+    bare = ["please {V}", "{V}", "can you {V}?", "i want to {V}", "i need to {V}", "{V} for me", "i'd like {O}",
+            "{O} please", "i need {O}"]
+    groups = [{"args": list(spec.required),
+               "templates": [t.replace("{V}", f"{verbs} {objects}").replace("{O}", objects) for t in bare]}]
+    if len(spec.required) > 1:
+        for miss in spec.required:
+            rest = " ".join(_alt(arg_phrases(a, raw[a], kinds[a])) for a in spec.required if a != miss)
+            groups.append({"args": [miss], "templates": [
+                f"{verbs} {objects} {rest}", f"please {verbs} {objects} {rest}", f"can you {verbs} {objects} {rest}?",
+                f"i want to {verbs} {objects} {rest}"]})
+    return groups
+
+
+_KIN = [{"cancel", "delete", "remove"}, {"change", "edit", "update", "rename", "reschedule", "move"}]
+
+
+def _near_verbs(catalogue) -> list[str]:
+    """Actions no tool does: a verb (or a near synonym of one) that a tool's name, description or
+    verb synonyms use never makes a near-miss."""
+    said = " ".join(f"{words_of(t.name)} {t.description} {' '.join(Phrase(t).verbs)}".lower() for t in catalogue)
+    used = {v for v in NEAR_MISS_VERBS + sorted(set().union(*_KIN)) if re.search(r"\b" + v, said)}
+    for kin in _KIN:
+        if used & kin:
+            used |= kin
+    return [v for v in NEAR_MISS_VERBS if v not in used]
+
+
+GREETINGS = [
+    ("greeting", ["hi(!|)", "hello(!| there|)", "hey(!| there|)", "good (morning|afternoon|evening)(!|)",
+                  "hiya", "yo", "hello, anyone there?", "hey assistant"]),
+    ("thanks", ["thanks(!|)", "thank you(!| so much| very much)", "thanks, that's all", "cheers", "great, thanks",
+                "perfect, thank you", "ok thanks", "that's all for now, thanks"]),
+    ("chit-chat", ["how are you(?| today?| doing?)", "what's your name?", "are you a robot?", "you're (great|awesome)",
+                   "bye(!| for now)", "good night", "do you like (music|movies|your job)?", "i'm bored",
+                   "ok cool", "never mind", "lol", "nice"]),
+]
+CAPABILITY = [("question: capabilities", ["what can you (do|help me with)?", "which tools do you have?",
+                                          "what are you able to do?", "how does this work?", "help",
+                                          "what kind of things can i ask you?"])]
+# out-of-scope asks; a group is dropped when one of its cover words is in the catalogue
+OUT_OF_SCOPE = [
+    ("weather", ["what's the weather like (today|tomorrow)?", "will it rain this weekend?", "is it cold outside?"],
+     ("weather", "forecast", "rain")),
+    ("joke", ["tell me a joke", "(know|got) any good jokes?", "make me laugh"], ("joke",)),
+    ("math", ["what's (12|17|23) times (3|4|8)?", "what is the square root of (81|144)?", "how much is 15% of 80?"],
+     ("calculat", "math")),
+    ("poem", ["write me a poem about (the sea|autumn|cats)", "compose a haiku about (rain|mountains)"],
+     ("poem", "write")),
+    ("trivia", ["who (wrote|painted) the mona lisa?", "what's the capital of (peru|canada|kenya|australia)?",
+                "how tall is mount everest?", "when did the first moon landing happen?"], ("trivia", "fact", "wiki")),
+    ("music", ["play some (jazz|music|rock)", "put on my playlist", "skip this song"], ("music", "song", "play")),
+    ("news", ["what's in the news today?", "any headlines this morning?"], ("news", "headline")),
+    ("stocks", ["how's the stock market doing?", "what's apple's share price?"], ("stock", "share", "market")),
+    ("translation", ["how do you say thank you in (french|japanese)?", "translate hello into spanish"],
+     ("translat", "language")),
+    ("recipes", ["how do i make pancakes?", "give me a recipe for lasagna"], ("recipe", "cook")),
+    ("sports", ["who won the game last night?", "what's the score of the match?"], ("score", "match", "sport")),
+    ("shopping", ["order me a pizza", "buy (new headphones|a phone charger) online"],
+     ("order", "buy", "shop", "pizza", "product")),
+    ("advice", ["should i learn python or javascript?", "what's a good name for a dog?", "how do i fall asleep faster?"],
+     ("advice",)),
+]
+
+
+def negative_groups(catalogue) -> dict[str, list[dict]]:
+    """The generic negatives of a catalogue, as bank groups: greeting (greetings, thanks, chit-chat),
+    domain_question (what can you do), out_of_scope (topics no tool covers) and near_miss (a tool's
+    object with an action no tool does)."""
+    topics = " ".join(f"{words_of(t.name)} {t.description} {' '.join(words_of(a) for a in t.properties)}"
+                      for t in catalogue).lower()
+    groups: dict[str, list[dict]] = {
+        "greeting": [{"reason": r, "templates": t} for r, t in GREETINGS],
+        "domain_question": [{"reason": r, "templates": t} for r, t in CAPABILITY],
+        "out_of_scope": [{"reason": f"out of scope: {r}", "templates": t} for r, t, covers in OUT_OF_SCOPE
+                         if not any(re.search(r"\b" + c, topics) for c in covers)],
+        "near_miss": [],
+    }
+    verbs = _near_verbs(catalogue)
+    for tool in catalogue:
+        p = Phrase(tool)
+        noun = " ".join(_singular(w) for w in p.noun.split()) if p.noun else ""
+        if not noun or not verbs:
+            continue
+        for verb in verbs[:6]:
+            groups["near_miss"].append({"reason": f"not supported: {verb} {noun}", "templates": [
+                f"{verb} my {noun}", f"can you {verb} the {noun}?", f"i want to {verb} my {noun}",
+                f"please {verb} the {noun} i made", f"how do i {verb} a {noun}?"]})
+    return groups
+
+
+def negative_reasons(catalogue) -> dict[str, list[str]]:
+    """The no_tool reasons the generic data uses, by kind (for other sources to phrase)."""
+    out = {k: [g["reason"] for g in v] for k, v in negative_groups(catalogue).items()}
+    out["greeting"] = out["greeting"] + out.pop("domain_question")
+    out["missing_argument"] = [f"missing {' and '.join(g['args'])} for {t.name}" for t in catalogue
+                               for g in missing_groups(t)]
+    return {k: v or ["chit-chat"] for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# the draft bank
+
+def draft_tool(spec) -> dict:
+    """One tool's bank entry (the ToolBankSpec shape): slots with values, templates, missing groups."""
+    raw = raw_properties(spec)
+    slots = {}
+    for arg, schema in raw.items():
+        table = slot_values(spec.name, arg, schema)
+        if table:
+            slots[arg] = table
+    p = Phrase(spec)
+    return {"unsupported": f"{p.verb} {p.obj}".strip() or words_of(spec.name), "slots": slots,
+            "templates": tool_templates(spec), "missing": missing_groups(spec)}
+
+
+def draft_bank(catalogue) -> dict:
+    """The whole drafted bank of a catalogue as a plain dict in the bank file's shape (BankSpec)."""
+    return {"tools": {t.name: draft_tool(t) for t in catalogue}, "negatives": negative_groups(catalogue)}
+
+
+def draft_yaml(catalogue) -> str:
+    """The drafted bank as YAML text with a header that says how to use it; it loads back with read_bank."""
+    import yaml
+
+    head = (f"# Phrasing bank for {catalogue.name}, drafted from its schema by `toolrouter bank draft`.\n"
+            "# Edit freely: templates use {arg} slots, (a|b) choices and [optional] parts. Slots: `forms` say\n"
+            "# enum values; `say: time|date|datetime|number` (+ `unit`) draws any valid value and says it the ways\n"
+            "# people do; `provider` (city, person, place, ...) draws strings copied as said, `pool` adds yours;\n"
+            "# `values` maps a value to its own forms, e.g. {60: [an hour, 60 minutes]}.\n"
+            "# Save it beside the catalogue as <name>.bank.yaml and `toolrouter data build` uses it.\n")
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def short_lists_inline(dumper, data):  # value tables and pools on one line, templates one per line
+        flow = all(isinstance(x, (str, int, float)) and len(str(x)) < 40 and not _SPECIAL.search(str(x)) for x in data)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+    Dumper.add_representer(list, short_lists_inline)
+    return head + yaml.dump(draft_bank(catalogue), Dumper=Dumper, sort_keys=False, allow_unicode=True, width=200)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line: toolrouter bank draft CATALOGUE [--out FILE]
+
+def add_arguments(parser) -> None:
+    """`toolrouter bank`'s actions and options."""
+    sub = parser.add_subparsers(dest="action", required=True)
+    draft = sub.add_parser("draft", help="write a starter phrasing bank drafted from a catalogue's schema")
+    draft.add_argument("catalogue", help="built-in name or path (.py module or OpenAI-style .json)")
+    draft.add_argument("--out", help="file to write (default: print it); beside the catalogue as "
+                                     "<name>.bank.yaml it is picked up by `toolrouter data build`")
+
+
+def command(args) -> int:
+    import yaml
+    from pathlib import Path
+
+    from toolrouter.core.catalogue import load_catalogue
+    from toolrouter.data.bank import BankSpec, _Compiled
+    from toolrouter.errors import ToolrouterError
+    from toolrouter.io import write_files
+
+    catalogue = load_catalogue(args.catalogue)
+    text = draft_yaml(catalogue)
+    # the draft must load back: a problem here is a bug of ours, raised before anything is written
+    _Compiled(catalogue, BankSpec.model_validate(yaml.safe_load(text)), "draft")
+    if not args.out:
+        print(text, end="")
+        return 0
+    out = Path(args.out)
+    if out.exists():
+        raise ToolrouterError(f"--out {out} already exists; a bank there may hold your edits: remove it or "
+                              "write the draft elsewhere")
+    try:
+        write_files(out.parent, {out.name: text})
+    except OSError as e:
+        raise ToolrouterError(f"cannot write {out}: {e.strerror or e}; pass a writable --out") from None
+    n = sum(len(t["templates"]) for t in draft_bank(catalogue)["tools"].values())
+    print(f"wrote {out}: {len(catalogue)} tools, {n} templates; edit it, save it beside the catalogue as "
+          f"{Path(catalogue.source).stem}.bank.yaml, and `toolrouter data build` uses it")
+    return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="toolrouter bank", description="Phrasing banks.")
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    import sys
+
+    from toolrouter.errors import run_cli
+
+    sys.exit(run_cli(main))

@@ -1,0 +1,582 @@
+"""Realistic argument values from a tool's schema, and the ways people say them.
+
+A catalogue without a phrasing bank still knows a lot about its values: a field's `examples`, its
+enum, its `format` (date, time, date-time, email, uri, uuid), its `pattern`, its bounds, and its
+name and description ("city", "contact name or phone number", "length in minutes"). This module
+turns that into slot specs of the bank language (`toolrouter.data.bank.SlotSpec`): a `values`
+table (value -> spoken forms: "08:15" -> "quarter past eight", 60 -> "an hour") or a `pool` of
+strings copied verbatim (cities, names, messages). Priority: examples, enum, format, pattern,
+bounds, then a Faker provider picked from the name/description. Everything is seeded from the
+tool and argument names, so the same catalogue always gets the same values (byte-identical builds).
+
+    from toolrouter.data.values import sample_call
+    tool, args = sample_call(load_catalogue("my_tools.py"), random.Random(0))   # a target to phrase
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import re
+import zlib
+from typing import Any, Optional
+
+from toolrouter.core.schema import FREE_TEXT_KEY
+
+SYNONYMS_KEY = "synonyms"  # Field(json_schema_extra={"synonyms": {"xl": ["a big car", "extra large"]}})
+POOL_SIZE = 60  # strings per pool: a fifth go to the test side by the hash rule (bank._held_out)
+
+# Word lists Faker has no provider for. Faker supplies names, companies, emails, phones, countries,
+# addresses, URLs; these supply what people actually ask about.
+CITIES = ["Paris", "Oslo", "Lisbon", "Berlin", "Tokyo", "Madrid", "Rome", "Cairo", "Nairobi", "Lima", "Boston",
+          "Chicago", "Sydney", "Toronto", "Dublin", "Vienna", "Prague", "Athens", "Istanbul", "Seoul", "Mumbai",
+          "Delhi", "Bangkok", "Singapore", "Mexico City", "Buenos Aires", "Santiago", "Bogota", "Montreal",
+          "Vancouver", "Seattle", "Denver", "Miami", "Houston", "Atlanta", "Phoenix", "San Diego", "Austin",
+          "Edinburgh", "Manchester", "Glasgow", "Copenhagen", "Stockholm", "Helsinki", "Warsaw", "Budapest",
+          "Zurich", "Geneva", "Munich", "Hamburg", "Milan", "Naples", "Barcelona", "Seville", "Porto", "Marseille",
+          "Lyon", "Amsterdam", "Brussels", "Cape Town", "Lagos", "Accra", "Casablanca", "Dubai", "Doha", "Hanoi",
+          "Manila", "Jakarta", "Osaka", "Kyoto", "Beijing", "Shanghai", "Hong Kong", "Melbourne", "Auckland",
+          "Reykjavik", "Krakow", "Florence", "Venice", "Valencia", "New York", "Los Angeles", "San Francisco",
+          "Portland", "Nashville", "New Orleans", "Quebec", "Havana", "Rio", "Sao Paulo", "Kyiv", "Tallinn"]
+PLACES = ["the airport", "the train station", "home", "the office", "the hotel", "the city centre", "the mall",
+          "the stadium", "the hospital", "the museum", "the beach", "the university", "my place", "the bus station",
+          "the harbour", "the old town", "the conference centre", "the park", "downtown", "the gym"]
+RELATIONS = ["mom", "dad", "my sister", "my brother", "my wife", "my husband", "grandma", "my boss", "the team"]
+MESSAGES = ["I'm running late", "see you soon", "on my way", "call me when you can", "dinner is ready",
+            "can you pick up milk?", "happy birthday!", "I'll be there in ten minutes", "good luck today",
+            "the meeting moved to 3", "where are you?", "I got the tickets", "don't forget the keys",
+            "thanks for today", "are we still on for tonight?", "I left my charger at yours", "running 5 min late",
+            "the train is delayed", "can we talk later?", "love you", "let's meet at the cafe",
+            "I'm outside", "bring an umbrella", "great job on the talk", "miss you", "just landed",
+            "what time is the party?", "the package arrived", "call the plumber please", "see you at the station",
+            "I'll cook tonight", "can you feed the cat?", "sorry I missed your call", "we need more coffee",
+            "I'm stuck in traffic", "good morning!", "the kids are asleep", "lunch tomorrow?",
+            "the car is fixed", "I booked the table"]
+TASKS = ["call the dentist", "pay rent", "buy milk", "renew my passport", "water the plants", "take out the bins",
+         "book a haircut", "send the invoice", "pick up the dry cleaning", "call grandma", "submit the report",
+         "buy a birthday present", "back up my laptop", "cancel the gym membership", "feed the cat",
+         "return the library books", "check the tyre pressure", "pay the electricity bill", "book the flights",
+         "charge the camera", "email the landlord", "order more printer ink", "walk the dog", "clean the fridge",
+         "pack for the trip", "take my vitamins", "update my CV", "call the bank", "buy train tickets",
+         "fix the bike", "prepare the slides", "collect the parcel", "change the bed sheets", "defrost the freezer",
+         "book a doctor's appointment", "renew the car insurance", "send mum a card", "practise the speech",
+         "sign the contract", "review the budget"]
+LABELS = ["gym", "work", "pasta", "laundry", "eggs", "tea", "meds", "pills", "school run", "meeting", "yoga",
+          "bread", "nap", "call mum", "pizza", "rice", "study", "shower", "dog walk", "cake", "standup", "run",
+          "coffee", "bus", "homework", "flight", "train", "pickup", "dinner", "break"]
+TOPICS = ["jazz", "climate change", "the world cup", "electric cars", "italian recipes", "budget travel",
+          "machine learning", "gardening tips", "the election", "marathon training", "vintage cameras",
+          "remote work", "healthy breakfasts", "space exploration", "home workouts", "board games",
+          "coffee brewing", "learning spanish", "solar panels", "photography"]
+PRODUCTS = ["wireless headphones", "running shoes", "a coffee maker", "a phone case", "a yoga mat", "an office chair",
+            "a laptop stand", "a water bottle", "a desk lamp", "a backpack", "a winter jacket", "a blender",
+            "a smart watch", "a bluetooth speaker", "a rice cooker", "an electric kettle", "hiking boots",
+            "a mechanical keyboard", "a gaming mouse", "sunglasses"]
+VENUE_WORDS = ["Bistro", "Kitchen", "Grill", "House", "Table", "Garden", "Cafe", "Tavern", "Corner", "Room"]
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+# unit words -> (singular, plural); the first name/description word found wins
+UNITS = {"minute": ("minute", "minutes"), "hour": ("hour", "hours"), "second": ("second", "seconds"),
+         "day": ("day", "days"), "week": ("week", "weeks"), "night": ("night", "nights"), "month": ("month", "months"),
+         "people": ("person", "people"), "person": ("person", "people"), "guest": ("guest", "guests"),
+         "passenger": ("passenger", "passengers"), "seat": ("seat", "seats"), "ticket": ("ticket", "tickets"),
+         "room": ("room", "rooms"), "percent": ("percent", "percent"), "degree": ("degree", "degrees"),
+         "kilometer": ("kilometre", "kilometres"), "km": ("km", "km"), "mile": ("mile", "miles"),
+         "item": ("item", "items"), "result": ("result", "results"), "dollar": ("dollar", "dollars"),
+         "euro": ("euro", "euros")}
+_UNIT_ALIASES = {"party": "people", "party_size": "people", "adults": "people", "attendees": "people",
+                 "persons": "people", "mins": "minute", "secs": "second", "%": "percent", "brightness": "percent",
+                 "temperature": "degree"}
+
+
+# ---------------------------------------------------------------------------------------------
+# what the schema says about an argument (Pydantic drops examples/format/synonyms from ToolSpec)
+
+def raw_properties(spec) -> dict[str, dict]:
+    """The argument schemas of a ToolSpec with everything a value provider can use: description,
+    enum, examples, format, pattern, bounds and user-declared synonyms. Pydantic tools are read
+    from their model's own JSON schema ($refs inlined, Optional unwrapped); JSON tools as given."""
+    props = {k: dict(v) for k, v in spec.properties.items()}
+    if not (hasattr(spec.model, "model_json_schema") and getattr(spec.model, "__module__", "") != "pydantic.main"):
+        return props
+    try:
+        full = spec.model.model_json_schema()
+    except Exception:  # a model pydantic cannot render: fall back to the cleaned schema
+        return props
+    defs = full.get("$defs", {})
+    for name, node in full.get("properties", {}).items():
+        if name not in props:
+            continue
+        node = _inline(node, defs)
+        for key in ("examples", "format", SYNONYMS_KEY, "pattern"):
+            if key in node and key not in props[name]:
+                props[name][key] = node[key]
+    return props
+
+
+def _inline(node: dict, defs: dict) -> dict:
+    node = dict(node)
+    if "$ref" in node:
+        node = {**copy.deepcopy(defs.get(node.pop("$ref").split("/")[-1], {})), **node}
+    for sub in node.pop("anyOf", []) or []:
+        if sub.get("type") != "null":
+            node = {**_inline(sub, defs), **node}
+    return node
+
+
+def tool_examples(spec) -> list:
+    """Class-level examples of a tool: `model_config = ConfigDict(json_schema_extra={"examples": [...]})`
+    (or `"examples"` in a JSON tool's parameters). A string is an example request; a dict with
+    `request` and `arguments` is a request with its call; any other dict is an example call."""
+    found = spec.parameters.get("examples")
+    if found is None and hasattr(spec.model, "model_json_schema"):
+        try:
+            found = spec.model.model_json_schema().get("examples")
+        except Exception:
+            found = None
+    return list(found) if isinstance(found, list) else []
+
+
+def words_of(name: str) -> str:
+    """snake/kebab/camel name -> plain words: "party_size" -> "party size"."""
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", name)
+    return " ".join(re.split(r"[\s_.\-]+", s)).strip().lower()
+
+
+def arg_kind(arg: str, schema: dict) -> str:
+    """What an argument is, for choosing values and phrases: time, date, datetime, email, url, uuid,
+    phone, number, enum, bool, list, object, id, city, place_to, place_from, place, person, message,
+    task, label, query, restaurant, company, country, product, text."""
+    kind = schema.get("type")
+    name = words_of(arg)
+    desc = (schema.get("description") or "").lower()
+    both = f"{name} {desc}"
+    fmt = schema.get("format", "")
+    pattern = schema.get("pattern", "")
+    if "enum" in schema:
+        return "enum"
+    if kind == "boolean":
+        return "bool"
+    if kind in ("integer", "number"):
+        return "number"
+    if kind == "array":
+        return "list"
+    if kind == "object":
+        return "object"
+    if fmt == "date-time" or "datetime" in name.replace(" ", ""):
+        return "datetime"
+    if fmt == "time" or pattern in (r"^\d{2}:\d{2}$", r"^[0-2]\d:[0-5]\d$", r"^([01]\d|2[0-3]):[0-5]\d$") \
+            or re.search(r"\bhh:mm\b", desc) or name in ("time", "start time", "end time"):
+        return "time"
+    if fmt == "date" or re.search(r"yyyy-mm-dd", desc) or name in ("date", "day", "start date", "end date"):
+        return "date"
+    if fmt == "email" or "email" in name:
+        return "email"
+    if fmt in ("uri", "url") or re.search(r"\b(url|link|website)\b", name):
+        return "url"
+    if fmt == "uuid" or "uuid" in name:
+        return "uuid"
+    if pattern or re.search(r"\b(id|code|number|sku|ref|reference)\b", name) and "phone" not in both:
+        return "id"
+    if re.search(r"\bphone\b", name):
+        return "phone"
+    if re.search(r"\b(destination|dropoff|drop off|to location|arrival)\b", name):
+        return "place_to"
+    if re.search(r"\b(pickup|pick up|origin|from location|departure|start location|source)\b", name):
+        return "place_from"
+    if re.search(r"\b(city|town)\b", name) or (name in ("location", "place", "where") and "city" in desc):
+        return "city"
+    if re.search(r"\b(address|location|place|venue)\b", name):
+        return "place"
+    if re.search(r"\b(restaurant|hotel|bar|cafe|shop|store)\b", name):
+        return "restaurant"
+    if re.search(r"\bcompany|employer|organi[sz]ation\b", name):
+        return "company"
+    if re.search(r"\bcountry\b", name):
+        return "country"
+    if re.search(r"\b(product|item)\b", name):
+        return "product"
+    if name in ("to", "recipient", "contact", "person", "who", "attendee", "assignee", "user") \
+            or re.search(r"\b(contact|recipient|person|attendee|first name|full name|name of the person)\b", both):
+        return "person"
+    if re.search(r"\b(message|body|content|text|note|comment)\b", name):
+        return "message"
+    if re.search(r"\b(task|todo|reminder|what)\b", name) or "remind" in desc:
+        return "task"
+    if re.search(r"\b(query|search|keyword|term|topic)\b", name):
+        return "query"
+    if re.search(r"\b(label|title|name|subject|tag)\b", name):
+        return "label"
+    return "text"
+
+
+def unit_of(arg: str, schema: dict) -> Optional[str]:
+    """The unit a number is counted in, from its name, then its description ("Length in minutes")."""
+    for text in (words_of(arg), (schema.get("description") or "").lower()):
+        for word in re.findall(r"[a-z%]+", text):
+            word = _UNIT_ALIASES.get(word, word)
+            stem = word[:-1] if word.endswith("s") and word[:-1] in UNITS else word
+            if stem in UNITS:
+                return stem
+        for alias, unit in _UNIT_ALIASES.items():
+            if alias in text.replace(" ", "_"):
+                return unit
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# spoken forms
+
+def number_words(n: int) -> str:
+    """0..999 in words: 45 -> "forty-five"."""
+    if n < 20:
+        return ONES[n]
+    if n < 100:
+        return TENS[n // 10] + ("" if n % 10 == 0 else "-" + ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return ONES[n // 100] + " hundred" + ("" if rest == 0 else " and " + number_words(rest))
+    return str(n)
+
+
+def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
+    """The ways to say a number (with its unit): 60 minutes -> "an hour", "60 minutes", "sixty minutes"."""
+    if isinstance(n, float) and not n.is_integer():
+        text = str(n)
+        return [f"{text} {UNITS[unit][1]}", text] if unit else [text]
+    n = int(n)
+    if unit is None:
+        return [str(n)] + ([number_words(n)] if 0 <= n <= 20 else [])
+    one, many = UNITS[unit]
+    noun = one if n == 1 else many
+    forms = [f"{n} {noun}"]
+    if 0 <= n <= 20 or (n < 100 and n % 5 == 0):
+        forms.append(f"{number_words(n)} {noun}")
+    if n == 1 and unit not in ("percent", "degree"):
+        forms.append(("an " if one[0] in "aeiou" else "a ") + one)
+    if unit == "minute":
+        forms += {30: ["half an hour"], 60: ["an hour", "1 hour"], 90: ["an hour and a half", "1.5 hours"],
+                  15: ["a quarter of an hour"], 45: ["three quarters of an hour"]}.get(n, [])
+        if n >= 120 and n % 60 == 0:
+            forms += [f"{n // 60} hours", f"{number_words(n // 60)} hours"]
+        if unit == "minute" and n > 1:
+            forms.append(f"{n} min")
+    if unit == "second":
+        forms += {30: ["half a minute"], 60: ["a minute"], 120: ["two minutes"]}.get(n, [])
+    if unit == "hour":
+        forms += {24: ["a day"], 48: ["two days"]}.get(n, [])
+    if unit == "day":
+        forms += {7: ["a week", "the week"], 14: ["two weeks"], 2: ["a couple of days"]}.get(n, [])
+    if unit == "percent":
+        forms += [f"{n}%"] + (["half"] if n == 50 else ["full"] if n == 100 else [])
+    if unit == "degree":
+        forms.append(str(n))
+    if unit in ("person", "people") or unit == "guest":
+        forms += [f"{n} of us"] if n > 1 else ["just me", "one person"]
+        if n == 2:
+            forms.append("two people")
+    return list(dict.fromkeys(forms))
+
+
+def say_adjective(n: Any, unit: str) -> list[str]:
+    """A number and its unit before a noun: "a 25-minute timer", "a three day forecast"."""
+    one = UNITS[unit][0]
+    forms = [f"{n} {one}", f"{n}-{one}"]
+    if isinstance(n, int) and 0 <= n <= 20:
+        forms.append(f"{number_words(n)}-{one}")
+    return forms
+
+
+def _hour12(h: int) -> int:
+    return h % 12 or 12
+
+
+def say_time(hhmm: str) -> list[str]:
+    """The ways to say a 24-hour time: "08:15" -> "8:15", "8:15am", "quarter past eight", ...;
+    a bare hour ("7") is said only for morning hours (05-11), the reading people mean by "wake me at 7"."""
+    h, m = (int(x) for x in hhmm.split(":"))
+    h12, ampm = _hour12(h), "am" if h < 12 else "pm"
+    part = "in the morning" if 5 <= h < 12 else "in the afternoon" if 12 <= h < 18 else \
+        "in the evening" if 18 <= h < 22 else "at night"
+    word = number_words(h12)
+    nxt = _hour12(h + 1)
+    forms = [hhmm]
+    if m == 0:
+        forms += [f"{h12}{ampm}", f"{h12} {ampm}", f"{h12} {part}", f"{word} {part}", f"{h12}:00 {ampm}"]
+        if 5 <= h < 12:
+            forms += [str(h12), f"{h12} o'clock", word]
+        if h == 12:
+            forms.append("noon")
+        if h == 0:
+            forms = [hhmm, "midnight", "12am"]
+    else:
+        forms += [f"{h12}:{m:02d}{ampm}", f"{h12}:{m:02d} {ampm}", f"{h12}:{m:02d} {part}"]
+        if 5 <= h < 12:
+            forms.append(f"{h12}:{m:02d}")
+        suffix = "" if 5 <= h < 12 else f" {part}"
+        if m == 15:
+            forms += [f"quarter past {word}{suffix}", f"quarter past {h12}{suffix}"]
+        elif m == 30:
+            forms += [f"half past {word}{suffix}", f"half past {h12}{suffix}"]
+        elif m == 45:
+            nxt_part = "" if 5 <= h + 1 < 12 else f" {part}"
+            forms += [f"quarter to {number_words(nxt)}{nxt_part}"]
+        elif m in (5, 10, 20, 25):
+            forms += [f"{m} past {h12}{suffix}", f"{number_words(m)} past {word}{suffix}"]
+    return list(dict.fromkeys(forms))
+
+
+def _ordinal(d: int) -> str:
+    return f"{d}{'th' if 11 <= d % 100 <= 13 else {1: 'st', 2: 'nd', 3: 'rd'}.get(d % 10, 'th')}"
+
+
+def say_date(iso: str) -> list[str]:
+    """The ways to say an ISO date, always with its year (a bare "Friday" cannot be resolved)."""
+    d = dt.date.fromisoformat(iso)
+    month, short = MONTHS[d.month - 1], MONTHS[d.month - 1][:3]
+    return [iso, f"{month} {d.day}, {d.year}", f"{month} {_ordinal(d.day)}, {d.year}", f"{d.day} {month} {d.year}",
+            f"{short} {d.day} {d.year}", f"the {_ordinal(d.day)} of {month} {d.year}"]
+
+
+def enum_words(value: Any, synonyms: Optional[dict] = None) -> list[str]:
+    """Natural words of an enum value (snake/kebab split) plus the user's declared synonyms."""
+    text = str(value)
+    forms = [text.replace("_", " ").replace("-", " ").lower(), text]
+    for key, more in (synonyms or {}).items():
+        if str(key) == text:
+            forms += [more] if isinstance(more, str) else list(more)
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+# ---------------------------------------------------------------------------------------------
+# drawing values: the whole valid range, so a router learns to read values rather than recall them
+
+def _rng(*names: str) -> random.Random:
+    return random.Random(zlib.crc32("/".join(names).encode()))
+
+
+NICE = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 100, 120, 150, 180, 200, 240, 250,
+        300, 500, 1000]
+DATES = (dt.date(2025, 1, 1), dt.date(2028, 12, 31))  # fixed, so a build never depends on today
+
+
+def number_bounds(schema: dict) -> tuple[int, int]:
+    """The integer range a number argument's values are drawn from: its bounds, else 1..100."""
+    lo = schema.get("minimum", schema["exclusiveMinimum"] + 1 if "exclusiveMinimum" in schema else None)
+    hi = schema.get("maximum", schema["exclusiveMaximum"] - 1 if "exclusiveMaximum" in schema else None)
+    if lo is None and hi is None:
+        lo, hi = 1, 100
+    elif lo is None:
+        lo = hi - 99 if hi < 1 or hi > 100 else 1
+    elif hi is None:
+        hi = lo + 99
+    return int(-(-lo // 1)), int(hi // 1)
+
+
+def draw(kind: str, rng: random.Random, lo: int = 1, hi: int = 100) -> Any:
+    """One value of a spoken kind: "time" (HH:MM, mostly round minutes), "date" (ISO), "datetime"
+    (ISO, seconds 00) or "number" (lo..hi, round numbers half the time)."""
+    if kind == "number":
+        nice = [v for v in NICE if lo <= v <= hi]
+        return rng.choice(nice) if nice and rng.random() < 0.4 else rng.randint(lo, hi)
+    if kind == "time":
+        h = rng.randint(5, 22) if rng.random() < 0.85 else rng.randint(0, 23)
+        r = rng.random()
+        m = rng.choice((0, 15, 30, 45)) if r < 0.6 else rng.randrange(0, 60, 5) if r < 0.85 else rng.randint(0, 59)
+        return f"{h:02d}:{m:02d}"
+    day = DATES[0] + dt.timedelta(days=rng.randint(0, (DATES[1] - DATES[0]).days))
+    if kind == "date":
+        return day.isoformat()
+    return f"{day.isoformat()}T{draw('time', rng)}:00"
+
+
+def say(kind: str, value: Any, unit: Optional[str] = None) -> list[str]:
+    """The ways to say a value of a spoken kind (see `draw`)."""
+    if kind == "number":
+        return say_number(value, unit)
+    if kind == "time":
+        return say_time(value)
+    if kind == "date":
+        return say_date(value)
+    date, time = value.split("T")
+    d, t = say_date(date), say_time(time[:5])
+    return [value, f"{d[1]} at {t[1]}", f"{d[3]} at {t[2]}", f"{d[2]} at {t[-1]}"]
+
+
+def _faker(rng: random.Random, locales=("en_US",)):
+    from faker import Faker
+
+    fake = Faker(list(locales))
+    fake.seed_instance(rng.randrange(2 ** 31))
+    return fake
+
+
+def _composed(rng: random.Random, fake, kind: str) -> str:
+    """Free text people type, composed from parts so every one is new (a router must copy it)."""
+    name, place = fake.first_name(), rng.choice(PLACES)
+    time = rng.choice(say_time(draw("time", rng))[1:3])
+    if kind == "message":
+        return rng.choice([rng.choice(MESSAGES), rng.choice(MESSAGES), f"meet me at {place} at {time}",
+                           f"I'm at {place}", f"call {name} back", f"running {rng.randint(2, 40)} min late",
+                           f"see you at {time}", f"can you bring {rng.choice(PRODUCTS)}?", f"{name} says hi",
+                           f"don't forget {rng.choice(TASKS)}", f"I'll be home by {time}", f"are you at {place}?",
+                           f"pick me up from {place}", f"{rng.choice(MESSAGES).rstrip('?!.')}, {name}"])
+    return rng.choice([rng.choice(TASKS), rng.choice(TASKS), f"call {name}", f"email {name} about {rng.choice(TOPICS)}",
+                       f"buy {rng.choice(PRODUCTS)}", f"pick up {name} from {place}", f"text {name} back",
+                       f"read about {rng.choice(TOPICS)}", f"book a table for {rng.randint(2, 8)}",
+                       f"go to {place}", f"pay {name} back", f"{rng.choice(TASKS)} before {time}"])
+
+
+def _street(rng, fake) -> str:  # "12 Oak Street": Faker's street_address adds suites and 5-digit numbers
+    return f"{rng.randint(1, 250)} {fake.street_name()}"
+
+
+def _place(rng, fake) -> str:
+    """Where a ride or a delivery starts or ends: a street address, a named place, a landmark."""
+    r = rng.random()
+    if r < 0.45:
+        return _street(rng, fake)
+    if r < 0.65:
+        return fake.city()
+    kind = rng.choice(["Hotel", "Station", "Park", "Museum", "Mall", "Library", "Hospital", "Square", "Bridge",
+                       "Theatre", "Market", "Airport", "Stadium", "Church", "Gallery", "Tower", "Plaza", "Gardens"])
+    name = rng.choice([fake.last_name(), fake.city(), fake.street_name().split()[0], fake.first_name()])
+    return rng.choice([f"the {name} {kind}", f"{name} {kind}"])
+
+
+PROVIDERS = {
+    "city": lambda rng, fake: rng.choice(CITIES) if rng.random() < 0.5 else fake.city(),
+    "place": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), rng.choice(CITIES), fake.city()]),
+    "place_to": lambda rng, fake: _place(rng, fake),
+    "place_from": lambda rng, fake: _place(rng, fake),
+    "person": lambda rng, fake: rng.choice([fake.first_name(), fake.first_name(), f"{fake.first_name()} {fake.last_name()}",
+                                            rng.choice(RELATIONS)]),
+    "company": lambda rng, fake: fake.company(),
+    "country": lambda rng, fake: fake.country(),
+    "email": lambda rng, fake: fake.email(),
+    "phone": lambda rng, fake: fake.phone_number(),
+    "url": lambda rng, fake: fake.url(),
+    "uuid": lambda rng, fake: str(fake.uuid4()),
+    "id": lambda rng, fake: rng.choice([str(rng.randint(1000, 999999)), f"{fake.random_uppercase_letter()}"
+                                        f"{fake.random_uppercase_letter()}{rng.randint(100, 99999)}",
+                                        f"{fake.word().upper()[:3]}-{rng.randint(100, 9999)}"]),
+    "restaurant": lambda rng, fake: rng.choice([f"{fake.last_name()}'s", f"Chez {fake.first_name()}",
+                                                f"The {fake.color_name()} {rng.choice(VENUE_WORDS)}",
+                                                f"{fake.last_name()} {rng.choice(VENUE_WORDS)}", fake.last_name()]),
+    "product": lambda rng, fake: rng.choice(PRODUCTS) if rng.random() < 0.5 else f"{fake.color_name().lower()} "
+                                                                                 f"{rng.choice(PRODUCTS).split()[-1]}",
+    "message": lambda rng, fake: _composed(rng, fake, "message"),
+    "task": lambda rng, fake: _composed(rng, fake, "task"),
+    "label": lambda rng, fake: rng.choice(LABELS) if rng.random() < 0.5 else
+    rng.choice([fake.word(), f"{fake.word()} {rng.choice(LABELS)}", fake.first_name()]),
+    "query": lambda rng, fake: rng.choice(TOPICS) if rng.random() < 0.4 else f"{fake.word()} {rng.choice(TOPICS)}",
+    "text": lambda rng, fake: rng.choice([rng.choice(LABELS), rng.choice(TOPICS), fake.word(),
+                                          f"{fake.word()} {fake.word()}"]),
+}
+_FREE = ("message", "task", "email", "url", "phone", "uuid", "id")
+_TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" or "." from a provider
+_LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "it_IT"), "person": ("en_US", "en_GB", "es_ES", "de_DE")}
+
+
+# the values people use most, by provider: a third of all draws, the long tail the rest
+COMMON = {"city": CITIES, "place": PLACES + CITIES[:30], "place_to": PLACES, "place_from": PLACES,
+          "person": RELATIONS + ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah", "Tom", "Anna",
+                                 "Ben", "Lucy", "James", "Laura", "Mike", "Kate", "Dan", "Priya", "Omar", "Mei"],
+          "message": MESSAGES, "task": TASKS, "label": LABELS, "query": TOPICS, "product": PRODUCTS,
+          "text": LABELS + TOPICS}
+COMMON_SHARE = 1 / 3
+
+
+def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
+    """A pool of values of a provider, seeded from the argument name: the field's examples and the
+    common values repeated so they make about a third of all draws (a router should know "Paris"
+    and "mom"), then `size` distinct values of the long tail, so it also learns to copy a value
+    from the request instead of recalling one."""
+    rng = _rng("provider", kind, name)
+    fake = _faker(rng, _LOCALES.get(kind, ("en_US",)))
+    out = list(dict.fromkeys(str(e) for e in examples))
+    seen = set(out)
+    make = PROVIDERS[kind]
+    for _ in range(size * 5):
+        if len(out) >= size:
+            break
+        v = make(rng, fake).strip()
+        if v and v not in seen and (kind in _FREE or _TIDY.fullmatch(v)):
+            seen.add(v)
+            out.append(v)
+    common = list(dict.fromkeys([str(e) for e in examples] + COMMON.get(kind, [])))
+    if common:
+        repeat = max(1, round(COMMON_SHARE * len(out) / ((1 - COMMON_SHARE) * len(common))))
+        out += common * repeat
+    return out
+
+
+def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
+    """The slot spec (a plain dict of the bank language) that draws and says an argument's values:
+    {"forms": ...} for enums (natural words + synonyms), {"say": "time"|"date"|"datetime"|"number"}
+    for values with spoken forms, {"provider": ..., "pool": examples} for strings copied verbatim;
+    {} where the bank's own sampler already does right (patterns, booleans, lists, objects)."""
+    kind = arg_kind(arg, schema)
+    examples = [e for e in schema.get("examples", []) if isinstance(e, str)]
+    if kind == "enum":
+        return {"forms": {v: enum_words(v, schema.get(SYNONYMS_KEY)) for v in schema["enum"]}}
+    if kind == "number":
+        unit = unit_of(arg, schema)
+        return {"say": "number", **({"unit": unit} if unit else {})}
+    items = schema.get("items") or {}
+    if kind == "list" and items.get("type") == "string" and "enum" not in items and "pattern" not in items:
+        inner = arg_kind(arg[:-1] if arg.endswith("s") else arg, {**items, "description": schema.get("description")})
+        return {"provider": inner} if inner in PROVIDERS else {}  # "attendees" -> people, "tags" -> words
+    if schema.get("type") != "string":
+        return {}
+    pattern = schema.get("pattern")
+    if kind in ("time", "date", "datetime"):
+        rng = _rng(tool_name, arg)
+        if pattern and not all(re.search(pattern, draw(kind, rng)) for _ in range(20)):
+            return {}  # a pattern that is not plain ISO/HH:MM: the regex generator follows it
+        return {"say": kind}
+    if pattern:
+        return {}  # the bank's regex generator makes valid IDs
+    if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
+        kind = "message"
+    return {"provider": kind, **({"pool": examples} if examples else {})}
+
+
+# ---------------------------------------------------------------------------------------------
+# the seam for other sources (the teacher): sample a target call from a catalogue
+
+def sample_call(catalogue, rng: random.Random, tool: Optional[str] = None, split: str = "train") -> tuple[str, dict]:
+    """A realistic target call for `tool` (or a random tool of the catalogue): (tool name, arguments).
+    Required arguments always, optional ones half the time, values from the same providers the
+    generic data uses (the catalogue's bank where it has one). Deterministic for a seeded rng."""
+    from toolrouter.data.bank import _Compiled, bank_path, read_bank
+
+    key = (id(catalogue), catalogue.fingerprint())
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        path = bank_path(catalogue)
+        compiled = _COMPILED[key] = _Compiled(catalogue, read_bank(path) if path else None,
+                                              str(path) if path else "generic")
+    name = tool or rng.choice(list(catalogue.names))
+    spec = catalogue[name]
+    samplers = compiled.samplers[name]
+    args: dict = {}
+    for arg in spec.properties:
+        if arg in spec.required or rng.random() < 0.5:
+            args[arg], _ = samplers[arg].sample(rng, split, "", args)
+    return name, args
+
+
+def sample_negative(catalogue, rng: random.Random) -> tuple[str, str]:
+    """A no_tool target to phrase: (negative kind, reason), over the kinds the generic data uses
+    (near-miss reasons name an action no tool of the catalogue does)."""
+    from toolrouter.data.draft import negative_reasons
+
+    kind = rng.choice(["greeting", "out_of_scope", "missing_argument", "near_miss"])
+    return kind, rng.choice(negative_reasons(catalogue)[kind])
+
+
+_COMPILED: dict = {}
