@@ -1,0 +1,45 @@
+"""Casing variety in generated data and the recasing used to count casing flips (no torch)."""
+import re
+
+from toolrouter.data.pipeline import build_dataset
+from toolrouter.eval.casing import _value_words, count_flips, recase
+
+
+def test_recase_keeps_values_and_changes_the_rest():
+    target = {"tool": "play_music", "arguments": {"song": "Hotel California", "order_id": "ORD-48213"}}
+    keep = _value_words(target)
+    prompt = "Please PLAY Hotel California, order ORD-48213"
+    assert recase(prompt, "lower", keep) == "please play Hotel California, order ORD-48213"
+    assert recase(prompt, "upper", keep) == "PLEASE PLAY Hotel California, ORDER ORD-48213"
+    assert recase(prompt, "title", keep) == "Please Play Hotel California, Order ORD-48213"
+    assert recase(prompt, "sentence", keep) == "Please play Hotel California, order ORD-48213"
+    assert recase("Lock the doors", "lower") == "lock the doors"
+
+
+def test_count_flips_compares_tool_and_casefolded_arguments():
+    ref = [{"tool": "lock_doors", "arguments": {"lock_state": "lock"}}, {"kind": "no_tool"}]
+    answers = {"as_written": ref,
+               "lower": [{"tool": "lock_doors", "arguments": {"lock_state": "LOCK"}}, {"kind": "no_tool"}],
+               "upper": [{"tool": "lock_doors", "arguments": {"lock_state": "unlock"}}, {"kind": "no_tool"}],
+               "title": [ref[0], {"tool": "start_engine", "arguments": {}}]}
+    result = count_flips(answers)
+    assert result["flips_per_style"] == {"lower": 0, "upper": 1, "title": 1}
+    assert result["flipped_cases"] == 2 and result["flipped"] == [0, 1]
+
+
+def test_generated_requests_come_in_every_casing_with_values_verbatim():
+    rows = build_dataset("car_control", n=3000, seed=0, mode="baked").splits["train"]
+    texts = [r["messages"][1]["content"] for r in rows]
+    letters = [re.sub(r"[^A-Za-z ]", "", t).strip() for t in texts]
+    assert sum(t == t.lower() for t in letters) > 0.15 * len(rows)  # all lower
+    assert sum(t == t.upper() and len(t) > 8 for t in letters) > 0.03 * len(rows)  # ALL CAPS
+    title = [t for t in letters if len(t.split()) >= 3 and all(w[:1].isupper() for w in t.split())]
+    assert len(title) > 0.03 * len(rows)  # Title Case
+    # sentence case also where the request opens with an enum word ("Unlock the car", "Disable sport mode")
+    opens = {r["messages"][1]["content"].split()[0] for r in rows if r["meta"]["tool"] == "lock_doors"}
+    assert "Unlock" in opens and "unlock" in opens
+    for r in rows:  # copied values stay spans of the request, in the case the target has them
+        if r["meta"]["tool"] == "play_music":
+            text, target = r["messages"][1]["content"], r["messages"][2]["content"]
+            for value in re.findall(r'"track":"([^"]+)"', target):
+                assert value in text
