@@ -43,3 +43,13 @@ def test_generated_requests_come_in_every_casing_with_values_verbatim():
             text, target = r["messages"][1]["content"], r["messages"][2]["content"]
             for value in re.findall(r'"track":"([^"]+)"', target):
                 assert value in text
+
+
+def test_support_data_has_ids_of_every_length_and_bare_escalation_calls():
+    rows = build_dataset("support_router", n=3000, seed=0).splits["train"]
+    lengths = {len(m) for r in rows for m in re.findall(r'"order_id":"ORD-(\d+)"', r["messages"][2]["content"])}
+    assert lengths == {4, 5, 6, 7, 8}
+    # a bare ask for a person is an escalate call whose reason is the ask itself
+    bare = [r for r in rows if r["meta"]["tool"] == "escalate"
+            and r["messages"][2]["content"].endswith('"human"}}')]
+    assert bare and all("human" in r["messages"][1]["content"].lower() for r in bare)
