@@ -133,21 +133,13 @@ def _typo(word: str, rng: random.Random) -> str:
 
 
 # Surface casing beyond bank.P_LOWER / P_CAP: a router must answer the same in every casing.
-P_TITLE, P_UPPER = 0.07, 0.06  # Title Case on the non-copied words; ALL CAPS (values upper-cased too)
+P_TITLE, P_UPPER = 0.07, 0.06  # Title Case / ALL CAPS on the words around the values, kept verbatim
 P_BARE, P_STOP = 0.15, 0.08  # drop the closing punctuation; add one where there is none
 _TITLE = re.compile(r"(^|[\s(\"])([a-z])")
 
 
 def _title(text: str) -> str:
     return _TITLE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
-
-
-def _upper_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.upper()
-    if isinstance(value, list):
-        return [_upper_value(v) for v in value]
-    return value
 
 
 def _norm(text: str) -> str:
@@ -251,18 +243,15 @@ class _Builder:
         case = rng.random()  # literal parts are True, enum/number surfaces None, copied values False
         if case < P_TITLE:  # Title Case on the words around the values; values stay as said
             parts = [(p if lit is False else _title(p), lit) for p, lit in parts]
+        elif case < P_TITLE + P_UPPER:  # ALL CAPS on the same words: the ask's case must not matter
+            parts = [(p if lit is False else p.upper(), lit) for p, lit in parts]
         text = _clean("".join(p for p, _ in parts))
-        if tpl.lowerable and P_TITLE <= case < P_TITLE + P_LOWER:
+        if tpl.lowerable and P_TITLE + P_UPPER <= case < P_TITLE + P_UPPER + P_LOWER:
             text = text.lower()
             for arg, sampler in tpl.samplers.items():
                 if sampler.copy and arg in values:
                     values[arg] = _lower_value(values[arg])
-        elif tpl.lowerable and P_TITLE + P_LOWER <= case < P_TITLE + P_LOWER + P_UPPER:  # caps lock
-            text = text.upper()
-            for arg, sampler in tpl.samplers.items():
-                if sampler.copy and arg in values:
-                    values[arg] = _upper_value(values[arg])
-        elif case >= P_TITLE and rng.random() < P_CAP:
+        elif case >= P_TITLE + P_UPPER and rng.random() < P_CAP:
             # sentence case, also where the request opens with an enum or number ("Unlock the car")
             lead = next((lit for p, lit in parts if p.strip()), False)
             if lead is not False:
