@@ -7,7 +7,7 @@ from toolrouter.eval.casing import _value_words, count_flips, recase
 
 def test_recase_keeps_values_and_changes_the_rest():
     target = {"tool": "play_music", "arguments": {"song": "Hotel California", "order_id": "ORD-48213"}}
-    keep = _value_words(target)
+    keep = _value_words(target, "please play hotel california, order ord-48213")
     prompt = "Please PLAY Hotel California, order ORD-48213"
     assert recase(prompt, "lower", keep) == "please play Hotel California, order ORD-48213"
     assert recase(prompt, "upper", keep) == "PLEASE PLAY Hotel California, ORDER ORD-48213"
@@ -54,3 +54,9 @@ def test_support_data_has_ids_of_every_length_and_bare_escalation_calls():
     bare = [r for r in rows if r["meta"]["tool"] == "escalate"
             and r["messages"][2]["content"].endswith('"human"}}')]
     assert bare and all("human" in r["messages"][1]["content"].lower() for r in bare)
+
+
+def test_a_paraphrased_value_keeps_no_words():
+    target = {"tool": "escalate", "arguments": {"reason": "customer wants a human"}}
+    assert _value_words(target, "I want a human") == set()
+    assert recase("I want a human", "upper", _value_words(target, "I want a human")) == "I WANT A HUMAN"

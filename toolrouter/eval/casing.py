@@ -5,7 +5,8 @@
 A router must answer "Lock the doors", "lock the doors", "LOCK THE DOORS" and "Lock The Doors" the
 same way. The words that carry the target's string values ("Hotel California", "ORD-48213") keep
 their case, so only the casing of the ask itself changes; an answer counts as flipped when its tool
-or any argument differs (strings compared case-folded) from the answer to the prompt as written.
+or any argument other than free text differs (strings compared case-folded) from the answer to the
+prompt as written. Free text (a refund reason) is scored on its own (token F1), not as a flip.
 """
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ STYLES = ("sentence", "lower", "upper", "title")
 _TOKEN = re.compile(r"\S+")
 
 
-def _value_words(target: dict) -> set[str]:
+def _value_words(target: dict, prompt: str) -> set[str]:
+    """Words of the target's string values that the prompt says verbatim (a paraphrased reason keeps nothing)."""
     words: set[str] = set()
+    said = prompt.casefold()
 
     def walk(v: Any) -> None:
-        if isinstance(v, str):
+        if isinstance(v, str) and v.casefold() in said:
             words.update(w.casefold() for w in re.findall(r"[\w'-]+", v))
         elif isinstance(v, list):
             for x in v:
@@ -90,6 +93,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = p.parse_args(argv)
 
     from toolrouter.core.catalogue import load_catalogue
+    from toolrouter.core.schema import FREE_TEXT_KEY
     from toolrouter.eval.evaluate import _fail, load_gold, predict
     from toolrouter.formats.parse import parse_tool_call
     from toolrouter.io import read_json
@@ -103,7 +107,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     cases = [c for c in cases if c.prompt is not None]
     variants = {"as_written": [c.prompt for c in cases]}
     for style in STYLES:
-        variants[style] = [recase(c.prompt, style, _value_words(c.target)) for c in cases]
+        variants[style] = [recase(c.prompt, style, _value_words(c.target, c.prompt)) for c in cases]
     flat = [(s, i) for s in variants for i in range(len(cases))]
     asked = [type(cases[i])(**{**cases[i].__dict__, "prompt": variants[s][i]}) for s, i in flat]
     outputs = predict(str(run_dir), asked, run.get("mode", "compact"), args.batch_size, args.max_new_tokens,
@@ -111,7 +115,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     answers: dict[str, list] = {s: [None] * len(cases) for s in variants}
     for (s, i), out in zip(flat, outputs):
         r = parse_tool_call(out, cases[i].catalogue)
-        answers[s][i] = {"tool": r.tool, "arguments": r.arguments} if r.kind == "call" else {"kind": r.kind}
+        if r.kind == "call":
+            props = cases[i].catalogue[r.tool].properties
+            args = {k: v for k, v in r.arguments.items() if not props.get(k, {}).get(FREE_TEXT_KEY)}
+            answers[s][i] = {"tool": r.tool, "arguments": args}
+        else:
+            answers[s][i] = {"kind": r.kind}
     result = count_flips(answers)
     for i in result["flipped"][:20]:
         print(cases[i].id, {s: (variants[s][i], answers[s][i]) for s in variants}, file=sys.stderr)
