@@ -401,12 +401,19 @@ class _Text:
 
     copy, after = True, 0
 
-    def __init__(self, pool: list[str], compose: list[list[str]]):
+    def __init__(self, pool: list[str], compose: list[list[str]], groups: Optional[dict[str, list[str]]] = None):
         self.sides = {side: [t for t in pool if _held_out(t) == side] or pool for side in (False, True)}
         self.pool, self.compose = pool, compose
+        # a group is its own pool ({reason:bare}: the whole ask is the reason, "human agent please")
+        self.groups = {g: {side: [t for t in p if _held_out(t) == side] or p for side in (False, True)}
+                       for g, p in (groups or {}).items()}
+        self.formats = {"": 0, **dict.fromkeys(self.groups, 0)}  # the surface groups a template may name
 
     def sample(self, rng, split, group, ctx):
         side = split == "test"
+        if group:
+            v = rng.choice(self.groups[group][side])
+            return v, v
         if self.compose and (not self.pool or rng.random() < 0.5):
             for _ in range(40):
                 v = " ".join(rng.choice(part) for part in self.compose)
@@ -799,7 +806,11 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
                                                  GENERIC_TEXT if schema.get(FREE_TEXT_KEY) else GENERIC_WORDS)
         lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
         pool = [t for t in pool if lo_len <= len(t) <= hi_len] or ["x" * max(1, lo_len)]
-        return _Text(pool, (spec.compose if spec else None) or [])
+        groups = spec.groups if spec else {}
+        for name, texts in groups.items():
+            if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+                raise ValueError(f"group {name!r} of free text must be a non-empty list of strings")
+        return _Text(pool, (spec.compose if spec else None) or [], groups)
     if kind == "object":
         props = {k: _sampler(k, v, None) for k, v in schema.get("properties", {}).items()}
         return _Object(props, list(schema.get("required", [])))

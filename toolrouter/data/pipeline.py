@@ -33,7 +33,7 @@ from typing import Any, Optional, Union
 from toolrouter.core.catalogue import BUILTIN_DIR, MODES, PACKAGE_DIR, Catalogue, CatalogueError, catalogue_from_openai, load_catalogue
 from toolrouter.formats.parse import format_call, format_no_tool, parse_tool_call
 from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
-                   _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
+                   _Pattern, _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, spec_from_openai
 from toolrouter.io import jsonl_lines, jsonl_text, publish_folder, read_jsonl
 
@@ -132,6 +132,16 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i] + word[i:]
 
 
+# Surface casing beyond bank.P_LOWER / P_CAP: a router must answer the same in every casing.
+P_TITLE, P_UPPER = 0.07, 0.06  # Title Case / ALL CAPS on the words around the values, kept verbatim
+P_BARE, P_STOP = 0.15, 0.08  # drop the closing punctuation; add one where there is none
+_TITLE = re.compile(r"(^|[\s(\"])([a-z])")
+
+
+def _title(text: str) -> str:
+    return _TITLE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+
+
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
@@ -216,6 +226,8 @@ class _Builder:
                 else:
                     values[it.arg], surface = sampler.sample(rng, split, it.group, values)
                     parts[i] = (surface, False)
+                if not sampler.copy and not isinstance(sampler, _Pattern):
+                    parts[i] = (parts[i][0], None)  # an enum or number surface: not copied, its case is free
         if tpl.decorate and rng.random() < P_PREFIX:
             parts.insert(0, (rng.choice(self.bank.prefixes), True))
         if tpl.decorate and rng.random() < P_SUFFIX:
@@ -228,16 +240,27 @@ class _Builder:
                 i, m = rng.choice(spots)
                 p = parts[i][0]
                 parts[i] = (p[:m.start()] + _typo(m.group(), rng) + p[m.end():], True)
+        case = rng.random()  # literal parts are True, enum/number surfaces None, copied values False
+        if case < P_TITLE:  # Title Case on the words around the values; values stay as said
+            parts = [(p if lit is False else _title(p), lit) for p, lit in parts]
+        elif case < P_TITLE + P_UPPER:  # ALL CAPS on the same words: the ask's case must not matter
+            parts = [(p if lit is False else p.upper(), lit) for p, lit in parts]
         text = _clean("".join(p for p, _ in parts))
-        if tpl.lowerable and rng.random() < P_LOWER:
+        if tpl.lowerable and P_TITLE + P_UPPER <= case < P_TITLE + P_UPPER + P_LOWER:
             text = text.lower()
             for arg, sampler in tpl.samplers.items():
                 if sampler.copy and arg in values:
                     values[arg] = _lower_value(values[arg])
-        elif rng.random() < P_CAP:
+        elif case >= P_TITLE + P_UPPER and rng.random() < P_CAP:
+            # sentence case, also where the request opens with an enum or number ("Unlock the car")
             lead = next((lit for p, lit in parts if p.strip()), False)
-            if lead:
+            if lead is not False:
                 text = text[:1].upper() + text[1:]
+        r = rng.random()
+        if r < P_BARE and text[-1:] in ".!?":  # no closing punctuation, as people often type
+            text = text[:-1].rstrip() or text
+        elif r > 1 - P_STOP and text[-1:].isalnum():
+            text += rng.choice(".?!")
         return text, values
 
     def make(self, split: str, cat: str, key: str, rng: random.Random) -> Optional[dict]:
