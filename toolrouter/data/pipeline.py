@@ -257,7 +257,8 @@ class _Builder:
             if lead is not False:
                 text = text[:1].upper() + text[1:]
         r = rng.random()
-        if r < P_BARE and text[-1:] in ".!?":  # no closing punctuation, as people often type
+        ends_in_value = next((lit for p, lit in reversed(parts) if p.strip()), True) is False
+        if r < P_BARE and text[-1:] in ".!?" and not ends_in_value:  # no closing punctuation, as people type
             text = text[:-1].rstrip() or text
         elif r > 1 - P_STOP and text[-1:].isalnum():
             text += rng.choice(".?!")
