@@ -43,10 +43,11 @@ class Case:
     target: dict
     catalogue: Catalogue  # the --catalogue/run one, or the case's own "tools"
 
-    def conversation(self, mode: str) -> list[dict]:
-        """The messages the model sees: our system prompt, then the request (or earlier turns)."""
+    def conversation(self, mode: str, fmt=None) -> list[dict]:
+        """The messages the model sees: our system prompt (the answer format's), then the request (or earlier turns)."""
         turns = self.messages if self.messages is not None else [{"role": "user", "content": self.prompt}]
-        return [{"role": "system", "content": self.catalogue.render(mode)}, *turns]
+        system = fmt.system_prompt(self.catalogue, mode) if fmt is not None else self.catalogue.render(mode)
+        return [{"role": "system", "content": system}, *turns]
 
 
 def _fail(problems: list[str], what: str = "the input") -> None:
@@ -295,22 +296,24 @@ def _resolve_gold(text: str, run_dir: Path) -> Path:
 
 
 def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_new_tokens: int,
-            constrained: bool) -> list[str]:
+            constrained: bool, loaded=None) -> list[str]:
     """Generate one answer per case with the model at `model_path` (greedy, batched), rendering
-    each prompt exactly as training did: the case's catalogue in `mode`."""
+    each prompt exactly as training did: the case's catalogue in `mode`, in the run's answer format."""
     from toolrouter.infer.generate import generate_answers, load_for_inference
 
-    loaded = load_for_inference(model_path)
+    loaded = loaded or load_for_inference(model_path)
+    fmt = loaded.format
     outputs: list[Optional[str]] = [None] * len(cases)
     groups: dict[int, list[int]] = {}  # cases sharing a catalogue share a grammar (constrained)
     for i, case in enumerate(cases):
         groups.setdefault(id(case.catalogue), []).append(i)
     for indices in groups.values():
         catalogue = cases[indices[0]].catalogue
-        tools = [catalogue.template_tools(mode)] * len(indices) if mode == "template" else None
-        answers = generate_answers(loaded.model, loaded.tokenizer, [cases[i].conversation(mode) for i in indices],
-                                   tools=tools, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                                   catalogue=catalogue, constrained=constrained, progress=True)
+        tools = fmt.template_tools(catalogue, mode)
+        answers = generate_answers(loaded.model, loaded.tokenizer, [cases[i].conversation(mode, fmt) for i in indices],
+                                   tools=[tools] * len(indices) if tools else None, max_new_tokens=max_new_tokens,
+                                   batch_size=batch_size, catalogue=catalogue, constrained=constrained,
+                                   progress=True, fmt=fmt)
         for i, answer in zip(indices, answers):
             outputs[i] = answer
     return outputs
@@ -319,9 +322,10 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
 # ---------------------------------------------------------------------------------------------
 # the report
 
-def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = ()) -> dict:
-    """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures)."""
-    scores = [score_case(case.target, output, case.catalogue) for case, output in zip(cases, outputs)]
+def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), parse=parse_tool_call) -> dict:
+    """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures);
+    `parse` is the answer format's parser (default: the JSON envelope's)."""
+    scores = [score_case(case.target, output, case.catalogue, parse) for case, output in zip(cases, outputs)]
     report = summarize(scores, tool_names)
     report["failures"] = [
         {"id": case.id, **({"prompt": case.prompt} if case.messages is None else {"messages": case.messages}),
@@ -382,6 +386,9 @@ def atomic_write(path: Path, write: Callable[[str], None], suffix: str = "") -> 
     """Write through a temp file in the same folder, then rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; reports and cards are ordinary files
     os.close(fd)
     try:
         write(tmp)
@@ -454,15 +461,9 @@ def metrics_markdown(report: dict, gold: str) -> str:
 
 def fill_model_card(readme: Path, report: dict, gold: str) -> bool:
     """Replace the text between the metrics markers of a model card; False when it has none."""
-    if not readme.is_file():
-        return False
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        return False
-    new = text[:start + len(START)] + "\n" + metrics_markdown(report, gold) + "\n" + text[end:]
-    atomic_write(readme, lambda tmp: Path(tmp).write_text(new, encoding="utf-8"))
-    return True
+    from toolrouter.train.card import fill_metrics
+
+    return fill_metrics(readme, report, gold, metrics_markdown(report, gold))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,18 +571,25 @@ def main(argv: Optional[list[str]] = None) -> int:
         cases = load_gold(Path(setup.gold), setup.catalogue, problems)
     outputs = load_predictions(Path(args.predictions), cases, problems) if args.predictions else None
     _fail(problems)
+    loaded = None
     if outputs is None:
+        from toolrouter.infer.generate import load_for_inference
+
         batch_size = args.batch_size or setup.settings.get("batch_size") or 32
         max_new = (args.max_new_tokens or setup.settings.get("max_new_tokens") or setup.run.get("max_new_tokens")
                    or 128)
-        outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained)
+        loaded = load_for_inference(str(setup.run_dir))
+        outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained, loaded)
+    from toolrouter.formats import format_of_run
+
+    fmt = loaded.format if loaded is not None else format_of_run(setup.run)
 
     # 3. score, report, gate
     from rich.console import Console
 
     console = Console()
     catalogue = setup.catalogue
-    report = evaluate(cases, outputs, catalogue.names if catalogue else [])
+    report = evaluate(cases, outputs, catalogue.names if catalogue else [], parse=fmt.parse)
     misses = check_thresholds(report["metrics"], setup.minimum, setup.maximum)
     report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
               "catalogue": catalogue.name if catalogue else "per-case tools",

@@ -39,6 +39,7 @@ class Loaded:
     mode: Optional[str] = None
     run: Optional[dict] = None
     path: str = ""
+    format: Any = None  # the answer format (toolrouter.formats) the run was trained with; json otherwise
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +158,10 @@ def load_for_inference(path, device: Optional[str] = None) -> Loaded:
         first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
         raise ToolrouterError(f"could not load a model from {text}: {first}; {WHAT_TO_PASS}") from None
     model.to(device).eval()
-    return Loaded(model=model, tokenizer=tokenizer, catalogue=catalogue, mode=mode, run=run, path=text)
+    from toolrouter.formats import format_of_run
+
+    return Loaded(model=model, tokenizer=tokenizer, catalogue=catalogue, mode=mode, run=run, path=text,
+                  format=format_of_run(run, tokenizer))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,14 +213,15 @@ def _vocab_size(model, tokenizer) -> int:
 
 def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None, max_new_tokens: int = 128,
                      batch_size: int = 32, catalogue: Optional[Catalogue] = None, constrained: bool = False,
-                     progress: bool = False) -> list[str]:
+                     progress: bool = False, fmt=None) -> list[str]:
     """Greedy answers for `conversations` (message lists ending with the user turn), in input order.
 
     Batched with left padding and the KV cache; each row stops at EOS/end-of-turn or after
     `max_new_tokens`. `tools` is per conversation (or one list for all) and goes to the chat
     template (template mode). With `constrained=True` every token is masked by the catalogue's
-    answer grammar (toolrouter.formats.grammar), so a finished answer always parses; one cut off by
-    `max_new_tokens` is returned as it is. Returns the decoded answers without special tokens."""
+    answer grammar (the answer format `fmt`'s, default the JSON envelope's), so a finished answer always
+    parses; one cut off by `max_new_tokens` is returned as it is. Returns the decoded answers without
+    special tokens."""
     import torch
     from transformers import GenerationConfig, LogitsProcessorList
 
@@ -241,7 +246,7 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
         from toolrouter.formats.grammar import compile_grammar, logits_processor
 
         compiled = compile_grammar(catalogue, tokenizer, vocab_size=_vocab_size(model, tokenizer),
-                                   stop_token_ids=stops)
+                                   stop_token_ids=stops, ebnf=fmt.grammar(catalogue) if fmt is not None else None)
     device = next(model.parameters()).device
     # Longest first: batches of similar length pad little, and an out-of-memory shows up at once.
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))

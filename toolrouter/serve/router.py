@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from toolrouter.core.catalogue import MODES, Catalogue, load_catalogue
-from toolrouter.formats.parse import ParseResult, dispatch, parse_tool_call
+from toolrouter.formats.parse import ParseResult, dispatch
 from toolrouter.core.schema import ToolrouterError, run_cli
 
 DEFAULT_MAX_NEW_TOKENS = 128  # a routing answer is a few dozen tokens; run.json may say otherwise
@@ -32,10 +32,14 @@ class Router:
     """A model, its tokenizer, the catalogue and prompt mode it was trained with."""
 
     def __init__(self, model, tokenizer, catalogue: Catalogue, mode: str = "compact", constrained: bool = True,
-                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None):
+                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None,
+                 fmt=None):
+        from toolrouter.formats import get_format
+
         if mode not in MODES:
             raise ToolrouterError(f"unknown prompt mode {mode!r}; choose one of: {', '.join(MODES)}")
         self.model, self.tokenizer, self.catalogue, self.mode = model, tokenizer, catalogue, mode
+        self.fmt = fmt or get_format("json")  # the answer format: prompt, grammar and parser
         self.constrained, self.max_new_tokens, self.batch_size, self.run = constrained, max_new_tokens, batch_size, run
 
     @classmethod
@@ -56,14 +60,14 @@ class Router:
                                   "pass catalogue= (a built-in name, a .py/.json path or a Catalogue)")
         run = loaded.run or {}
         return cls(loaded.model, loaded.tokenizer, catalogue, mode=mode or loaded.mode or "compact",
-                   constrained=constrained, run=loaded.run,
+                   constrained=constrained, run=loaded.run, fmt=loaded.format,
                    max_new_tokens=max_new_tokens or int(run.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS))
 
     def messages(self, request: str, history: Optional[Sequence[dict]] = None) -> list[dict]:
         """The conversation for one request: system prompt, earlier turns (if any), the request."""
         if not isinstance(request, str):
             raise ToolrouterError(f"a request must be a string, got {type(request).__name__}")
-        return ([{"role": "system", "content": self.catalogue.render(self.mode)}] + list(history or [])
+        return ([{"role": "system", "content": self.fmt.system_prompt(self.catalogue, self.mode)}] + list(history or [])
                 + [{"role": "user", "content": request}])
 
     def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
@@ -75,11 +79,12 @@ class Router:
         if len(histories) != len(requests):
             raise ToolrouterError(f"histories: {len(histories)} for {len(requests)} requests; give one each (or None)")
         conversations = [self.messages(r, h) for r, h in zip(requests, histories)]
-        tools = self.catalogue.template_tools(self.mode)
+        tools = self.fmt.template_tools(self.catalogue, self.mode)
         return generate_answers(self.model, self.tokenizer, conversations,
                                 tools=[tools] * len(conversations) if tools else None,
                                 max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
-                                catalogue=self.catalogue, constrained=self.constrained, progress=progress)
+                                catalogue=self.catalogue, constrained=self.constrained, progress=progress,
+                                fmt=self.fmt)
 
     def route(self, request: str, history: Optional[Sequence[dict]] = None) -> ParseResult:
         """Route one request (after optional earlier turns): a call, a no_tool, or invalid."""
@@ -88,7 +93,7 @@ class Router:
     def route_batch(self, requests: Sequence[str], histories: Optional[Sequence] = None,
                     progress: bool = False) -> list[ParseResult]:
         """Route many requests in batches; results in input order."""
-        return [parse_tool_call(text, self.catalogue) for text in self.answer_texts(requests, histories, progress)]
+        return [self.fmt.parse(text, self.catalogue) for text in self.answer_texts(requests, histories, progress)]
 
     def dispatch(self, result: ParseResult, handlers: Mapping[str, Callable[..., Any]]) -> Any:
         """Call the handler of a routed call with its validated arguments, defaults filled in from the
