@@ -171,18 +171,25 @@ class NativeFormat:
         if not renamed:
             raise ToolrouterError("native grammar: the JSON-schema converter wrote no root rule")
         call = " ".join(json.dumps(x) if x != "native_call" else x for x in (self.open, "native_call", self.close) if x)
-        # The no_tool text: its first character cannot open a call ("<" / "{") nor be a space (templates
-        # trim or the parser strips it); then any printable text on one line.
-        first = r'[^<{\0-\x20]' if self.family == "hermes" else r'[^{\0-\x20]'
-        return (f"root ::= {call} | native_text\n"
-                f"native_text ::= {first} [^\\0-\\x1f]*\n" + body)
+        # The no_tool text: one line whose first character cannot open a call ("{" for llama3) nor be a
+        # space (templates trim, the parser strips); for hermes no "<" at all, so no `<tool_call>` inside.
+        first, rest = (r'[^<\0-\x20]', r'[^<\0-\x1f]') if self.family == "hermes" else (r'[^{\0-\x20]', r'[^\0-\x1f]')
+        return f"root ::= {call} | native_text\nnative_text ::= {first} {rest}*\n" + body
 
     # --- serving -------------------------------------------------------------------------------------
     def response_template(self, tokenizer=None) -> dict:
-        """TRL's response template of the family (what `tokenizer.parse_response` reads)."""
+        """TRL's response template of the family (what `tokenizer.parse_response` reads). TRL's llama3 one
+        only closes a call at `<|eot_id|>`, which decoding (and a server) strips as a special token: here a
+        call also closes at the end of the text."""
+        import copy
+
         from trl.chat_template_utils import llama3_template, qwen3_template
 
-        return dict(qwen3_template if self.family == "hermes" else llama3_template)
+        if self.family == "hermes":
+            return copy.deepcopy(qwen3_template)
+        template = copy.deepcopy(llama3_template)
+        template["fields"]["tool_calls"]["close_pattern"] = r"\}(?:<\|eot_id\|>\s*|\s*$)"
+        return template
 
     def to_run(self) -> dict:
         return {"format": self.name, "format_family": self.family}

@@ -150,6 +150,24 @@ def trl_dataset(items: list[dict]):
     return Dataset.from_list(items, features=Features(features))
 
 
+def stop_labels_at_end_of_turn(dataset, eot_id: int):
+    """Unlabel what a template writes after the answer's end-of-turn token (Qwen's marked block ends
+    `<|im_end|>\n`): the model stops at `<|im_end|>` and never writes the newline. Per labelled span,
+    so packed rows keep every answer."""
+    def trim(example):
+        labels, after_end = list(example["labels"]), False
+        for i, (token, label) in enumerate(zip(example["input_ids"], labels)):
+            if label == -100:
+                after_end = False
+            elif after_end:
+                labels[i] = -100
+            elif token == eot_id:
+                after_end = True
+        return {"labels": labels}
+
+    return dataset.map(trim, desc="Labels stop at the end of turn")
+
+
 def check_template_fits(fmt, mode: str, tokenizer, base: str) -> None:
     """One clear error when the base's chat template and the answer format would contradict each other:
     format json in template mode on a base whose template adds its own tool-call instructions (e.g. Qwen's
@@ -422,6 +440,11 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     val_ds = trl_dataset(to_trl_rows(splits["val"], completion_only))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                          processing_class=tokenizer, peft_config=lora_config(recipe), callbacks=callbacks)
+    if fmt.name == "native":
+        eot = tokenizer.convert_tokens_to_ids(fmt.end_of_turn)
+        trainer.train_dataset = stop_labels_at_end_of_turn(trainer.train_dataset, eot)
+        if trainer.eval_dataset is not None:
+            trainer.eval_dataset = stop_labels_at_end_of_turn(trainer.eval_dataset, eot)
     info = {"catalogue": catalogue, "device": device, "bf16": bf16, "base_model": base_name,
             "loss_masking": masking, "data_report": report, "format": fmt,
             "splits": {k: len(v) for k, v in splits.items()}}
