@@ -11,12 +11,10 @@ Apache-2.0), and, once evaluated, a `model-index` with the tool metrics on the g
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
-# toolrouter.eval.evaluate replaces the text between these markers with its metrics table.
-EVAL_START, EVAL_END = "<!-- metrics -->", "<!-- /metrics -->"
+from toolrouter.io import METRICS_END as EVAL_END, METRICS_START as EVAL_START, write_text
 # Metrics that go into the model-index (rates in [0, 1]; names as toolrouter.eval.metrics defines them).
 INDEX_METRICS = ("exact_match_rate", "tool_name_accuracy", "argument_match_accuracy", "valid_tool_call_rate",
                  "false_tool_call_rate", "missed_call_rate")
@@ -166,12 +164,5 @@ def fill_metrics(readme: Path, report: dict, gold: str, table: str) -> bool:
                           metric_value=round(report["metrics"][key]["value"], 4))
                for key in INDEX_METRICS if report.get("metrics", {}).get(key, {}).get("value") is not None]
     front = ModelCardData(model_name=name, eval_results=results or None, **data).to_yaml()
-    write_card(readme, f"---\n{front}\n---\n" + body)
+    write_text(readme, f"---\n{front}\n---\n" + body)  # atomic, ordinary permissions
     return True
-
-
-def write_card(path: Path, text: str) -> None:
-    """Temp file + rename, mode 0644 (the umask's ordinary file mode), never a half-written card."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
