@@ -171,8 +171,6 @@ class Recipe(Strict):
     name: str = Field(description="run name; defaults to the recipe file's stem")
     catalogue: str = Field(description="built-in catalogue name or path (.py / OpenAI-style .json)")
     mode: Literal["compact", "json", "template", "baked"] = "compact"
-    format: Literal["json", "native"] = Field("json", description="answer format (toolrouter.formats): json envelope "
-                                              "as text, or the base's native tool_calls (mode template or baked)")
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     lora: Optional[LoraSettings] = Field(None, description="null = full fine-tuning")
@@ -180,6 +178,8 @@ class Recipe(Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     output_dir: Optional[str] = Field(None, description="default runs/<name>")
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    format: Literal["json", "native"] = Field("json", description="answer format (toolrouter.formats): json envelope "
+                                              "as text, or the base's native tool_calls (mode template or baked)")
 
     @field_validator("version")
     @classmethod
