@@ -31,6 +31,7 @@ from typing import Any, Optional, Union
 
 
 from toolrouter.core.catalogue import BUILTIN_DIR, MODES, PACKAGE_DIR, Catalogue, CatalogueError, catalogue_from_openai, load_catalogue
+from toolrouter.formats import FORMATS, get_format, target_of_row
 from toolrouter.formats.parse import format_call, format_no_tool, parse_tool_call
 from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
                    _Pattern, _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
@@ -155,8 +156,9 @@ def _lower_value(value: Any) -> Any:
 
 
 class _Builder:
-    def __init__(self, catalogue: Catalogue, bank: _Compiled, mode: str, robust: bool):
+    def __init__(self, catalogue: Catalogue, bank: _Compiled, mode: str, robust: bool, fmt=None):
         self.catalogue, self.bank, self.mode, self.robust = catalogue, bank, mode, robust
+        self.fmt = fmt or get_format("json")  # the answer format: system prompt, tools column, assistant message
         self.seen: set[str] = set()
         self.duplicates = 0
         self.views: dict[tuple, tuple] = {}
@@ -172,7 +174,8 @@ class _Builder:
         if view is None:
             specs = [self.catalogue[n] if n in self.catalogue else self._distractor(n) for n in names]
             shown = Catalogue(specs, name=self.catalogue.name, source=self.catalogue.source)
-            view = self.views[names] = (shown, shown.render(self.mode), shown.template_tools(self.mode))
+            view = self.views[names] = (shown, self.fmt.system_prompt(shown, self.mode),
+                                        self.fmt.template_tools(shown, self.mode))
         return view
 
     def _distractor(self, name: str):
@@ -310,20 +313,25 @@ class _Builder:
             result = parse_tool_call(target, shown)
             ok = result.kind == "call" and result.tool == tpl.tool and result.arguments == args
             meta = {"tool": tpl.tool, "kind": "call", "template": tpl.id}
+            answer = {"tool": tpl.tool, "arguments": args}
         else:
             target = format_no_tool(reason)
             result = parse_tool_call(target, shown)
             ok = result.kind == "no_tool" and result.reason == reason
             meta = {"tool": NO_TOOL, "kind": f"no_tool:{kind}", "template": tpl.id}
+            answer = {"tool": NO_TOOL, "reason": reason}
         if not ok:
             raise ToolrouterError(f"phrasing bank {self.bank.source}: template {tpl.id} (tool {tpl.tool or NO_TOOL}) "
                                   f"made a target that does not verify against the catalogue shown: {target} "
                                   f"({result.error}: {result.message}); request: {text!r}. Fix the template's "
                                   "slots or surface forms in the bank")
+        # The verified target becomes the assistant turn in the run's answer format (json: `target` itself).
         row = {"messages": [{"role": "system", "content": system}, {"role": "user", "content": text},
-                            {"role": "assistant", "content": target}]}
+                            self.fmt.assistant_message(answer, shown)]}
         if tools is not None:
             row["tools"] = tools
+        if self.fmt.name != "json":
+            meta["format"] = self.fmt.name
         row["meta"] = meta
         return row
 
@@ -396,7 +404,7 @@ def no_tool_ratio_problem(ratio: float) -> Optional[str]:
             "more teach it to refuse")
 
 
-def _check_args(n: int, no_tool_ratio: float, mode: str, robust: bool) -> None:
+def _check_args(n: int, no_tool_ratio: float, mode: str, robust: bool, answer_format: str = "json") -> None:
     if not isinstance(n, int) or n < 10:
         raise ToolrouterError(f"--n must be an integer of at least 10 (got {n!r}): every split needs rows")
     problem = no_tool_ratio_problem(no_tool_ratio)
@@ -404,6 +412,12 @@ def _check_args(n: int, no_tool_ratio: float, mode: str, robust: bool) -> None:
         raise ToolrouterError(f"--no-tool-ratio {problem}")
     if mode not in MODES:
         raise ToolrouterError(f"--mode must be one of {', '.join(MODES)} (got {mode!r})")
+    if answer_format not in FORMATS:
+        raise ToolrouterError(f"--format must be one of {', '.join(FORMATS)} (got {answer_format!r})")
+    if answer_format == "native":
+        from toolrouter.formats.native import check_mode
+
+        check_mode(mode)
     if robust and mode == "baked":
         raise ToolrouterError("--robust shuffles and subsets the catalogue in the prompt, but mode 'baked' "
                               "shows no catalogue; use --mode compact, json or template, or drop --robust")
@@ -421,13 +435,16 @@ def eval_set_path(catalogue: Catalogue) -> Optional[Path]:
 
 
 def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: int = 0,
-                  no_tool_ratio: float = 0.15, mode: str = "compact", robust: bool = False) -> Dataset:
+                  no_tool_ratio: float = 0.15, mode: str = "compact", robust: bool = False,
+                  answer_format: str = "json") -> Dataset:
     """Generate n verified rows for a catalogue (a Catalogue, built-in name or path), split into
     train/val/test (80/10/10) with the no_tool share `no_tool_ratio` in every split. Test rows use
     held-out templates and slot values. Same arguments, same rows. Raises ToolrouterError on bad
-    arguments, a broken bank or a target that does not verify."""
+    arguments, a broken bank or a target that does not verify. `answer_format` (toolrouter.formats) shapes
+    each row's system prompt, tools column and assistant turn; native rows are the same for any template
+    family (the chat template renders them)."""
     start = time.perf_counter()
-    _check_args(n, no_tool_ratio, mode, robust)
+    _check_args(n, no_tool_ratio, mode, robust, answer_format)
     catalogue = load_catalogue(catalogue)
     path = bank_path(catalogue)
     bank = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
@@ -436,7 +453,7 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
         _hold_out(bank.tools[name], lambda t: t.tool, lambda t: t.tool, rng)
     for kind in NEGATIVE_KINDS:
         _hold_out(bank.negatives[kind], lambda t: (t.tool, t.reason), lambda t: t.kind, rng)
-    builder = _Builder(catalogue, bank, mode, robust)
+    builder = _Builder(catalogue, bank, mode, robust, get_format(answer_format))
     gold_file = eval_set_path(catalogue)
     if gold_file:  # decontamination: a hand-written eval prompt is never generated (see evals/README.md)
         builder.seen.update(_norm(row.get("prompt", "")) for _, row in read_jsonl(gold_file))
@@ -451,6 +468,8 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
                      bank_file=path.name if path else None, duplicates=builder.duplicates, warnings=warnings)
     report["decontaminated_against"] = (str(gold_file.relative_to(PACKAGE_DIR)) if gold_file and
                                         gold_file.is_relative_to(PACKAGE_DIR) else gold_file.name if gold_file else None)
+    if answer_format != "json":
+        report["format"] = answer_format
     return Dataset(splits, report, seconds=time.perf_counter() - start)
 
 
@@ -545,7 +564,7 @@ def _split_stats(rows: list[dict], enum_args: dict[str, list]) -> tuple[dict, di
             kinds[kind] = kinds.get(kind, 0) + 1
             continue
         tools[meta["tool"]] = tools.get(meta["tool"], 0) + 1
-        target = json.loads(row["messages"][-1]["content"])
+        target = target_of_row(row)
         for arg, value in target["arguments"].items():
             table = counts.get(f"{meta['tool']}.{arg}")
             if table is not None:
@@ -565,7 +584,7 @@ def _split_stats(rows: list[dict], enum_args: dict[str, list]) -> tuple[dict, di
 
 def _gold(row: dict, i: int) -> dict:
     gold = {"id": f"test-{i:05d}", "prompt": row["messages"][1]["content"],
-            "target": json.loads(row["messages"][-1]["content"])}
+            "target": target_of_row(row)}
     return gold
 
 
@@ -760,6 +779,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--mode", choices=MODES, default="compact", help="how the system prompt shows the catalogue")
     build.add_argument("--robust", action="store_true",
                        help="train/val prompts show shuffled tool subsets plus distractor tools")
+    build.add_argument("--format", choices=FORMATS, default="json", dest="answer_format",
+                       help="answer format: json (canonical envelope as text) or native (tools column + assistant "
+                            "tool_calls, rendered by the base's chat template; needs --mode template or baked)")
     teacher.add_arguments(build)
     imp = sub.add_parser("import", help="verify and convert OpenAI fine-tuning JSONL")
     imp.add_argument("file")
@@ -777,7 +799,7 @@ def command(args: argparse.Namespace) -> int:
         if args.teacher_model:
             raise ToolrouterError("--teacher-model needs --teacher URL (an OpenAI-compatible base URL)")
         dataset = build_dataset(args.catalogue, n=args.n, seed=args.seed, no_tool_ratio=args.no_tool_ratio,
-                                mode=args.mode, robust=args.robust)
+                                mode=args.mode, robust=args.robust, answer_format=args.answer_format)
         write_dataset(dataset, args.out)
         print_summary(dataset, args.out)
         return 0

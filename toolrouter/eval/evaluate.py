@@ -44,11 +44,11 @@ class Case:
     catalogue: Catalogue  # the --catalogue/run one, or the case's own "tools"
     bfcl: Optional[dict] = None  # a BFCL entry: category, function, ground_truth, schema_break (eval/bfcl.py)
 
-    def conversation(self, mode: str) -> list[dict]:
-        """The messages the model sees: our system prompt (followed by the case's own system
-        message, if it starts with one), then the request (or earlier turns)."""
+    def conversation(self, mode: str, fmt=None) -> list[dict]:
+        """The messages the model sees: our system prompt (the answer format's, followed by the case's
+        own system message, if it starts with one), then the request (or earlier turns)."""
         turns = self.messages if self.messages is not None else [{"role": "user", "content": self.prompt}]
-        system = self.catalogue.render(mode)
+        system = fmt.system_prompt(self.catalogue, mode) if fmt is not None else self.catalogue.render(mode)
         if turns[0]["role"] == "system":
             system, turns = system + "\n\n" + turns[0]["content"], turns[1:]
         return [{"role": "system", "content": system}, *turns]
@@ -263,23 +263,25 @@ def _resolve_gold(text: str, run_dir: Path) -> Path:
 
 
 def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_new_tokens: int,
-            constrained: bool) -> list[str]:
+            constrained: bool, loaded=None) -> list[str]:
     """Generate one answer per case with the model at `model_path` (greedy, batched), rendering
-    each prompt exactly as training did: the case's catalogue in `mode`."""
+    each prompt exactly as training did: the case's catalogue in `mode`, in the run's answer format."""
     from toolrouter.infer.generate import generate_answers
     from toolrouter.infer.loading import load_for_inference
 
-    loaded = load_for_inference(model_path)
+    loaded = loaded or load_for_inference(model_path)
+    fmt = loaded.format
     outputs: list[Optional[str]] = [None] * len(cases)
     groups: dict[int, list[int]] = {}  # cases sharing a catalogue share a grammar (constrained)
     for i, case in enumerate(cases):
         groups.setdefault(id(case.catalogue), []).append(i)
     for indices in groups.values():
         catalogue = cases[indices[0]].catalogue
-        tools = [catalogue.template_tools(mode)] * len(indices) if mode == "template" else None
-        answers = generate_answers(loaded.model, loaded.tokenizer, [cases[i].conversation(mode) for i in indices],
-                                   tools=tools, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                                   catalogue=catalogue, constrained=constrained, progress=True)
+        tools = fmt.template_tools(catalogue, mode)
+        answers = generate_answers(loaded.model, loaded.tokenizer, [cases[i].conversation(mode, fmt) for i in indices],
+                                   tools=[tools] * len(indices) if tools else None, max_new_tokens=max_new_tokens,
+                                   batch_size=batch_size, catalogue=catalogue, constrained=constrained,
+                                   progress=True, fmt=fmt)
         for i, answer in zip(indices, answers):
             outputs[i] = answer
     return outputs
@@ -288,12 +290,14 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
 # ---------------------------------------------------------------------------------------------
 # the report
 
-def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), match: str = "strict") -> dict:
-    """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures).
-    BFCL cases go through eval/bfcl.py's score_bfcl: `match` "bfcl" applies BFCL's AST checker."""
+def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), match: str = "strict",
+             parse=parse_tool_call) -> dict:
+    """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures);
+    `parse` is the answer format's parser (default: the JSON envelope's). BFCL cases go through
+    eval/bfcl.py's score_bfcl: `match` "bfcl" applies BFCL's AST checker."""
     if any(case.bfcl for case in cases):
         from toolrouter.eval.bfcl import score_bfcl
-    scores = [score_bfcl(case, output, match) if case.bfcl else score_case(case.target, output, case.catalogue)
+    scores = [score_bfcl(case, output, match) if case.bfcl else score_case(case.target, output, case.catalogue, parse)
               for case, output in zip(cases, outputs)]
     report = summarize(scores, tool_names)
     report["failures"] = [
@@ -407,14 +411,9 @@ def metrics_markdown(report: dict, gold: str) -> str:
 
 def fill_model_card(readme: Path, report: dict, gold: str) -> bool:
     """Replace the text between the metrics markers of a model card; False when it has none."""
-    if not readme.is_file():
-        return False
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(METRICS_START), text.find(METRICS_END)
-    if start < 0 or end < start:
-        return False
-    write_text(readme, text[:start + len(METRICS_START)] + "\n" + metrics_markdown(report, gold) + "\n" + text[end:])
-    return True
+    from toolrouter.train.card import fill_metrics
+
+    return fill_metrics(readme, report, gold, metrics_markdown(report, gold))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,22 +545,27 @@ def command(args: argparse.Namespace) -> int:
     outputs = (load_predictions(Path(args.predictions), cases, problems, bfcl.skipped if bfcl else ())
                if args.predictions else None)
     _fail(problems)
+    loaded = None
     if outputs is None and not cases:
         outputs = []
     if outputs is None:
-        # The answer format is JSON ({"tool", "arguments"}), parsed by parse_tool_call in score_case;
-        # another answer format plugs in here (prompt instructions + its parser) and in scoring.
+        from toolrouter.infer.loading import load_for_inference
+
         batch_size = args.batch_size or setup.settings.get("batch_size") or 32
         max_new = (args.max_new_tokens or setup.settings.get("max_new_tokens") or setup.run.get("max_new_tokens")
                    or 128)
-        outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained)
+        loaded = load_for_inference(str(setup.run_dir))
+        outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained, loaded)
+    from toolrouter.formats import format_of_run
+
+    fmt = loaded.format if loaded is not None else format_of_run(setup.run)
 
     # 3. score, report, gate
     from rich.console import Console
 
     console = Console()
     catalogue = setup.catalogue
-    report = evaluate(cases, outputs, [] if bfcl or not catalogue else catalogue.names, args.match)
+    report = evaluate(cases, outputs, [] if bfcl or not catalogue else catalogue.names, args.match, parse=fmt.parse)
     misses = check_thresholds(report["metrics"], setup.minimum, setup.maximum)
     report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
               "catalogue": "per-case tools" if bfcl or not catalogue else catalogue.name,

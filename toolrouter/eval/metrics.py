@@ -247,9 +247,10 @@ class CaseScore:
     parsed: dict = field(default_factory=dict)
 
 
-def score_case(target: dict, output: str, catalogue: Catalogue) -> CaseScore:
-    """Parse `output` against `catalogue` and compare it with the gold `target`."""
-    result = parse_tool_call(output, catalogue)
+def score_case(target: dict, output: str, catalogue: Catalogue, parse=parse_tool_call) -> CaseScore:
+    """Parse `output` against `catalogue` (with `parse`: an answer format's parser, default the JSON
+    envelope's) and compare it with the gold `target`."""
+    result = parse(output, catalogue)
     gold = target["tool"]
     if result.kind == INVALID:
         return CaseScore(gold, INVALID, valid=False, exact=False, reasons=[f"invalid:{result.error}"],

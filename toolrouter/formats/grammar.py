@@ -64,7 +64,10 @@ def _lit(text: str) -> str:
 class _Builder:
     """Walks a JSON schema, replacing the leaves we write ourselves by placeholders."""
 
-    def __init__(self):
+    def __init__(self, separators: tuple[str, str] = (",", ":")):
+        # (item, key) separators of every container: compact for the JSON envelope, (", ", ": ") for chat
+        # templates that write tool-call arguments with `tojson` (see toolrouter.formats.native).
+        self.item_sep, self.key_sep = separators
         self.rules: dict[str, str] = {}
         self.char: Optional[str] = None  # the one rule of a canonical string character
         self.sets: dict[str, str] = {}  # one rule set per distinct set type (car_control's `area` x4)
@@ -77,8 +80,11 @@ class _Builder:
         self.rules[name] = body
         return {"const": f"@{name}@"}
 
+    def _json(self, value) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(self.item_sep, self.key_sep))
+
     def _literals(self, values: list) -> str:
-        return " | ".join(_lit(canonical_json(v)) for v in values)
+        return " | ".join(_lit(self._json(v)) for v in values)
 
     def walk(self, schema: dict) -> dict:
         if "const" in schema:
@@ -138,10 +144,11 @@ class _Builder:
             name = self.sets["free"] = self._name()
             number = '"-"? ("0" | [1-9] [0-9]{0,8}) ("." [0-9]{1,6})?'
             more = f"{{0,{MAX_ITEMS - 1}}}"
-            self.rules[name] = f'"{{}}" | "{{" {name}_kv ("," {name}_kv){more} "}}"'
-            self.rules[f"{name}_kv"] = f'{string} ":" {name}_value'
+            item, key = _lit(self.item_sep), _lit(self.key_sep)
+            self.rules[name] = f'"{{}}" | "{{" {name}_kv ({item} {name}_kv){more} "}}"'
+            self.rules[f"{name}_kv"] = f'{string} {key} {name}_value'
             self.rules[f"{name}_scalar"] = f'{string} | {number} | "true" | "false"'
-            self.rules[f"{name}_value"] = f'{name}_scalar | "[]" | "[" {name}_scalar ("," {name}_scalar){more} "]"'
+            self.rules[f"{name}_value"] = f'{name}_scalar | "[]" | "[" {name}_scalar ({item} {name}_scalar){more} "]"'
         return self.sets["free"]
 
     def _array(self, schema: dict) -> dict:
@@ -160,7 +167,7 @@ class _Builder:
         """The name of a rule for a list of lo..hi distinct choices. Up to MAX_SET_ANY_ORDER choices, any
         order (one rule per subset already written); beyond, the choices' declared order (one rule per
         last choice written and count), which still allows every set, each in one order."""
-        lits = [_lit(canonical_json(v)) for v in choices]
+        lits = [_lit(self._json(v)) for v in choices]
         any_order = len(choices) <= MAX_SET_ANY_ORDER
         base = self._name()
         self.rules[base] = ""  # reserve the name before the state rules take theirs
@@ -188,7 +195,7 @@ class _Builder:
                 options.append('"]"')
             if len(used) < hi:
                 nxt = [j for j in range(len(lits)) if j not in used and (any_order or j > used[-1])]
-                options += [f'"," {lits[j]} {state(used + (j,))}' for j in nxt]
+                options += [f'{_lit(self.item_sep)} {lits[j]} {state(used + (j,))}' for j in nxt]
             self.rules[name] = " | ".join(options)
         return base
 
@@ -226,14 +233,17 @@ def bound_pattern(pattern: str, limit: int = MAX_REPEAT) -> str:
     return "".join(out)
 
 
-def answer_ebnf(catalogue: Catalogue) -> str:
-    """The grammar of one canonical answer for `catalogue`, as xgrammar EBNF text (root rule `root`)."""
+def answer_ebnf(catalogue: Catalogue, schema: Optional[dict] = None,
+                separators: tuple[str, str] = (",", ":")) -> str:
+    """The grammar of one canonical answer for `catalogue`, as xgrammar EBNF text (root rule `root`).
+    `schema` (default: the JSON envelope, `catalogue.answer_schema()`) and `separators` let an answer
+    format (toolrouter.formats) describe its own JSON body in the same canonical way."""
     import xgrammar as xgr
 
-    builder = _Builder()
-    schema = builder.walk(catalogue.answer_schema())
+    builder = _Builder(separators)
+    schema = builder.walk(catalogue.answer_schema() if schema is None else schema)
     text = str(xgr.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False,
-                                            separators=(",", ":"), strict_mode=True))
+                                            separators=separators, strict_mode=True))
     for name in builder.rules:
         text = text.replace(_lit(json.dumps(f"@{name}@")), name)
     if "@tr_" in text:  # the converter wrote a placeholder some other way: fail loudly, not loosely
@@ -267,19 +277,20 @@ class _Compiler:
 
 
 def compile_grammar(catalogue: Catalogue, tokenizer, vocab_size: Optional[int] = None,
-                    stop_token_ids: Optional[list[int]] = None):
-    """The xgrammar CompiledGrammar of `answer_ebnf(catalogue)` for `tokenizer`, cached per catalogue
-    fingerprint. `vocab_size` is the model's logits width when it exceeds the tokenizer's (padded
-    embeddings); `stop_token_ids` are the tokens that may end the answer (default: the tokenizer's EOS)."""
+                    stop_token_ids: Optional[list[int]] = None, ebnf: Optional[str] = None):
+    """The xgrammar CompiledGrammar of `answer_ebnf(catalogue)` (or of `ebnf`, an answer format's own
+    grammar) for `tokenizer`, cached per catalogue fingerprint and grammar. `vocab_size` is the model's
+    logits width when it exceeds the tokenizer's (padded embeddings); `stop_token_ids` are the tokens
+    that may end the answer (default: the tokenizer's EOS)."""
     per_tokenizer = _CACHE.setdefault(tokenizer, {})
     key = (vocab_size, tuple(stop_token_ids) if stop_token_ids else None)
     if key not in per_tokenizer:
         per_tokenizer[key] = _Compiler(tokenizer, vocab_size, stop_token_ids)
     entry = per_tokenizer[key]
-    fingerprint = catalogue.fingerprint()
+    fingerprint = catalogue.fingerprint() if ebnf is None else (catalogue.fingerprint(), ebnf)
     if fingerprint not in entry.grammars:
         start = time.perf_counter()
-        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue))
+        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue) if ebnf is None else ebnf)
         TIMINGS["compile_s"] = time.perf_counter() - start
         compiled._toolrouter_vocab = entry.vocab  # CompiledGrammar is not hashable: keep it on the object
         entry.grammars[fingerprint] = compiled

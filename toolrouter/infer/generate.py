@@ -166,13 +166,13 @@ def _prefix_lengths(tokenizer, conversations: Sequence[list], per_tools: list, e
 
 def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None, max_new_tokens: int = 128,
                      batch_size: int = 32, catalogue: Optional[Catalogue] = None, constrained: bool = False,
-                     progress: bool = False, prefix_cache=True) -> list[str]:
+                     progress: bool = False, prefix_cache=True, fmt=None) -> list[str]:
     """Greedy answers for `conversations` (message lists ending with the user turn), in input order.
 
     Each row stops at EOS/end-of-turn or after `max_new_tokens`. `tools` is per conversation (or one
     list for all) and goes to the chat template (template mode). With `constrained=True` every token
-    is masked by the catalogue's answer grammar (toolrouter.formats.grammar), so a finished answer
-    always parses; one cut off by `max_new_tokens` is returned as it is. Returns the decoded answers
+    is masked by the catalogue's answer grammar (the answer format `fmt`'s, default the JSON
+    envelope's), so a finished answer always parses; one cut off by `max_new_tokens` is returned as it is. Returns the decoded answers
     without special tokens.
 
     `prefix_cache`: True (default) computes each distinct system turn (>= 16 tokens) once for this
@@ -203,7 +203,7 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
         from toolrouter.formats.grammar import compile_grammar
 
         compiled = compile_grammar(catalogue, tokenizer, vocab_size=_vocab_size(model, tokenizer),
-                                   stop_token_ids=stops)
+                                   stop_token_ids=stops, ebnf=fmt.grammar(catalogue) if fmt is not None else None)
     # Group by shared prefix (none when short), then longest first within a group: batches of similar
     # length pad little, and an out-of-memory shows up at once.
     groups: dict[tuple, list[int]] = {}

@@ -37,6 +37,7 @@ class Loaded:
     mode: Optional[str] = None
     run: Optional[dict] = None
     path: str = ""
+    format: Any = None  # the answer format (toolrouter.formats) the run was trained with; json otherwise
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,4 +230,7 @@ def load_for_inference(path, device: Optional[str] = None) -> Loaded:
         tokenizer, model = load_pretrained(text, dtype=dtype, fix=fix, what="model")
     check_chat_template(tokenizer, text)
     model.to(device).eval()
-    return Loaded(model=model, tokenizer=tokenizer, catalogue=catalogue, mode=mode, run=run, path=text)
+    from toolrouter.formats import format_of_run
+
+    return Loaded(model=model, tokenizer=tokenizer, catalogue=catalogue, mode=mode, run=run, path=text,
+                  format=format_of_run(run, tokenizer))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from toolrouter.core.catalogue import MODES, Catalogue, load_catalogue
-from toolrouter.formats.parse import ParseResult, dispatch, parse_tool_call
+from toolrouter.formats.parse import ParseResult, dispatch
 from toolrouter.core.schema import ToolrouterError, run_cli
 
 DEFAULT_MAX_NEW_TOKENS = 128  # a routing answer is a few dozen tokens; run.json may say otherwise
@@ -61,10 +61,13 @@ class Router:
 
     def __init__(self, model, tokenizer, catalogue: Catalogue, mode: str = "compact", constrained: bool = True,
                  max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None,
-                 prefix_cache: bool = True):
+                 prefix_cache: bool = True, fmt=None):
+        from toolrouter.formats import get_format
+
         if mode not in MODES:
             raise ToolrouterError(f"unknown prompt mode {mode!r}; choose one of: {', '.join(MODES)}")
         self.model, self.tokenizer, self.catalogue, self.mode = model, tokenizer, catalogue, mode
+        self.fmt = fmt or get_format("json")  # the answer format: prompt, grammar and parser
         self.constrained, self.max_new_tokens, self.batch_size, self.run = constrained, max_new_tokens, batch_size, run
         # The system prompt (the catalogue) is the same for every request: its KV cache is computed on
         # the first request and reused by every later one (infer.generate.PrefixCache).
@@ -92,14 +95,14 @@ class Router:
                                   "pass catalogue= (a built-in name, a .py/.json path or a Catalogue)")
         run = loaded.run or {}
         return cls(loaded.model, loaded.tokenizer, catalogue, mode=mode or loaded.mode or "compact",
-                   constrained=constrained, run=loaded.run,
+                   constrained=constrained, run=loaded.run, fmt=loaded.format,
                    max_new_tokens=max_new_tokens or int(run.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS))
 
     def messages(self, request: str, history: Optional[Sequence[dict]] = None) -> list[dict]:
         """The conversation for one request: system prompt, earlier turns (if any), the request."""
         if not isinstance(request, str):
             raise ToolrouterError(f"a request must be a string, got {type(request).__name__}")
-        return ([{"role": "system", "content": self.catalogue.render(self.mode)}] + list(history or [])
+        return ([{"role": "system", "content": self.fmt.system_prompt(self.catalogue, self.mode)}] + list(history or [])
                 + [{"role": "user", "content": request}])
 
     def prepare(self, requests: Sequence[str], histories: Optional[Sequence] = None
@@ -113,7 +116,7 @@ class Router:
         if len(histories) != len(requests):
             raise ToolrouterError(f"histories: {len(histories)} for {len(requests)} requests; give one each (or None)")
         context = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
-        tools = self.catalogue.template_tools(self.mode)
+        tools = self.fmt.template_tools(self.catalogue, self.mode)
         conversations: list[Optional[list[dict]]] = []
         refused: dict[int, ParseResult] = {}
         for i, (request, history) in enumerate(zip(requests, histories)):
@@ -124,7 +127,7 @@ class Router:
             if refusal is None:
                 conv = self.messages(request, history)
                 prompt = render_prompts(self.tokenizer, [conv], [tools] if tools else None)[0]
-                if len(prompt) - len(self.catalogue.render(self.mode)) > 4 * MAX_REQUEST_CHARS:  # a huge history
+                if len(prompt) - len(self.fmt.system_prompt(self.catalogue, self.mode)) > 4 * MAX_REQUEST_CHARS:  # a huge history
                     refusal = ParseResult(kind="invalid", error="too_long",
                                           message=f"the conversation is {len(prompt):,} characters: send a shorter "
                                                   "history (the router needs the last turns only)")
@@ -139,12 +142,12 @@ class Router:
     def _generate(self, conversations: list, progress: bool = False) -> list[str]:
         from toolrouter.infer.generate import generate_answers
 
-        tools = self.catalogue.template_tools(self.mode)
+        tools = self.fmt.template_tools(self.catalogue, self.mode)
         return generate_answers(self.model, self.tokenizer, conversations,
                                 tools=[tools] * len(conversations) if tools else None,
                                 max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
                                 catalogue=self.catalogue, constrained=self.constrained, progress=progress,
-                                prefix_cache=self.prefix_cache)
+                                prefix_cache=self.prefix_cache, fmt=self.fmt)
 
     def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
                      progress: bool = False) -> list[str]:
@@ -165,7 +168,7 @@ class Router:
         conversations, refused = self.prepare(requests, histories)
         keep = [i for i in range(len(requests)) if i not in refused]
         texts = self._generate([conversations[i] for i in keep], progress)
-        results = {**refused, **{i: parse_tool_call(t, self.catalogue) for i, t in zip(keep, texts)}}
+        results = {**refused, **{i: self.fmt.parse(t, self.catalogue) for i, t in zip(keep, texts)}}
         return [results[i] for i in range(len(requests))]
 
     def dispatch(self, result: ParseResult, handlers: Mapping[str, Callable[..., Any]]) -> Any:

@@ -78,6 +78,8 @@ class TinyConfig(Strict):
     heads: int = Field(8, ge=1)
     intermediate: Optional[int] = Field(None, ge=8, description="MLP width; default 4 x hidden")
     vocab_size: int = Field(1024, ge=300, description="BPE vocabulary target (a small corpus may stop short)")
+    template: Optional[Literal["chatml", "qwen2_5", "llama3_1"]] = Field(
+        None, description="chat template (TRL's copy for qwen2_5/llama3_1); default chatml, qwen2_5 for format native")
 
     @model_validator(mode="after")
     def _heads_divide(self):
@@ -192,6 +194,8 @@ class Recipe(Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     output_dir: Optional[str] = Field(None, description="default runs/<name>")
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    format: Literal["json", "native"] = Field("json", description="answer format (toolrouter.formats): json envelope "
+                                              "as text, or the base's native tool_calls (mode template or baked)")
 
     @field_validator("version")
     @classmethod
@@ -210,6 +214,9 @@ class Recipe(Strict):
                              "none; set data.robust: false or use mode compact, json or template")
         if self.quantization is not None and self.model.base == TINY:
             raise ValueError("quantization is for a real base; the tiny scratch base trains in full or with LoRA")
+        if self.format == "native" and self.mode not in ("template", "baked"):
+            raise ValueError(f"format native shows the tools through the chat template, so it needs mode template (or "
+                             f"baked); got mode {self.mode}. Set mode: template, or format: json")
         if self.eval.gold is None:
             self.eval.gold = str(EVALS_DIR / f"{Path(self.catalogue).stem}.jsonl")
         return self

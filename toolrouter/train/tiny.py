@@ -7,6 +7,14 @@ small random-init Llama-shaped model. Offline, seconds to build; what `make demo
 The chat template is ChatML-like and wraps the assistant answer *and* its `<|im_end|>` in
 `{% generation %}` so TRL's `assistant_only_loss=True` labels exactly the answer plus the stop token
 (with `<|im_end|>` outside the block the model never learns to stop: see shared NOTES).
+
+For the `native` answer format the scratch base wears a real base's clothes instead: TRL's shipped
+copy of the Qwen2.5 or Llama 3.1 chat template, that template's special tokens (and Qwen's
+`<tool_call>` tags as ordinary added tokens, as in Qwen's own tokenizer), and a Qwen2- or
+Llama-shaped model. TRL treats it exactly as it treats the real base (same template text: the same
+auto-patching for assistant-only loss, the same response template).
+
+    tok = build_tokenizer(texts, template="qwen2_5"); model = build_model(tok, arch="qwen2")
 """
 from __future__ import annotations
 
@@ -28,7 +36,29 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_tokenizer(texts: Iterable[str], vocab_size: int = 1024, whole: Iterable[str] = ()):
+# template name -> (special tokens, ordinary added tokens, bos, eos, pad); the template text is TRL's.
+TEMPLATES = {
+    "chatml": (SPECIAL_TOKENS, [], "<|endoftext|>", "<|im_end|>", "<|pad|>"),
+    "qwen2_5": (["<|endoftext|>", "<|im_start|>", "<|im_end|>"], ["<tool_call>", "</tool_call>"],
+                None, "<|im_end|>", "<|endoftext|>"),
+    "llama3_1": (["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+                  "<|eom_id|>", "<|python_tag|>", "<|finetune_right_pad_id|>"], [],
+                 "<|begin_of_text|>", "<|eot_id|>", "<|finetune_right_pad_id|>"),
+}
+ARCH_OF_TEMPLATE = {"chatml": "llama", "qwen2_5": "qwen2", "llama3_1": "llama"}
+
+
+def chat_template(name: str) -> str:
+    """The chat template text of `name` (TEMPLATES): ours for chatml, else TRL's shipped copy."""
+    if name == "chatml":
+        return CHAT_TEMPLATE
+    import trl.chat_template_utils as shipped
+
+    return getattr(shipped, f"{name}_chat_template")
+
+
+def build_tokenizer(texts: Iterable[str], vocab_size: int = 1024, whole: Iterable[str] = (),
+                    template: str = "chatml"):
     """Train a byte-level BPE tokenizer on `texts` and wrap it as a PreTrainedTokenizerFast.
 
     Each string in `whole` becomes one token wherever it occurs verbatim. The scratch base uses it
@@ -46,23 +76,26 @@ def build_tokenizer(texts: Iterable[str], vocab_size: int = 1024, whole: Iterabl
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
     ])
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
+    special, added, bos, eos, pad = TEMPLATES[template]
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(texts, trainer=trainer)
+    tok.add_tokens([AddedToken(text, normalized=False, special=False) for text in added])
     tok.add_tokens([AddedToken(text, normalized=False, single_word=False) for text in whole if text])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|im_end|>",
-                                   pad_token="<|pad|>", unk_token=None, padding_side="right")
-    fast.chat_template = CHAT_TEMPLATE
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=bos, eos_token=eos,
+                                   pad_token=pad, unk_token=None, padding_side="right")
+    fast.chat_template = chat_template(template)
     return fast
 
 
 def build_model(tokenizer, layers: int = 2, hidden: int = 128, heads: int = 8, intermediate: int | None = None,
-                max_positions: int = 4096, seed: int = 0):
-    """A random-init LlamaForCausalLM sized for `tokenizer` (tied embeddings)."""
+                max_positions: int = 4096, seed: int = 0, arch: str = "llama"):
+    """A random-init LlamaForCausalLM (or Qwen2ForCausalLM, arch="qwen2") sized for `tokenizer` (tied embeddings)."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
-    config = LlamaConfig(
+    config_class, model_class = (Qwen2Config, Qwen2ForCausalLM) if arch == "qwen2" else (LlamaConfig, LlamaForCausalLM)
+    config = config_class(
         vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=intermediate or 4 * hidden,
         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
         max_position_embeddings=max_positions, tie_word_embeddings=True,
@@ -70,7 +103,7 @@ def build_model(tokenizer, layers: int = 2, hidden: int = 128, heads: int = 8, i
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
+    model = model_class(config)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model

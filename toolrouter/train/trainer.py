@@ -67,7 +67,8 @@ def get_splits(recipe: Recipe, catalogue, run_dir: Path, resume: bool) -> tuple[
         from toolrouter.data.pipeline import build_dataset
 
         ds = build_dataset(catalogue, n=recipe.data.n, seed=recipe.data.seed,
-                           no_tool_ratio=recipe.data.no_tool_ratio, mode=recipe.mode, robust=recipe.data.robust)
+                           no_tool_ratio=recipe.data.no_tool_ratio, mode=recipe.mode, robust=recipe.data.robust,
+                           answer_format=recipe.format)
         return ds.splits, ds.report
     folder = Path(source)
     if not (folder / "train.jsonl").is_file():
@@ -89,8 +90,13 @@ def get_splits(recipe: Recipe, catalogue, run_dir: Path, resume: bool) -> tuple[
     return splits, report
 
 
-def check_rows(rows: list[dict], mode: str, where: str) -> None:
+def check_rows(rows: list[dict], mode: str, where: str, answer_format: str = "json") -> None:
     for i, row in enumerate(rows[:50]):  # the data module verifies every row; this catches a foreign folder
+        row_format = (row.get("meta") or {}).get("format", "json") if isinstance(row, dict) else "json"
+        if row_format != answer_format:
+            raise ToolrouterError(f"{where}: row {i + 1}: built for format {row_format}, but the recipe says format "
+                                  f"{answer_format}; rebuild the data with `toolrouter data build --format "
+                                  f"{answer_format}` or set format: {row_format}")
         roles = [m.get("role") for m in row.get("messages", [])] if isinstance(row, dict) else []
         if roles[-1:] != ["assistant"]:
             raise ToolrouterError(f"{where}: row {i + 1}: expected {{\"messages\": [system, user, assistant]}} "
@@ -102,15 +108,67 @@ def check_rows(rows: list[dict], mode: str, where: str) -> None:
 
 def to_trl_rows(rows: list[dict], completion_only: bool) -> list[dict]:
     """Data rows -> what SFTTrainer reads: `messages` (or prompt/completion) and `tools` as a JSON
-    string (a list of nested schemas would be coerced to one Arrow struct type, nulls added)."""
+    string (a list of nested schemas would be coerced to one Arrow struct type, nulls added).
+    Assistant `tool_calls` (format native) are kept as they are: see trl_dataset for how they survive Arrow."""
     out = []
     for row in rows:
-        msgs = [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
+        msgs = [{k: m[k] for k in ("role", "content", "tool_calls") if k in m} for m in row["messages"]]
         item = {"prompt": msgs[:-1], "completion": msgs[-1:]} if completion_only else {"messages": msgs}
         if row.get("tools"):
             item["tools"] = json.dumps(row["tools"], ensure_ascii=False)
         out.append(item)
     return out
+
+
+def trl_dataset(items: list[dict]):
+    """A datasets.Dataset of to_trl_rows' items. Message lists are stored as JSON per message (datasets'
+    Json feature): Arrow would otherwise merge every row's messages into one struct type, so each
+    no_tool turn would grow `tool_calls: None` (Llama 3.1's template then renders it as a call) and each
+    call's arguments would grow every other tool's keys as nulls."""
+    from datasets import Dataset, Features, Json, List, Value
+
+    if not items:
+        return None
+    features = {k: List(Json()) for k in ("messages", "prompt", "completion") if k in items[0]}
+    if "tools" in items[0]:
+        features["tools"] = Value("string")
+    return Dataset.from_list(items, features=Features(features))
+
+
+def stop_labels_at_end_of_turn(dataset, eot_id: int):
+    """Unlabel what a template writes after the answer's end-of-turn token (Qwen's marked block ends
+    `<|im_end|>\n`): the model stops at `<|im_end|>` and never writes the newline. Per labelled span,
+    so packed rows keep every answer."""
+    def trim(example):
+        labels, after_end = list(example["labels"]), False
+        for i, (token, label) in enumerate(zip(example["input_ids"], labels)):
+            if label == -100:
+                after_end = False
+            elif after_end:
+                labels[i] = -100
+            elif token == eot_id:
+                after_end = True
+        return {"labels": labels}
+
+    return dataset.map(trim, desc="Labels stop at the end of turn")
+
+
+def check_template_fits(fmt, mode: str, tokenizer, base: str) -> None:
+    """One clear error when the base's chat template and the answer format would contradict each other:
+    format json in template mode on a base whose template adds its own tool-call instructions (e.g. Qwen's
+    "return <tool_call>...") would tell the model two different answer syntaxes."""
+    from toolrouter.formats.native import template_family
+
+    if fmt.name != "json" or mode != "template":
+        return
+    try:
+        family = template_family(tokenizer.chat_template, base)
+    except ToolrouterError:
+        return  # a template without tool-call instructions (the tiny base's): nothing to contradict
+    raise ToolrouterError(f"mode template with format json on {base}: its chat template ({family} tool calls) "
+                          "writes its own tool-call instructions next to the tools, which contradict the JSON "
+                          "envelope's rules. Use format: native (the base's own tool calls), or mode compact or "
+                          "json with format json")
 
 
 def template_is_marked(tokenizer) -> bool:
@@ -130,21 +188,40 @@ def template_is_marked(tokenizer) -> bool:
 def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> None:
     """The scratch base: a BPE tokenizer trained on the train rows + catalogue renders, a random-init
     Llama sized by `model.tiny`; saved to run_dir/base/ so an adapter's base resolves offline."""
-    from toolrouter.train.tiny import build_model, build_tokenizer
+    from toolrouter.formats import get_format, target_of_row
+    from toolrouter.train.tiny import ARCH_OF_TEMPLATE, build_model, build_tokenizer, chat_template
 
     t = recipe.model.tiny
-    system = catalogue.render(recipe.mode)
+    template = t.template or ("qwen2_5" if recipe.format == "native" else "chatml")
+    fmt = get_format(recipe.format, family="llama3" if template == "llama3_1" else "hermes")
+    system = fmt.system_prompt(catalogue, recipe.mode)
     texts = [system, json.dumps(catalogue.to_openai(), ensure_ascii=False)]
     for row in splits["train"]:
         texts += [m["content"] for m in row["messages"] if m["role"] != "system"]
+        if recipe.format != "json":
+            texts.append(fmt.answer_text(target_of_row(row), catalogue))
     # The system prompt, identical in every row, becomes a single token (see tiny.build_tokenizer):
-    # rows shrink from ~210 to ~55 tokens for support_router, so each step costs ~4x less.
-    tokenizer = build_tokenizer(texts, vocab_size=t.vocab_size, whole=[system])
+    # rows shrink from ~210 to ~55 tokens for support_router, so each step costs ~4x less. A real
+    # template renders more around it (its tool list and instructions): that whole shared prefix is the token.
+    whole = [system] if template == "chatml" else [_shared_prefix(chat_template(template), fmt, catalogue, recipe.mode)]
+    tokenizer = build_tokenizer(texts, vocab_size=t.vocab_size, whole=whole, template=template)
     model = build_model(tokenizer, layers=t.layers, hidden=t.hidden, heads=t.heads, intermediate=t.intermediate,
-                        max_positions=max(recipe.training.max_length, 512), seed=recipe.training.seed)
+                        max_positions=max(recipe.training.max_length, 512), seed=recipe.training.seed,
+                        arch=ARCH_OF_TEMPLATE[template])
     base_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(base_dir)
     tokenizer.save_pretrained(base_dir)
+
+
+def _shared_prefix(template: str, fmt, catalogue, mode: str) -> str:
+    """What `template` renders before the user's words, for the full catalogue (no tokenizer needed)."""
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    mark = "\x00user\x00"
+    conv = [{"role": "system", "content": fmt.system_prompt(catalogue, mode)}, {"role": "user", "content": mark}]
+    rendered, _ = render_jinja_template(conversations=[conv], chat_template=template,
+                                        tools=fmt.template_tools(catalogue, mode), bos_token="", eos_token="")
+    return rendered[0][:rendered[0].index(mark)]
 
 
 def quantization(recipe: Recipe, device: str, bf16: bool):
@@ -237,7 +314,6 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     writes the run's inputs (recipe.yaml, catalogue.json, data/, data_report.json, base/).
     Returns (trainer, info) where info holds what the run card and run.json need."""
     import torch
-    from datasets import Dataset
     from trl import SFTTrainer
 
     from toolrouter import load_catalogue
@@ -253,7 +329,7 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     qconfig = quantization(recipe, device, bf16)
     splits, report = get_splits(recipe, catalogue, run_dir, resume)
     where = recipe.data.path or "the built data"
-    check_rows(splits["train"], recipe.mode, where)
+    check_rows(splits["train"], recipe.mode, where, recipe.format)
     if not splits["train"]:
         raise ToolrouterError(f"{where}: the train split is empty")
 
@@ -283,17 +359,31 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     if qconfig is not None and device == "cpu":
         keep_4bit_trainable(model)
 
-    completion_only = not template_is_marked(tokenizer)
-    if completion_only:
+    from toolrouter.formats import get_format
+
+    fmt = get_format(recipe.format, tokenizer, base=recipe.model.base if not recipe.is_tiny else base_name)
+    check_template_fits(fmt, recipe.mode, tokenizer, recipe.model.base)
+    marked = template_is_marked(tokenizer)
+    completion_only = not marked or fmt.name == "native"
+    if not marked:
         print(f"note: the chat template of {base_name} has no {{% generation %}} markers and TRL cannot patch it; "
               "training on prompt/completion pairs (loss on the answer and what follows it)", file=sys.stderr)
-        args.assistant_only_loss, args.completion_only_loss = False, True
-    train_ds = Dataset.from_list(to_trl_rows(splits["train"], completion_only))
-    val_ds = Dataset.from_list(to_trl_rows(splits["val"], completion_only)) if splits["val"] else None
+    # Native rows train on prompt/completion pairs too, with the generation markers (if any) on top: a
+    # marked template's block also holds the newline after `<|im_start|>assistant`, which the prompt
+    # already ends with; completion ∧ assistant mask labels exactly the call and its end of turn.
+    args.assistant_only_loss, args.completion_only_loss = marked, completion_only
+    masking = ("completion_and_assistant" if marked else "completion_only") if completion_only else "assistant_only"
+    train_ds = trl_dataset(to_trl_rows(splits["train"], completion_only))
+    val_ds = trl_dataset(to_trl_rows(splits["val"], completion_only))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                          processing_class=tokenizer, peft_config=lora_config(recipe), callbacks=callbacks)
+    if fmt.name == "native":
+        eot = tokenizer.convert_tokens_to_ids(fmt.end_of_turn)
+        trainer.train_dataset = stop_labels_at_end_of_turn(trainer.train_dataset, eot)
+        if trainer.eval_dataset is not None:
+            trainer.eval_dataset = stop_labels_at_end_of_turn(trainer.eval_dataset, eot)
     info = {"catalogue": catalogue, "device": device, "bf16": bf16, "base_model": base_name,
-            "loss_masking": "completion_only" if completion_only else "assistant_only", "data_report": report,
+            "loss_masking": masking, "data_report": report, "format": fmt,
             "splits": {k: len(v) for k, v in splits.items()}}
     return trainer, info
 
@@ -344,61 +434,6 @@ def write_loss_log(log_history: list[dict], run_dir: Path) -> list[dict]:
     return rows
 
 
-def model_card(recipe: Recipe, run: dict, info: dict) -> str:
-    t = recipe.training
-    finetune = (f"LoRA r={recipe.lora.r} alpha={recipe.lora.alpha} on {recipe.lora.target_modules}"
-                + (f", full {recipe.lora.modules_to_save}" if recipe.lora.modules_to_save else "")
-                if recipe.lora else "full fine-tuning")
-    if recipe.quantization:
-        finetune += f" over a 4-bit {recipe.quantization.quant_type} base (QLoRA)"
-    base = "built-in tiny scratch base (`base/`: " + ", ".join(
-        f"{k}={v}" for k, v in recipe.model.tiny.model_dump().items() if v is not None) + ")" \
-        if recipe.is_tiny else f"`{recipe.model.base}`"
-    steps = f"{t.max_steps} steps" if t.max_steps else f"{t.epochs:g} epochs"
-    report = info["data_report"]
-    summary = ", ".join(f"{k} {v}" for k, v in info["splits"].items()) + " rows"
-    no_tool = report.get("splits", {}).get("train", {}).get("no_tool_share")
-    if no_tool is not None:
-        summary += f", no_tool share {no_tool:.2f} in train"
-    lines = [
-        f"# {recipe.name}",
-        "",
-        f"A tool router fine-tuned with `toolrouter train --recipe {recipe.name}`. It answers one JSON tool call "
-        "or an explicit `no_tool`.",
-        "",
-        f"- base: {base}",
-        f"- catalogue: `{info['catalogue'].name}` ({len(info['catalogue'])} tools: "
-        f"{', '.join(info['catalogue'].names)}), sha256 `{run['catalogue_sha256'][:16]}...`",
-        f"- prompt mode: `{recipe.mode}`",
-        f"- fine-tuning: {finetune}; loss on the answer and its end-of-turn token ({info['loss_masking']})",
-        f"- data: {summary}"
-        + (f" (seed {recipe.data.seed}, no_tool ratio {recipe.data.no_tool_ratio}, robust {recipe.data.robust})"
-           if recipe.data.path is None else f" from `{recipe.data.path}`") + "; report in `data_report.json`",
-        f"- training: {steps} ({run['global_step']} optimizer steps), lr {t.lr:g} {t.scheduler}, batch "
-        f"{t.batch_size} x {t.grad_accum} accumulation x {run['world_size']} process(es), max length {t.max_length}, "
-        f"{'bf16' if info['bf16'] else 'fp32'} on {info['device']}, seed {t.seed}",
-        f"- last logged train loss {run['train_loss']:.4f}" + (f", validation loss {run['eval_loss']:.4f}"
-                                                         if run.get("eval_loss") is not None else "")
-        + f"; {run['train_runtime_s']:.0f} s",
-        "",
-        "![loss](loss.png)",
-        "",
-        "## Evaluation",
-        "",
-        METRICS_START,
-        f"Not evaluated yet: `toolrouter eval --run {recipe.run_dir}` fills this section.",
-        METRICS_END,
-        "",
-        "## Use",
-        "",
-        "```",
-        f"toolrouter route --run {recipe.run_dir} \"a request in plain words\"",
-        "```",
-        "",
-    ]
-    return "\n".join(lines)
-
-
 def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
     """Save the model (every rank joins: FSDP gathers the weights) and, on the main process, the run card."""
     run_dir = recipe.run_dir
@@ -411,11 +446,14 @@ def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
         metrics = trainer.evaluate() if trainer.eval_dataset is not None else {}
     if not trainer.is_world_process_zero():
         return {}
+    fmt = info["format"]
+    # The response template goes into tokenizer_config.json: parse_response and servers read answers with it.
+    trainer.processing_class.response_template = fmt.response_template(trainer.processing_class)
     trainer.processing_class.save_pretrained(str(run_dir))
     (run_dir / "training_args.bin").unlink(missing_ok=True)  # a pickle; the resolved recipe.yaml says it all
     catalogue = info["catalogue"]
     run = {
-        "name": recipe.name, "mode": recipe.mode, "catalogue": catalogue.name,
+        "name": recipe.name, "mode": recipe.mode, **fmt.to_run(), "catalogue": catalogue.name,
         "catalogue_sha256": catalogue.fingerprint(), "base_model": info["base_model"],
         "adapter": recipe.lora is not None, "max_new_tokens": recipe.eval.max_new_tokens,
         "base_dir": "base" if recipe.is_tiny else None,
@@ -428,7 +466,9 @@ def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
         "train_runtime_s": round(train_output.metrics.get("train_runtime", 0.0), 1),
     }
     write_loss_log(history, run_dir)
-    write_text(run_dir / "README.md", model_card(recipe, run, info))
+    from toolrouter.train.card import build_card
+
+    write_text(run_dir / "README.md", str(build_card(recipe, run, info)))
     write_run(run_dir, run)  # last: its presence marks a finished run
     return run
 
@@ -530,9 +570,17 @@ def merge(run_dir: Path, out: Path) -> Path:
     model = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))  # safetensors is the default format
-    tokenizer = type(tokenizer).from_pretrained(str(run_dir))  # the run's own tokenizer files
+    # The run's own tokenizer files, response template included (servers read answers with it).
+    tokenizer = type(tokenizer).from_pretrained(str(run_dir))
+    if getattr(tokenizer, "response_template", None) is None:  # a run from before answer formats: json
+        from toolrouter.formats import format_of_run
+
+        tokenizer.response_template = format_of_run(run, tokenizer).response_template(tokenizer)
     tokenizer.save_pretrained(str(out))
     shutil.copy(run_dir / "catalogue.json", out / "catalogue.json")
+    from toolrouter.train.card import merged_card
+
+    write_text(out / "README.md", str(merged_card(run_dir / "README.md", run_dir, out)))
     write_run(out, {**run, "adapter": False, "base_model": str(out.resolve()), "base_dir": None,
                     "merged_from": str(run_dir)})
     return out
