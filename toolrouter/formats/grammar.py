@@ -226,12 +226,20 @@ def bound_pattern(pattern: str, limit: int = MAX_REPEAT) -> str:
     return "".join(out)
 
 
-def answer_ebnf(catalogue: Catalogue) -> str:
-    """The grammar of one canonical answer for `catalogue`, as xgrammar EBNF text (root rule `root`)."""
+def answer_ebnf(catalogue: Catalogue, no_tool: bool = True) -> str:
+    """The grammar of one canonical answer for `catalogue`, as xgrammar EBNF text (root rule `root`).
+    `no_tool=False` leaves the no_tool answer out (a call is required: OpenAI's tool_choice "required"
+    or a forced tool); a catalogue with no tools then has no answer at all, which is an error."""
     import xgrammar as xgr
 
+    options = catalogue.answer_schema()["anyOf"]
+    if not no_tool:
+        options = options[:-1]  # answer_schema() puts no_tool last
+        if not options:
+            raise ToolrouterError(f"grammar for catalogue {catalogue.name}: no tools and no_tool excluded: "
+                                  "no answer is possible")
     builder = _Builder()
-    schema = builder.walk(catalogue.answer_schema())
+    schema = builder.walk({"anyOf": options})
     text = str(xgr.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False,
                                             separators=(",", ":"), strict_mode=True))
     for name in builder.rules:
@@ -267,19 +275,19 @@ class _Compiler:
 
 
 def compile_grammar(catalogue: Catalogue, tokenizer, vocab_size: Optional[int] = None,
-                    stop_token_ids: Optional[list[int]] = None):
-    """The xgrammar CompiledGrammar of `answer_ebnf(catalogue)` for `tokenizer`, cached per catalogue
-    fingerprint. `vocab_size` is the model's logits width when it exceeds the tokenizer's (padded
+                    stop_token_ids: Optional[list[int]] = None, no_tool: bool = True):
+    """The xgrammar CompiledGrammar of `answer_ebnf(catalogue, no_tool)` for `tokenizer`, cached per
+    catalogue fingerprint. `vocab_size` is the model's logits width when it exceeds the tokenizer's (padded
     embeddings); `stop_token_ids` are the tokens that may end the answer (default: the tokenizer's EOS)."""
     per_tokenizer = _CACHE.setdefault(tokenizer, {})
     key = (vocab_size, tuple(stop_token_ids) if stop_token_ids else None)
     if key not in per_tokenizer:
         per_tokenizer[key] = _Compiler(tokenizer, vocab_size, stop_token_ids)
     entry = per_tokenizer[key]
-    fingerprint = catalogue.fingerprint()
+    fingerprint = catalogue.fingerprint() if no_tool else (catalogue.fingerprint(), "no no_tool")
     if fingerprint not in entry.grammars:
         start = time.perf_counter()
-        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue))
+        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue, no_tool=no_tool))
         TIMINGS["compile_s"] = time.perf_counter() - start
         compiled._toolrouter_vocab = entry.vocab  # CompiledGrammar is not hashable: keep it on the object
         entry.grammars[fingerprint] = compiled
@@ -359,10 +367,13 @@ class GrammarLogitsProcessor:
 
     Like xgrammar's `contrib.hf.LogitsProcessor`, but it fills the whole batch's masks in one call
     (BatchGrammarMatcher) instead of a Python loop per row. Spent after one generate() call: make a
-    fresh one for each."""
+    fresh one for each. `compiled` is one grammar for every row, or a list of one per row (grammars
+    compiled for the same tokenizer: the server restricts each request to its own tools)."""
 
     def __init__(self, compiled, max_new_tokens: Optional[int] = None, max_string: int = MAX_STRING,
                  reserve: Optional[int] = None):
+        self.per_row = list(compiled) if isinstance(compiled, (list, tuple)) else None
+        compiled = self.per_row[0] if self.per_row else compiled
         if getattr(compiled, "_toolrouter_vocab", None) is None:  # compiled elsewhere than compile_grammar
             compiled._toolrouter_vocab = _Vocab(compiled.tokenizer_info)
         self.compiled, self.vocab, self.max_string = compiled, compiled._toolrouter_vocab, max_string
@@ -383,7 +394,9 @@ class GrammarLogitsProcessor:
 
         if not self.matchers:  # first call: the prompt only, nothing generated yet
             n = input_ids.shape[0]
-            self.matchers = [xgr.GrammarMatcher(self.compiled) for _ in range(n)]
+            if self.per_row is not None and len(self.per_row) != n:
+                raise ValueError(f"{len(self.per_row)} grammars for a batch of {n} rows")
+            self.matchers = [xgr.GrammarMatcher(g) for g in (self.per_row or [self.compiled] * n)]
             self.live = list(range(n))
             self.inside, self.escape, self.length = [False] * n, [False] * n, [0] * n
             self.stops = set(self.compiled.tokenizer_info.stop_token_ids)

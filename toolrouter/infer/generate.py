@@ -209,18 +209,22 @@ def _vocab_size(model, tokenizer) -> int:
 
 def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None, max_new_tokens: int = 128,
                      batch_size: int = 32, catalogue: Optional[Catalogue] = None, constrained: bool = False,
-                     progress: bool = False) -> list[str]:
+                     progress: bool = False, grammars: Optional[Sequence] = None) -> list[str]:
     """Greedy answers for `conversations` (message lists ending with the user turn), in input order.
 
     Batched with left padding and the KV cache; each row stops at EOS/end-of-turn or after
     `max_new_tokens`. `tools` is per conversation (or one list for all) and goes to the chat
     template (template mode). With `constrained=True` every token is masked by the catalogue's
     answer grammar (toolrouter.formats.grammar), so a finished answer always parses; one cut off by
-    `max_new_tokens` is returned as it is. Returns the decoded answers without special tokens."""
+    `max_new_tokens` is returned as it is. `grammars` (with constrained=True) gives each conversation
+    its own compiled grammar instead (compile_grammar, same tokenizer): the server's per-request
+    tool subsets. Returns the decoded answers without special tokens."""
     import torch
     from transformers import GenerationConfig, LogitsProcessorList
 
-    if constrained and catalogue is None:
+    if grammars is not None and len(grammars) != len(conversations):
+        raise ToolrouterError(f"grammars: {len(grammars)} for {len(conversations)} conversations; give one each")
+    if constrained and catalogue is None and grammars is None:
         raise ToolrouterError("constrained decoding needs the catalogue: pass catalogue=")
     if batch_size < 1 or max_new_tokens < 1:
         raise ToolrouterError(f"batch_size ({batch_size}) and max_new_tokens ({max_new_tokens}) must be >= 1")
@@ -240,7 +244,7 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
     if constrained:
         from toolrouter.formats.grammar import compile_grammar, logits_processor
 
-        compiled = compile_grammar(catalogue, tokenizer, vocab_size=_vocab_size(model, tokenizer),
+        compiled = grammars if grammars is not None else compile_grammar(catalogue, tokenizer, vocab_size=_vocab_size(model, tokenizer),
                                    stop_token_ids=stops)
     device = next(model.parameters()).device
     # Longest first: batches of similar length pad little, and an out-of-memory shows up at once.
@@ -260,7 +264,8 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
             ids[r, width - len(encoded[i]):] = torch.tensor(encoded[i], dtype=torch.long)
             mask[r, width - len(encoded[i]):] = 1
         # A grammar processor keeps per-row matcher state and is spent after one generate() call.
-        processors = LogitsProcessorList([logits_processor(compiled, max_new_tokens)]) if constrained else None
+        grammar = [compiled[i] for i in rows] if grammars is not None else compiled
+        processors = LogitsProcessorList([logits_processor(grammar, max_new_tokens)]) if constrained else None
         with torch.inference_mode():
             out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
                                  generation_config=config, logits_processor=processors)
