@@ -53,6 +53,7 @@ MAX_BODY_BYTES = 1 << 20  # 1 MiB: a routing request is a few kB even with the t
 MAX_MESSAGES = 64
 MAX_PENDING = 1024  # requests waiting for the model before the server answers 503
 MAX_TOKENS = 4096
+COLLECT_CAP_MS = 50  # the longest a batch waits for more requests (see Batcher)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,8 +160,6 @@ def _first_difference(a: Any, b: Any, path: str) -> Optional[str]:
 def allowed_tools(catalogue, tools: Optional[list[ToolDef]]) -> list[str]:
     """The requested tools' names in catalogue order, each checked against the catalogue by name and
     parameters schema (the description is not compared: the prompt shows the trained one)."""
-    from toolrouter.core.schema import spec_from_openai
-
     if tools is None:
         return list(catalogue.names)
     names = set()
@@ -171,10 +170,11 @@ def allowed_tools(catalogue, tools: Optional[list[ToolDef]]) -> list[str]:
             raise ApiError(400, f"tools[{i}]: tool {name!r} is not in this router's catalogue "
                                 f"({', '.join(catalogue.names)}); a router answers only for the tools it was "
                                 "trained on", param=f"tools[{i}].function.name", code="unknown_tool")
-        given, problems = spec_from_openai(tool.model_dump(exclude_none=True), f"tools[{i}]")
-        if problems:
-            raise ApiError(400, f"tools[{i}] ({name}): {problems[0]}", param=f"tools[{i}].function.parameters")
-        where = _first_difference(given.parameters, spec.parameters, "parameters")
+        # OpenAI's defaults filled in as the catalogue loader fills them; equal to the catalogue's schema
+        # is all the checking a request's tool needs (no per-request Pydantic model).
+        given = {"type": "object", "properties": {}, "required": [], "additionalProperties": False,
+                 **(tool.function.parameters or {})}
+        where = _first_difference(given, spec.parameters, "parameters")
         if where:
             raise ApiError(400, f"tools[{i}]: tool {name!r} differs from the router's catalogue at {where}; send "
                                 "the definition the run was trained on (GET the catalogue with `toolrouter "
@@ -243,10 +243,12 @@ class Job:
 class Batcher:
     """Collects requests and answers them in batches on one worker thread (the model's only user).
 
-    The worker takes every job already waiting; when the queue ran dry before `max_batch`, it waits
-    up to `wait_ms` for more (requests that arrive together are answered together, and a lone
-    request pays at most `wait_ms`). Jobs with different token budgets go to separate generate()
-    calls; different tool subsets share one, each row with its own grammar."""
+    The worker takes every job already waiting, then keeps collecting while jobs keep coming, each
+    within `wait_ms` of the one before (at most COLLECT_CAP_MS in all), up to `max_batch`. A burst
+    (clients answered by the last batch sending their next requests, one by one, through the event
+    loop) thus becomes one full batch instead of a few ragged ones, and a lone request pays
+    `wait_ms`. Jobs with different token budgets go to separate generate() calls; different tool
+    subsets share one, each row with its own grammar."""
 
     def __init__(self, router, max_batch: int = 32, wait_ms: float = 5.0):
         self.router, self.max_batch, self.wait = router, max_batch, wait_ms / 1000
@@ -282,18 +284,12 @@ class Batcher:
             if job is None:
                 return
             jobs = [job]
-            deadline = time.monotonic() + self.wait
+            cap = time.monotonic() + COLLECT_CAP_MS / 1000
             while len(jobs) < self.max_batch:
                 try:
-                    nxt = self.queue.get_nowait()
+                    nxt = self.queue.get(timeout=max(0.0, min(self.wait, cap - time.monotonic())))
                 except queue.Empty:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    try:
-                        nxt = self.queue.get(timeout=remaining)
-                    except queue.Empty:
-                        break
+                    break
                 if nxt is None:
                     stop = True
                     break
