@@ -166,7 +166,7 @@ def test_bad_gold_lists_every_problem(files, capsys):
     assert "bad.jsonl:5: unknown key(s) ['promt']" in err and 'give exactly one of "prompt"' in err
     assert "bad.jsonl:7: duplicate id '1' (first at" in err
     assert "bad.jsonl:8: target is not a valid call for catalogue test_tools (any_of alternative 2): wrong_type" in err
-    assert "bad.jsonl:9: a call target needs \"arguments\"" in err
+    assert "bad.jsonl:9: target: a call needs \"arguments\" as a JSON object" in err
     assert "bad.jsonl:10: a gold case must be a JSON object" in err
     assert "bad.jsonl:1:" not in err and "bad.jsonl:6:" not in err
 

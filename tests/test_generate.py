@@ -7,9 +7,9 @@ import pytest
 
 from toolrouter import ToolrouterError, load_catalogue, parse_tool_call
 from toolrouter.core.catalogue import MODES
-from toolrouter.infer.generate import (Loaded, generate_answers, inference_dtype, load_for_inference, render_prompts,
-                                 stop_token_ids)
+from toolrouter.infer.generate import generate_answers, render_prompts, stop_token_ids
 from toolrouter.formats.parse import format_result
+from toolrouter.infer.loading import Loaded, inference_dtype, load_for_inference
 
 from test_grammar import normalize_numbers  # tests/ is on sys.path (pytest rootdir conftest)
 
@@ -194,7 +194,8 @@ def test_load_errors_name_the_path_and_the_fix(tiny_model, tiny_tokenizer, tmp_p
         load_for_inference(tmp_path / "empty")
     cat = load_catalogue("support_router")
     run = write_run(tmp_path / "bad_mode", tiny_model, tiny_tokenizer, cat, mode="fancy")
-    with pytest.raises(ToolrouterError, match=r"run.json: key 'mode' is 'fancy'"):
+    with pytest.raises(ToolrouterError, match=r"run.json: mode: Input should be 'compact', 'json', 'template' or "
+                                              r"'baked' \(got 'fancy'\)"):
         load_for_inference(run)
     run = write_run(tmp_path / "edited", tiny_model, tiny_tokenizer, cat)
     (run / "catalogue.json").write_text(json.dumps(cat.subset(["escalate"]).to_openai()))

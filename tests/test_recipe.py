@@ -83,7 +83,7 @@ def test_every_problem_reported_at_once_with_path_and_value(tmp_path):
 def test_top_level_unknown_key_and_missing_catalogue(tmp_path):
     lines = problems(write(tmp_path, "modle: {base: tiny}\n"))
     assert any(re.search(r": catalogue: Field required$", l) for l in lines)
-    assert any(": modle: unknown key; allowed here: name, catalogue, mode, data, model," in l for l in lines)
+    assert any(": modle: unknown key; allowed here: version, name, catalogue, mode, data, model," in l for l in lines)
 
 
 def test_cross_field_rules(tmp_path):

@@ -181,11 +181,16 @@ def test_merge_gives_same_logits_with_plain_transformers(lora_run, tmp_path, cap
     assert json.loads((out / "run.json").read_text())["adapter"] is False
 
 
-def test_merge_refuses_a_full_model_run(tmp_path):
+def test_merge_refuses_a_full_model_run(tmp_path, capsys):
+    from toolrouter import load_catalogue
     from toolrouter.cli import main
 
-    (tmp_path / "run.json").write_text(json.dumps({"adapter": False}))
+    (tmp_path / "catalogue.json").write_text(json.dumps(load_catalogue("support_router").to_openai()))
+    (tmp_path / "run.json").write_text(json.dumps({"mode": "compact", "adapter": False}))
     assert main(["merge", str(tmp_path)]) == 2
+    assert "a full model already (no LoRA adapter); nothing to merge" in capsys.readouterr().err
+    assert main(["merge", str(tmp_path / "nothing")]) == 2
+    assert "is not a run directory (no run.json)" in capsys.readouterr().err
 
 
 class Crash(Exception):

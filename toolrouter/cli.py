@@ -1,38 +1,39 @@
-"""`toolrouter …`: the command line. Nothing imports this module.
+"""`toolrouter …`: the command line, one argparse tree. Nothing imports this module.
 
-Each command's heavy imports live inside it, so `toolrouter --help` is instant. Commands with
-many options (data, train, merge, eval, route) own their argument parsers in their modules and are
-also runnable as `python -m toolrouter.<module>` (what `accelerate launch -m` needs).
+Each command's options are declared once, by an `add_arguments(parser)` beside the command's code
+(its `command(args)` runs it); the same function builds `python -m toolrouter.train.trainer ...`
+(what `accelerate launch -m` runs). Only the module of the command being run is imported, so
+`toolrouter --help` stays instant (no torch, no command modules).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from importlib import import_module
+from typing import Optional
 
-DELEGATED = {  # command -> (module, function)
-    "data": ("toolrouter.data.pipeline", "main"),
-    "train": ("toolrouter.train.trainer", "main"),
-    "merge": ("toolrouter.train.trainer", "merge_main"),
-    "eval": ("toolrouter.eval.evaluate", "main"),
-    "route": ("toolrouter.serve.router", "main"),
+from toolrouter.errors import run_cli
+
+# command -> (module, its add_arguments, its command function, one-line help). None: defined below.
+COMMANDS = {
+    "catalogue": (None, "add_catalogue_arguments", "catalogue_command",
+                  "inspect, render and check tool catalogues (list, show, export, validate)"),
+    "data": ("toolrouter.data.pipeline", "add_arguments", "command", "make or import verified SFT data (build, import)"),
+    "train": ("toolrouter.train.trainer", "add_arguments", "command", "fine-tune a router from a YAML recipe"),
+    "merge": ("toolrouter.train.trainer", "add_merge_arguments", "merge_command",
+              "merge a run's LoRA adapter into a full model (safetensors)"),
+    "eval": ("toolrouter.eval.evaluate", "add_arguments", "command",
+             "score a router on a gold set; exit 1 under a threshold"),
+    "route": ("toolrouter.serve.router", "add_arguments", "command",
+              "route requests with a trained run (stdin if no request is given)"),
 }
-SUMMARY = """commands:
-  catalogue list|show|export|validate   inspect, render and check tool catalogues
-  data build|import                     make or import verified SFT data
-  train --recipe NAME [key=value ...]   fine-tune a router from a YAML recipe
-  merge RUN                             merge a run's adapter into a full model (safetensors)
-  eval --gold FILE (--model|--predictions|--run)   score a router; exit 1 under a threshold
-  route --run RUN ["request"]           route requests with a trained run (stdin if none)
-
-Run `toolrouter COMMAND --help` for a command's options."""
 
 
-def catalogue_main(argv: list[str]) -> int:
-    from toolrouter import load_catalogue
-    from toolrouter.core.catalogue import MODES, builtin_names
+def add_catalogue_arguments(parser: argparse.ArgumentParser) -> None:
+    """`toolrouter catalogue`'s actions and options."""
+    from toolrouter.core.catalogue import MODES
 
-    parser = argparse.ArgumentParser(prog="toolrouter catalogue", description="Inspect tool catalogues.")
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("list", help="list the built-in catalogues")
     show = sub.add_parser("show", help="print the system prompt of a catalogue")
@@ -44,7 +45,10 @@ def catalogue_main(argv: list[str]) -> int:
                         help="openai: tool definitions; jsonschema: the schema of one answer")
     validate = sub.add_parser("validate", help="check a catalogue file; lists every problem")
     validate.add_argument("path")
-    args = parser.parse_args(argv)
+
+
+def catalogue_command(args: argparse.Namespace) -> int:
+    from toolrouter.core.catalogue import builtin_names, load_catalogue
 
     if args.action == "list":
         for name in builtin_names():
@@ -62,23 +66,29 @@ def catalogue_main(argv: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    from importlib import import_module
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The command tree; only `command`'s options are added (its module imported), the rest list
+    their one-line help."""
+    parser = argparse.ArgumentParser(prog="toolrouter", description="Pydantic tools -> a small fine-tuned tool router.",
+                                     epilog="Run `toolrouter COMMAND --help` for a command's options.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, add, run, summary) in COMMANDS.items():
+        p = sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:])
+        if name == command:
+            where = import_module(module) if module else sys.modules[__name__]
+            getattr(where, add)(p)
+            p.set_defaults(_command=getattr(where, run))
+    return parser
 
-    from toolrouter.core.schema import run_cli
 
+def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print("usage: toolrouter COMMAND [options]\n\n" + SUMMARY)
-        return 0 if argv else 2
-    command, rest = argv[0], argv[1:]
-    if command == "catalogue":
-        return run_cli(catalogue_main, rest)
-    if command in DELEGATED:
-        module, func = DELEGATED[command]
-        return run_cli(getattr(import_module(module), func), rest)
-    print(f"toolrouter: unknown command {command!r}\n\n{SUMMARY}", file=sys.stderr)
-    return 2
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
+    if not argv:
+        parser.print_help()
+        return 2
+    args = parser.parse_args(argv)
+    return run_cli(lambda _: args._command(args))
 
 
 if __name__ == "__main__":

@@ -20,28 +20,13 @@ from typing import Annotated, Any, ClassVar, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from toolrouter.errors import ToolrouterError, run_cli  # noqa: F401 (the error type every layer raises)
+
 NO_TOOL = "no_tool"
 FREE_TEXT_KEY = "x-free-text"
 
 # A string argument the eval treats leniently (present and non-empty; token F1 reported).
 FreeText = Annotated[str, Field(json_schema_extra={FREE_TEXT_KEY: True})]
-
-
-class ToolrouterError(Exception):
-    """A user-facing error: the CLI prints its message and exits 2, without a traceback."""
-
-
-def run_cli(main, argv=None) -> int:
-    """Run a command's main(argv): a ToolrouterError becomes one message on stderr and exit 2."""
-    import sys
-
-    try:
-        return main(argv) or 0
-    except ToolrouterError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
 
 
 class Tool(BaseModel):

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from toolrouter.core.catalogue import Catalogue
 from toolrouter.core.schema import FREE_TEXT_KEY, ToolrouterError
+from toolrouter.errors import validation_lines
+from toolrouter.io import read_yaml
 
 try:  # the stdlib regex parser, used to generate IDs that follow a declared pattern
     from re import _parser as _sre
@@ -466,17 +468,13 @@ def bank_path(catalogue: Catalogue) -> Optional[Path]:
 
 def read_bank(path: Path) -> BankSpec:
     """Read and check a bank file's shape; every problem is reported at once."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise ToolrouterError(f"phrasing bank {path}: cannot read it: {e}") from None
+    data = read_yaml(path, source=f"phrasing bank {path}") or {}
     try:
         return BankSpec.model_validate(data)
     except ValidationError as e:
-        lines = [f"  - {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors(include_url=False)]
-        raise ToolrouterError(f"phrasing bank {path}: {len(lines)} problem(s):\n" + "\n".join(lines)) from None
+        lines = validation_lines("", e, BankSpec)
+        raise ToolrouterError(f"phrasing bank {path}: {len(lines)} problem(s):\n"
+                              + "\n".join(f"  - {line}" for line in lines)) from None
 
 
 @dataclass

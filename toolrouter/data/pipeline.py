@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import sys
-import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -37,10 +35,11 @@ from toolrouter.formats.parse import format_call, format_no_tool, parse_tool_cal
 from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
                    _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, spec_from_openai
+from toolrouter.io import jsonl_lines, jsonl_text, read_jsonl, write_files
 
 SPLITS = ("train", "val", "test")
 SHARES = {"val": 0.10, "test": 0.10}  # of rows; train gets the rest
-RATIO_RANGE = (0.10, 0.20)
+RATIO_RANGE = (0.10, 0.20)  # the no_tool share of every split; recipes are checked by the same rule
 HOLDOUT = 0.18  # share of each tool's / negative kind's templates kept for the test split only
 ATTEMPTS = 40  # duplicate draws in a row before a tool or kind counts as exhausted
 
@@ -363,13 +362,22 @@ def _allocate(total: int, weights: dict[str, float]) -> list[str]:
     return [k for k, c in counts.items() for _ in range(c)]
 
 
+def no_tool_ratio_problem(ratio: float) -> Optional[str]:
+    """Why `ratio` is not a usable no_tool share (None when it is): the one rule for `data build`
+    and for a recipe's data.no_tool_ratio, so a recipe cannot pass validation and fail here later."""
+    lo, hi = RATIO_RANGE
+    if lo <= ratio <= hi:
+        return None
+    return (f"must be between {lo} and {hi} (got {ratio}); fewer no_tool rows teach the router to always call, "
+            "more teach it to refuse")
+
+
 def _check_args(n: int, no_tool_ratio: float, mode: str, robust: bool) -> None:
     if not isinstance(n, int) or n < 10:
         raise ToolrouterError(f"--n must be an integer of at least 10 (got {n!r}): every split needs rows")
-    lo, hi = RATIO_RANGE
-    if not (lo <= no_tool_ratio <= hi):
-        raise ToolrouterError(f"--no-tool-ratio must be between {lo} and {hi} (got {no_tool_ratio}); "
-                              "fewer no_tool rows teach the router to always call, more teach it to refuse")
+    problem = no_tool_ratio_problem(no_tool_ratio)
+    if problem:
+        raise ToolrouterError(f"--no-tool-ratio {problem}")
     if mode not in MODES:
         raise ToolrouterError(f"--mode must be one of {', '.join(MODES)} (got {mode!r})")
     if robust and mode == "baked":
@@ -403,8 +411,7 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
     builder = _Builder(catalogue, bank, mode, robust)
     gold_file = eval_set_path(catalogue)
     if gold_file:  # decontamination: a hand-written eval prompt is never generated (see evals/README.md)
-        builder.seen.update(_norm(json.loads(line).get("prompt", "")) for line in
-                            gold_file.read_text(encoding="utf-8").splitlines() if line.strip())
+        builder.seen.update(_norm(row.get("prompt", "")) for _, row in read_jsonl(gold_file))
     sizes = {"val": round(n * SHARES["val"]), "test": round(n * SHARES["test"])}
     sizes = {"train": n - sizes["val"] - sizes["test"], **sizes}
     splits: dict[str, list[dict]] = {}
@@ -537,27 +544,12 @@ def write_dataset(dataset: Dataset, out_dir: Union[str, Path]) -> Path:
     """Write train/val/test.jsonl, test.gold.jsonl and report.json into out_dir. Every file is
     written to a temporary name first and renamed at the end, so a failure leaves nothing half-written."""
     out = Path(out_dir)
-    files = {f"{split}.jsonl": "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in dataset.splits[split])
-             for split in SPLITS}
-    files["test.gold.jsonl"] = "".join(json.dumps(_gold(r, i), ensure_ascii=False) + "\n"
-                                       for i, r in enumerate(dataset.splits["test"]))
+    files = {f"{split}.jsonl": jsonl_text(dataset.splits[split]) for split in SPLITS}
+    files["test.gold.jsonl"] = jsonl_text(_gold(r, i) for i, r in enumerate(dataset.splits["test"]))
     files["report.json"] = json.dumps(dataset.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    temps = []
-    umask = os.umask(0)
-    os.umask(umask)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-            temps.append((tmp, out / name))
-            os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; data files are ordinary files
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-        for tmp, final in temps:
-            os.replace(tmp, final)
+        write_files(out, files)
     except OSError as e:
-        for tmp, _ in temps:
-            Path(tmp).unlink(missing_ok=True)
         raise ToolrouterError(f"cannot write the dataset to {out}: {e.strerror or e}; "
                               "pass a writable directory with --out") from None
     return out
@@ -624,7 +616,7 @@ def import_openai(path: Union[str, Path], catalogue: Union[Catalogue, str, Path,
         raise ToolrouterError(f"--mode must be one of {', '.join(MODES)} (got {mode!r})")
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = list(jsonl_lines(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as e:
         raise ToolrouterError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}; pass an existing "
                               "OpenAI fine-tuning .jsonl file") from None
@@ -632,9 +624,7 @@ def import_openai(path: Union[str, Path], catalogue: Union[Catalogue, str, Path,
     views: dict[str, tuple] = {}
     splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
     problems, seen, duplicates, names = [], set(), 0, []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for lineno, line in lines:
         try:
             row = _import_row(line, lineno, fixed, mode, views, str(path))
         except _BadRow as e:
@@ -650,7 +640,7 @@ def import_openai(path: Union[str, Path], catalogue: Union[Catalogue, str, Path,
         names.append(row["meta"]["tool"])
     enum_cat = fixed or (next(iter(views.values()))[0] if len(views) == 1 else None)
     report = {"source": path.name, "catalogue": fixed.name if fixed else f"imported ({len(views)} tool set(s) from the rows)",
-              "mode": mode, "rows_read": sum(1 for l in lines if l.strip()), "bad_rows": problems,
+              "mode": mode, "rows_read": len(lines), "bad_rows": problems,
               "duplicates_skipped": duplicates, "splits": {}, "enum_coverage": {}}
     enum_args = _enum_args(enum_cat) if enum_cat else {}
     for split, rows in splits.items():
@@ -724,8 +714,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
 # ---------------------------------------------------------------------------------------------
 # command line
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="toolrouter data", description="Make or import verified SFT data.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`toolrouter data`'s actions and options."""
     sub = parser.add_subparsers(dest="action", required=True)
     build = sub.add_parser("build", help="generate synthetic rows from a catalogue and its phrasing bank")
     build.add_argument("--catalogue", required=True, help="built-in name or path (.py module or OpenAI-style .json)")
@@ -741,7 +731,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     imp.add_argument("--out", required=True)
     imp.add_argument("--mode", choices=MODES, default="compact")
     imp.add_argument("--catalogue", default=None, help="catalogue for every row (default: each row's `tools`)")
-    args = parser.parse_args(argv)
+
+
+def command(args: argparse.Namespace) -> int:
 
     if args.action == "build":
         dataset = build_dataset(args.catalogue, n=args.n, seed=args.seed, no_tool_ratio=args.no_tool_ratio,
@@ -761,6 +753,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         raise ToolrouterError(f"{args.file}: {len(dataset.problems)} row(s) did not validate ({written}):\n"
                               f"{shown}{more}")
     return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="toolrouter data", description="Make or import verified SFT data.")
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

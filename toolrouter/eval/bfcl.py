@@ -45,6 +45,7 @@ from toolrouter.core.catalogue import Catalogue, CatalogueError
 from toolrouter.eval.metrics import pick_alternative
 from toolrouter.formats.parse import format_call, parse_tool_call
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
+from toolrouter.io import read_jsonl
 
 TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": "string"}
 KEEP = ("type", "description", "enum", "items", "properties", "required", "default", "minimum", "maximum",
@@ -205,19 +206,13 @@ def prune_alternatives(tool: str, arguments: dict, catalogue: Catalogue) -> dict
 def _read_lines(path: Path, what: str) -> list[dict]:
     if not path.is_file():
         raise ToolrouterError(f"BFCL {what} file {path} not found")
-    rows, problems = [], []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            problems.append(f"{path}:{n}: not JSON ({e.msg})")
-            continue
+    problems: list[str] = []
+    rows = []
+    for n, row in read_jsonl(path, problems, what=f"BFCL {what}"):
         if not isinstance(row, dict) or "id" not in row:
             problems.append(f"{path}:{n}: expected an object with an \"id\"")
-            continue
-        rows.append(row)
+        else:
+            rows.append(row)
     if problems:
         raise ToolrouterError(f"BFCL {what} file {path}: {len(problems)} problem(s):\n"
                               + "\n".join(f"  - {p}" for p in problems))

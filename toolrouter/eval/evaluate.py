@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from toolrouter.core.catalogue import MODES, Catalogue, catalogue_from_openai, load_catalogue
 from toolrouter.eval.metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
-from toolrouter.formats.parse import format_call, parse_tool_call
-from toolrouter.core.schema import NO_TOOL, ToolrouterError
+from toolrouter.errors import ToolrouterError
+from toolrouter.formats.parse import format_call, parse_tool_call, read_envelope
+from toolrouter.io import (METRICS_END, METRICS_START, atomic_write, read_json, read_jsonl, read_run, read_yaml, write_json,
+                           write_text)
 
 GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
 ROLES = ("user", "assistant", "tool")
@@ -57,27 +57,6 @@ def _fail(problems: list[str], what: str = "the input") -> None:
 # ---------------------------------------------------------------------------------------------
 # reading inputs
 
-def read_jsonl(path: Path, what: str, problems: list[str]) -> list[tuple[int, Any]]:
-    """(line number, value) of every non-blank line; bad lines go to `problems`."""
-    if not path.is_file():
-        problems.append(f"{what} file {path} not found")
-        return []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        problems.append(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})")
-        return []
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append((n, json.loads(line)))
-        except json.JSONDecodeError as e:
-            problems.append(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno})")
-    return rows
-
-
 def _any_of_problems(value: Any, path: str) -> tuple[list[str], int]:
     """Malformed any_of nodes, and the largest number of alternatives anywhere."""
     if isinstance(value, dict) and "any_of" in value:
@@ -101,23 +80,14 @@ def target_problems(target: Any, catalogue: Catalogue) -> list[str]:
     """Why a gold target is not a valid answer for `catalogue` (empty when it is). The target is
     checked the way a model output is: parse_tool_call of its canonical form, once per any_of
     alternative, so a gold set cannot ask for something the parser would refuse."""
-    if not isinstance(target, dict) or not isinstance(target.get("tool"), str):
-        return ['"target" must be {"tool": NAME, "arguments": {...}} or {"tool": "no_tool", "reason": "..."}']
-    tool = target["tool"]
-    if tool == NO_TOOL:
-        extra = set(target) - {"tool", "reason"}
-        if extra:
-            return [f"a no_tool target takes only a reason; unexpected keys {sorted(extra)}"]
-        if not isinstance(target.get("reason", ""), str):
-            return ["the no_tool reason must be a string"]
+    envelope = read_envelope(target, catalogue)  # the parser's own check of {"tool", "arguments" | "reason"}
+    if envelope.error == "unknown_tool":
+        return [f"target tool {envelope.tool!r} is not in catalogue {catalogue.name} ({', '.join(catalogue.names)})"]
+    if envelope.kind == "invalid":
+        return [f"target: {envelope.message}"]
+    if envelope.kind == "no_tool":
         return []
-    if tool not in catalogue:
-        return [f"target tool {tool!r} is not in catalogue {catalogue.name} ({', '.join(catalogue.names)})"]
-    extra = set(target) - {"tool", "arguments"}
-    if extra:
-        return [f"a call target has only \"tool\" and \"arguments\"; unexpected keys {sorted(extra)}"]
-    if not isinstance(target.get("arguments"), dict):
-        return ['a call target needs "arguments" as an object ({} when there are none)']
+    tool = envelope.tool
     problems, width = _any_of_problems(target["arguments"], "arguments")
     if problems:
         return problems
@@ -198,7 +168,7 @@ def _messages_problems(messages: Any) -> list[str]:
 
 def load_gold(path: Path, catalogue: Optional[Catalogue], problems: list[str],
               tools_loader: Callable[[list, str], Catalogue] = catalogue_from_openai) -> list[Case]:
-    rows = read_jsonl(path, "gold", problems)
+    rows = read_jsonl(path, problems, what="gold")
     if not rows and not problems:
         problems.append(f"gold file {path} has no cases")
     return cases_from_records([(f"{path}:{n}", row) for n, row in rows], catalogue, tools_loader, problems)
@@ -206,7 +176,7 @@ def load_gold(path: Path, catalogue: Optional[Catalogue], problems: list[str],
 
 def load_predictions(path: Path, cases: list[Case], problems: list[str]) -> list[str]:
     """The output text for each case: matched by id when every prediction has one, else by line."""
-    rows = read_jsonl(path, "predictions", problems)
+    rows = read_jsonl(path, problems, what="predictions")
     entries = []
     for n, row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("output"), str):
@@ -266,25 +236,12 @@ def parse_thresholds(items: list[str], flag: str, problems: list[str]) -> dict[s
 # ---------------------------------------------------------------------------------------------
 # runs
 
-def read_run(run_dir: Path) -> tuple[dict, dict]:
-    """(run.json, its eval settings) of a run directory; eval settings from run.json["eval"], else
-    from the saved recipe.yaml's eval section."""
-    try:
-        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ToolrouterError(f"{run_dir} is not a run directory (no run.json); "
-                              "pass --model for a bare model") from None
-    except json.JSONDecodeError as e:
-        raise ToolrouterError(f"{run_dir / 'run.json'}: not valid JSON ({e.msg} at line {e.lineno})") from None
+def eval_settings(run_dir: Path, run: dict) -> dict:
+    """A run's eval settings: run.json["eval"], else the saved recipe.yaml's eval section."""
     settings = run.get("eval")
     if settings is None and (run_dir / "recipe.yaml").is_file():
-        import yaml
-
-        try:
-            settings = (yaml.safe_load((run_dir / "recipe.yaml").read_text(encoding="utf-8")) or {}).get("eval")
-        except yaml.YAMLError as e:
-            raise ToolrouterError(f"{run_dir / 'recipe.yaml'}: not valid YAML ({e})") from None
-    return run, settings or {}
+        settings = (read_yaml(run_dir / "recipe.yaml") or {}).get("eval")
+    return settings or {}
 
 
 def _resolve_gold(text: str, run_dir: Path) -> Path:
@@ -298,7 +255,8 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
             constrained: bool) -> list[str]:
     """Generate one answer per case with the model at `model_path` (greedy, batched), rendering
     each prompt exactly as training did: the case's catalogue in `mode`."""
-    from toolrouter.infer.generate import generate_answers, load_for_inference
+    from toolrouter.infer.generate import generate_answers
+    from toolrouter.infer.loading import load_for_inference
 
     loaded = load_for_inference(model_path)
     outputs: list[Optional[str]] = [None] * len(cases)
@@ -378,24 +336,6 @@ def print_compare(old: dict, new: dict, console) -> None:
     console.print(table)
 
 
-def atomic_write(path: Path, write: Callable[[str], None], suffix: str = "") -> None:
-    """Write through a temp file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data: dict) -> None:
-    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-                                                        encoding="utf-8"))
-
-
 def plot_confusion(confusion: dict, path: Path, max_labels: int = 30) -> None:
     """The confusion matrix (gold rows, predicted columns) as a PNG. With many tools (BFCL) the
     rarest rows/columns are folded into "(other)" so the picture stays readable."""
@@ -437,9 +377,6 @@ def plot_confusion(confusion: dict, path: Path, max_labels: int = 30) -> None:
     plt.close(fig)
 
 
-START, END = "<!-- metrics -->", "<!-- /metrics -->"
-
-
 def metrics_markdown(report: dict, gold: str) -> str:
     lines = [f"Scored on `{gold}` ({report['n']} cases) by `toolrouter eval`.", "",
              "| metric | value | count | 95% CI |", "|---|---:|---:|---:|"]
@@ -457,22 +394,20 @@ def fill_model_card(readme: Path, report: dict, gold: str) -> bool:
     if not readme.is_file():
         return False
     text = readme.read_text(encoding="utf-8")
-    start, end = text.find(START), text.find(END)
+    start, end = text.find(METRICS_START), text.find(METRICS_END)
     if start < 0 or end < start:
         return False
-    new = text[:start + len(START)] + "\n" + metrics_markdown(report, gold) + "\n" + text[end:]
-    atomic_write(readme, lambda tmp: Path(tmp).write_text(new, encoding="utf-8"))
+    write_text(readme, text[:start + len(METRICS_START)] + "\n" + metrics_markdown(report, gold) + "\n" + text[end:])
     return True
 
 
 # ---------------------------------------------------------------------------------------------
 # the command
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="toolrouter eval", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="exit codes: 0 ok, 1 a threshold missed, 2 bad input. "
-                                       f"Metrics: {', '.join(METRICS)}.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """`toolrouter eval`'s options."""
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = f"exit codes: 0 ok, 1 a threshold missed, 2 bad input. Metrics: {', '.join(METRICS)}."
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="a run dir, an adapter dir or a full model dir to generate with")
     src.add_argument("--predictions", help='JSONL of {"id"?: str, "output": str}: outputs from anywhere')
@@ -491,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
     p.add_argument("--batch-size", type=int, help="generation batch size (default: the run's, else 32)")
     p.add_argument("--max-new-tokens", type=int, help="default: the run's, else 128")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="toolrouter eval", description=__doc__.split("\n\n")[0])
+    add_arguments(p)
     return p
 
 
@@ -512,13 +452,16 @@ def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
     """A run dir's run.json/catalogue.json/eval settings first, flags over them (with a warning
     where a flag contradicts how the run was trained)."""
     run_dir = Path(args.run or args.model) if (args.run or args.model) else None
-    run, settings = read_run(run_dir) if args.run or (run_dir and (run_dir / "run.json").is_file()) else ({}, {})
-    if not args.run:
-        settings = {}  # only --run takes the recipe's gold and thresholds; --model gets what it asks for
-    catalogue = load_catalogue(args.catalogue) if args.catalogue else None
-    if run_dir and (run_dir / "catalogue.json").is_file():
+    run, settings, snapshot = {}, {}, None
+    if args.run or (run_dir and (run_dir / "run.json").is_file()):
+        info, snapshot = read_run(run_dir)  # checks the catalogue snapshot against run.json
+        run = info.model_dump()
+        # only --run takes the recipe's gold and thresholds; --model gets what it asks for
+        settings = eval_settings(run_dir, run) if args.run else {}
+    elif run_dir and (run_dir / "catalogue.json").is_file():
         snapshot = load_catalogue(run_dir / "catalogue.json")
-        snapshot.name = run.get("catalogue") or snapshot.name
+    catalogue = load_catalogue(args.catalogue) if args.catalogue else None
+    if snapshot is not None:
         if catalogue is not None and catalogue.fingerprint() != snapshot.fingerprint():
             print(f"warning: --catalogue {args.catalogue} differs from the catalogue {run_dir} was trained on; "
                   "prompts are rendered from --catalogue", file=sys.stderr)
@@ -552,7 +495,10 @@ def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    return command(build_parser().parse_args(argv))
+
+
+def command(args: argparse.Namespace) -> int:
     problems: list[str] = []
 
     # 1. where the model, catalogue, mode, gold and thresholds come from
@@ -606,20 +552,17 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def _read_compare(path: Path, problems: list[str]) -> Optional[dict]:
     try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.append(f"--compare file {path} not found")
+        old = read_json(path, "pass an earlier --report-json file")
+    except ToolrouterError as e:
+        problems.append(f"--compare: {e}")
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        problems.append(f"--compare file {path}: not valid JSON ({e})")
-        return None
-    if not isinstance(old, dict) or not isinstance(old.get("metrics"), dict):
+    if not isinstance(old.get("metrics"), dict):
         problems.append(f"--compare file {path}: not a toolrouter eval report (no \"metrics\")")
         return None
     return old
 
 
 if __name__ == "__main__":
-    from toolrouter.core.schema import run_cli
+    from toolrouter.errors import run_cli
 
     sys.exit(run_cli(main))

@@ -257,6 +257,20 @@ def parse_tool_call(text: Any, catalogue: Catalogue) -> ParseResult:
     value, failure = decode(text)
     if failure:
         return failure
+    result = read_envelope(value, catalogue)
+    if result.kind != "call":
+        return result
+    problem = validate_arguments(catalogue[result.tool], result.arguments)
+    if problem:
+        return _invalid(problem[0], problem[1], result.tool)
+    return result
+
+
+def read_envelope(value: Any, catalogue: Catalogue) -> ParseResult:
+    """The answer's envelope, checked: a no_tool with its reason, an invalid (not an object, no
+    "tool", an unknown tool, extra keys, "arguments" not an object), or a call to a tool of
+    `catalogue` whose arguments are NOT validated yet (parse_tool_call does that next). The eval
+    checks gold targets with it too, so both read an answer the same way."""
     if not isinstance(value, dict):
         return _invalid("not_an_object", f"expected a JSON object, got {type(value).__name__}")
     tool = value.get("tool")
@@ -270,8 +284,7 @@ def parse_tool_call(text: Any, catalogue: Catalogue) -> ParseResult:
         if not isinstance(reason, str):
             return _invalid("bad_envelope", "the no_tool reason must be a string", tool)
         return ParseResult(kind="no_tool", tool=NO_TOOL, reason=reason)
-    spec = catalogue.get(tool)
-    if spec is None:
+    if catalogue.get(tool) is None:
         return _invalid("unknown_tool", f"no tool named {tool[:80]!r} in the catalogue", tool)
     extra = set(value) - {"tool", "arguments"}
     if extra:
@@ -279,9 +292,6 @@ def parse_tool_call(text: Any, catalogue: Catalogue) -> ParseResult:
     arguments = value.get("arguments")
     if not isinstance(arguments, dict):
         return _invalid("bad_envelope", 'a call needs "arguments" as a JSON object ({} when there are none)', tool)
-    problem = validate_arguments(spec, arguments)
-    if problem:
-        return _invalid(problem[0], problem[1], tool)
     return ParseResult(kind="call", tool=tool, arguments=arguments)
 
 

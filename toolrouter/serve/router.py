@@ -44,7 +44,7 @@ class Router:
         """Load a run dir (catalogue, mode and max_new_tokens come from it) or any model
         `load_for_inference` takes; a model without a run needs `catalogue=` (and `mode=`, default
         compact). `catalogue` is a Catalogue or anything load_catalogue takes."""
-        from toolrouter.infer.generate import load_for_inference
+        from toolrouter.infer.loading import load_for_inference
 
         loaded = load_for_inference(path, device=device)
         if catalogue is not None:
@@ -103,11 +103,8 @@ def _run_path(text: str) -> str:
     return text
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="toolrouter route",
-        description="Route requests with a trained run; prints one JSON result per request "
-                    '({"kind": "call"|"no_tool"|"invalid", ...}).')
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`toolrouter route`'s options."""
     parser.add_argument("request", nargs="?",
                         help="the request; without it, requests are read from stdin, one per line")
     parser.add_argument("--run", required=True,
@@ -119,7 +116,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="prompt mode, for a model that is not a run dir (default compact)")
     parser.add_argument("--max-new-tokens", type=int, help="answer length limit (default: the run's, else 128)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    args = parser.parse_args(argv)
+
+
+def command(args: argparse.Namespace) -> int:
     if args.max_new_tokens is not None and args.max_new_tokens < 1:
         raise ToolrouterError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
 
@@ -138,6 +137,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         if request.strip():
             print(json.dumps(router.route(request).to_dict(), ensure_ascii=False), flush=True)
     return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="toolrouter route",
+        description="Route requests with a trained run; prints one JSON result per request "
+                    '({"kind": "call"|"no_tool"|"invalid", ...}).')
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

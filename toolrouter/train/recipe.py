@@ -8,23 +8,37 @@ The file is validated by the `Recipe` Pydantic model below (`extra="forbid"` eve
 misspelt or stale key is an error, not a silently ignored setting). Every problem is reported at
 once, one line each, as `FILE: key.path: message (got VALUE)`. Overrides (`key.path=value`, the
 value read as a YAML scalar) are applied to the raw YAML before validation, so they are checked
-exactly like the file. Pure module: no torch.
+exactly like the file. Everything a run needs is checked here, before training starts: the data
+settings by the rule the data builder uses, and `eval.min/max` against the metrics eval knows.
+
+`version` says which recipe format a file was written in (a saved run's recipe.yaml records it;
+no version means 1). When a key is renamed, VERSION goes up and RENAMES[old version] maps the old
+dotted keys to the new ones: an older file still loads, with a warning naming each renamed key.
+Pure module: no torch.
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from toolrouter.core.catalogue import MODES, PACKAGE_DIR
-from toolrouter.core.schema import ToolrouterError
+from toolrouter.data.pipeline import no_tool_ratio_problem
+from toolrouter.errors import ToolrouterError, validation_message
+from toolrouter.eval.metrics import METRICS
+from toolrouter.io import read_yaml
 
 RECIPES_DIR = PACKAGE_DIR / "recipes"
 EVALS_DIR = PACKAGE_DIR / "evals"
 TINY = "tiny"  # model.base value of the built-in scratch base (toolrouter/tiny.py)
+VERSION = 1  # the recipe format this code writes and reads
+# Renamed keys by the version that still used the old names: {version: {"old.dotted.key": "new.dotted.key"}}.
+# A recipe of version v gets RENAMES[v], RENAMES[v + 1], ... applied in turn, with a warning.
+RENAMES: dict[int, dict[str, str]] = {}
 
 
 class Strict(BaseModel):
@@ -36,9 +50,17 @@ class DataConfig(Strict):
 
     n: int = Field(2000, ge=10, description="rows to build, all splits together")
     seed: int = 0
-    no_tool_ratio: float = Field(0.15, ge=0.0, lt=1.0)
+    no_tool_ratio: float = Field(0.15, description="no_tool share of every split (the data builder's rule)")
     robust: bool = False
     path: Optional[str] = Field(None, description="folder with train.jsonl (and val/test.jsonl) instead of building")
+
+    @field_validator("no_tool_ratio")
+    @classmethod
+    def _ratio_the_builder_accepts(cls, value: float) -> float:
+        problem = no_tool_ratio_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _path_or_build(self):
@@ -133,8 +155,17 @@ class EvalConfig(Strict):
     min: dict[str, float] = Field(default_factory=lambda: {"exact_match_rate": 0.9})
     max: dict[str, float] = Field(default_factory=lambda: {"false_tool_call_rate": 0.05})
 
+    @field_validator("min", "max")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = [name for name in value if name not in METRICS]
+        if unknown:
+            raise ValueError(f"unknown metric(s) {', '.join(map(repr, unknown))}; known: {', '.join(METRICS)}")
+        return value
+
 
 class Recipe(Strict):
+    version: int = Field(VERSION, description="recipe format version; none means 1")
     name: str = Field(description="run name; defaults to the recipe file's stem")
     catalogue: str = Field(description="built-in catalogue name or path (.py / OpenAI-style .json)")
     mode: Literal["compact", "json", "template", "baked"] = "compact"
@@ -145,6 +176,14 @@ class Recipe(Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     output_dir: Optional[str] = Field(None, description="default runs/<name>")
     eval: EvalConfig = Field(default_factory=EvalConfig)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if not 1 <= value <= VERSION:
+            raise ValueError(f"recipe version {value} is not one this toolrouter reads (1 to {VERSION}); "
+                             f"set version: {VERSION}, or upgrade toolrouter for a newer recipe")
+        return value
 
     @model_validator(mode="after")
     def _resolve(self):
@@ -221,52 +260,35 @@ def apply_override(raw: dict, path: list[str], value: Any) -> None:
     node[path[-1]] = value
 
 
-def _format_error(source: str, err: dict, overrides: dict[str, str]) -> str:
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        parent = _model_at(err["loc"][:-1])
-        allowed = ", ".join(parent.model_fields) if parent else ""
-        msg = f"unknown key; allowed here: {allowed}" if allowed else "unknown key"
-    elif err["type"] != "missing" and "input" in err and not isinstance(err["input"], dict):
-        msg += f" (got {err['input']!r})"
-    line = f"{source}: {loc}: {msg}"
-    if loc in overrides:
-        line += f" [from override {overrides[loc]}]"
-    return line
-
-
-def _model_at(loc: tuple) -> Optional[type[BaseModel]]:
-    """The Pydantic model of the section at `loc` (for listing the keys allowed there)."""
-    model: Any = Recipe
-    for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            return None
-        ann = field.annotation
-        candidates = [ann, *getattr(ann, "__args__", ())]
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if model is None:
-            return None
-    return model
+def upgrade(raw: dict, source: str) -> dict:
+    """An older recipe's keys renamed to this VERSION's (RENAMES), one warning per key; in place."""
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= VERSION:
+        return raw  # validation reports it, with the file and the allowed range
+    for v in range(version, VERSION):
+        for old, new in RENAMES.get(v, {}).items():
+            *parents, key = old.split(".")
+            node = raw
+            for part in parents:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and key in node:
+                apply_override(raw, new.split("."), node.pop(key))
+                print(f"warning: {source}: {old} was renamed to {new} in recipe version {v + 1}; "
+                      f"read as {new} (set version: {VERSION} and the new key to silence this)", file=sys.stderr)
+    raw["version"] = VERSION
+    return raw
 
 
 def load_recipe(name_or_path: Union[str, Path], overrides: Optional[list[str]] = None) -> Recipe:
     """Read, override and validate a recipe; every problem is reported at once as a ToolrouterError."""
     path = find_recipe(name_or_path)
     source = os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise ToolrouterError(f"{source}: not valid YAML at {where}: {getattr(e, 'problem', e)}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ToolrouterError(f"{source}: cannot read the recipe: {e}") from None
+    raw = read_yaml(path, source)
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ToolrouterError(f"{source}: a recipe is a YAML mapping (key: value lines), got {type(raw).__name__}")
     raw.setdefault("name", path.stem)
+    upgrade(raw, source)
     given: dict[str, str] = {}
     for text in overrides or []:
         keys, value = parse_override(text)
@@ -275,6 +297,4 @@ def load_recipe(name_or_path: Union[str, Path], overrides: Optional[list[str]] =
     try:
         return Recipe.model_validate(raw)
     except ValidationError as e:
-        lines = [_format_error(source, err, given) for err in e.errors()]
-        head = f"{len(lines)} problems in the recipe:\n" if len(lines) > 1 else ""
-        raise ToolrouterError(head + "\n".join(lines)) from None
+        raise ToolrouterError(validation_message(source, e, Recipe, given, what="the recipe")) from None

@@ -28,39 +28,14 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from toolrouter.errors import ToolrouterError, run_cli
+from toolrouter.infer.loading import load_pretrained, resolve_base
+from toolrouter.io import METRICS_END, METRICS_START, atomic_write, read_json, read_jsonl, read_run, write_json, write_run, write_text
 from toolrouter.train.recipe import Recipe, load_recipe
-from toolrouter.core.schema import ToolrouterError, run_cli
-
-# toolrouter.eval.evaluate replaces the text between these markers with its metrics.
-EVAL_START, EVAL_END = "<!-- metrics -->", "<!-- /metrics -->"
 
 
 # ---------------------------------------------------------------------------------------------
 # small helpers
-
-def write_text(path: Path, text: str) -> None:
-    """Write via a temp file + rename: a crash never leaves a half-written file behind."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise ToolrouterError(f"{path}: line {i}: not valid JSON ({e.msg}); "
-                                          "rebuild it with `toolrouter data build`") from None
-    return rows
-
 
 def choose_device() -> str:
     import torch
@@ -98,10 +73,11 @@ def get_splits(recipe: Recipe, catalogue, run_dir: Path, resume: bool) -> tuple[
     if not (folder / "train.jsonl").is_file():
         raise ToolrouterError(f"data.path {folder}: no train.jsonl there; point data.path at a folder written by "
                               "`toolrouter data build` (train/val/test.jsonl), or remove it to build the data")
-    splits = {s: read_jsonl(folder / f"{s}.jsonl") if (folder / f"{s}.jsonl").is_file() else []
-              for s in ("train", "val", "test")}
+    fix = "rebuild it with `toolrouter data build`"
+    splits = {s: [row for _, row in read_jsonl(folder / f"{s}.jsonl", fix=fix)] if (folder / f"{s}.jsonl").is_file()
+              else [] for s in ("train", "val", "test")}
     report_path = folder / "report.json"
-    report = json.loads(report_path.read_text()) if report_path.is_file() else {
+    report = read_json(report_path, fix) if report_path.is_file() else {
         "source": str(folder), **{s: len(rows) for s, rows in splits.items()}}
     return splits, report
 
@@ -143,63 +119,6 @@ def template_is_marked(tokenizer) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # models
-
-def load_failure(base: str, error: Exception) -> ToolrouterError:
-    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return ToolrouterError(
-        f"cannot load the base model {base!r}: {first}\n"
-        f"Download it where there is network (`hf download {base} --local-dir /path/to/folder`) and point the "
-        f"recipe at the folder: toolrouter train --recipe NAME model.base=/path/to/folder (config.json, "
-        f"*.safetensors and the tokenizer files); or use model.base=tiny for the offline scratch base")
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """One TCP connect to the Hub: offline, transformers would retry for ~50 s before giving up."""
-    import socket
-    from urllib.parse import urlparse
-
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def resolve_base(base: str) -> tuple[str, bool]:
-    """(name or path to load, local_files_only). Fails fast, with the fix, when it cannot be had."""
-    path = Path(base).expanduser()
-    if path.is_dir():
-        return str(path), True
-    if base.startswith((".", "/", "~")) or base.count("/") != 1:
-        raise load_failure(base, FileNotFoundError(f"no folder {base}"))
-    from huggingface_hub import try_to_load_from_cache
-
-    cached = isinstance(try_to_load_from_cache(base, "config.json"), str)
-    if cached:
-        return base, True
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    if offline or not hub_reachable():
-        why = "HF_HUB_OFFLINE is set" if offline else "the Hub (huggingface.co) is unreachable"
-        raise load_failure(base, OSError(f"not in the local Hugging Face cache and {why}"))
-    return base, False
-
-
-def load_base(base: str, dtype=None, quantization_config=None):
-    """Tokenizer and model of a Hub id or a local folder, with one clear error if it cannot be had."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    name, local = resolve_base(base)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local)
-        model = AutoModelForCausalLM.from_pretrained(name, local_files_only=local, dtype=dtype,
-                                                     quantization_config=quantization_config)
-    except (OSError, ValueError, KeyError) as e:  # missing files, unknown architecture, bad config
-        raise load_failure(base, e) from None
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer, model
-
 
 def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> None:
     """The scratch base: a BPE tokenizer trained on the train rows + catalogue renders, a random-init
@@ -339,12 +258,12 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
 
     if recipe.is_tiny:
         base_name = str(base_dir.resolve())
-        tokenizer, model = load_base(base_name)
+        tokenizer, model = load_pretrained(base_name)
     else:
         base_name = recipe.model.base
         # A frozen base (LoRA) can sit in bf16; full fine-tuning keeps fp32 master weights (autocast does bf16).
         dtype = torch.bfloat16 if bf16 and recipe.lora is not None else torch.float32
-        tokenizer, model = load_base(base_name, dtype=dtype, quantization_config=qconfig)
+        tokenizer, model = load_pretrained(base_name, dtype=dtype, quantization_config=qconfig)
     if qconfig is not None and device == "cpu":
         keep_4bit_trainable(model)
 
@@ -379,12 +298,13 @@ def write_loss_log(log_history: list[dict], run_dir: Path) -> list[dict]:
     rows = [{"step": e["step"], "epoch": round(e.get("epoch", 0), 4), "loss": e.get("loss", ""),
              "eval_loss": e.get("eval_loss", ""), "learning_rate": e.get("learning_rate", "")}
             for e in log_history if "loss" in e or "eval_loss" in e]
-    tmp = run_dir / "loss.csv.tmp"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=["step", "epoch", "loss", "eval_loss", "learning_rate"])
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, run_dir / "loss.csv")
+    def write_csv(tmp: str) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=["step", "epoch", "loss", "eval_loss", "learning_rate"])
+            writer.writeheader()
+            writer.writerows(rows)
+
+    atomic_write(run_dir / "loss.csv", write_csv)
 
     import matplotlib
 
@@ -403,9 +323,8 @@ def write_loss_log(log_history: list[dict], run_dir: Path) -> list[dict]:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(run_dir / "loss.png.tmp.png", dpi=100)
+    atomic_write(run_dir / "loss.png", lambda tmp: fig.savefig(tmp, format="png", dpi=100), suffix=".png")
     plt.close(fig)
-    os.replace(run_dir / "loss.png.tmp.png", run_dir / "loss.png")
     return rows
 
 
@@ -450,9 +369,9 @@ def model_card(recipe: Recipe, run: dict, info: dict) -> str:
         "",
         "## Evaluation",
         "",
-        EVAL_START,
+        METRICS_START,
         f"Not evaluated yet: `toolrouter eval --run {recipe.run_dir}` fills this section.",
-        EVAL_END,
+        METRICS_END,
         "",
         "## Use",
         "",
@@ -494,7 +413,7 @@ def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
     }
     write_loss_log(history, run_dir)
     write_text(run_dir / "README.md", model_card(recipe, run, info))
-    write_json(run_dir / "run.json", run)  # last: its presence marks a finished run
+    write_run(run_dir, run)  # last: its presence marks a finished run
     return run
 
 
@@ -528,14 +447,16 @@ def train(recipe: Recipe, resume: bool = False, overwrite: bool = False, callbac
     return run
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="toolrouter train", description="Fine-tune a router from a YAML recipe.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`toolrouter train`'s options (declared once: the CLI tree and `python -m` both use them)."""
     parser.add_argument("--recipe", required=True, help="shipped recipe name (recipes/NAME.yaml) or a .yaml path")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                         help="override recipe keys by dotted path, e.g. training.max_steps=50 model.base=/models/qwen")
     parser.add_argument("--resume", action="store_true", help="continue from the run dir's last checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="delete an existing run dir and start over")
-    args = parser.parse_args(argv)
+
+
+def command(args: argparse.Namespace) -> int:
     if args.resume and args.overwrite:
         raise ToolrouterError("--resume and --overwrite exclude each other: pick one")
     recipe = load_recipe(args.recipe, args.overrides)
@@ -543,17 +464,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0
 
 
+def main(argv: Optional[list[str]] = None) -> int:
+    """`python -m toolrouter.train.trainer --recipe ...` (what `accelerate launch -m` runs) = `toolrouter train`."""
+    parser = argparse.ArgumentParser(prog="toolrouter train", description="Fine-tune a router from a YAML recipe.")
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
+
+
 # ---------------------------------------------------------------------------------------------
 # merge
 
-def merge_main(argv: Optional[list[str]] = None) -> int:
-    """`toolrouter merge RUN [--out DIR]`: fold a run's LoRA adapter into its base and save a full
-    safetensors model that plain `transformers` loads (AutoModelForCausalLM.from_pretrained)."""
-    parser = argparse.ArgumentParser(prog="toolrouter merge", description="Merge a run's LoRA adapter into its base: a full safetensors model "
-                                     "that plain transformers loads.")
+def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
+    """`toolrouter merge`'s options."""
     parser.add_argument("run", help="a run dir with run.json and an adapter (adapter_model.safetensors)")
     parser.add_argument("--out", help="output folder (default RUN/merged)")
-    args = parser.parse_args(argv)
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    """`toolrouter merge RUN [--out DIR]`: fold a run's LoRA adapter into its base and save a full
+    safetensors model that plain `transformers` loads (AutoModelForCausalLM.from_pretrained)."""
     run_dir = Path(args.run)
     out = Path(args.out) if args.out else run_dir / "merged"
     merge(run_dir, out)
@@ -561,29 +490,34 @@ def merge_main(argv: Optional[list[str]] = None) -> int:
     return 0
 
 
+def merge_main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="toolrouter merge", description="Merge a run's LoRA adapter into its base: "
+                                     "a full safetensors model that plain transformers loads.")
+    add_merge_arguments(parser)
+    return merge_command(parser.parse_args(argv))
+
+
 def merge(run_dir: Path, out: Path) -> Path:
     from peft import PeftModel
 
-    run_file = run_dir / "run.json"
-    if not run_file.is_file():
-        raise ToolrouterError(f"{run_dir}: no run.json; pass a finished run dir (runs/NAME) from `toolrouter train`")
-    run = json.loads(run_file.read_text())
-    if not run.get("adapter") or not (run_dir / "adapter_config.json").is_file():
+    info, _ = read_run(run_dir)
+    run = info.model_dump()
+    if not info.adapter or not (run_dir / "adapter_config.json").is_file():
         raise ToolrouterError(f"{run_dir}: this run is a full model already (no LoRA adapter); nothing to merge, "
                               "load it as it is")
     base = run_dir / run["base_dir"] if run.get("base_dir") else None
     base = str(base) if base is not None and base.is_dir() else run["base_model"]
     # The base in its own saved dtype; a 4-bit (QLoRA) base is reloaded unquantized, since merging
     # into NF4 weights would round the adapter's update away.
-    tokenizer, model = load_base(base, dtype="auto")
+    tokenizer, model = load_pretrained(base, dtype="auto")
     model = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out))  # safetensors is the default format
     tokenizer = type(tokenizer).from_pretrained(str(run_dir))  # the run's own tokenizer files
     tokenizer.save_pretrained(str(out))
     shutil.copy(run_dir / "catalogue.json", out / "catalogue.json")
-    write_json(out / "run.json", {**run, "adapter": False, "base_model": str(out.resolve()), "base_dir": None,
-                                  "merged_from": str(run_dir)})
+    write_run(out, {**run, "adapter": False, "base_model": str(out.resolve()), "base_dir": None,
+                    "merged_from": str(run_dir)})
     return out
 
 
