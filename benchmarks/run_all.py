@@ -30,8 +30,9 @@ BENCHMARKS = {
     "grammar": ("bench_grammar.py", [], ["--reps", "1"]),
     "route": ("bench_route.py", [], ["--n", "10"]),
     "data": ("bench_data.py", [], ["--quick"]),
+    "serve": ("bench_serve.py", [], ["--requests", "64", "--sequential", "16"]),
 }
-NEEDS_RUN = ("eval", "grammar", "route")
+NEEDS_RUN = ("eval", "grammar", "route", "serve")
 
 
 def main() -> int:

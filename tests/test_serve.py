@@ -272,3 +272,50 @@ def test_sigterm_answers_requests_in_flight_then_exits(server, client):
     assert not errors and len(results) == len(REQUESTS)
     assert all(r.choices[0].finish_reason in ("stop", "tool_calls") for r in results)
     assert "Finished server process" in log.read_text()
+
+
+def test_restricted_grammars_per_row(tiny_model, tiny_tokenizer, one_thread):
+    """What the server's answer space rests on: a grammar without no_tool, one of no_tool alone, and
+    one grammar per row in a single batched generate."""
+    from toolrouter.formats.grammar import accepts_text, compile_grammar
+    from toolrouter.formats.parse import parse_tool_call
+    from toolrouter.infer.generate import generate_answers
+
+    call, none = '{"tool":"escalate","arguments":{"reason":"x"}}', '{"tool":"no_tool","reason":"x"}'
+    required = compile_grammar(CAT.subset(["escalate"]), tiny_tokenizer, no_tool=False)
+    only_no_tool = compile_grammar(CAT.subset([]), tiny_tokenizer)
+    assert accepts_text(required, call) and not accepts_text(required, none)
+    assert accepts_text(only_no_tool, none) and not accepts_text(only_no_tool, call)
+    with pytest.raises(Exception, match="no answer is possible"):
+        compile_grammar(CAT.subset([]), tiny_tokenizer, no_tool=False)
+    convs = [[{"role": "system", "content": CAT.render("compact")}, {"role": "user", "content": text}]
+             for text in REQUESTS[:4]]
+    texts = generate_answers(tiny_model, tiny_tokenizer, convs, max_new_tokens=96, catalogue=CAT, constrained=True,
+                             grammars=[required, only_no_tool, required, only_no_tool])
+    results = [parse_tool_call(t, CAT) for t in texts]
+    assert [(r.kind, r.tool) for r in results] == [("call", "escalate"), ("no_tool", "no_tool")] * 2
+
+
+def test_export_writes_a_plain_model_folder_for_vllm(run_dir, tmp_path, one_thread):
+    """`toolrouter export`: safetensors, the chat template (ignoring `tools` for a compact run), and a
+    response template that turns the json envelope into tool_calls; the folder routes like the run."""
+    from transformers import AutoTokenizer
+
+    from toolrouter import Router
+    from toolrouter.serve.export import main as export_main
+
+    out = tmp_path / "exported"
+    assert export_main([str(run_dir), "--to", str(out)]) == 0
+    assert (out / "model.safetensors").is_file() and not list(out.glob("*.bin"))
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    conv = [{"role": "system", "content": CAT.render("compact")}, {"role": "user", "content": "hi"}]
+    assert (tokenizer.apply_chat_template(conv, tools=CAT.to_openai(), tokenize=False)
+            == tokenizer.apply_chat_template(conv, tokenize=False))
+    prefix = tokenizer.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
+    parsed = tokenizer.parse_response('{"tool":"track_order","arguments":{"order_id":"ORD-1"}}<|im_end|>', prefix=prefix)
+    assert parsed["tool_calls"][0]["function"]["name"] == "track_order"
+    assert not tokenizer.parse_response('{"tool":"no_tool","reason":"hi"}<|im_end|>', prefix=prefix).get("tool_calls")
+    assert Router.load(out).route_batch(REQUESTS[:3]) == Router.load(run_dir).route_batch(REQUESTS[:3])
+    proc = subprocess.run([sys.executable, "-m", "toolrouter.serve.export", str(run_dir), "--to", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr

@@ -27,6 +27,10 @@ COMMANDS = {
              "score a router on a gold set; exit 1 under a threshold"),
     "route": ("toolrouter.serve.router", "add_arguments", "command",
               "route requests with a trained run (stdin if no request is given)"),
+    "serve": ("toolrouter.serve.openai_server", "add_arguments", "command",
+              "serve a run as an OpenAI-compatible chat-completions endpoint"),
+    "export": ("toolrouter.serve.export", "add_arguments", "command",
+               "write a run as a plain model folder for vLLM (merged safetensors, tokenizer, response template)"),
 }
 
 

@@ -47,7 +47,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from toolrouter.core.schema import NO_TOOL, ToolrouterError
+from toolrouter.errors import ToolrouterError
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: a routing request is a few kB even with the tool list
 MAX_MESSAGES = 64
@@ -490,10 +490,8 @@ def create_app(router, model_id: str, max_batch: int = 32, wait_ms: float = 5.0)
 # ---------------------------------------------------------------------------------------------
 # command line
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="toolrouter serve",
-        description="Serve a trained run as an OpenAI-compatible chat-completions endpoint (POST /v1/chat/completions).")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`toolrouter serve`'s options."""
     parser.add_argument("--run", required=True, help="run directory (runs/<name>, written by `toolrouter train`)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -504,7 +502,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="decode without the grammar (answers may then be invalid; they come back as content)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's; 1 on a shared machine)")
-    args = parser.parse_args(argv)
+
+
+def command(args: argparse.Namespace) -> int:
     if args.max_batch < 1 or args.wait_ms < 0 or not 0 <= args.port < 65536:
         raise ToolrouterError(f"--max-batch ({args.max_batch}) must be >= 1, --wait-ms ({args.wait_ms}) >= 0 and "
                               f"--port ({args.port}) in 0..65535")
@@ -533,7 +533,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0
 
 
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="toolrouter serve", description="Serve a trained run as an OpenAI-compatible "
+                                     "chat-completions endpoint (POST /v1/chat/completions).")
+    add_arguments(parser)
+    return command(parser.parse_args(argv))
+
+
 if __name__ == "__main__":
-    from toolrouter.core.schema import run_cli
+    from toolrouter.errors import run_cli
 
     sys.exit(run_cli(main))
