@@ -192,7 +192,8 @@ def train_timed(trainer, warmup: int) -> tuple[dict, object]:
 
     def counting(examples):  # dataloader workers: 0, so batch i is collated right before step i
         batch = collate(examples)
-        tokens.append((int(batch["attention_mask"].sum()), batch["attention_mask"].numel()))
+        mask = batch.get("attention_mask")  # padding-free batches have none: every token is real
+        tokens.append((int(mask.sum()), mask.numel()) if mask is not None else (batch["input_ids"].numel(),) * 2)
         return batch
 
     trainer.data_collator = counting

@@ -1,10 +1,12 @@
 """GPU benchmark of the `support_router` shape: Qwen2.5-0.5B's architecture (random weights, scratch
 tokenizer) trained with the shipped LoRA and QLoRA recipes, then evaluated and routed. One CUDA GPU, bf16.
 
-    .venv/bin/python benchmarks/gpu.py                  # ~3-5 min on one H100/H200
+    .venv/bin/python benchmarks/gpu.py                  # ~4-6 min on one H100/H200 (budget: < 8)
     .venv/bin/python benchmarks/gpu.py --steps 100 --peak-tflops 989
+    .venv/bin/python benchmarks/gpu.py --dry-run        # any machine: every code path on a tiny shape, ~1-2 min
+                                                        # on CPU; prints the figures, writes nothing
 
-Without CUDA it prints why and exits 0, measuring nothing.
+Without CUDA (and without --dry-run) it prints why and exits 0, measuring nothing.
 
 No Hub access is assumed: the Qwen2Config is written by hand from Qwen2.5-0.5B's published numbers
 (hidden 896, 24 layers, 14 heads, 2 KV heads, MLP 4864, vocab 151,936, tied embeddings, rope theta 1e6),
@@ -15,11 +17,13 @@ on what the weights are.
 
   training   toolrouter.train.trainer.build_trainer on recipes/support_router.yaml (LoRA r16, all projections,
              batch 16) and support_router_qlora.yaml (the same over a 4-bit NF4 base, activation
-             checkpointing on), model.base = the random model; real tokens/s after warm-up steps,
-             model FLOPs utilisation, peak memory.
+             checkpointing on), model.base = the random model, each with training.packing none and
+             padding_free (which decides `auto` on CUDA); real tokens/s after warm-up steps, model FLOPs
+             utilisation, peak memory.
   eval       generate_answers on the support_router gold prompts at batch 1 / 32 / 128; random weights
              never emit an end token, so every answer runs to 32 new tokens, about a real answer's length.
-  routing    Router.route p50 over the LoRA run dir, constrained (the default), one request at a time.
+  routing    Router.route p50/p95 over the LoRA run dir, constrained (the default), one request at a time,
+             with the prefix cache (the default) and without; batched routing throughput (batch 32) both ways.
 
 MFU = (6 x matmul parameters + 12 x layers x hidden x sequence) FLOPs per real token x tokens/s / peak
 bf16 dense FLOP/s (PaLM's model-FLOPs definition; with LoRA the frozen weights get no weight gradient,
@@ -84,7 +88,7 @@ def flops_per_token(config, seq: float) -> float:
     return 6 * matmul_params + 12 * layers * h * seq
 
 
-def train_recipe(name: str, base: Path, out: Path, steps: int, warmup: int):
+def train_recipe(name: str, base: Path, out: Path, steps: int, warmup: int, packing: str = "none"):
     """(speed, peak GiB, trainer, info, output) for a shipped recipe over the random base."""
     import gc
 
@@ -95,7 +99,7 @@ def train_recipe(name: str, base: Path, out: Path, steps: int, warmup: int):
 
     recipe = load_recipe(name, [f"model.base={base}", f"output_dir={out}", f"training.max_steps={steps + warmup}",
                                 "training.warmup=0", "training.eval_steps=null", "training.save_steps=1000000",
-                                f"training.logging_steps={steps + warmup}"])
+                                f"training.logging_steps={steps + warmup}", f"training.packing={packing}"])
     gc.collect()  # the previous recipe's model, before its memory is released and the peak is reset
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -133,24 +137,49 @@ def eval_throughput(base: Path, batch_sizes=(1, 32, 128)) -> dict:
 
 
 def route_latency(run_dir: Path, n: int = 30) -> dict:
+    """Router.route p50/p95 one request at a time and batch-32 throughput, with the prefix cache and
+    without (the two alternate request by request), and whether the answers are the same."""
     import json
 
     from toolrouter import Router
 
     router = Router.load(run_dir, constrained=True, max_new_tokens=48)
+    cache = router.prefix_cache
     gold = (REPO / "toolrouter" / "evals" / "support_router.jsonl").read_text(encoding="utf-8").splitlines()
     requests = [json.loads(line)["prompt"] for line in gold if line.strip() and "prompt" in json.loads(line)][:n]
-    router.route(requests[0])  # warm-up (grammar compile, first allocations)
-    ms, tokens = [], []
+    router.route(requests[0])  # warm-up (grammar compile, first allocations, the prefix)
+    out = {way: {"ms": [], "answers": []} for way in ("cached", "uncached")}
     for request in requests:
+        for way in ("uncached", "cached"):
+            router.prefix_cache = cache if way == "cached" else False
+            start = time.perf_counter()
+            out[way]["answers"].append(router.answer_texts([request])[0])
+            out[way]["ms"].append(1000 * (time.perf_counter() - start))
+    for way in ("uncached", "cached"):
+        router.prefix_cache = cache if way == "cached" else False
+        batch = (requests * (64 // len(requests) + 1))[:64]
         start = time.perf_counter()
-        text = router.answer_texts([request])[0]
-        ms.append(1000 * (time.perf_counter() - start))
-        tokens.append(len(router.tokenizer(text, add_special_tokens=False)["input_ids"]))
-    return {"p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "answer_tokens": sum(tokens) / len(tokens)}
+        router.answer_texts(batch)
+        out[way]["batched_per_s"] = len(batch) / (time.perf_counter() - start)
+        ms, answers = out[way].pop("ms"), out[way]["answers"]
+        out[way].update(p50_ms=percentile(ms, 50), p95_ms=percentile(ms, 95), answer_tokens=sum(
+            len(router.tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers) / len(answers))
+    same = sum(a == b for a, b in zip(out["cached"].pop("answers"), out["uncached"].pop("answers")))
+    out["identical"] = f"{same}/{len(requests)}"
+    return out
 
 
-def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=(1, 32, 128)) -> tuple:
+def tiny_config(tokenizer):
+    """Qwen2's architecture at a size a CPU runs in seconds: what --dry-run measures."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                       num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
+                       tie_word_embeddings=True, use_sliding_window=False, bos_token_id=tokenizer.bos_token_id,
+                       eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+
+
+def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=(1, 32, 128), route_n: int = 30) -> tuple:
     """Every figure: (figures, notes, details). `make_config` and `batch_sizes` are parameters so the code
     path can be exercised on a small shape; main() runs it on Qwen2.5-0.5B's."""
     import torch
@@ -166,14 +195,18 @@ def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=
     with workdir() as tmp:
         base = build_base(tmp / "base", make_config)
         config = make_config(AutoTokenizer.from_pretrained(base))
-        for recipe_name, label in (("support_router", "LoRA"), ("support_router_qlora", "QLoRA")):
-            recipe, speed, peak_gib, trainer, info, output = train_recipe(recipe_name, base, tmp / recipe_name,
-                                                                          steps, warmup)
+        run_dir = None
+        for recipe_name, label, packing in (("support_router", "LoRA", "none"), ("support_router", "LoRA", "padding_free"),
+                                            ("support_router_qlora", "QLoRA", "none"),
+                                            ("support_router_qlora", "QLoRA", "padding_free")):
+            recipe, speed, peak_gib, trainer, info, output = train_recipe(recipe_name, base, tmp / f"{recipe_name}_{packing}",
+                                                                          steps, warmup, packing)
             seq = speed["real_tokens"] / (speed["steps"] * recipe.training.batch_size)
             mfu = flops_per_token(config, seq) * speed["real_per_s"] / (peak * 1e12) if peak else None
             trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-            print(f"  {label}: {speed['real_per_s']:,.0f} real tokens/s, {peak_gib:.1f} GiB peak", flush=True)
-            key = label.lower()
+            print(f"  {label} packing={packing}: {speed['real_per_s']:,.0f} real tokens/s, {peak_gib:.1f} GiB peak",
+                  flush=True)
+            key, label = f"{label.lower()}_{packing}", f"{label}, packing={packing}"
             figures += [
                 figure(f"{key}_tokens_per_s", f"{label} training: real tokens/s (batch {recipe.training.batch_size}, "
                        f"{speed['steps']} steps)", round(speed["real_per_s"]), "tok/s"),
@@ -184,7 +217,7 @@ def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=
             ]
             details[key] = {**speed, "trainable_params": trainable, "mean_seq": seq,
                             "gradient_checkpointing": recipe.training.gradient_checkpointing}
-            if label == "LoRA":
+            if run_dir is None and recipe_name == "support_router":
                 finish_run(trainer, recipe, info, output)  # a complete run dir, for the routing figure
                 run_dir = recipe.run_dir
             del trainer, info, output
@@ -194,10 +227,14 @@ def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=
         rates = eval_throughput(base, batch_sizes)
         figures += [figure(f"eval_b{b}", f"eval examples/s, batch {b} ({NEW_TOKENS} new tokens each)", round(r, 1),
                            "ex/s") for b, r in rates.items()]
-        route = route_latency(run_dir)
-        figures += [figure("route_p50", "route() p50, constrained, one request at a time", round(route["p50_ms"], 1),
-                           "ms"),
-                    figure("route_p95", "route() p95, constrained", round(route["p95_ms"], 1), "ms")]
+        route = route_latency(run_dir, n=route_n)
+        for way in ("cached", "uncached"):
+            r = route[way]
+            figures += [figure(f"route_p50_{way}", f"route() p50, constrained, one request at a time, prefix {way}",
+                               round(r["p50_ms"], 1), "ms"),
+                        figure(f"route_p95_{way}", f"route() p95, prefix {way}", round(r["p95_ms"], 1), "ms"),
+                        figure(f"route_batched_{way}", f"routing throughput, batch 32, prefix {way}",
+                               round(r["batched_per_s"], 1), "req/s")]
         details["route"] = route
 
     notes = [f"{name}; bf16; random weights of Qwen2.5-0.5B's shape ({config.num_hidden_layers} layers, hidden "
@@ -205,7 +242,8 @@ def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=
              "QLoRA runs with activation checkpointing (as its recipe ships), LoRA without: compare memory, not "
              "speed alone.",
              f"Routing answers are up to 48 tokens of grammar-valid JSON from random weights "
-             f"(mean {route['answer_tokens']:.0f} tokens)."]
+             f"(mean {route['cached']['answer_tokens']:.0f} tokens); answers identical with and without the prefix "
+             f"cache: {route['identical']}."]
     return figures, notes, details
 
 
@@ -214,9 +252,23 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--steps", type=int, default=30, help="timed optimizer steps per recipe (default 30)")
     parser.add_argument("--peak-tflops", type=float, help="the GPU's bf16 dense peak, for MFU (default: by name)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="run every code path on a tiny Qwen2 shape (2 steps, CPU is fine); print, write nothing")
     args = parser.parse_args()
     import torch
 
+    if args.dry_run:
+        quiet()
+        from common import set_threads
+
+        set_threads(1)
+        figures, notes, details = measure(2, args.peak_tflops or 1.0, make_config=tiny_config, batch_sizes=(1, 4),
+                                          route_n=3)
+        for row in figures:
+            print(f"  {row['label']}: {row['value']} {row['unit']}")
+        print("gpu.py --dry-run: every step ran; nothing was written (figures from a tiny model on "
+              f"{'cuda' if torch.cuda.is_available() else 'cpu'} mean nothing)")
+        return 0
     if not torch.cuda.is_available():
         print("benchmarks/gpu.py: no CUDA device here (torch.cuda.is_available() is False), so nothing was measured. "
               "Run it on a machine with an NVIDIA GPU and a CUDA build of torch; its results then join "

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "grammar": ("bench_grammar.py", [], ["--reps", "1"]),
     "route": ("bench_route.py", [], ["--n", "10"]),
     "data": ("bench_data.py", [], ["--quick"]),
+    "prefix_cache": ("bench_prefix_cache.py", [], ["--n", "4"]),
     "serve": ("bench_serve.py", [], ["--requests", "64", "--sequential", "16"]),
 }
 NEEDS_RUN = ("eval", "grammar", "route", "serve")

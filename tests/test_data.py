@@ -51,7 +51,7 @@ def test_cli_build_twice_gives_identical_files(tmp_path, capsys):
         assert main(["data", "build", "--catalogue", "support_router", "--n", "2000", "--seed", "0",
                      "--out", str(out)]) == 0
     names = sorted(p.name for p in a.iterdir())
-    assert names == ["report.json", "test.gold.jsonl", "test.jsonl", "train.jsonl", "val.jsonl"]
+    assert names == ["manifest.json", "report.json", "test.gold.jsonl", "test.jsonl", "train.jsonl", "val.jsonl"]
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert len(_read(a / "train.jsonl")) == 1600 and len(_read(a / "test.jsonl")) == 200

@@ -143,6 +143,25 @@ def test_any_of_and_null_means_omitted():
     assert pick_alternative({"a": {"any_of": [None, 1]}, "b": [{"any_of": [2, 3]}]}, 5) == {"a": 1, "b": [3]}
 
 
+def test_a_null_prediction_is_an_omission():
+    trip = {"stops": [], "dest": {"city": "x"}}
+    # the parser lets null stand on budget (Optional[float] = None), and it means omitted
+    assert score_case({"tool": "trip", "arguments": trip}, call("trip", **trip, budget=None), CAT).exact
+    # a gold value that is only null (omitted) is matched by an omission or by an explicit null
+    for gold in ({**trip, "budget": None}, {**trip, "budget": {"any_of": [None]}}):
+        assert score_case({"tool": "trip", "arguments": gold}, call("trip", **trip, budget=None), CAT).exact
+        assert score_case({"tool": "trip", "arguments": gold}, call("trip", **trip), CAT).exact
+        assert score_case({"tool": "trip", "arguments": gold}, call("trip", **trip, budget=5), CAT).reasons == [
+            "argument:trip.budget:unexpected"]
+    # a null default is no default: omitted matches only omitted (or null)
+    schema = {"type": "object", "properties": {"q": {"type": "string", "default": None}}, "required": []}
+    assert argument_misses({}, {"q": None}, schema) == []
+    assert argument_misses({"q": "a"}, {}, schema) == [("q", "missing")]
+    # null where the schema refuses it is an invalid output, not an omission
+    assert score_case({"tool": "weather", "arguments": {"city": "Oslo"}}, call("weather", city="Oslo", unit=None),
+                      CAT).reasons == ["invalid:wrong_type"]
+
+
 # ---------------------------------------------------------------------------------------------
 # ten cases scored by hand
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 import toolrouter.formats.parse as parse_module
 from toolrouter import (Catalogue, DispatchError, ParseResult, Tool, ToolrouterError, dispatch, format_call,
                         format_no_tool, load_catalogue, parse_tool_call)
+from toolrouter.core.catalogue import catalogue_from_openai
 from toolrouter.formats.parse import ERRORS, MAX_CHARS, format_result
 
 CAR = load_catalogue("car_control")
@@ -140,9 +141,9 @@ def test_no_eval_in_the_parser():
     ("set_temperature", {"temperature": "21"}, "wrong_type"),
     ("check_battery_health", {"include_history": 1}, "wrong_type"),
     ("check_battery_health", {"include_history": "true"}, "wrong_type"),
-    ("play_music", {"track": None}, "wrong_type"),                  # null for an optional argument
-    ("set_navigation_destination", {"destination": None}, "wrong_type"),
-    ("set_temperature", {"temperature": 21, "area": None}, "wrong_type"),
+    ("play_music", {"volume": None}, "wrong_type"),                 # null for an argument with a default
+    ("set_navigation_destination", {"destination": None}, "wrong_type"),  # null for a required argument
+    ("set_temperature", {"temperature": 21, "area": [None]}, "wrong_type"),  # null as a list item
     ("set_temperature", {"temperature": 21, "area": "driver"}, "wrong_type"),  # a list, not a string
     ("set_navigation_destination", {"destination": 5}, "wrong_type"),
     ("set_temperature", {"temperature": 21, "unit": "CELSIUS"}, "not_in_choices"),  # case matters
@@ -167,6 +168,7 @@ def test_strict_validation(tool, arguments, error):
     ("set_cruise_control", {"speed": 10}), ("set_cruise_control", {"speed": 150}),
     ("check_battery_health", {"include_history": True}),
     ("play_music", {"track": ""}), ("play_music", {"track": "a\u0000b"}),
+    ("play_music", {"track": None}), ("set_temperature", {"temperature": 21, "area": None}),  # null = omitted
     ("control_window", {"window_position": "open", "window_location": "rear-left"}),
 ])
 def test_valid_edges(tool, arguments):
@@ -249,6 +251,28 @@ def test_more_invalid_shapes(text, error):
 def test_no_tool_reason_may_be_omitted():
     result = parse_tool_call('{"tool":"no_tool"}', CAR)
     assert result.kind == "no_tool" and result.reason == ""
+
+
+CHOICES = catalogue_from_openai([{"type": "function", "function": {"name": "pick", "description": "Pick.", "parameters": {
+    "type": "object", "required": [], "properties": {
+        "n": {"type": "integer", "enum": [1, 2, 3]}, "flag": {"type": "boolean", "enum": [True]},
+        "x": {"type": "number", "enum": [0.5, 1.0]}, "level": {"type": "integer", "enum": [1, 2], "default": 1},
+        "note": {"type": "string", "default": None}, "ns": {"type": "array", "items": {"type": "integer", "enum": [1, 2]}}}}}}],
+    "choices")
+
+
+@pytest.mark.parametrize("arguments, error", [
+    ({"n": 2}, None), ({"n": 2.0}, "wrong_type"), ({"n": True}, "wrong_type"), ({"n": "2"}, "not_in_choices"),
+    ({"ns": [1, 2]}, None), ({"ns": [1, 2.0]}, "wrong_type"), ({"ns": [True]}, "wrong_type"),
+    ({"flag": True}, None), ({"flag": 1}, "wrong_type"),
+    ({"x": 1}, None), ({"x": 0.5}, None), ({"x": True}, "wrong_type"),  # a number choice takes an integer
+    ({"n": 4}, "not_in_choices"),
+    # null: only an optional argument without a default, or with a null default
+    ({"n": None}, None), ({"note": None}, None), ({"level": None}, "wrong_type"), ({"ns": [None]}, "wrong_type"),
+])
+def test_choices_keep_their_type_and_null_stands_where_the_schema_allows(arguments, error):
+    result = parse_tool_call(call("pick", **arguments), CHOICES)
+    assert (result.kind, result.error) == (("call", None) if error is None else ("invalid", error)), result.message
 
 
 def test_the_same_call_validates_the_same_from_a_json_catalogue(tmp_path):

@@ -26,6 +26,10 @@ def run_cli(main: Callable, argv=None) -> int:
     except ToolrouterError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except RecursionError:  # a last net: every reader checks nesting itself, naming the file
+        print("error: an input is nested too deeply to process (Python's recursion limit); look for a JSON "
+              "value nested hundreds of levels deep in the files given, and flatten it", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

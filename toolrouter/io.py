@@ -86,6 +86,127 @@ def write_files(folder: Union[str, Path], files: dict[str, str]) -> Path:
     return folder
 
 
+MANIFEST = "manifest.json"
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+
+def publish_folder(folder: Union[str, Path], files: dict[str, str]) -> Path:
+    """Write `files` as ONE folder: into a hidden sibling `.NAME.new-XXXX` first, with manifest.json
+    (each file's sha256, written last) beside them, then swapped into place in one rename (Linux
+    RENAME_EXCHANGE; elsewhere the old folder is renamed aside for the instant between two renames).
+    A kill at any moment leaves the old complete folder or the new one; leftovers of a killed write
+    (our hidden siblings) are removed by the next one. An existing folder holding anything else than
+    these files is refused: publishing it would delete what is not ours."""
+    import shutil
+
+    folder = Path(folder)
+    parent, name = folder.parent, folder.name
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.glob(f".{name}.new-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    old = sorted(parent.glob(f".{name}.old-*"))
+    if old and not folder.exists():  # killed between the two renames of the fallback: put the old one back
+        os.replace(old[-1], folder)
+    for stale in parent.glob(f".{name}.old-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ToolrouterError(f"{folder} is {'a symlink' if folder.is_symlink() else 'a file'}, not a folder; "
+                              "pass a new folder")
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in files and p.name != MANIFEST)
+        if foreign:
+            raise ToolrouterError(f"{folder} holds files this output does not write ({', '.join(foreign[:5])}); "
+                                  "writing the output replaces the whole folder: pass a new or empty folder")
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.new-"))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        manifest = {"files": {}}
+        for fname, text in files.items():
+            data = text.encode("utf-8")
+            with open(tmp / fname, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            manifest["files"][fname] = {"sha256": _sha256(data), "bytes": len(data)}
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
+            f.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if folder.is_dir():
+            if not _exchange(tmp, folder):
+                aside = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.old-"))
+                os.rmdir(aside)  # a fresh unique name; rename() cannot replace a directory on every system
+                os.replace(folder, aside)
+                os.replace(tmp, folder)
+                tmp = aside
+            shutil.rmtree(tmp, ignore_errors=True)  # now the old folder
+        else:
+            os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def folder_problems(folder: Union[str, Path]) -> list[str]:
+    """Why a folder written by publish_folder is not the complete set its manifest.json lists: a file
+    missing, changed (sha256) or not listed. No manifest at all is one problem."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+        listed = {n: m["sha256"] for n, m in manifest.items()}
+    except FileNotFoundError:
+        return [f"no {MANIFEST}"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return [f"{MANIFEST} is not readable"]
+    problems = []
+    for fname, digest in sorted(listed.items()):
+        path = folder / fname
+        if not path.is_file():
+            problems.append(f"{fname} is missing")
+        elif _sha256(path.read_bytes()) != digest:
+            problems.append(f"{fname} does not match its sha256 in {MANIFEST} (changed or from another build)")
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name != MANIFEST
+                   and p.suffix in (".jsonl", ".json"))
+    problems += [f"{n} is not part of this set (not in {MANIFEST})" for n in extra]
+    return problems
+
+
+def output_problems(path: Optional[Union[str, Path]], flag: str) -> list[str]:
+    """Why a file cannot be written at `path` (checked before the work that produces it): a folder
+    there, or a file where a parent folder should be. Empty when fine (or path is None)."""
+    if path is None:
+        return []
+    path = Path(path)
+    if path.is_dir():
+        return [f"{flag} {path} is a folder; give a file name, e.g. {path / 'report.json'}"]
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return [f"{flag} {path}: {parent} is a file, not a folder; pick another path"]
+            if not os.access(parent, os.W_OK | os.X_OK):
+                return [f"{flag} {path}: the folder {parent} is not writable; pick another path"]
+            break
+    return []
+
+
 def jsonl_text(rows) -> str:
     """One compact JSON value per line, non-ASCII kept as is."""
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
@@ -130,6 +251,8 @@ def read_jsonl(path: Union[str, Path], problems: Optional[list[str]] = None, wha
                 rows.append((n, json.loads(line)))
             except json.JSONDecodeError as e:
                 own.append(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno}){suffix}")
+            except RecursionError:
+                own.append(f"{path}:{n}: JSON nested too deeply to read (over ~1000 levels){suffix}")
     if problems is not None:
         problems += own
     elif own:
@@ -147,6 +270,8 @@ def read_json(path: Union[str, Path], fix: str = "") -> dict:
         raise ToolrouterError(f"{path} not found{suffix}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ToolrouterError(f"{path}: not readable JSON ({e}){suffix}") from None
+    except RecursionError:
+        raise ToolrouterError(f"{path}: JSON nested too deeply to read (over ~1000 levels){suffix}") from None
     if not isinstance(data, dict):
         raise ToolrouterError(f"{path}: expected a JSON object, got {type(data).__name__}{suffix}")
     return data

@@ -52,7 +52,11 @@ class Catalogue:
             if isinstance(tool, ToolSpec):
                 specs.append(tool)
             elif isinstance(tool, type) and issubclass(tool, Tool):
-                spec = spec_from_model(tool)
+                try:
+                    spec = spec_from_model(tool)
+                except ToolrouterError as e:
+                    problems.append(f"{tool.__name__}: {e}")
+                    continue
                 problems += _python_tool_problems(tool, spec)
                 problems += parameters_problems(spec.parameters, f"{tool.__name__} ({spec.name})")
                 specs.append(spec)
@@ -236,10 +240,30 @@ def load_catalogue(name_or_path: Union[str, Path, Catalogue]) -> Catalogue:
     raise ToolrouterError(f"catalogue {path}: unsupported file type {path.suffix!r}; use .py or .json")
 
 
+MAX_DEFINITION_DEPTH = 64  # a tool's schema nests a few levels; deeper ones overflow the recursive checks
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def catalogue_from_openai(definitions: Any, source: str, name: Optional[str] = None) -> Catalogue:
     """A catalogue from a list of OpenAI-style tool definitions (already parsed JSON)."""
     if not isinstance(definitions, list):
         raise CatalogueError(source, ["top level must be a list of {\"type\": \"function\", \"function\": {...}}"])
+    if not definitions:
+        raise CatalogueError(source, ["no tools: the list is empty; a router needs at least one tool"])
+    for i, definition in enumerate(definitions):
+        if json_depth(definition) > MAX_DEFINITION_DEPTH:
+            raise CatalogueError(source, [f"[{i}]: nested deeper than {MAX_DEFINITION_DEPTH} levels; a tool's "
+                                          "parameters are a few levels deep: flatten the schema"])
     specs, problems, names = [], [], []
     for i, definition in enumerate(definitions):
         spec, errs = spec_from_openai(definition, f"[{i}]")
@@ -260,6 +284,8 @@ def catalogue_from_json(path: Path) -> Catalogue:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CatalogueError(str(path), [f"not valid JSON: {e}"]) from None
+    except RecursionError:
+        raise CatalogueError(str(path), ["JSON nested too deeply to read (over ~1000 levels)"]) from None
     return catalogue_from_openai(data, str(path), name=path.stem)
 
 
@@ -270,10 +296,13 @@ def _catalogue_from_module(path: Path) -> Catalogue:
     sys.modules[mod_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as e:  # a user's module: report, don't crash
+    except (Exception, SystemExit) as e:  # a user's module: report, don't crash (sys.exit() too)
         sys.modules.pop(mod_name, None)
         raise CatalogueError(str(path), [f"importing the module failed: {type(e).__name__}: {e}"]) from None
     tools = getattr(module, "CATALOGUE", None)
+    if tools is not None and not isinstance(tools, (list, tuple, Catalogue)):
+        raise CatalogueError(str(path), [f"CATALOGUE must be a list of toolrouter.Tool classes, got "
+                                         f"{type(tools).__name__}"])
     if tools is None:
         tools = [v for v in vars(module).values()
                  if isinstance(v, type) and issubclass(v, Tool) and v is not Tool and v.__module__ == mod_name]

@@ -82,12 +82,19 @@ _KEEP = {"type", "description", "enum", "minimum", "maximum", "exclusiveMinimum"
 def clean_schema(schema: dict) -> dict:
     """Inline $refs, drop titles, fold Optional[X] into X, and keep only the keywords we support."""
     defs = schema.get("$defs", {})
+    active: list[str] = []  # the $refs being inlined, outermost first
 
     def walk(node: Any) -> Any:
         if not isinstance(node, dict):
             return node
         if "$ref" in node:
-            target = walk(copy.deepcopy(defs[node["$ref"].split("/")[-1]]))
+            ref = node["$ref"].split("/")[-1]
+            if ref in active:  # a model that contains itself: its schema has no finite inlined form
+                raise ToolrouterError(f"{ref} refers to itself ({' -> '.join([*active, ref])}); a tool's arguments "
+                                      "must be finite JSON: replace the recursive field with a flat one")
+            active.append(ref)
+            target = walk(copy.deepcopy(defs[ref]))
+            active.pop()
             rest = {k: v for k, v in node.items() if k != "$ref"}
             target.update(walk(rest))
             return target

@@ -35,7 +35,7 @@ from toolrouter.formats.parse import format_call, format_no_tool, parse_tool_cal
 from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
                    _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, spec_from_openai
-from toolrouter.io import jsonl_lines, jsonl_text, read_jsonl, write_files
+from toolrouter.io import jsonl_lines, jsonl_text, publish_folder, read_jsonl
 
 SPLITS = ("train", "val", "test")
 SHARES = {"val": 0.10, "test": 0.10}  # of rows; train gets the rest
@@ -541,14 +541,15 @@ def _gold(row: dict, i: int) -> dict:
 
 
 def write_dataset(dataset: Dataset, out_dir: Union[str, Path]) -> Path:
-    """Write train/val/test.jsonl, test.gold.jsonl and report.json into out_dir. Every file is
-    written to a temporary name first and renamed at the end, so a failure leaves nothing half-written."""
+    """Write train/val/test.jsonl, test.gold.jsonl, report.json and manifest.json (their sha256s,
+    which train checks) as one folder: built in a hidden sibling and renamed into place, so a kill
+    leaves the old complete set or the new one, never a mix (toolrouter.io.publish_folder)."""
     out = Path(out_dir)
     files = {f"{split}.jsonl": jsonl_text(dataset.splits[split]) for split in SPLITS}
     files["test.gold.jsonl"] = jsonl_text(_gold(r, i) for i, r in enumerate(dataset.splits["test"]))
     files["report.json"] = json.dumps(dataset.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:
-        write_files(out, files)
+        publish_folder(out, files)
     except OSError as e:
         raise ToolrouterError(f"cannot write the dataset to {out}: {e.strerror or e}; "
                               "pass a writable directory with --out") from None
@@ -653,6 +654,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise _BadRow(f"not valid JSON ({e.msg} at character {e.pos})") from None
+    except RecursionError:
+        raise _BadRow("JSON nested too deeply to read (over ~1000 levels)") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list) or not obj["messages"]:
         raise _BadRow('expected an object with a non-empty "messages" list')
     catalogue = fixed
@@ -685,8 +688,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
         if isinstance(args, str):
             try:
                 args = json.loads(args) if args.strip() else {}
-            except json.JSONDecodeError as e:
-                raise _BadRow(f"{fn['name']}: arguments are not valid JSON ({e.msg})") from None
+            except (json.JSONDecodeError, RecursionError) as e:
+                raise _BadRow(f"{fn['name']}: arguments are not valid JSON ({getattr(e, 'msg', 'nested too deeply')})") from None
         if not isinstance(args, dict):
             raise _BadRow(f"{fn['name']}: arguments must be a JSON object")
         if fn["name"] not in catalogue:
@@ -716,6 +719,8 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`toolrouter data`'s actions and options."""
+    from toolrouter.data import teacher
+
     sub = parser.add_subparsers(dest="action", required=True)
     build = sub.add_parser("build", help="generate synthetic rows from a catalogue and its phrasing bank")
     build.add_argument("--catalogue", required=True, help="built-in name or path (.py module or OpenAI-style .json)")
@@ -726,6 +731,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--mode", choices=MODES, default="compact", help="how the system prompt shows the catalogue")
     build.add_argument("--robust", action="store_true",
                        help="train/val prompts show shuffled tool subsets plus distractor tools")
+    teacher.add_arguments(build)
     imp = sub.add_parser("import", help="verify and convert OpenAI fine-tuning JSONL")
     imp.add_argument("file")
     imp.add_argument("--out", required=True)
@@ -734,8 +740,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.action == "build" and args.teacher:
+        from toolrouter.data import teacher
 
+        return teacher.command(args)
     if args.action == "build":
+        if args.teacher_model:
+            raise ToolrouterError("--teacher-model needs --teacher URL (an OpenAI-compatible base URL)")
         dataset = build_dataset(args.catalogue, n=args.n, seed=args.seed, no_tool_ratio=args.no_tool_ratio,
                                 mode=args.mode, robust=args.robust)
         write_dataset(dataset, args.out)
@@ -743,6 +754,9 @@ def command(args: argparse.Namespace) -> int:
         return 0
     dataset = import_openai(args.file, catalogue=args.catalogue, mode=args.mode)
     kept = sum(len(rows) for rows in dataset.splits.values())
+    if not kept and not dataset.problems:
+        raise ToolrouterError(f"{args.file}: no rows to import (the file is empty); pass OpenAI fine-tuning JSONL, "
+                              "one {\"messages\": [...]} object per line")
     if kept:
         write_dataset(dataset, args.out)
         print_summary(dataset, args.out)

@@ -1,51 +1,72 @@
-"""BFCL (Berkeley Function-Calling Leaderboard) questions + possible answers -> toolrouter gold cases.
+"""BFCL (Berkeley Function-Calling Leaderboard) files -> toolrouter cases, scored by toolrouter's
+strict rules or, with match="bfcl", by a reproduction of BFCL's own AST checker.
 
-    toolrouter eval --bfcl BFCL_v4_simple_python.json --bfcl-answers possible_answer/BFCL_v4_simple_python.json \\
-        --predictions preds.jsonl
-    cases = load_bfcl("BFCL_v4_multiple.json", "possible_answer/BFCL_v4_multiple.json")
+    toolrouter eval --bfcl BFCL_v4_live_simple.json --predictions preds.jsonl            # strict
+    toolrouter eval --bfcl BFCL_v4_live_simple.json --predictions preds.jsonl --match bfcl
+    toolrouter eval --bfcl BFCL_v4_multiple.json --model runs/x --mode json                # generate
+    bset = load_bfcl("BFCL_v4_multiple.json")   # answers: possible_answer/<same name> beside it
 
-Each BFCL entry offers its own functions, so every gold case carries `"tools"` (OpenAI-style) and is
-scored against them, not against a catalogue. The conversion, quirk by quirk:
+Each BFCL entry offers its own functions, so every case carries its own catalogue. Nothing is
+refused whole: an entry that cannot be scored (several calls expected, multi-turn, Java/JavaScript,
+a malformed line, functions that cannot be converted) is skipped with its reason and counted. The
+conversion, quirk by quirk:
 
   "type": "dict"     -> "object";   "float" -> "number";   "tuple" -> "array"
   "type": "any"      -> "string". Our schemas (and grammar decoding, compact prompts) need a type on
-                        every argument, and the only "any" argument in these files
-                        (random_forest.train.data) has a string gold ("my_data"): a name written in
-                        the request is text.
+                        every argument, and the "any" arguments in these files have string golds.
+  an enum on an array lists the choices of its items (live data): it moves to "items".
   a "dict" with no properties (poker cards, grade books): a free-form object (string keys, any JSON
                         values). toolrouter catalogues refuse those (schema.py), so this module builds
                         the ToolSpecs itself (`bfcl_catalogue`) instead of going through
-                        `catalogue_from_openai`; a BFCL gold file written to disk and read back with
-                        --gold would be refused for those few tools: score BFCL with --bfcl.
+                        `catalogue_from_openai`.
   "optional", "format"  dropped (not JSON schema keywords we use); a "default" is kept only when it
-                        is a valid value of the argument ("None" on a dict is not), because eval
-                        treats an omitted argument as its default.
+                        is a valid value of the argument ("None" on a dict, null on a string are
+                        not), because eval treats an omitted argument as its default.
   dotted names (math.factorial) are valid tool names as they are.
-  question[0]        the conversation (a list of messages); one user message becomes "prompt".
+  question[0]        the conversation; one user message becomes "prompt". A leading system message
+                        (live data) follows toolrouter's system prompt (Case.conversation).
   acceptable values  [v] -> v;  [v1, v2] -> {"any_of": [v1, v2]};  "" means "may be omitted" and
                         becomes null inside any_of ({"any_of": ["units", null]}: "units" or omitted);
-                        [""] alone means the gold omits it. Dict values nest the same way
-                        ({"math": [90]} -> {"math": 90}); list elements are concrete values.
-                        An acceptable value the function's own schema refuses is dropped, since
-                        no valid output can equal it (4 of 600: "bronze" outside the enum
-                        ["Bronze", ...], [["Apple"], ["Microsoft"]] for a list of strings, true
-                        for a string venue, "GF" outside the diet enum). "" on a required
+                        [""] alone (or ["", null]: live data writes an explicit None) means the gold
+                        omits it. Dict values nest the same way ({"math": [90]} -> {"math": 90});
+                        list elements are concrete values. An acceptable value the function's own
+                        schema refuses is dropped when another one is valid, since no valid output
+                        can equal it ("bronze" outside the enum ["Bronze", ...]). "" on a required
                         argument is dropped too (simple_python_200 lists it first).
-  irrelevance        (no answers file) every case is no_tool.
+  gold that breaks its own schema (no acceptable answer is a valid call: a value outside its enum,
+                        true for a string, an argument the function lacks, [] as the only answers for
+                        a required list; 18 of the 1311 live_simple/live_multiple entries): strict
+                        rules could never match it, so it is scored with BFCL's rules under either
+                        --match, and listed in the report (`gold_breaks_schema`).
+  irrelevance        every case wants no call (no_tool); relevance (live) any call, no answers file.
+
+BFCL's checker (bfcl_eval/eval_checker/ast_eval/ast_checker.py, Apache-2.0), whose rules
+`bfcl_verdict` reproduces for one expected call, language Python: the function name exactly;
+required parameters present; every given parameter in the schema and in the gold; a type check with
+Python's type() (True is not an integer, 5.0 is not an integer, an int is accepted for a float at
+the top level only, a value of the gold's own type passes as a "variable", lists one level deep);
+strings compared after removing spaces and ,./-_*^ and lowercasing (' == "), with no enum check;
+lists in order, element by element the same way; dicts key by key against the gold's own keys;
+everything else with Python's == against the acceptable values; an omitted parameter passes only
+when "" is among its acceptable values. Irrelevance passes any answer that is not a call.
+benchmarks/bfcl_agreement.py checks the reproduction against bfcl-eval itself.
 """
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, Field, TypeAdapter
 
 from toolrouter.core.catalogue import Catalogue, CatalogueError
-from toolrouter.eval.metrics import pick_alternative
+from toolrouter.eval.metrics import INVALID, CaseScore, pick_alternative, score_case
 from toolrouter.formats.parse import format_call, parse_tool_call
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
-from toolrouter.io import read_jsonl
+from toolrouter.io import jsonl_lines
 
 TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": "string"}
 KEEP = ("type", "description", "enum", "items", "properties", "required", "default", "minimum", "maximum",
@@ -62,6 +83,8 @@ def convert_schema(schema: dict) -> dict:
     out["type"] = TYPES.get(schema.get("type"), schema.get("type"))
     if "items" in out:
         out["items"] = convert_schema(out["items"])
+        if "enum" in out:  # an enum on an array lists the choices of its items
+            out["items"].setdefault("enum", out.pop("enum"))
     if out["type"] == "object" and out.get("properties"):
         out["properties"] = {k: convert_schema(v) for k, v in out["properties"].items()}
         out["required"] = list(out.get("required", []))
@@ -161,7 +184,7 @@ def convert_acceptable(values: list, required: bool = False) -> Any:
     "" on a required argument is dropped: omitting it can never be valid (simple_python_200 lists
     "" first for its required fuel_efficiency)."""
     alternatives = [None if v == "" else convert_value(v) for v in values if not (required and v == "")]
-    if not alternatives or alternatives == [None]:
+    if all(alt is None for alt in alternatives):  # "" and null both mean omitted here
         return None
     return alternatives[0] if len(alternatives) == 1 else {"any_of": alternatives}
 
@@ -203,71 +226,357 @@ def prune_alternatives(tool: str, arguments: dict, catalogue: Catalogue) -> dict
     return out
 
 
-def _read_lines(path: Path, what: str) -> list[dict]:
+# ---------------------------------------------------------------------------------------------
+# files -> cases
+
+@dataclass
+class BfclSet:
+    """A BFCL file read into cases. Nothing is refused whole: an entry that cannot be scored is in
+    `skipped` with its reason; one whose gold breaks its own function's schema is scored with
+    BFCL's rules even under --match strict, and `schema_breaks` says why (see score_bfcl)."""
+
+    questions: str
+    cases: list  # toolrouter.eval.evaluate.Case, each with .bfcl
+    skipped: dict[str, str] = field(default_factory=dict)  # id -> why it is not scored
+    schema_breaks: dict[str, str] = field(default_factory=dict)  # id -> how its gold breaks the schema
+
+    def summary(self, match: str) -> dict:
+        """The report's "bfcl" section: scored and skipped entries (reasons counted, ids listed) and
+        the gold answers that break their own schema."""
+        return {"questions": self.questions, "match": match, "entries": len(self.cases) + len(self.skipped),
+                "scored": len(self.cases), "skipped": len(self.skipped),
+                "skipped_reasons": dict(Counter(self.skipped.values()).most_common()), "skipped_ids": self.skipped,
+                "gold_breaks_schema": len(self.schema_breaks), "gold_breaks_schema_ids": self.schema_breaks}
+
+
+def print_summary(summary: dict, console) -> None:
+    """The terminal lines under the metric tables: what was scored, what was skipped and why."""
+    def line(text: str) -> None:
+        console.print(text, highlight=False, soft_wrap=True)
+
+    line(f"BFCL {summary['questions']}: {summary['scored']} of {summary['entries']} entries scored "
+         f"(--match {summary['match']}); {summary['skipped']} skipped")
+    for reason, count in summary["skipped_reasons"].items():
+        line(f"  skipped {count}: {reason}")
+    if summary["gold_breaks_schema"]:
+        line(f"  {summary['gold_breaks_schema']} gold answer(s) break their own function's schema and are scored "
+             "with BFCL's rules (ids in the JSON report)")
+
+
+def category_of(case_id: str) -> str:
+    """The BFCL category of an entry id: "live_simple_3-2-1" -> "live_simple"."""
+    return re.sub(r"_\d[\w-]*$", "", case_id)
+
+
+def _unsupported(category: str, entry: dict) -> Optional[str]:
+    if "parallel" in category:
+        return "several calls in one answer (parallel): not scored yet, the answer format has one call"
+    if any(k in category for k in ("multi_turn", "memory", "web_search", "format_sensitivity")):
+        return f"{category}: multi-turn/agentic categories are not scored"
+    if category.endswith(("java", "javascript")):
+        return f"{category}: arguments are {category.rsplit('_', 1)[1]} values written as strings; not scored"
+    if not isinstance(entry.get("question"), list) or len(entry["question"]) != 1 or not isinstance(entry["question"][0], list):
+        return "expected \"question\" to be one conversation ([[messages]])"
+    if not isinstance(entry.get("function"), list):
+        return "expected \"function\" to be a list of function definitions"
+    if not entry["function"] and "irrelevance" not in category:
+        return "no functions offered"
+    return None
+
+
+def _rows(path: Path, what: str, skipped: dict) -> list[tuple[int, dict]]:
+    """(line, entry) of every entry with an id; a malformed line is skipped as FILE:LINE."""
     if not path.is_file():
         raise ToolrouterError(f"BFCL {what} file {path} not found")
-    problems: list[str] = []
     rows = []
-    for n, row in read_jsonl(path, problems, what=f"BFCL {what}"):
-        if not isinstance(row, dict) or "id" not in row:
-            problems.append(f"{path}:{n}: expected an object with an \"id\"")
-        else:
-            rows.append(row)
-    if problems:
-        raise ToolrouterError(f"BFCL {what} file {path}: {len(problems)} problem(s):\n"
-                              + "\n".join(f"  - {p}" for p in problems))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ToolrouterError(f"BFCL {what} file {path}: not UTF-8 text ({e.reason} at byte {e.start}); pass a BFCL "
+                              ".json file (one JSON entry per line)") from None
+    if not text.strip():
+        raise ToolrouterError(f"BFCL {what} file {path} is empty; pass a BFCL .json file (one JSON entry per line)")
+    for n, line in jsonl_lines(text):
+        try:
+            row = json.loads(line)
+        except RecursionError:
+            skipped[f"{path}:{n}"] = "JSON nested too deeply"
+            continue
+        except json.JSONDecodeError as e:
+            skipped[f"{path}:{n}"] = f"not JSON ({e.msg})"
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            skipped[f"{path}:{n}"] = 'expected an object with an "id"'
+            continue
+        rows.append((n, row))
     return rows
 
 
-def load_bfcl(questions: str | Path, answers: Optional[str | Path] = None) -> list[dict]:
-    """Read a BFCL question file (and its possible-answer file) into gold cases: one dict per
-    entry with id, prompt (or messages), per-case tools and target. Without `answers` the file
-    must be an irrelevance category, and every target is no_tool."""
+def _find_answers(questions: Path) -> Optional[Path]:
+    """possible_answer/<same name> beside the questions, as BFCL ships them."""
+    path = questions.parent / "possible_answer" / questions.name
+    return path if path.is_file() else None
+
+
+def load_bfcl(questions: str | Path, answers: Optional[str | Path] = None) -> BfclSet:
+    """Read a BFCL question file (and its possible answers: given, or possible_answer/<same name>
+    beside it) into scored cases with their own tools, the raw BFCL entry kept for BFCL's rules.
+    Irrelevance entries want no call, relevance entries any call; parallel, multi-turn and
+    Java/JavaScript entries are skipped with their reason, as is any entry that cannot be read."""
+    from toolrouter.eval.evaluate import Case, _messages_problems, target_problems
+
     questions = Path(questions)
-    entries = _read_lines(questions, "questions")
-    gold: dict[str, Any] = {}
-    problems = []
+    skipped: dict[str, str] = {}
+    entries = _rows(questions, "questions", skipped)
+    answers = Path(answers) if answers is not None else _find_answers(questions)
+    truth: dict[str, Any] = {}
     if answers is not None:
-        for row in _read_lines(Path(answers), "answers"):
-            truth = row.get("ground_truth")
-            if not isinstance(truth, list) or len(truth) != 1 or not isinstance(truth[0], dict) or len(truth[0]) != 1:
-                problems.append(f"{answers}: {row['id']}: expected exactly one call in ground_truth "
-                                "(parallel/multi-call categories are not supported)")
-                continue
-            gold[row["id"]] = truth[0]
-    elif not all("irrelevance" in e["id"] for e in entries):
-        raise ToolrouterError(f"BFCL questions {questions}: no --bfcl-answers given, but not every id is an "
-                              "irrelevance case; pass the matching possible_answer file")
-    cases = []
-    for entry in entries:
-        turns = entry.get("question", [[]])[0]
-        case: dict[str, Any] = {"id": entry["id"]}
-        if len(turns) == 1 and turns[0].get("role") == "user":
-            case["prompt"] = turns[0]["content"]
-        else:
-            case["messages"] = [{"role": m["role"], "content": m["content"]} for m in turns]
-        case["tools"] = [convert_function(fn) for fn in entry.get("function", [])]
-        if answers is None:
-            case["target"] = {"tool": NO_TOOL, "reason": "irrelevance: no offered function fits"}
-        elif entry["id"] not in gold:
-            problems.append(f"{answers}: no answer for {entry['id']}")
+        truth = {row["id"]: row.get("ground_truth") for _, row in _rows(answers, "answers", skipped)}
+    needs_answers = [row["id"] for _, row in entries if "relevance" not in category_of(row["id"])
+                     and not _unsupported(category_of(row["id"]), row)]
+    if needs_answers and answers is None:
+        raise ToolrouterError(f"BFCL questions {questions}: no possible answers for {len(needs_answers)} entries "
+                              f"(e.g. {needs_answers[0]}) and no {questions.parent / 'possible_answer' / questions.name}; "
+                              "pass the matching possible_answer file with --bfcl-answers")
+    out = BfclSet(str(questions), [], skipped)
+    catalogues: dict[str, Any] = {}
+    for n, entry in entries:
+        cid, category = entry["id"], category_of(entry["id"])
+        why = _unsupported(category, entry)
+        turns = entry["question"][0] if why is None else []
+        if why is None:
+            turns = [{"role": m.get("role"), "content": m.get("content")} if isinstance(m, dict) else m for m in turns]
+            problems = _messages_problems(turns)
+            why = f"conversation: {problems[0]}" if problems else None
+        if why is None:
+            tools = [convert_function(fn) for fn in entry["function"]]
+            key = json.dumps(tools, sort_keys=True)
+            if key not in catalogues:
+                try:
+                    catalogues[key] = bfcl_catalogue(tools, f"{questions}:{n}")
+                except ToolrouterError as e:
+                    catalogues[key] = e
+            catalogue = catalogues[key]
+            if isinstance(catalogue, ToolrouterError):
+                why = "the offered functions cannot be converted: " + str(catalogue).replace("\n", " ")
+        if why is None and "irrelevance" in category:
+            target = {"tool": NO_TOOL, "reason": "irrelevance: no offered function fits"}
+        elif why is None and "relevance" in category:
+            target = {"tool": ANY_CALL}
+        elif why is None:
+            gold = truth.get(cid)
+            if gold is None:
+                why = f"no possible answer for {cid} in {answers}"
+            elif not (isinstance(gold, list) and len(gold) == 1 and isinstance(gold[0], dict) and len(gold[0]) == 1
+                      and isinstance(next(iter(gold[0].values())), dict)):
+                why = "the possible answer is not exactly one call (several calls are not scored yet)"
+            else:
+                target = gold_target(gold[0], entry["function"], catalogue)
+                broken = target_problems(target, catalogue)
+                if broken:
+                    out.schema_breaks[cid] = broken[0]
+        if why is not None:
+            skipped[cid] = why
             continue
-        else:
-            (name, params), = gold[entry["id"]].items()
-            fn = next((f for f in entry.get("function", []) if f["name"] == name), {})
-            required = set(fn.get("parameters", {}).get("required", []))
-            arguments = {}
-            for key, values in params.items():
-                value = convert_acceptable(values, key in required)
-                if value is not None:
-                    arguments[key] = value
-            case["target"] = {"tool": name, "arguments": arguments}
-            try:
-                case["target"]["arguments"] = prune_alternatives(name, arguments, bfcl_catalogue(case["tools"]))
-            except ToolrouterError:
-                pass  # eval reports the broken tool definitions, with their place
-        cases.append(case)
-    if problems:
-        raise ToolrouterError(f"BFCL {questions}: {len(problems)} problem(s):\n"
-                              + "\n".join(f"  - {p}" for p in problems))
-    return cases
+        single = len(turns) == 1 and turns[0]["role"] == "user"
+        out.cases.append(Case(id=cid, where=f"{questions}:{n}", prompt=turns[0]["content"] if single else None,
+                              messages=None if single else turns, target=target, catalogue=catalogue,
+                              bfcl={"category": category, "function": entry["function"],
+                                    "ground_truth": truth.get(cid), "schema_break": out.schema_breaks.get(cid)}))
+    return out
+
+
+def gold_target(call: dict, functions: list, catalogue: Catalogue) -> dict:
+    """One BFCL ground-truth call {name: {param: [acceptable values]}} -> a toolrouter target, with
+    the alternatives the function's own schema refuses dropped (see the module docstring)."""
+    (name, params), = call.items()
+    fn = next((f for f in functions if f.get("name") == name), {})
+    required = set(fn.get("parameters", {}).get("required", []))
+    arguments = {}
+    for key, values in params.items():
+        value = convert_acceptable(values, key in required) if isinstance(values, list) else convert_value(values)
+        if value is not None:
+            arguments[key] = value
+    return {"tool": name, "arguments": prune_alternatives(name, arguments, catalogue)}
+
+
+# ---------------------------------------------------------------------------------------------
+# scoring with BFCL's rules
+
+ANY_CALL = "(any call)"  # the gold "tool" of a relevance entry: any call passes
+_TYPES = {"string": str, "integer": int, "float": float, "boolean": bool, "array": list, "tuple": list,
+          "dict": dict, "any": str}
+
+
+def decode_calls(text: Any) -> Optional[list[dict]]:
+    """An answer as BFCL's checker takes it: [{name: arguments}, ...]; [] for no_tool; None when it
+    is not a call at all. The answer format is still ours ({"tool", "arguments"}, or a JSON list of
+    those), read the way BFCL's function-calling handlers read arguments: plain json.loads."""
+    try:
+        value = json.loads(text)
+    except Exception:  # any failure to decode is "not a call", as in BFCL
+        return None
+    items = value if isinstance(value, list) else [value]
+    calls = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("tool"), str):
+            return None
+        if item["tool"] == NO_TOOL and set(item) <= {"tool", "reason"}:
+            continue
+        if set(item) != {"tool", "arguments"} or not isinstance(item["arguments"], dict):
+            return None
+        calls.append({item["tool"]: item["arguments"]})
+    return calls
+
+
+def _std(text: str) -> str:
+    # BFCL's standardize_string: "April 1, 2024" == "april 1 2024"
+    return re.sub(r"[ ,./\-_*^]", "", text).lower().replace("'", '"')
+
+
+def _std_all(values: Any) -> list:
+    return [_std(v) if type(v) == str else v for v in values]
+
+
+def _type_check(value: Any, answers: list, expected: type, nested: Optional[type]) -> tuple[bool, bool, str]:
+    """(valid, is_variable, error): BFCL's type_checker. A value of the gold's own type passes as a
+    "variable" even when the schema says otherwise; lists are checked one level deep."""
+    answer_type = next((type(a) for a in answers if a != ""), None)
+    is_variable = answer_type is not None and answer_type != expected
+    valid, error = True, "type_error:simple"
+    if type(value) == expected:
+        if nested is None:
+            return True, is_variable, ""
+        for item in answers:
+            if type(item) != list or all(_type_check(v, item, nested, None)[0] for v in value):
+                return True, is_variable, ""
+        valid, error = False, "type_error:nested"
+    if answer_type is not None and type(value) == answer_type:
+        return valid, True, "" if valid else error
+    return False, False, "type_error:simple"
+
+
+def _dict_check(value: dict, answers: list) -> str:
+    error = "dict_checker:unclear"
+    for answer in answers:
+        if answer == "":
+            continue
+        error = ""
+        for key, v in value.items():
+            if key not in answer:
+                error = "value_error:dict_key"
+                break
+            if (_std(v) if type(v) == str else v) not in _std_all(answer[key]):
+                error = "value_error:dict_value"
+                break
+        for key, v in answer.items():
+            if key not in value and "" not in v:
+                error = "value_error:dict_key"
+                break
+        if not error:
+            return ""
+    return error
+
+
+def _list_dict_check(value: list, answers: list) -> str:
+    error = "list_dict_checker:unclear"
+    for answer in answers:
+        if len(value) != len(answer):
+            error = "value_error:list_dict_count"
+            continue
+        error = next((e for e in (_dict_check(v, [a]) for v, a in zip(value, answer)) if e), "")
+        if not error:
+            return ""
+    return error
+
+
+def _call_check(fn: dict, call: dict, truth: dict) -> str:
+    """"" when `call` passes, else BFCL's error type: simple_function_checker, Python rules."""
+    answer = next(iter(truth.values()))
+    name, props = fn["name"], fn["parameters"]["properties"]
+    if name not in call:
+        return "simple_function_checker:wrong_func_name"
+    params = call[name]
+    if any(p not in params for p in fn["parameters"].get("required", [])):
+        return "simple_function_checker:missing_required"
+    for param, value in params.items():
+        if param not in props or param not in answer:
+            return "simple_function_checker:unexpected_param"
+        kind = props[param]["type"]
+        expected = _TYPES[kind]
+        nested = _TYPES[props[param]["items"]["type"]] if kind in ("array", "tuple") else None
+        if kind == "float" and type(value) == int:  # Python's int -> float, at the top level only
+            value = float(value)
+        valid, is_variable, error = _type_check(value, answer[param], expected, nested)
+        if not valid:
+            return error
+        if not is_variable:
+            if expected == dict:
+                error = _dict_check(value, answer[param])
+            elif expected == list and nested == dict:
+                error = _list_dict_check(value, answer[param])
+            elif expected == str:
+                error = "" if _std(value) in _std_all(a for a in answer[param] if type(a) == str) else "value_error:string"
+            elif expected == list:
+                error = "" if _std_all(value) in [_std_all(a) for a in answer[param]] else "value_error:list/tuple"
+            else:
+                error = None
+            if error is not None:
+                if error:
+                    return error
+                continue
+        if value not in answer[param]:
+            return "value_error:others"
+    if any(p not in params and "" not in values for p, values in answer.items()):
+        return "simple_function_checker:missing_optional"
+    return ""
+
+
+def bfcl_verdict(functions: list, truth: list, calls: list, category: str) -> str:
+    """"" when `calls` pass BFCL's AST check for one ground-truth call, else its error type."""
+    if "multiple" in category:
+        if len(calls) != len(truth):
+            return "multiple_function_checker:wrong_count"
+        name = next(iter(truth[0]))
+        fn = next((f for f in functions if f["name"] == name), None)
+        if fn is None:
+            return "simple_function_checker:wrong_func_name"
+        return _call_check(fn, calls[0], truth[0])
+    if len(calls) != 1:
+        return "simple_function_checker:wrong_count"
+    return _call_check(functions[0], calls[0], truth[0])
+
+
+def score_bfcl(case: Any, output: str, match: str = "strict") -> CaseScore:
+    """Score one BFCL case: toolrouter's strict rules (score_case), or BFCL's with match="bfcl" and
+    for a gold that breaks its own schema (strict rules could never match it)."""
+    info, gold = case.bfcl, case.target["tool"]
+    category = info["category"]
+    if match == "strict" and not info.get("schema_break"):
+        if gold != ANY_CALL:
+            return score_case(case.target, output, case.catalogue)
+        result = parse_tool_call(output, case.catalogue)
+        ok = result.kind == "call"
+        reason = [] if ok else ["missed_call"] if result.kind == "no_tool" else [f"invalid:{result.error}"]
+        # a right answer's "gold" is the tool it called, so tool accuracy and the confusion matrix count it
+        return CaseScore(result.tool if ok else gold, result.tool if result.ok else INVALID, valid=result.ok,
+                         exact=ok, reasons=reason, parsed=result.to_dict())
+    calls = decode_calls(output)
+    pred = INVALID if calls is None else next(iter(calls[0])) if calls else NO_TOOL
+    if "irrelevance" in category:
+        error = "" if not calls else "bfcl:irrelevance:function_called"
+    elif gold == ANY_CALL:
+        error = "" if calls else "bfcl:relevance:no_function_called"
+    elif calls is None:
+        error = "bfcl:ast_decoder:decoder_failed"
+    else:
+        try:
+            error = bfcl_verdict(info["function"], info["ground_truth"], calls, category)
+        except Exception:  # where BFCL's own checker would crash (e.g. a string where it expects a dict)
+            error = "checker_error"
+        error = f"bfcl:{error}" if error else ""
+    compared = calls is not None and pred == gold and gold not in (NO_TOOL, ANY_CALL)
+    gold = pred if gold == ANY_CALL and not error else gold
+    return CaseScore(gold, pred, valid=calls is not None, exact=not error, args_compared=compared,
+                     args_match=compared and not error, reasons=[error] if error else [],
+                     parsed={"kind": "bfcl", "calls": calls})

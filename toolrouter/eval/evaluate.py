@@ -6,8 +6,8 @@ missed, 2 bad input). The numbers are defined in toolrouter/metrics.py and docs/
         --predictions preds.jsonl --min exact_match_rate=0.9 --max false_tool_call_rate=0.05
     # generate with a trained run (its own catalogue snapshot and prompt mode), write RUN/eval.json
     toolrouter eval --run runs/support_router_tiny --split test
-    # BFCL: per-case tools, any_of gold values, irrelevance = no_tool
-    toolrouter eval --bfcl BFCL_v4_multiple.json --bfcl-answers possible_answer/BFCL_v4_multiple.json --model PATH
+    # BFCL: per-case tools, answers from possible_answer/ beside the file; --match bfcl = BFCL's checker
+    toolrouter eval --bfcl BFCL_v4_live_multiple.json --model RUN_OR_HUB_ID --mode json --match bfcl
 
 Every input problem (a missing file, a malformed line, a gold target the catalogue itself refuses,
 predictions that don't line up) is collected and reported at once, with file and line.
@@ -25,8 +25,8 @@ from toolrouter.core.catalogue import MODES, Catalogue, catalogue_from_openai, l
 from toolrouter.eval.metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
 from toolrouter.errors import ToolrouterError
 from toolrouter.formats.parse import format_call, parse_tool_call, read_envelope
-from toolrouter.io import (METRICS_END, METRICS_START, atomic_write, read_json, read_jsonl, read_run, read_yaml, write_json,
-                           write_text)
+from toolrouter.io import (METRICS_END, METRICS_START, atomic_write, output_problems, read_json, read_jsonl, read_run,
+                           read_yaml, write_json, write_text)
 
 GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
 ROLES = ("user", "assistant", "tool")
@@ -42,11 +42,16 @@ class Case:
     messages: Optional[list[dict]]
     target: dict
     catalogue: Catalogue  # the --catalogue/run one, or the case's own "tools"
+    bfcl: Optional[dict] = None  # a BFCL entry: category, function, ground_truth, schema_break (eval/bfcl.py)
 
     def conversation(self, mode: str) -> list[dict]:
-        """The messages the model sees: our system prompt, then the request (or earlier turns)."""
+        """The messages the model sees: our system prompt (followed by the case's own system
+        message, if it starts with one), then the request (or earlier turns)."""
         turns = self.messages if self.messages is not None else [{"role": "user", "content": self.prompt}]
-        return [{"role": "system", "content": self.catalogue.render(mode)}, *turns]
+        system = self.catalogue.render(mode)
+        if turns[0]["role"] == "system":
+            system, turns = system + "\n\n" + turns[0]["content"], turns[1:]
+        return [{"role": "system", "content": system}, *turns]
 
 
 def _fail(problems: list[str], what: str = "the input") -> None:
@@ -158,9 +163,10 @@ def _messages_problems(messages: Any) -> list[str]:
     if not isinstance(messages, list) or not messages:
         return ['"messages" must be a non-empty list of {"role", "content"}']
     for i, m in enumerate(messages):
-        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
-            return [f"messages[{i}]: expected {{\"role\": one of {'/'.join(ROLES)}, \"content\": str}} "
-                    "(the system prompt comes from the catalogue)"]
+        roles = ("system", *ROLES) if i == 0 else ROLES
+        if not isinstance(m, dict) or m.get("role") not in roles or not isinstance(m.get("content"), str):
+            return [f"messages[{i}]: expected {{\"role\": one of {'/'.join(roles)}, \"content\": str}} "
+                    "(only the first message may be a system one: it follows the catalogue's system prompt)"]
     if messages[-1]["role"] != "user":
         return ['"messages" must end with the user turn to answer']
     return []
@@ -174,8 +180,9 @@ def load_gold(path: Path, catalogue: Optional[Catalogue], problems: list[str],
     return cases_from_records([(f"{path}:{n}", row) for n, row in rows], catalogue, tools_loader, problems)
 
 
-def load_predictions(path: Path, cases: list[Case], problems: list[str]) -> list[str]:
-    """The output text for each case: matched by id when every prediction has one, else by line."""
+def load_predictions(path: Path, cases: list[Case], problems: list[str], skipped_ids=()) -> list[str]:
+    """The output text for each case: matched by id when every prediction has one, else by line.
+    Predictions for `skipped_ids` (gold entries that are not scored) are allowed and ignored."""
     rows = read_jsonl(path, problems, what="predictions")
     entries = []
     for n, row in rows:
@@ -206,7 +213,7 @@ def load_predictions(path: Path, cases: list[Case], problems: list[str]) -> list
         by_id[pid] = output
     gold_ids = {c.id for c in cases}
     missing = [c.id for c in cases if c.id not in by_id]
-    extra = [pid for pid in by_id if pid not in gold_ids]
+    extra = [pid for pid in by_id if pid not in gold_ids and pid not in skipped_ids]
     if missing:
         problems.append(f"{path}: no prediction for {len(missing)} gold case(s): {', '.join(missing[:20])}"
                         + (" ..." if len(missing) > 20 else ""))
@@ -230,6 +237,10 @@ def parse_thresholds(items: list[str], flag: str, problems: list[str]) -> dict[s
                 out[name] = float(value)
             except ValueError:
                 problems.append(f"{flag} {item!r}: {value!r} is not a number")
+                continue
+            if not 0.0 <= out[name] <= 1.0:  # NaN too: every metric is a rate
+                problems.append(f"{flag} {item!r}: a threshold is a rate from 0 to 1, e.g. {name}=0.9")
+                del out[name]
     return out
 
 
@@ -277,13 +288,18 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
 # ---------------------------------------------------------------------------------------------
 # the report
 
-def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = ()) -> dict:
-    """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures)."""
-    scores = [score_case(case.target, output, case.catalogue) for case, output in zip(cases, outputs)]
+def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), match: str = "strict") -> dict:
+    """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures).
+    BFCL cases go through eval/bfcl.py's score_bfcl: `match` "bfcl" applies BFCL's AST checker."""
+    if any(case.bfcl for case in cases):
+        from toolrouter.eval.bfcl import score_bfcl
+    scores = [score_bfcl(case, output, match) if case.bfcl else score_case(case.target, output, case.catalogue)
+              for case, output in zip(cases, outputs)]
     report = summarize(scores, tool_names)
     report["failures"] = [
         {"id": case.id, **({"prompt": case.prompt} if case.messages is None else {"messages": case.messages}),
-         "output": output, "gold": case.target, "predicted": score.parsed,
+         "output": output, "gold": case.target, **({"bfcl_ground_truth": case.bfcl["ground_truth"]} if case.bfcl else {}),
+         "predicted": score.parsed,
          "reason": score.reasons[0], "reasons": score.reasons}
         for case, output, score in zip(cases, outputs, scores) if not score.exact]
     return report
@@ -417,7 +433,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gold", help="gold JSONL (default with --run: the recipe's eval gold)")
     p.add_argument("--split", choices=("test",), help="with a run: score RUN/data/test.gold.jsonl")
     p.add_argument("--bfcl", help="a BFCL question file instead of --gold (cases carry their own tools)")
-    p.add_argument("--bfcl-answers", help="the BFCL possible_answer file (none: irrelevance, all no_tool)")
+    p.add_argument("--bfcl-answers", help="the BFCL possible_answer file (default: possible_answer/<same name> "
+                                          "beside the questions; irrelevance needs none)")
+    p.add_argument("--match", choices=("strict", "bfcl"), default="strict",
+                   help="strict: toolrouter's rules (docs/eval.md); bfcl: BFCL's AST checker, case by case (--bfcl)")
     p.add_argument("--mode", choices=MODES, help="prompt mode (default: the run's, else compact)")
     p.add_argument("--report-json", help="write the full report here (+ a confusion-matrix PNG beside it)")
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) below")
@@ -480,6 +499,11 @@ def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
         gold = str(_resolve_gold(settings["gold"], run_dir))
     if args.bfcl_answers and not args.bfcl:
         problems.append("--bfcl-answers goes with --bfcl QUESTIONS")
+    if args.match == "bfcl" and not args.bfcl:
+        problems.append("--match bfcl reproduces BFCL's checker on BFCL files: give --bfcl QUESTIONS")
+    if args.bfcl and mode == "baked" and not args.predictions:
+        problems.append(f"--bfcl offers each case its own functions, but mode 'baked' shows none: pass --mode json "
+                        "(or compact)")
     if (gold is None) == (args.bfcl is None):
         problems.append("give one gold source: --gold FILE or --bfcl QUESTIONS (or --run with a recipe eval gold, "
                         "or --split test)")
@@ -504,19 +528,29 @@ def command(args: argparse.Namespace) -> int:
     # 1. where the model, catalogue, mode, gold and thresholds come from
     setup = resolve(args, problems)
     old = _read_compare(Path(args.compare), problems) if args.compare else None
+    problems += output_problems(args.report_json, "--report-json")
+    for flag in ("batch_size", "max_new_tokens"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            problems.append(f"--{flag.replace('_', '-')} must be >= 1 (got {getattr(args, flag)})")
     _fail(problems, "the arguments")
 
     # 2. gold cases and their outputs; every bad line is reported at once
+    bfcl = None
     if args.bfcl:
-        from toolrouter.eval.bfcl import bfcl_catalogue, load_bfcl
+        from toolrouter.eval.bfcl import load_bfcl, print_summary
 
-        records = [(f"{args.bfcl}:{c['id']}", c) for c in load_bfcl(args.bfcl, args.bfcl_answers)]
-        cases = cases_from_records(records, setup.catalogue, bfcl_catalogue, problems)
+        bfcl = load_bfcl(args.bfcl, args.bfcl_answers)  # entries that cannot be scored are skipped, and counted
+        cases = bfcl.cases
     else:
         cases = load_gold(Path(setup.gold), setup.catalogue, problems)
-    outputs = load_predictions(Path(args.predictions), cases, problems) if args.predictions else None
+    outputs = (load_predictions(Path(args.predictions), cases, problems, bfcl.skipped if bfcl else ())
+               if args.predictions else None)
     _fail(problems)
+    if outputs is None and not cases:
+        outputs = []
     if outputs is None:
+        # The answer format is JSON ({"tool", "arguments"}), parsed by parse_tool_call in score_case;
+        # another answer format plugs in here (prompt instructions + its parser) and in scoring.
         batch_size = args.batch_size or setup.settings.get("batch_size") or 32
         max_new = (args.max_new_tokens or setup.settings.get("max_new_tokens") or setup.run.get("max_new_tokens")
                    or 128)
@@ -527,13 +561,16 @@ def command(args: argparse.Namespace) -> int:
 
     console = Console()
     catalogue = setup.catalogue
-    report = evaluate(cases, outputs, catalogue.names if catalogue else [])
+    report = evaluate(cases, outputs, [] if bfcl or not catalogue else catalogue.names, args.match)
     misses = check_thresholds(report["metrics"], setup.minimum, setup.maximum)
     report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
-              "catalogue": catalogue.name if catalogue else "per-case tools",
-              "catalogue_sha256": catalogue.fingerprint() if catalogue else None, "mode": setup.mode, **report,
+              "catalogue": "per-case tools" if bfcl or not catalogue else catalogue.name,
+              "catalogue_sha256": None if bfcl or not catalogue else catalogue.fingerprint(), "mode": setup.mode,
+              "match": args.match, **report, **({"bfcl": bfcl.summary(args.match)} if bfcl else {}),
               "thresholds": {"min": setup.minimum, "max": setup.maximum, "missed": misses}}
     print_report(report, console)
+    if bfcl:
+        print_summary(report["bfcl"], console)
     if old is not None:
         print_compare(old["metrics"], report["metrics"], console)
     targets = [Path(args.report_json)] if args.report_json else []
@@ -559,6 +596,13 @@ def _read_compare(path: Path, problems: list[str]) -> Optional[dict]:
     if not isinstance(old.get("metrics"), dict):
         problems.append(f"--compare file {path}: not a toolrouter eval report (no \"metrics\")")
         return None
+    for name, entry in old["metrics"].items():
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        if not isinstance(entry, dict) or not (value is None or (isinstance(value, (int, float))
+                                                                 and not isinstance(value, bool))):
+            problems.append(f"--compare file {path}: metrics.{name}: expected {{\"value\": number or null, ...}}, "
+                            f"got {json.dumps(entry)[:80]}; pass a report written by `toolrouter eval --report-json`")
+            return None
     return old
 
 

@@ -24,7 +24,8 @@ Argument matching (gold vs a prediction that already passed the parser, so no un
   - lists compare in order, except uniqueItems lists, which compare as multisets; objects compare
     key by key, recursively (defaults apply at every level);
   - a gold value {"any_of": [v1, v2, ...]} accepts any of them; null inside any_of (or as a gold
-    value) means "omitted".
+    value) means "omitted", and so does a predicted null (the parser allows it only on an optional
+    argument without a default).
 """
 from __future__ import annotations
 
@@ -198,7 +199,8 @@ def argument_misses(gold_args: dict, pred_args: dict, schema: dict, where: str =
     for key in keys:
         sub = props.get(key, {})
         path = f"{where}.{key}" if where else key
-        pred = pred_args.get(key, OMITTED)
+        pred = pred_args.get(key)
+        pred = OMITTED if pred is None else pred  # the parser lets null stand only where it means omitted
         first = None
         for g in alternatives(gold_args.get(key)):
             miss = _slot_miss(g, pred, sub, path)
@@ -213,6 +215,7 @@ def argument_misses(gold_args: dict, pred_args: dict, schema: dict, where: str =
 
 def _slot_miss(gold: Any, pred: Any, schema: dict, path: str) -> Optional[tuple[str, str]]:
     default = schema.get("default", _NO_DEFAULT)
+    default = _NO_DEFAULT if default is None else default  # "default": null is no default
     if gold is OMITTED and pred is OMITTED:
         return None
     if gold is OMITTED:

@@ -139,6 +139,53 @@ def inference_dtype(device: str):
     return torch.bfloat16 if device == "cpu" and native else torch.float32
 
 
+def check_device(device: str) -> str:
+    """`device` if torch knows it and this machine has it, else one ToolrouterError with the fix."""
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError) as e:
+        raise ToolrouterError(f"--device {device!r}: not a device torch knows ({str(e).splitlines()[0][:120]}); "
+                              "use cpu, cuda or cuda:N") from None
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ToolrouterError(f"--device {device}: this machine has no CUDA GPU (torch.cuda.is_available() is "
+                                  "False); use --device cpu")
+        index = torch.device(device).index
+        if index is not None and index >= torch.cuda.device_count():
+            raise ToolrouterError(f"--device {device}: there are {torch.cuda.device_count()} CUDA device(s); "
+                                  f"use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    elif kind != "cpu":
+        raise ToolrouterError(f"--device {device}: toolrouter runs on cpu or cuda (got {kind})")
+    return device
+
+
+def check_chat_template(tokenizer, where: str) -> None:
+    """Render a one-turn conversation once, so a chat template with a Jinja syntax error (or one the
+    sandbox blocks) fails here with its file named, not as a traceback in the middle of a batch. A
+    template that only refuses a system turn (Gemma's) is tried again without one."""
+    if getattr(tokenizer, "chat_template", None) is None:
+        return
+    from jinja2.exceptions import SecurityError, TemplateSyntaxError
+
+    error = None
+    for conversation in ([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+                         [{"role": "user", "content": "u"}]):
+        try:
+            tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+            return
+        except (TemplateSyntaxError, SecurityError) as e:
+            error = e
+            break
+        except Exception as e:  # raise_exception() in the template, an undefined name ...: try without system
+            error = e
+    line = getattr(error, "lineno", None)
+    raise ToolrouterError(f"{where}: the tokenizer's chat template does not render"
+                          f"{f' (line {line})' if line else ''}: {type(error).__name__}: {str(error)[:200]}; fix "
+                          "chat_template.jinja (or chat_template in tokenizer_config.json) there, or retrain the run")
+
+
 def load_for_inference(path, device: Optional[str] = None) -> Loaded:
     """Load a model and tokenizer for generation from a run dir (run.json + catalogue.json + a full
     model or a PEFT adapter), an adapter dir (base from adapter_config.json), a full model dir, or a
@@ -148,7 +195,7 @@ def load_for_inference(path, device: Optional[str] = None) -> Loaded:
 
     text = str(path)
     where = Path(text).expanduser()
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = check_device(device) if device else ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = inference_dtype(device)
     run = catalogue = mode = None
     if not where.exists() and looks_local(text):
@@ -180,5 +227,6 @@ def load_for_inference(path, device: Optional[str] = None) -> Loaded:
             raise load_failure(text, e, fix, "adapter") from None
     else:
         tokenizer, model = load_pretrained(text, dtype=dtype, fix=fix, what="model")
+    check_chat_template(tokenizer, text)
     model.to(device).eval()
     return Loaded(model=model, tokenizer=tokenizer, catalogue=catalogue, mode=mode, run=run, path=text)

@@ -324,7 +324,7 @@ class Batcher:
                 texts = generate_answers(router.model, router.tokenizer, [j.conversation for j in group],
                                          tools=tools, max_new_tokens=budget, batch_size=self.max_batch,
                                          catalogue=router.catalogue, constrained=router.constrained,
-                                         grammars=grammars)
+                                         grammars=grammars, prefix_cache=router.prefix_cache)
             except Exception as e:  # one bad batch must not stop the server: its requests get a 500
                 for job in group:
                     job.future.set_exception(e)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -26,17 +27,52 @@ from toolrouter.formats.parse import ParseResult, dispatch, parse_tool_call
 from toolrouter.core.schema import ToolrouterError, run_cli
 
 DEFAULT_MAX_NEW_TOKENS = 128  # a routing answer is a few dozen tokens; run.json may say otherwise
+# A request is a sentence or a short conversation turn. Past this it is refused before the tokenizer
+# sees it: a 1 MB request used to be tokenised and decoded for 9 minutes at 3.1 GB (issue 18).
+MAX_REQUEST_CHARS = 32_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_request(request: str) -> tuple[str, Optional[ParseResult]]:
+    """(the request with lone surrogates replaced by U+FFFD, or a refusal). A lone surrogate (from
+    JSON "\\ud800" or undecodable bytes) cannot be encoded for the tokenizer, and used to fail the
+    whole batch; a request over MAX_REQUEST_CHARS is refused as `too_long`."""
+    if len(request) > MAX_REQUEST_CHARS:
+        return request, ParseResult(kind="invalid", error="too_long",
+                                    message=f"the request is {len(request):,} characters; the router takes at most "
+                                            f"{MAX_REQUEST_CHARS:,}: send the part that asks for an action")
+    # In a Python str every surrogate is lone (a valid pair is one code point already).
+    return _SURROGATE.sub("\ufffd", request), None
+
+
+def context_refusal(prompt_tokens: int, max_new_tokens: int, context: Optional[int]) -> Optional[ParseResult]:
+    """A `too_long` refusal when the prompt plus the answer budget exceeds the model's positions
+    (max_position_embeddings): past them a model decodes garbage, e.g. the tiny router invented
+    `ORD-3338282232323328...` past 512 positions and returned it as a valid call."""
+    if context is None or prompt_tokens + max_new_tokens <= context:
+        return None
+    return ParseResult(kind="invalid", error="too_long",
+                       message=f"the prompt is {prompt_tokens} tokens; with {max_new_tokens} for the answer that is "
+                               f"past the model's {context} positions: shorten the request (or its history)")
 
 
 class Router:
     """A model, its tokenizer, the catalogue and prompt mode it was trained with."""
 
     def __init__(self, model, tokenizer, catalogue: Catalogue, mode: str = "compact", constrained: bool = True,
-                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None):
+                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None,
+                 prefix_cache: bool = True):
         if mode not in MODES:
             raise ToolrouterError(f"unknown prompt mode {mode!r}; choose one of: {', '.join(MODES)}")
         self.model, self.tokenizer, self.catalogue, self.mode = model, tokenizer, catalogue, mode
         self.constrained, self.max_new_tokens, self.batch_size, self.run = constrained, max_new_tokens, batch_size, run
+        # The system prompt (the catalogue) is the same for every request: its KV cache is computed on
+        # the first request and reused by every later one (infer.generate.PrefixCache).
+        self.prefix_cache = False
+        if prefix_cache:
+            from toolrouter.infer.generate import PrefixCache, _supports_prefix_cache
+
+            self.prefix_cache = PrefixCache(model) if _supports_prefix_cache(model) else False
 
     @classmethod
     def load(cls, path, constrained: bool = True, catalogue=None, mode: Optional[str] = None,
@@ -66,20 +102,57 @@ class Router:
         return ([{"role": "system", "content": self.catalogue.render(self.mode)}] + list(history or [])
                 + [{"role": "user", "content": request}])
 
-    def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
-                     progress: bool = False) -> list[str]:
-        """The model's raw answers to `requests` (what route_batch parses)."""
-        from toolrouter.infer.generate import generate_answers
+    def prepare(self, requests: Sequence[str], histories: Optional[Sequence] = None
+                ) -> tuple[list[Optional[list[dict]]], dict[int, ParseResult]]:
+        """Each request's conversation (None where refused) and the refusals by index: a request too
+        long in characters or in tokens (prompt + max_new_tokens past the model's positions) is
+        refused as `too_long`, lone surrogates are replaced. One bad request never fails the batch."""
+        from toolrouter.infer.generate import render_prompts
 
         histories = list(histories) if histories is not None else [None] * len(requests)
         if len(histories) != len(requests):
             raise ToolrouterError(f"histories: {len(histories)} for {len(requests)} requests; give one each (or None)")
-        conversations = [self.messages(r, h) for r, h in zip(requests, histories)]
+        context = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        tools = self.catalogue.template_tools(self.mode)
+        conversations: list[Optional[list[dict]]] = []
+        refused: dict[int, ParseResult] = {}
+        for i, (request, history) in enumerate(zip(requests, histories)):
+            conv = None
+            if not isinstance(request, str):
+                raise ToolrouterError(f"a request must be a string, got {type(request).__name__}")
+            request, refusal = clean_request(request)
+            if refusal is None:
+                conv = self.messages(request, history)
+                prompt = render_prompts(self.tokenizer, [conv], [tools] if tools else None)[0]
+                if len(prompt) - len(self.catalogue.render(self.mode)) > 4 * MAX_REQUEST_CHARS:  # a huge history
+                    refusal = ParseResult(kind="invalid", error="too_long",
+                                          message=f"the conversation is {len(prompt):,} characters: send a shorter "
+                                                  "history (the router needs the last turns only)")
+                else:
+                    n = len(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+                    refusal = context_refusal(n, self.max_new_tokens, context)
+            if refusal is not None:
+                refused[i], conv = refusal, None
+            conversations.append(conv)
+        return conversations, refused
+
+    def _generate(self, conversations: list, progress: bool = False) -> list[str]:
+        from toolrouter.infer.generate import generate_answers
+
         tools = self.catalogue.template_tools(self.mode)
         return generate_answers(self.model, self.tokenizer, conversations,
                                 tools=[tools] * len(conversations) if tools else None,
                                 max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
-                                catalogue=self.catalogue, constrained=self.constrained, progress=progress)
+                                catalogue=self.catalogue, constrained=self.constrained, progress=progress,
+                                prefix_cache=self.prefix_cache)
+
+    def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
+                     progress: bool = False) -> list[str]:
+        """The model's raw answers to `requests` ("" for a request `prepare` refused)."""
+        conversations, refused = self.prepare(requests, histories)
+        keep = [i for i in range(len(requests)) if i not in refused]
+        texts = dict(zip(keep, self._generate([conversations[i] for i in keep], progress)))
+        return [texts.get(i, "") for i in range(len(requests))]
 
     def route(self, request: str, history: Optional[Sequence[dict]] = None) -> ParseResult:
         """Route one request (after optional earlier turns): a call, a no_tool, or invalid."""
@@ -87,8 +160,13 @@ class Router:
 
     def route_batch(self, requests: Sequence[str], histories: Optional[Sequence] = None,
                     progress: bool = False) -> list[ParseResult]:
-        """Route many requests in batches; results in input order."""
-        return [parse_tool_call(text, self.catalogue) for text in self.answer_texts(requests, histories, progress)]
+        """Route many requests in batches; results in input order. A refused request (see `prepare`)
+        comes back invalid (`too_long`) in its place; the others are routed as usual."""
+        conversations, refused = self.prepare(requests, histories)
+        keep = [i for i in range(len(requests)) if i not in refused]
+        texts = self._generate([conversations[i] for i in keep], progress)
+        results = {**refused, **{i: parse_tool_call(t, self.catalogue) for i, t in zip(keep, texts)}}
+        return [results[i] for i in range(len(requests))]
 
     def dispatch(self, result: ParseResult, handlers: Mapping[str, Callable[..., Any]]) -> Any:
         """Call the handler of a routed call with its validated arguments, defaults filled in from the
@@ -131,7 +209,10 @@ def command(args: argparse.Namespace) -> int:
     if args.request is not None:
         print(json.dumps(router.route(args.request).to_dict(), ensure_ascii=False))
         return 0
-    # One request per line, answered as it arrives: works interactively and behind a pipe.
+    # One request per line, answered as it arrives: works interactively and behind a pipe. Bytes that
+    # are not UTF-8 become lone surrogates (then U+FFFD), so one bad line never stops the loop.
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="surrogateescape")
     for line in sys.stdin:
         request = line.rstrip("\r\n")
         if request.strip():

@@ -131,8 +131,19 @@ class TrainingConfig(Strict):
     batch_size: int = Field(8, ge=1, description="per device")
     grad_accum: int = Field(1, ge=1)
     max_length: int = Field(1024, ge=16, description="longer rows are truncated (and dropped if no answer is left)")
-    packing: bool = Field(False, description="pack rows into max_length blocks (TRL's padding-free bfd: meant for "
-                                             "flash-attention on GPU; off = dynamic padding per batch)")
+    # How rows become batches, measured side by side by benchmarks/bench_training.py (results/training.json):
+    #   none          each batch of batch_size rows padded to its longest row
+    #   padding_free  the same rows, flattened into one row without padding (position_ids restart per
+    #                 row, so attention stays within each row); TRL does not enforce max_length here
+    #   bfd           rows packed best-fit-decreasing into max_length blocks, padding-free: batch_size
+    #                 *blocks* a step, i.e. ~10x more rows a step, which changes the optimisation
+    #   auto          none, on CPU by measurement: padding-free/bfd lift the real-token share from ~0.8
+    #                 to 1.00 but not real tokens/s (sdpa attends over the whole flattened row under a
+    #                 block-diagonal mask: ~5x the attention of the padded rows, what the padding saved).
+    #                 On CUDA also none until benchmarks/gpu.py has measured padding_free there: with sdpa
+    #                 the same quadratic mask applies; only a varlen kernel (flash-attention) avoids it.
+    #                 true/false in old recipes read as bfd/none.
+    packing: Literal["auto", "none", "padding_free", "bfd"] = "auto"
     gradient_checkpointing: bool = False
     seed: int = 0
     bf16: Union[bool, Literal["auto"]] = "auto"
@@ -140,6 +151,11 @@ class TrainingConfig(Strict):
     save_total_limit: Optional[int] = Field(2, ge=1)
     logging_steps: int = Field(10, ge=1)
     eval_steps: Optional[int] = Field(None, ge=1, description="validation loss every N steps (always at the end)")
+
+    @field_validator("packing", mode="before")
+    @classmethod
+    def _packing_was_a_bool(cls, value):
+        return {True: "bfd", False: "none"}[value] if isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _min_lr_needs_scheduler(self):

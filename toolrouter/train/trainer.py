@@ -74,6 +74,13 @@ def get_splits(recipe: Recipe, catalogue, run_dir: Path, resume: bool) -> tuple[
         raise ToolrouterError(f"data.path {folder}: no train.jsonl there; point data.path at a folder written by "
                               "`toolrouter data build` (train/val/test.jsonl), or remove it to build the data")
     fix = "rebuild it with `toolrouter data build`"
+    if (folder / "manifest.json").is_file() or (folder / "report.json").is_file():  # written by data build
+        from toolrouter.io import folder_problems
+
+        problems = folder_problems(folder)
+        if problems:
+            raise ToolrouterError(f"data {folder} is not one complete data set ({'; '.join(problems)}): it may be "
+                                  f"half-written or mixed from two builds; {fix}")
     splits = {s: [row for _, row in read_jsonl(folder / f"{s}.jsonl", fix=fix)] if (folder / f"{s}.jsonl").is_file()
               else [] for s in ("train", "val", "test")}
     report_path = folder / "report.json"
@@ -186,10 +193,18 @@ def lora_config(recipe: Recipe):
 # ---------------------------------------------------------------------------------------------
 # the trainer
 
+def packing_for(packing: str, device: str) -> str:
+    """training.packing with `auto` resolved for the device (the reasons: recipe.TrainingConfig)."""
+    if packing != "auto":
+        return packing
+    return "none"  # CPU: measured; CUDA: not yet (benchmarks/gpu.py measures none vs padding_free)
+
+
 def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: bool):
     from trl import SFTConfig
 
     t = recipe.training
+    packing = packing_for(t.packing, device)
     # warmup < 1 is a ratio of all optimizer steps (transformers reads a float in [0, 1) that way).
     warmup = t.warmup if t.warmup < 1 else int(t.warmup)
     return SFTConfig(
@@ -203,7 +218,8 @@ def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: 
         # Random batches on purpose: train_sampling_strategy="group_by_length" lifts the real-token share
         # from 0.80 to 0.99 but row length tracks tool and template, so batches stop being mixed: the
         # tiny demo recipe fell from exact 0.863 to 0.545 on its held-out split (measured 2026-11-21).
-        max_length=t.max_length, packing=t.packing, padding_free=False,
+        max_length=None if packing == "padding_free" else t.max_length,  # TRL's rule without packing
+        packing=packing == "bfd", packing_strategy="bfd", padding_free=packing == "padding_free",
         assistant_only_loss=True, completion_only_loss=False,  # see the module docstring
         activation_checkpointing=t.gradient_checkpointing,  # transformers 5's name for gradient checkpointing
         bf16=bf16, fp16=False, use_cpu=device == "cpu",
@@ -419,22 +435,23 @@ def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
 
 def train(recipe: Recipe, resume: bool = False, overwrite: bool = False, callbacks: Optional[list] = None) -> dict:
     """Train `recipe` into `recipe.run_dir`; returns run.json's content (empty on non-main ranks)."""
-    run_dir = recipe.run_dir
-    ckpt_dir = run_dir / "checkpoints"
-    last = None
-    if resume:
-        from transformers.trainer_utils import get_last_checkpoint
+    from toolrouter.train.checkpoints import check_resume, clear_run_dir, resume_checkpoint
 
-        last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
-        if last is None:
-            raise ToolrouterError(f"--resume: no checkpoint in {ckpt_dir} to continue from; "
-                                  "run without --resume to start the run")
-    elif run_dir.is_dir() and any(run_dir.iterdir()):
+    run_dir = recipe.run_dir
+    last = None
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    if resume:
+        if not check_resume(run_dir, recipe):
+            return read_json(run_dir / "run.json")
+        last = str(resume_checkpoint(run_dir, main_process=is_main))
+    elif run_dir.is_dir() and not run_dir.is_symlink() and any(run_dir.iterdir()):
         if not overwrite:
             raise ToolrouterError(f"{run_dir} already holds a run; pass --resume to continue it from its last "
                                   "checkpoint, or --overwrite to start it over")
-        if int(os.environ.get("RANK", "0")) == 0:
-            shutil.rmtree(run_dir)
+        if is_main:
+            clear_run_dir(run_dir)
+    elif run_dir.is_symlink() or run_dir.exists():  # a file or a dangling link where the run dir goes
+        clear_run_dir(run_dir)  # refuses it with the fix
     trainer, info = build_trainer(recipe, resume=resume, callbacks=callbacks)
     output = trainer.train(resume_from_checkpoint=last)
     state = trainer.state
