@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 RECIPE ?= support_router_tiny
 BIN     = $(VENV)/bin
 
-.PHONY: install demo test test-slow train eval bench clean
+.PHONY: install demo test test-slow train eval bench serve clean
 
 # The stamp depends on pyproject.toml, so a dependency change reinstalls and a rerun is a no-op.
 $(VENV)/.installed: pyproject.toml
@@ -39,6 +39,11 @@ eval: install
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# An OpenAI-compatible endpoint on http://127.0.0.1:8000/v1 (Ctrl-C stops it after the requests in flight).
+RUN ?= runs/$(RECIPE)
+serve: install
+	$(BIN)/toolrouter serve --run $(RUN)
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -31,8 +31,9 @@ BENCHMARKS = {
     "route": ("bench_route.py", [], ["--n", "10"]),
     "data": ("bench_data.py", [], ["--quick"]),
     "prefix_cache": ("bench_prefix_cache.py", [], ["--n", "4"]),
+    "serve": ("bench_serve.py", [], ["--requests", "64", "--sequential", "16"]),
 }
-NEEDS_RUN = ("eval", "grammar", "route")
+NEEDS_RUN = ("eval", "grammar", "route", "serve")
 
 
 def main() -> int:

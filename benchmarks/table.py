@@ -13,10 +13,11 @@ import sys
 from common import RESULTS, fmt
 
 # Table order: the questions, then the GPU run (a different machine, when there is one).
-ORDER = ("training", "eval", "prompt", "grammar", "route", "data", "prefix_cache", "gpu")
+ORDER = ("training", "eval", "prompt", "grammar", "route", "data", "prefix_cache", "serve", "serve_vllm", "gpu")
 SCRIPTS = {"training": "bench_training.py", "eval": "bench_eval.py", "prompt": "bench_prompt.py",
            "grammar": "bench_grammar.py", "route": "bench_route.py", "data": "bench_data.py",
-           "prefix_cache": "bench_prefix_cache.py", "gpu": "gpu.py"}
+           "prefix_cache": "bench_prefix_cache.py", "serve": "bench_serve.py", "serve_vllm": "bench_vllm.py",
+           "gpu": "gpu.py"}
 KEY_VERSIONS = ("torch", "transformers", "trl", "peft", "xgrammar")
 
 

@@ -29,6 +29,10 @@ COMMANDS = {
               "route requests with a trained run (stdin if no request is given)"),
     "bank": ("toolrouter.data.draft", "add_arguments", "command",
              "write a starter phrasing bank drafted from a catalogue's schema (draft)"),
+    "serve": ("toolrouter.serve.openai_server", "add_arguments", "command",
+              "serve a run as an OpenAI-compatible chat-completions endpoint"),
+    "export": ("toolrouter.serve.export", "add_arguments", "command",
+               "write a run as a plain model folder for vLLM (merged safetensors, tokenizer, response template)"),
 }
 
 

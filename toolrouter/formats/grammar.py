@@ -234,14 +234,24 @@ def bound_pattern(pattern: str, limit: int = MAX_REPEAT) -> str:
 
 
 def answer_ebnf(catalogue: Catalogue, schema: Optional[dict] = None,
-                separators: tuple[str, str] = (",", ":")) -> str:
+                separators: tuple[str, str] = (",", ":"), no_tool: bool = True) -> str:
     """The grammar of one canonical answer for `catalogue`, as xgrammar EBNF text (root rule `root`).
     `schema` (default: the JSON envelope, `catalogue.answer_schema()`) and `separators` let an answer
-    format (toolrouter.formats) describe its own JSON body in the same canonical way."""
+    format (toolrouter.formats) describe its own JSON body in the same canonical way. `no_tool=False`
+    leaves the no_tool answer out of the default schema (a call is required: OpenAI's tool_choice
+    "required" or a forced tool); a catalogue with no tools then has no answer at all, an error."""
     import xgrammar as xgr
 
+    if schema is None:
+        options = catalogue.answer_schema()["anyOf"]
+        if not no_tool:
+            options = options[:-1]  # answer_schema() puts no_tool last
+            if not options:
+                raise ToolrouterError(f"grammar for catalogue {catalogue.name}: no tools and no_tool excluded: "
+                                      "no answer is possible")
+        schema = {"anyOf": options}
     builder = _Builder(separators)
-    schema = builder.walk(catalogue.answer_schema() if schema is None else schema)
+    schema = builder.walk(schema)
     text = str(xgr.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False,
                                             separators=separators, strict_mode=True))
     for name in builder.rules:
@@ -277,20 +287,22 @@ class _Compiler:
 
 
 def compile_grammar(catalogue: Catalogue, tokenizer, vocab_size: Optional[int] = None,
-                    stop_token_ids: Optional[list[int]] = None, ebnf: Optional[str] = None):
-    """The xgrammar CompiledGrammar of `answer_ebnf(catalogue)` (or of `ebnf`, an answer format's own
-    grammar) for `tokenizer`, cached per catalogue fingerprint and grammar. `vocab_size` is the model's
-    logits width when it exceeds the tokenizer's (padded embeddings); `stop_token_ids` are the tokens
-    that may end the answer (default: the tokenizer's EOS)."""
+                    stop_token_ids: Optional[list[int]] = None, ebnf: Optional[str] = None,
+                    no_tool: bool = True):
+    """The xgrammar CompiledGrammar of `answer_ebnf(catalogue, no_tool=no_tool)` (or of `ebnf`, an answer
+    format's own grammar) for `tokenizer`, cached per catalogue fingerprint and grammar. `vocab_size` is
+    the model's logits width when it exceeds the tokenizer's (padded embeddings); `stop_token_ids` are
+    the tokens that may end the answer (default: the tokenizer's EOS)."""
     per_tokenizer = _CACHE.setdefault(tokenizer, {})
     key = (vocab_size, tuple(stop_token_ids) if stop_token_ids else None)
     if key not in per_tokenizer:
         per_tokenizer[key] = _Compiler(tokenizer, vocab_size, stop_token_ids)
     entry = per_tokenizer[key]
-    fingerprint = catalogue.fingerprint() if ebnf is None else (catalogue.fingerprint(), ebnf)
+    fingerprint = (catalogue.fingerprint() if ebnf is None and no_tool
+                   else (catalogue.fingerprint(), ebnf, no_tool))
     if fingerprint not in entry.grammars:
         start = time.perf_counter()
-        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue) if ebnf is None else ebnf)
+        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue, no_tool=no_tool) if ebnf is None else ebnf)
         TIMINGS["compile_s"] = time.perf_counter() - start
         compiled._toolrouter_vocab = entry.vocab  # CompiledGrammar is not hashable: keep it on the object
         entry.grammars[fingerprint] = compiled
@@ -370,10 +382,13 @@ class GrammarLogitsProcessor:
 
     Like xgrammar's `contrib.hf.LogitsProcessor`, but it fills the whole batch's masks in one call
     (BatchGrammarMatcher) instead of a Python loop per row. Spent after one generate() call: make a
-    fresh one for each."""
+    fresh one for each. `compiled` is one grammar for every row, or a list of one per row (grammars
+    compiled for the same tokenizer: the server restricts each request to its own tools)."""
 
     def __init__(self, compiled, max_new_tokens: Optional[int] = None, max_string: int = MAX_STRING,
                  reserve: Optional[int] = None):
+        self.per_row = list(compiled) if isinstance(compiled, (list, tuple)) else None
+        compiled = self.per_row[0] if self.per_row else compiled
         if getattr(compiled, "_toolrouter_vocab", None) is None:  # compiled elsewhere than compile_grammar
             compiled._toolrouter_vocab = _Vocab(compiled.tokenizer_info)
         self.compiled, self.vocab, self.max_string = compiled, compiled._toolrouter_vocab, max_string
@@ -394,7 +409,9 @@ class GrammarLogitsProcessor:
 
         if not self.matchers:  # first call: the prompt only, nothing generated yet
             n = input_ids.shape[0]
-            self.matchers = [xgr.GrammarMatcher(self.compiled) for _ in range(n)]
+            if self.per_row is not None and len(self.per_row) != n:
+                raise ValueError(f"{len(self.per_row)} grammars for a batch of {n} rows")
+            self.matchers = [xgr.GrammarMatcher(g) for g in (self.per_row or [self.compiled] * n)]
             self.live = list(range(n))
             self.inside, self.escape, self.length = [False] * n, [False] * n, [0] * n
             self.stops = set(self.compiled.tokenizer_info.stop_token_ids)

@@ -166,21 +166,26 @@ def _prefix_lengths(tokenizer, conversations: Sequence[list], per_tools: list, e
 
 def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None, max_new_tokens: int = 128,
                      batch_size: int = 32, catalogue: Optional[Catalogue] = None, constrained: bool = False,
-                     progress: bool = False, prefix_cache=True, fmt=None) -> list[str]:
+                     progress: bool = False, prefix_cache=True, fmt=None,
+                     grammars: Optional[Sequence] = None) -> list[str]:
     """Greedy answers for `conversations` (message lists ending with the user turn), in input order.
 
     Each row stops at EOS/end-of-turn or after `max_new_tokens`. `tools` is per conversation (or one
     list for all) and goes to the chat template (template mode). With `constrained=True` every token
     is masked by the catalogue's answer grammar (the answer format `fmt`'s, default the JSON
-    envelope's), so a finished answer always parses; one cut off by `max_new_tokens` is returned as it is. Returns the decoded answers
-    without special tokens.
+    envelope's), so a finished answer always parses; one cut off by `max_new_tokens` is returned as it
+    is. `grammars` (with constrained=True) gives each conversation its own compiled grammar instead
+    (compile_grammar, same tokenizer): the server's per-request tool subsets. Returns the decoded
+    answers without special tokens.
 
     `prefix_cache`: True (default) computes each distinct system turn (>= 16 tokens) once for this
     call and reuses its KV cache in every batch; a PrefixCache keeps it across calls (Router does);
     False encodes every prompt whole (the reference path: the answers are the same token for token,
     tests/test_prefix_cache.py). Conversations are grouped by system turn, sorted by length within a
     group and cut into batches of `batch_size`."""
-    if constrained and catalogue is None:
+    if grammars is not None and len(grammars) != len(conversations):
+        raise ToolrouterError(f"grammars: {len(grammars)} for {len(conversations)} conversations; give one each")
+    if constrained and catalogue is None and grammars is None:
         raise ToolrouterError("constrained decoding needs the catalogue: pass catalogue=")
     if batch_size < 1 or max_new_tokens < 1:
         raise ToolrouterError(f"batch_size ({batch_size}) and max_new_tokens ({max_new_tokens}) must be >= 1")
@@ -202,8 +207,9 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
     if constrained:
         from toolrouter.formats.grammar import compile_grammar
 
-        compiled = compile_grammar(catalogue, tokenizer, vocab_size=_vocab_size(model, tokenizer),
-                                   stop_token_ids=stops, ebnf=fmt.grammar(catalogue) if fmt is not None else None)
+        compiled = grammars if grammars is not None else compile_grammar(
+            catalogue, tokenizer, vocab_size=_vocab_size(model, tokenizer), stop_token_ids=stops,
+            ebnf=fmt.grammar(catalogue) if fmt is not None else None)
     # Group by shared prefix (none when short), then longest first within a group: batches of similar
     # length pad little, and an out-of-memory shows up at once.
     groups: dict[tuple, list[int]] = {}
@@ -221,7 +227,8 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
             rows = members[start:start + batch_size]
             suffixes = [encoded[i][len(prefix):] for i in rows]
             cache = prefix_cache.expand(prefix, len(rows)) if prefix else None
-            tokens = _greedy(model, prefix, suffixes, cache, pad_id, stops, max_new_tokens, compiled)
+            grammar = [compiled[i] for i in rows] if grammars is not None else compiled
+            tokens = _greedy(model, prefix, suffixes, cache, pad_id, stops, max_new_tokens, grammar)
             for i, text in zip(rows, tokenizer.batch_decode(tokens, skip_special_tokens=True)):
                 answers[i] = text
             if bar is not None:
