@@ -91,3 +91,21 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def write_tiny_run(folder, model, tokenizer, max_new_tokens: int):
+    """A support_router run dir as training writes it (model, tokenizer, catalogue.json, run.json),
+    holding the random-init tiny model; shared by the route, serve and reliability tests."""
+    import json
+
+    from toolrouter import load_catalogue
+
+    cat = load_catalogue("support_router")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "catalogue.json").write_text(json.dumps(cat.to_openai()))
+    (folder / "run.json").write_text(json.dumps({
+        "name": "support_router_tiny", "mode": "compact", "catalogue": "support_router",
+        "catalogue_sha256": cat.fingerprint(), "base_model": "tiny", "adapter": False,
+        "max_new_tokens": max_new_tokens}))
+    return folder

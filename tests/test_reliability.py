@@ -261,17 +261,9 @@ def test_data_build_refuses_a_folder_with_foreign_files(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def run_dir(tiny_model, tiny_tokenizer, tmp_path_factory):
     """A run dir as training writes it, with the random-init tiny model (512 positions)."""
-    from toolrouter import load_catalogue
+    from conftest import write_tiny_run
 
-    cat = load_catalogue("support_router")
-    folder = tmp_path_factory.mktemp("runs") / "support_router_tiny"
-    tiny_model.save_pretrained(folder)
-    tiny_tokenizer.save_pretrained(folder)
-    (folder / "catalogue.json").write_text(json.dumps(cat.to_openai()))
-    (folder / "run.json").write_text(json.dumps({
-        "name": "support_router_tiny", "mode": "compact", "catalogue": "support_router",
-        "catalogue_sha256": cat.fingerprint(), "base_model": "tiny", "adapter": False, "max_new_tokens": 24}))
-    return folder
+    return write_tiny_run(tmp_path_factory.mktemp("runs") / "support_router_tiny", tiny_model, tiny_tokenizer, 24)
 
 
 @pytest.fixture(scope="module")

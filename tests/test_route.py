@@ -16,15 +16,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 @pytest.fixture(scope="module")
 def run_dir(tiny_model, tiny_tokenizer, tmp_path_factory):
     """runs/support_router_tiny as training writes it: model, tokenizer, run.json, catalogue.json."""
-    cat = load_catalogue("support_router")
-    folder = tmp_path_factory.mktemp("runs") / "support_router_tiny"
-    tiny_model.save_pretrained(folder)
-    tiny_tokenizer.save_pretrained(folder)
-    (folder / "catalogue.json").write_text(json.dumps(cat.to_openai()))
-    (folder / "run.json").write_text(json.dumps({
-        "name": "support_router_tiny", "mode": "compact", "catalogue": "support_router",
-        "catalogue_sha256": cat.fingerprint(), "base_model": "tiny", "adapter": False, "max_new_tokens": 300}))
-    return folder
+    from conftest import write_tiny_run
+
+    return write_tiny_run(tmp_path_factory.mktemp("runs") / "support_router_tiny", tiny_model, tiny_tokenizer, 300)
 
 
 @pytest.fixture(scope="module")

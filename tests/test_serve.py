@@ -30,15 +30,10 @@ REQUESTS = ["where is my order ORD-1234?", "hi there", "refund ORD-99 please, it
 
 @pytest.fixture(scope="module")
 def run_dir(tiny_model, tiny_tokenizer, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("runs") / "support_router_tiny"
-    tiny_model.save_pretrained(folder)
-    tiny_tokenizer.save_pretrained(folder)
-    (folder / "catalogue.json").write_text(json.dumps(CAT.to_openai()))
+    from conftest import write_tiny_run
+
     # The random model fills its budget; the grammar closes every answer in the last 24 tokens of it.
-    (folder / "run.json").write_text(json.dumps({
-        "name": "support_router_tiny", "mode": "compact", "catalogue": "support_router",
-        "catalogue_sha256": CAT.fingerprint(), "base_model": "tiny", "adapter": False, "max_new_tokens": 96}))
-    return folder
+    return write_tiny_run(tmp_path_factory.mktemp("runs") / "support_router_tiny", tiny_model, tiny_tokenizer, 96)
 
 
 def _free_port() -> int:
