@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from toolrouter.core.catalogue import MODES, Catalogue, load_catalogue
 from toolrouter.formats.parse import ParseResult, dispatch
-from toolrouter.core.schema import ToolrouterError, run_cli
+from toolrouter.core.schema import ToolrouterError
 
 DEFAULT_MAX_NEW_TOKENS = 128  # a routing answer is a few dozen tokens; run.json may say otherwise
 # A request is a sentence or a short conversation turn. Past this it is refused before the tokenizer
@@ -117,6 +117,7 @@ class Router:
             raise ToolrouterError(f"histories: {len(histories)} for {len(requests)} requests; give one each (or None)")
         context = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
         tools = self.fmt.template_tools(self.catalogue, self.mode)
+        system_chars = len(self.fmt.system_prompt(self.catalogue, self.mode))
         conversations: list[Optional[list[dict]]] = []
         refused: dict[int, ParseResult] = {}
         for i, (request, history) in enumerate(zip(requests, histories)):
@@ -127,11 +128,13 @@ class Router:
             if refusal is None:
                 conv = self.messages(request, history)
                 prompt = render_prompts(self.tokenizer, [conv], [tools] if tools else None)[0]
-                if len(prompt) - len(self.fmt.system_prompt(self.catalogue, self.mode)) > 4 * MAX_REQUEST_CHARS:  # a huge history
+                if len(prompt) - system_chars > 4 * MAX_REQUEST_CHARS:  # a huge history
                     refusal = ParseResult(kind="invalid", error="too_long",
                                           message=f"the conversation is {len(prompt):,} characters: send a shorter "
                                                   "history (the router needs the last turns only)")
-                else:
+                elif context is not None and len(prompt.encode("utf-8", "replace")) + 8 + self.max_new_tokens > context:
+                    # Only a prompt that might not fit is tokenised here (generation tokenises it again):
+                    # a token spans at least one UTF-8 byte, +8 for tokens a tokenizer adds (a dummy prefix).
                     n = len(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
                     refusal = context_refusal(n, self.max_new_tokens, context)
             if refusal is not None:
@@ -224,13 +227,11 @@ def command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="toolrouter route",
-        description="Route requests with a trained run; prints one JSON result per request "
-                    '({"kind": "call"|"no_tool"|"invalid", ...}).')
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    """`python -m` this module = `toolrouter route` (the one command tree in toolrouter/cli.py)."""
+    from toolrouter.cli import main as cli_main
+
+    return cli_main(["route", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)
