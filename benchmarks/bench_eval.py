@@ -62,7 +62,8 @@ def main() -> None:
     set_threads(args.threads)
     started = time.time()
 
-    from toolrouter.infer.generate import generate_answers, load_for_inference, render_prompts
+    from toolrouter.infer.generate import generate_answers, render_prompts
+    from toolrouter.infer.loading import load_for_inference
 
     with workdir() as tmp:
         run = run_or_build(args.run, tmp)
@@ -111,7 +112,7 @@ def main() -> None:
         figure("same_answers", "answers identical batched and one at a time",
                f"{sum(a == b for a, b in zip(batched, single))}/{n}"),
     ]
-    notes = [f"model: {describe(loaded)}; fp32 on CPU (generate.inference_dtype), max_new_tokens {max_new}, "
+    notes = [f"model: {describe(loaded)}; fp32 on CPU (loading.inference_dtype), max_new_tokens {max_new}, "
              f"torch threads: {args.threads}."]
     write_result("eval", "2. Eval throughput: generate_answers batched vs one at a time",
                  f"benchmarks/bench_eval.py --n {args.n}", figures, started, notes)

@@ -136,7 +136,8 @@ def main() -> None:
     import xgrammar as xgr
 
     from toolrouter import load_catalogue
-    from toolrouter.infer.generate import load_for_inference, stop_token_ids
+    from toolrouter.infer.generate import stop_token_ids
+    from toolrouter.infer.loading import load_for_inference
     from toolrouter.formats.grammar import answer_ebnf, compile_grammar
 
     with workdir() as tmp:

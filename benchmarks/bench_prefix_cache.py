@@ -111,7 +111,7 @@ def main() -> None:
 
     import torch
 
-    from toolrouter.infer.generate import inference_dtype
+    from toolrouter.infer.loading import inference_dtype
 
     tokenizer = shared_tokenizer()
     figures, table, notes = [], {}, []

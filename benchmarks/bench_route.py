@@ -30,7 +30,7 @@ def main() -> None:
     started = time.time()
 
     from toolrouter import Router
-    from toolrouter.infer.generate import Loaded
+    from toolrouter.infer.loading import Loaded
 
     with workdir() as tmp:
         router = Router.load(run_or_build(args.run, tmp), constrained=True, device="cpu")

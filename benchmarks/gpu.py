@@ -114,7 +114,8 @@ def eval_throughput(base: Path, batch_sizes=(1, 32, 128)) -> dict:
     """examples/s of generate_answers at each batch size (batch 1 on 32 prompts, larger ones on 256)."""
     import torch
 
-    from toolrouter.infer.generate import generate_answers, load_for_inference
+    from toolrouter.infer.generate import generate_answers
+    from toolrouter.infer.loading import load_for_inference
 
     loaded = load_for_inference(base)
     convs = gold_conversations("support_router", "compact")

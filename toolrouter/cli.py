@@ -1,8 +1,9 @@
-"""`toolrouter …`: the command line, one argparse tree. Nothing imports this module.
+"""`toolrouter …`: the command line, one argparse tree. Library code never imports this module; a
+command module's own `main()` (`python -m toolrouter.train.trainer ...`, what `accelerate launch -m`
+runs) calls into it, so there is one parser per command.
 
 Each command's options are declared once, by an `add_arguments(parser)` beside the command's code
-(its `command(args)` runs it); the same function builds `python -m toolrouter.train.trainer ...`
-(what `accelerate launch -m` runs). Only the module of the command being run is imported, so
+(its `command(args)` runs it). Only the module of the command being run is imported, so
 `toolrouter --help` stays instant (no torch, no command modules).
 """
 from __future__ import annotations

@@ -19,6 +19,7 @@ editing exactly what the generic data was made of:
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, Optional
 
 from toolrouter.data.values import (UNITS, arg_kind, enum_words, raw_properties, say_date, say_number, say_time,
@@ -560,16 +561,11 @@ def command(args) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    import argparse
+    """`python -m` this module = `toolrouter bank` (the one command tree in toolrouter/cli.py)."""
+    from toolrouter.cli import main as cli_main
 
-    parser = argparse.ArgumentParser(prog="toolrouter bank", description="Phrasing banks.")
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    return cli_main(["bank", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    import sys
-
-    from toolrouter.errors import run_cli
-
-    sys.exit(run_cli(main))
+    sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)

@@ -821,12 +821,11 @@ def command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="toolrouter data", description="Make or import verified SFT data.")
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    """`python -m` this module = `toolrouter data` (the one command tree in toolrouter/cli.py)."""
+    from toolrouter.cli import main as cli_main
+
+    return cli_main(["data", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    from toolrouter.core.schema import run_cli
-
-    sys.exit(run_cli(main))
+    sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)

@@ -25,8 +25,7 @@ from toolrouter.core.catalogue import MODES, Catalogue, catalogue_from_openai, l
 from toolrouter.eval.metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
 from toolrouter.errors import ToolrouterError
 from toolrouter.formats.parse import format_call, parse_tool_call, read_envelope
-from toolrouter.io import (METRICS_END, METRICS_START, atomic_write, output_problems, read_json, read_jsonl, read_run,
-                           read_yaml, write_json, write_text)
+from toolrouter.io import atomic_write, output_problems, read_json, read_jsonl, read_run, read_yaml, write_json
 
 GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
 ROLES = ("user", "assistant", "tool")
@@ -446,12 +445,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-new-tokens", type=int, help="default: the run's, else 128")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="toolrouter eval", description=__doc__.split("\n\n")[0])
-    add_arguments(p)
-    return p
-
-
 @dataclass
 class Setup:
     """What the flags and the run dir say: where the model, catalogue, mode, gold and thresholds are."""
@@ -501,7 +494,7 @@ def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
     if args.match == "bfcl" and not args.bfcl:
         problems.append("--match bfcl reproduces BFCL's checker on BFCL files: give --bfcl QUESTIONS")
     if args.bfcl and mode == "baked" and not args.predictions:
-        problems.append(f"--bfcl offers each case its own functions, but mode 'baked' shows none: pass --mode json "
+        problems.append("--bfcl offers each case its own functions, but mode 'baked' shows none: pass --mode json "
                         "(or compact)")
     if (gold is None) == (args.bfcl is None):
         problems.append("give one gold source: --gold FILE or --bfcl QUESTIONS (or --run with a recipe eval gold, "
@@ -518,7 +511,10 @@ def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    return command(build_parser().parse_args(argv))
+    """`python -m` this module = `toolrouter eval` (the one command tree in toolrouter/cli.py)."""
+    from toolrouter.cli import main as cli_main
+
+    return cli_main(["eval", *(sys.argv[1:] if argv is None else argv)])
 
 
 def command(args: argparse.Namespace) -> int:
@@ -611,6 +607,4 @@ def _read_compare(path: Path, problems: list[str]) -> Optional[dict]:
 
 
 if __name__ == "__main__":
-    from toolrouter.errors import run_cli
-
-    sys.exit(run_cli(main))
+    sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)

@@ -38,7 +38,6 @@ import weakref
 from typing import Optional
 
 from toolrouter.core.catalogue import Catalogue
-from toolrouter.formats.parse import canonical_json
 from toolrouter.core.schema import ToolrouterError
 
 MAX_STRING = 200  # characters after which the processor closes a string: routing arguments are a few words

@@ -21,8 +21,6 @@ from typing import Optional, Sequence
 
 from toolrouter.core.catalogue import Catalogue
 from toolrouter.core.schema import ToolrouterError
-# Loading lives in toolrouter.infer.loading; these names stay importable from here.
-from toolrouter.infer.loading import Loaded, inference_dtype, load_for_inference  # noqa: F401
 
 # End-of-turn tokens of common chat templates: generation stops at any of them that the vocab has.
 END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>")

@@ -113,13 +113,11 @@ def command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="toolrouter export",
-                                     description="Write a run as a plain model folder for vLLM (and print the command).")
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    """`python -m` this module = `toolrouter export` (the one command tree in toolrouter/cli.py)."""
+    from toolrouter.cli import main as cli_main
+
+    return cli_main(["export", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    from toolrouter.errors import run_cli
-
-    sys.exit(run_cli(main))
+    sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)

@@ -539,13 +539,11 @@ def command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="toolrouter serve", description="Serve a trained run as an OpenAI-compatible "
-                                     "chat-completions endpoint (POST /v1/chat/completions).")
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    """`python -m` this module = `toolrouter serve` (the one command tree in toolrouter/cli.py)."""
+    from toolrouter.cli import main as cli_main
+
+    return cli_main(["serve", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    from toolrouter.errors import run_cli
-
-    sys.exit(run_cli(main))
+    sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)

@@ -16,7 +16,6 @@ Pure module: no torch.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import struct

@@ -26,11 +26,11 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
-from toolrouter.errors import ToolrouterError, run_cli
+from toolrouter.errors import ToolrouterError
 from toolrouter.infer.loading import load_pretrained, resolve_base
-from toolrouter.io import METRICS_END, METRICS_START, atomic_write, read_json, read_jsonl, read_run, write_json, write_run, write_text
+from toolrouter.io import atomic_write, read_json, read_jsonl, read_run, write_json, write_run, write_text
 from toolrouter.train.recipe import Recipe, load_recipe
 
 
@@ -523,9 +523,9 @@ def command(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[list[str]] = None) -> int:
     """`python -m toolrouter.train.trainer --recipe ...` (what `accelerate launch -m` runs) = `toolrouter train`."""
-    parser = argparse.ArgumentParser(prog="toolrouter train", description="Fine-tune a router from a YAML recipe.")
-    add_arguments(parser)
-    return command(parser.parse_args(argv))
+    from toolrouter.cli import main as cli_main
+
+    return cli_main(["train", *(sys.argv[1:] if argv is None else argv)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,10 +548,10 @@ def merge_command(args: argparse.Namespace) -> int:
 
 
 def merge_main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="toolrouter merge", description="Merge a run's LoRA adapter into its base: "
-                                     "a full safetensors model that plain transformers loads.")
-    add_merge_arguments(parser)
-    return merge_command(parser.parse_args(argv))
+    """`python -m` this module = `toolrouter merge` (the one command tree in toolrouter/cli.py)."""
+    from toolrouter.cli import main as cli_main
+
+    return cli_main(["merge", *(sys.argv[1:] if argv is None else argv)])
 
 
 def merge(run_dir: Path, out: Path) -> Path:
@@ -587,4 +587,4 @@ def merge(run_dir: Path, out: Path) -> Path:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)
