@@ -85,6 +85,19 @@ def load(port: int, bodies: list[bytes], clients: int) -> dict:
     return {"latency_ms": latencies, "seconds": seconds, "rps": len(bodies) / seconds, "kinds": kinds}
 
 
+
+def phase_figures(sequential: dict, concurrent: dict, clients: int, who: str = "") -> list[dict]:
+    """requests/s and p50/p95/p99 latency of the one-at-a-time and the concurrent phase (also bench_vllm's)."""
+    out = []
+    for key, phase, label in (("sequential", sequential, "one at a time"),
+                              ("concurrent", concurrent, f"{clients} concurrent clients")):
+        ms = phase["latency_ms"]
+        out += [figure(f"rps_{key}", f"{who}requests/s, {label}", round(phase["rps"], 1), "req/s")]
+        out += [figure(f"p{q}_{key}", f"{who}latency p{q}, {label}", round(percentile(ms, q), 1), "ms")
+                for q in (50, 95, 99)]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -129,13 +142,7 @@ def main() -> None:
     ratio = concurrent["rps"] / sequential["rps"]
     figures = [figure("requests", f"requests ({gold.name} prompts), sequential / concurrent",
                       f"{args.sequential} / {args.requests}")]
-    for name, phase, label in (("sequential", sequential, "one at a time"),
-                               ("concurrent", concurrent, f"{args.clients} concurrent clients")):
-        ms = phase["latency_ms"]
-        figures += [figure(f"rps_{name}", f"requests/s, {label}", round(phase["rps"], 1), "req/s"),
-                    figure(f"p50_{name}", f"latency p50, {label}", round(percentile(ms, 50), 1), "ms"),
-                    figure(f"p95_{name}", f"latency p95, {label}", round(percentile(ms, 95), 1), "ms"),
-                    figure(f"p99_{name}", f"latency p99, {label}", round(percentile(ms, 99), 1), "ms")]
+    figures += phase_figures(sequential, concurrent, args.clients)
     answered = sum(n for k, n in concurrent["kinds"].items() if k in ("tool_calls", "stop"))
     figures += [figure("rows_per_batch", f"requests per batched generate, {args.clients} concurrent clients",
                        round(args.requests / batches, 1), "rows"),

