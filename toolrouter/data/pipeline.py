@@ -213,11 +213,14 @@ class _Builder:
             rng.shuffle(deck)
         return deck.pop()
 
-    def render(self, tpl: _Template, split: str, rng: random.Random) -> tuple[str, dict]:
-        """One request from a template: (text, arguments said)."""
+    def render(self, tpl: _Template, split: str, rng: random.Random, plain: bool = False,
+               ctx: Optional[dict] = None) -> tuple[str, dict]:
+        """One request from a template: (text, arguments said). `plain` (a part of a longer request, a
+        follow-up): no decoration, casing or closing punctuation. `ctx`: arguments already known (a
+        follow-up keeps them), which value ranges may depend on; they are returned with the said ones."""
         items: list = []
         _expand(tpl.seq, rng, items)
-        values: dict = {}
+        values: dict = dict(ctx) if ctx else {}
         parts = [(it, True) for it in items]
         for phase in (0, 1):
             for i, it in enumerate(items):
@@ -231,6 +234,14 @@ class _Builder:
                     parts[i] = (surface, False)
                 if not sampler.copy and not isinstance(sampler, _Pattern):
                     parts[i] = (parts[i][0], None)  # an enum or number surface: not copied, its case is free
+        if plain:
+            if rng.random() < P_TYPO:
+                spots = [(i, m) for i, (p, lit) in enumerate(parts) if lit for m in _WORD.finditer(p)]
+                if spots:
+                    i, m = rng.choice(spots)
+                    p = parts[i][0]
+                    parts[i] = (p[:m.start()] + _typo(m.group(), rng) + p[m.end():], True)
+            return _clean("".join(p for p, _ in parts)).rstrip(".!?"), values
         if tpl.decorate and rng.random() < P_PREFIX:
             parts.insert(0, (rng.choice(self.bank.prefixes), True))
         if tpl.decorate and rng.random() < P_SUFFIX:
@@ -436,13 +447,15 @@ def eval_set_path(catalogue: Catalogue) -> Optional[Path]:
 
 def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: int = 0,
                   no_tool_ratio: float = 0.15, mode: str = "compact", robust: bool = False,
-                  answer_format: str = "json") -> Dataset:
+                  answer_format: str = "json", conversations=None) -> Dataset:
     """Generate n verified rows for a catalogue (a Catalogue, built-in name or path), split into
     train/val/test (80/10/10) with the no_tool share `no_tool_ratio` in every split. Test rows use
     held-out templates and slot values. Same arguments, same rows. Raises ToolrouterError on bad
     arguments, a broken bank or a target that does not verify. `answer_format` (toolrouter.formats) shapes
     each row's system prompt, tools column and assistant turn; native rows are the same for any template
-    family (the chat template renders them)."""
+    family (the chat template renders them). `conversations` (toolrouter.data.conversation.ConversationSettings
+    or its dict; default None: single-turn rows only) turns some rows into conversations after each split
+    is built, from its own random stream, so the rows without it are unchanged."""
     start = time.perf_counter()
     _check_args(n, no_tool_ratio, mode, robust, answer_format)
     catalogue = load_catalogue(catalogue)
@@ -464,12 +477,24 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
     for split in SPLITS:
         splits[split] = _make_split(builder, split, sizes[split], no_tool_ratio, random.Random(f"{seed}:{split}"),
                                     warnings)
+    if conversations is not None:
+        from toolrouter.data.conversation import ConversationSettings, add_conversations
+
+        settings = ConversationSettings.model_validate(conversations) if isinstance(conversations, dict) else conversations
+        for split in SPLITS:
+            splits[split] = add_conversations(builder, splits[split], split, settings,
+                                              random.Random(f"{seed}:conversations:{split}"))
     report = _report(splits, catalogue, bank, n=n, seed=seed, ratio=no_tool_ratio, mode=mode, robust=robust,
                      bank_file=path.name if path else None, duplicates=builder.duplicates, warnings=warnings)
     report["decontaminated_against"] = (str(gold_file.relative_to(PACKAGE_DIR)) if gold_file and
                                         gold_file.is_relative_to(PACKAGE_DIR) else gold_file.name if gold_file else None)
     if answer_format != "json":
         report["format"] = answer_format
+    if conversations is not None:
+        report["conversations"] = {"settings": settings.model_dump(), **{
+            split: {kind: sum((r["meta"].get("conversation") or "single_turn") == kind for r in rows)
+                    for kind in ("single_turn", "several", "follow_up", "supplied", "history")}
+            for split, rows in splits.items()}}
     return Dataset(splits, report, seconds=time.perf_counter() - start)
 
 
@@ -563,15 +588,16 @@ def _split_stats(rows: list[dict], enum_args: dict[str, list]) -> tuple[dict, di
             kind = meta["kind"].split(":", 1)[1]
             kinds[kind] = kinds.get(kind, 0) + 1
             continue
-        tools[meta["tool"]] = tools.get(meta["tool"], 0) + 1
         target = target_of_row(row)
-        for arg, value in target["arguments"].items():
-            table = counts.get(f"{meta['tool']}.{arg}")
-            if table is not None:
-                for v in (value if isinstance(value, list) else [value]):
-                    key = json.dumps(v)
-                    if key in table:
-                        table[key] += 1
+        for call in (target if isinstance(target, list) else [target]):  # several calls: each counts
+            tools[call["tool"]] = tools.get(call["tool"], 0) + 1
+            for arg, value in call["arguments"].items():
+                table = counts.get(f"{call['tool']}.{arg}")
+                if table is not None:
+                    for v in (value if isinstance(value, list) else [value]):
+                        key = json.dumps(v)
+                        if key in table:
+                            table[key] += 1
     no_tool = sum(kinds.values())
     stats = {"rows": len(rows), "no_tool": no_tool, "no_tool_share": round(no_tool / len(rows), 4) if rows else 0.0,
              "tools": dict(sorted(tools.items())), "negative_kinds": dict(sorted(kinds.items())),
@@ -583,6 +609,12 @@ def _split_stats(rows: list[dict], enum_args: dict[str, list]) -> tuple[dict, di
 
 
 def _gold(row: dict, i: int) -> dict:
+    if len(row["messages"]) > 3:  # a conversation: its history, format-neutral (data/conversation.py)
+        from toolrouter.data.conversation import gold_messages
+
+        fmt = get_format((row.get("meta") or {}).get("format") or "json")
+        return {"id": f"test-{i:05d}", "messages": gold_messages(row, fmt),
+                "target": target_of_row(row), "meta": {"kind": row["meta"].get("conversation", "single")}}
     gold = {"id": f"test-{i:05d}", "prompt": row["messages"][1]["content"],
             "target": target_of_row(row)}
     return gold
