@@ -289,5 +289,18 @@ def gold_messages(row: dict, fmt) -> list[dict]:
 def format_history(turns: list[dict], fmt, catalogue) -> list[dict]:
     """Gold turns for a model: each earlier assistant message (OpenAI style) rendered as the answer
     format writes an answer, so the history looks like what the model was trained on."""
-    return [fmt.assistant_message(target_of_openai(m), catalogue) if m.get("role") == "assistant" else m
-            for m in turns]
+    return [fmt.assistant_message(target_of_openai(m), catalogue) if m.get("role") == "assistant"
+            and not _answer_text(m) else m for m in turns]
+
+
+def _answer_text(message: dict) -> bool:
+    """True when an assistant message's text is already an answer envelope ({"tool": ...}): kept as it is."""
+    content = message.get("content")
+    if message.get("tool_calls") or not isinstance(content, str) or not content.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        value = json.loads(content)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(value, dict) and "tool" in value or isinstance(value, list) and all(
+        isinstance(v, dict) and "tool" in v for v in value)

@@ -47,6 +47,10 @@ class Case:
         """The messages the model sees: our system prompt (the answer format's, followed by the case's
         own system message, if it starts with one), then the request (or earlier turns)."""
         turns = self.messages if self.messages is not None else [{"role": "user", "content": self.prompt}]
+        if fmt is not None and self.messages is not None:  # earlier answers as the format writes them
+            from toolrouter.data.conversation import format_history
+
+            turns = format_history(turns, fmt, self.catalogue)
         system = fmt.system_prompt(self.catalogue, mode) if fmt is not None else self.catalogue.render(mode)
         if turns[0]["role"] == "system":
             system, turns = system + "\n\n" + turns[0]["content"], turns[1:]
