@@ -227,6 +227,9 @@ class Recipe(Strict):
                              f"baked); got mode {self.mode}. Set mode: template, or format: json")
         if self.eval.gold is None:
             self.eval.gold = str(EVALS_DIR / f"{Path(self.catalogue).stem}.jsonl")
+        elif not Path(self.eval.gold).exists() and Path(self.eval.gold).name == self.eval.gold \
+                and (EVALS_DIR / self.eval.gold).is_file():  # a bare file name: a built-in gold set
+            self.eval.gold = str(EVALS_DIR / self.eval.gold)
         return self
 
     @property
