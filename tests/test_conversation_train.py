@@ -11,7 +11,7 @@ from toolrouter.train.recipe import load_recipe
 TINY = ["model.tiny.layers=1", "model.tiny.hidden=32", "model.tiny.heads=2", "model.tiny.vocab_size=400"]
 
 
-def conv_recipe(tmp_path, *overrides, several=0.0, fmt="json", mode="compact"):
+def conv_recipe(tmp_path, *overrides, several=0.3, fmt="json", mode="compact"):
     path = tmp_path / "conv.yaml"
     path.write_text(f"catalogue: support_router\nformat: {fmt}\nmode: {mode}\n"
                     f"data: {{n: 60, conversations: {{history: 1.0, several: {several}}}}}\n"

@@ -103,7 +103,7 @@ def test_forced_source_and_bad_values(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and "nothing was written" in err
     assert "line 1: conversations[1] (function_call) is not valid JSON text" in err
-    assert "line 2: enum_mismatch" in err or "line 2: " in err and "dim" in err
+    assert "line 2: not_in_choices" in err and "light_state" in err
     assert not (tmp_path / "o").exists()
     code = main(["data", "import", str(src), "--from", "sharegpt", "--catalogue", "car_control", "--out", str(tmp_path / "p")])
     err = capsys.readouterr().err
