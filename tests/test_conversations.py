@@ -223,3 +223,35 @@ def test_recipe_settings_are_checked(tmp_path):
     assert recipe.data.conversations == ConversationSettings(history=0.45, several=0.2)
     assert recipe.training.loss_on == "final" and recipe.eval.gold.endswith("evals/car_control_multiturn.jsonl")
     assert load_recipe("car_control_tiny").data.conversations is None  # the existing recipes: off
+
+
+def test_eval_by_meta_kind_hand_computed(tmp_path, capsys):
+    """`toolrouter eval --by meta.kind`: the rates per kind, here exact 1/2 follow_up, 1/1 negative, 0/1 (none)."""
+    from toolrouter.cli import main
+
+    call = {"role": "assistant", "content": "", "tool_calls": [
+        {"type": "function", "function": {"name": "toggle_headlights", "arguments": {"light_state": "on"}}}]}
+    history = [{"role": "user", "content": "headlights on"}, call, {"role": "tool", "content": '{"status":"ok"}'}]
+    gold = [
+        {"id": "a", "messages": [*history, {"role": "user", "content": "turn them off again"}],
+         "target": {"tool": "toggle_headlights", "arguments": {"light_state": "off"}}, "meta": {"kind": "follow_up"}},
+        {"id": "b", "messages": [*history, {"role": "user", "content": "and lock up"}],
+         "target": {"tool": "lock_doors", "arguments": {"lock_state": "lock"}}, "meta": {"kind": "follow_up"}},
+        {"id": "c", "messages": [*history, {"role": "user", "content": "thanks!"}],
+         "target": {"tool": "no_tool", "reason": "thanks"}, "meta": {"kind": "negative"}},
+        {"id": "d", "prompt": "start the car", "target": {"tool": "start_engine", "arguments": {}}},
+    ]
+    outputs = ['{"tool":"toggle_headlights","arguments":{"light_state":"off"}}',
+               '{"tool":"lock_doors","arguments":{"lock_state":"unlock"}}',
+               '{"tool":"no_tool","reason":"you are welcome"}', '{"tool":"no_tool","reason":"?"}']
+    (tmp_path / "gold.jsonl").write_text("".join(json.dumps(g) + "\n" for g in gold))
+    (tmp_path / "pred.jsonl").write_text("".join(json.dumps({"id": g["id"], "output": o}) + "\n"
+                                                 for g, o in zip(gold, outputs)))
+    code = main(["eval", "--predictions", str(tmp_path / "pred.jsonl"), "--gold", str(tmp_path / "gold.jsonl"),
+                 "--catalogue", "car_control", "--by", "meta.kind", "--report-json", str(tmp_path / "r.json")])
+    assert code == 0, capsys.readouterr().err
+    assert "per meta.kind" in capsys.readouterr().out
+    by = json.loads((tmp_path / "r.json").read_text())["by"]
+    assert by["key"] == "meta.kind" and list(by["groups"]) == ["(none)", "follow_up", "negative"]
+    exact = {k: (g["cases"], g["metrics"]["exact_match_rate"]["value"]) for k, g in by["groups"].items()}
+    assert exact == {"(none)": (1, 0.0), "follow_up": (2, 0.5), "negative": (1, 1.0)}

@@ -36,6 +36,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolrouter.core.schema import NO_TOOL, ToolrouterError
+from toolrouter.formats import calls_of  # noqa: F401 (re-exported)
 from toolrouter.formats.parse import format_call, parse_tool_call
 
 SUPPLY_FORMS = ["{}", "{}", "{}", "make it {}", "{} please", "uh, {}", "let's say {}", "{}, thanks", "set it to {}",
@@ -65,14 +66,6 @@ class ConversationSettings(BaseModel):
             raise ValueError(f"follow_up + supplied is a share of the rows given history: at most 1 "
                              f"(got {self.follow_up} + {self.supplied})")
         return self
-
-
-def calls_of(target) -> list[dict]:
-    """The calls of a target: [] for a no_tool, [target] for one call, the list for several (the
-    formats contract; kept here too so data does not depend on a formats version)."""
-    if isinstance(target, list):
-        return list(target)
-    return [] if target.get("tool") == NO_TOOL else [target]
 
 
 # ---------------------------------------------------------------------------------------------
