@@ -226,7 +226,7 @@ def template_is_marked(tokenizer) -> bool:
 def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> None:
     """The scratch base: a BPE tokenizer trained on the train rows + catalogue renders, a random-init
     Llama sized by `model.tiny`; saved to run_dir/base/ so an adapter's base resolves offline."""
-    from toolrouter.formats import get_format, target_of_row
+    from toolrouter.formats import get_format
     from toolrouter.train.tiny import ARCH_OF_TEMPLATE, build_model, build_tokenizer, chat_template
 
     t = recipe.model.tiny
@@ -236,8 +236,8 @@ def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> 
     texts = [system, json.dumps(catalogue.to_openai(), ensure_ascii=False)]
     for row in splits["train"]:
         texts += [m["content"] for m in row["messages"] if m["role"] != "system"]
-        if recipe.format != "json":
-            texts.append(fmt.answer_text(target_of_row(row), catalogue))
+        if recipe.format != "json":  # every answer as the template writes it, earlier turns' included
+            texts += [fmt.answer_text(fmt.target_of(m), catalogue) for m in row["messages"] if m["role"] == "assistant"]
     # The system prompt, identical in every row, becomes a single token (see tiny.build_tokenizer):
     # rows shrink from ~210 to ~55 tokens for support_router, so each step costs ~4x less. A real
     # template renders more around it (its tool list and instructions): that whole shared prefix is the token.
