@@ -220,7 +220,7 @@ def test_recipe_settings_are_checked(tmp_path):
     with pytest.raises(ToolrouterError, match="follow_up \\+ supplied"):
         load_recipe(path)
     recipe = load_recipe("car_control_multiturn_tiny")
-    assert recipe.data.conversations == ConversationSettings(history=0.45, several=0.2)
+    assert recipe.data.conversations == ConversationSettings(history=0.45, several=0.2, max_earlier=1)
     assert recipe.training.loss_on == "final" and recipe.eval.gold.endswith("evals/car_control_multiturn.jsonl")
     assert load_recipe("car_control_tiny").data.conversations is None  # the existing recipes: off
 
