@@ -181,9 +181,12 @@ def test_gold_split_is_format_neutral_and_loads(tmp_path, car):
     assert all("prompt" in g and "meta" not in g for g in gold if "messages" not in g)
     earlier = [m for g in convs for m in g["messages"] if m["role"] == "assistant"]
     assert any(m.get("tool_calls") for m in earlier)
+    # the conversations load as gold cases (list targets are the several-call eval's: tested there)
+    (tmp_path / "conv.jsonl").write_text("".join(json.dumps(g) + "\n" for g in convs if isinstance(g["target"], dict)))
     problems = []
-    cases = load_gold(tmp_path / "test.gold.jsonl", load_catalogue("car_control"), problems)
-    assert problems == [] and len(cases) == len(gold)
+    cases = load_gold(tmp_path / "conv.jsonl", load_catalogue("car_control"), problems)
+    assert problems == [] and len(cases) == sum(isinstance(g["target"], dict) for g in convs) > 10
+    assert all(c.messages[-1]["role"] == "user" and c.meta["kind"] in ("follow_up", "supplied", "history") for c in cases)
     # rendered back for the model, a case's history is exactly the row's history
     fmt, cat = get_format("json"), load_catalogue("car_control")
     test_rows = car.splits["test"]
