@@ -88,6 +88,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--run", required=True, help="a run dir")
     p.add_argument("--gold", required=True, help="gold JSONL")
     p.add_argument("--constrained", action="store_true")
+    p.add_argument("--copy", action="store_true", help="constrained, copied arguments only as request spans")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--max-new-tokens", type=int, default=128)
     args = p.parse_args(argv)
@@ -111,7 +112,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     flat = [(s, i) for s in variants for i in range(len(cases))]
     asked = [type(cases[i])(**{**cases[i].__dict__, "prompt": variants[s][i]}) for s, i in flat]
     outputs = predict(str(run_dir), asked, run.get("mode", "compact"), args.batch_size, args.max_new_tokens,
-                      args.constrained)
+                      args.constrained or args.copy, copy=args.copy)
     answers: dict[str, list] = {s: [None] * len(cases) for s in variants}
     for (s, i), out in zip(flat, outputs):
         r = parse_tool_call(out, cases[i].catalogue)
