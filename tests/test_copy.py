@@ -4,7 +4,8 @@ import re
 import pytest
 
 from toolrouter import format_call, format_no_tool, load_catalogue, parse_tool_call
-from toolrouter.formats.copy import boundaries, copied_fields, copy_catalogue, copy_grammars, pattern_candidates
+from toolrouter.formats.copy import (boundaries, copied_fields, copy_catalogue, copy_grammars, pattern_candidates,
+                                    reads_lowercase, restore_case)
 from toolrouter.formats.grammar import accepts_text
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -107,3 +108,27 @@ def test_generated_answers_copy_only_spans(tiny_model, tiny_tokenizer):
             assert result.arguments["reason"] in request, (request, answer)
         if "order_id" in result.arguments and re.search(r"(?i)ord-\d", request):  # else the plain pattern
             assert result.arguments["order_id"].lower() in request.lower(), (request, answer)
+
+
+def test_a_lowercasing_template_gets_lower_cased_spans_restored_to_the_request_s_case(tiny_tokenizer):
+    from conftest import _texts
+    from toolrouter.formats.grammar import answer_ebnf
+    from toolrouter.train.tiny import build_tokenizer
+
+    lower_tok = build_tokenizer(_texts(), vocab_size=512, template="chatml_lower")
+    assert reads_lowercase(lower_tok) and not reads_lowercase(tiny_tokenizer)
+    cat = load_catalogue("car_control")
+    conv = [{"role": "user", "content": "Put on HOTEL California, volume 8"}]
+    (compiled,) = copy_grammars(cat, [conv], lower_tok)
+    lowered = format_call("play_music", {"track": "hotel california", "volume": 8}, cat)
+    assert accepts_text(compiled, lowered)
+    assert not accepts_text(compiled, format_call("play_music", {"track": "HOTEL California", "volume": 8}, cat))
+    # the same grammar for every casing of the request: the answer cannot change with casing alone
+    assert (answer_ebnf(copy_catalogue(cat, ["Put on HOTEL California, volume 8"], lower=True))
+            == answer_ebnf(copy_catalogue(cat, ["PUT ON hotel california, VOLUME 8"], lower=True)))
+    restored, untouched, other = restore_case(
+        [lowered, format_call("play_music", {"track": "HOTEL"}, cat), format_no_tool("hotel california")],
+        [conv] * 3, cat)
+    assert restored == format_call("play_music", {"track": "HOTEL California", "volume": 8}, cat)
+    assert untouched == '{"tool":"play_music","arguments":{"track":"HOTEL"}}'  # defaults stay omitted
+    assert other == format_no_tool("hotel california")  # only copied arguments change

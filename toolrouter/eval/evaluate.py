@@ -290,6 +290,10 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
                                    tools=[tools] * len(indices) if tools else None, max_new_tokens=max_new_tokens,
                                    batch_size=batch_size, catalogue=catalogue, constrained=constrained,
                                    progress=True, fmt=fmt, grammars=grammars)
+        if grammars is not None:
+            from toolrouter.formats.copy import restore_case
+
+            answers = restore_case(answers, conversations, catalogue, fmt)
         for i, answer in zip(indices, answers):
             outputs[i] = answer
     return outputs

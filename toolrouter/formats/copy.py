@@ -10,8 +10,12 @@ long before it copies every character right (ORD-662014 -> ORD-626014). With `--
 request gets its own answer grammar in which such an argument can only be:
 
   - text: a substring of a user turn that starts at a word (or whitespace-separated chunk) start and
-    ends at a word (or chunk) end, character for character. "the mug arrived cracked." allows
-    "mug arrived cracked", "mug arrived cracked." and "the mug", not "mug arrived broken";
+    ends at a word (or chunk) end, character for character. "the mug arrived cracked." allows "mug
+    arrived cracked", "mug arrived cracked." and "the mug", not "mug arrived broken". For a model
+    whose chat template lower-cases requests (the tiny recipes' chatml_lower), the spans are those of
+    the lower-cased request, as the model read it, and `restore_case` writes the value back in the
+    request's own case ("hotel california" -> "Hotel California"): the grammar is then the same for
+    every casing of a request, and so is the answer;
   - pattern: a span of a user turn that matches the pattern as written, upper- or lower-cased
     ("ord-48213" -> "ORD-48213"). When no span matches, the field keeps its plain pattern rule.
 
@@ -112,14 +116,18 @@ def pattern_candidates(texts: Sequence[str], pattern: str) -> list[str]:
 
 
 def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
-                   fields: Optional[dict[str, dict[str, str]]] = None) -> Catalogue:
+                   fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
-    spans (none: the pattern stays). Nothing to copy from: the catalogue itself."""
+    spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
+    of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
+    chatml_lower template): it writes values as it saw them, the same for every casing of a request,
+    and restore_case gives them back the request's case."""
     fields = copied_fields(catalogue) if fields is None else fields
     texts = [t for t in texts if t.strip()]
     if not texts or not fields:
         return catalogue
+    spans = [_lower(t) for t in texts] if lower else list(texts)
     specs = []
     for spec in catalogue:
         mine = fields.get(spec.name)
@@ -132,13 +140,29 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             if schema is None:
                 continue
             if kind == "text":
-                props[arg] = {**schema, COPY_KEY: list(texts)}
+                props[arg] = {**schema, COPY_KEY: spans}
             else:
                 found = pattern_candidates(texts, schema["pattern"])
                 if found:
                     props[arg] = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
     return Catalogue(specs, name=catalogue.name, source=catalogue.source)
+
+
+def _lower(text: str) -> str:
+    """`text` lower-cased where that keeps its length (so offsets map back to the request), else as is."""
+    low = text.lower()
+    return low if len(low) == len(text) else text
+
+
+def reads_lowercase(tokenizer) -> bool:
+    """True when the tokenizer's chat template lower-cases user turns (train/tiny.py chatml_lower)."""
+    try:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": "Qz Xw"}], tokenize=False,
+                                             add_generation_prompt=True)
+    except Exception:  # a template that insists on a system turn or more: assume it keeps case
+        return False
+    return "qz xw" in text and "Qz Xw" not in text
 
 
 def span_rule(builder, texts: Sequence[str]) -> str:
@@ -184,12 +208,49 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None)
     fields = copied_fields(catalogue)
+    lower = reads_lowercase(tokenizer)
     out = []
     for conv in conversations:
-        derived = copy_catalogue(catalogue, request_texts(conv), fields)
+        derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower)
         if derived is catalogue:
             out.append(plain)
         else:
             out.append(compile_grammar(derived, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                                        ebnf=ebnf(derived), cache=False))
+    return out
+
+
+def restore_case(answers: Sequence[str], conversations: Sequence[Sequence[dict]], catalogue: Catalogue,
+                 fmt=None) -> list[str]:
+    """`answers` with each copied text argument that is a lower-cased span of its request (and not a
+    span as written) put back in the request's case, re-written canonically in the answer format `fmt`
+    (default: the JSON envelope). Other answers are returned unchanged."""
+    from toolrouter.formats.parse import parse_tool_call
+
+    fields = copied_fields(catalogue)
+    out = []
+    for answer, conv in zip(answers, conversations):
+        result = fmt.parse(answer, catalogue) if fmt is not None else parse_tool_call(answer, catalogue)
+        texts = request_texts(conv)
+        changed = False
+        if result.kind == "call":
+            args = dict(result.arguments)
+            for arg, kind in fields.get(result.tool, {}).items():
+                value = args.get(arg)
+                if kind != "text" or not isinstance(value, str) or any(value in t for t in texts):
+                    continue
+                for t in texts:
+                    at = t.lower().find(value) if len(t.lower()) == len(t) else -1
+                    if at >= 0:
+                        args[arg], changed = t[at:at + len(value)], True
+                        break
+        if changed:
+            target = {"tool": result.tool, "arguments": args}
+            if fmt is not None:
+                answer = fmt.answer_text(target, catalogue)
+            else:
+                from toolrouter.formats.parse import format_call
+
+                answer = format_call(result.tool, args, catalogue)
+        out.append(answer)
     return out

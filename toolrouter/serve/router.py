@@ -154,11 +154,16 @@ class Router:
 
             grammars = copy_grammars(self.catalogue, conversations, self.tokenizer, _vocab_size(self.model, self.tokenizer),
                                      stop_token_ids(self.tokenizer, self.model), self.fmt)
-        return generate_answers(self.model, self.tokenizer, conversations,
-                                tools=[tools] * len(conversations) if tools else None,
-                                max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
-                                catalogue=self.catalogue, constrained=self.constrained, progress=progress,
-                                prefix_cache=self.prefix_cache, fmt=self.fmt, grammars=grammars)
+        answers = generate_answers(self.model, self.tokenizer, conversations,
+                                   tools=[tools] * len(conversations) if tools else None,
+                                   max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
+                                   catalogue=self.catalogue, constrained=self.constrained, progress=progress,
+                                   prefix_cache=self.prefix_cache, fmt=self.fmt, grammars=grammars)
+        if grammars is not None:
+            from toolrouter.formats.copy import restore_case
+
+            answers = restore_case(answers, conversations, self.catalogue, self.fmt)
+        return answers
 
     def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
                      progress: bool = False) -> list[str]:
