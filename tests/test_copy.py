@@ -1,4 +1,5 @@
 """The copy constraint: copied arguments are spans of the request, everything else as the catalogue grammar."""
+import json
 import re
 
 import pytest
@@ -88,26 +89,21 @@ def test_json_escapes_and_unicode_in_spans(tiny_tokenizer):
     assert accepts_text(compiled, format_call("set_temperature", {"temperature": 21, "unit": "celsius"}, cat))
 
 
-def test_generated_answers_copy_only_spans(tiny_model, tiny_tokenizer):
-    """A random model decoding under the copy grammars: every copied value it writes is a span."""
-    from toolrouter.infer.generate import generate_answers
+def test_a_router_with_copy_answers_only_spans(tiny_model, tiny_tokenizer):
+    """A random model routing under the copy grammars: every copied value it writes is a span."""
+    from toolrouter.serve.router import Router
 
     cat = load_catalogue("support_router")
     requests = ["refund ORD-48213 the lamp arrived broken", "where is ord-90221?", "get me a human, I was charged twice",
                 "hello"]
-    convs = [[{"role": "system", "content": cat.render("compact")}, {"role": "user", "content": r}] for r in requests]
-    grammars = copy_grammars(cat, convs, tiny_tokenizer, vocab_size=tiny_model.get_output_embeddings().weight.shape[0],
-                             stop_token_ids=[tiny_tokenizer.eos_token_id])
-    answers = generate_answers(tiny_model, tiny_tokenizer, convs, max_new_tokens=80, catalogue=cat, constrained=True,
-                               grammars=grammars)
-    for request, answer in zip(requests, answers):
-        result = parse_tool_call(answer, cat)
+    router = Router(tiny_model, tiny_tokenizer, cat, copy=True, max_new_tokens=80)
+    for request, result in zip(requests, router.route_batch(requests)):
         if result.kind != "call":
             continue
         if "reason" in result.arguments:
-            assert result.arguments["reason"] in request, (request, answer)
+            assert result.arguments["reason"] in request, (request, result)
         if "order_id" in result.arguments and re.search(r"(?i)ord-\d", request):  # else the plain pattern
-            assert result.arguments["order_id"].lower() in request.lower(), (request, answer)
+            assert result.arguments["order_id"].lower() in request.lower(), (request, result)
 
 
 def test_a_lowercasing_template_gets_lower_cased_spans_restored_to_the_request_s_case(tiny_tokenizer):
@@ -132,3 +128,27 @@ def test_a_lowercasing_template_gets_lower_cased_spans_restored_to_the_request_s
     assert restored == format_call("play_music", {"track": "HOTEL California", "volume": 8}, cat)
     assert untouched == '{"tool":"play_music","arguments":{"track":"HOTEL"}}'  # defaults stay omitted
     assert other == format_no_tool("hotel california")  # only copied arguments change
+
+
+def test_eval_copy_flag_decodes_spans_only(tiny_model, tiny_tokenizer, tmp_path, capsys):
+    """`toolrouter eval --copy` on a run dir (catalogue from its JSON snapshot: the schema draft decides
+    what is copied): every refund reason and order ID written is a span of its prompt."""
+    from conftest import write_tiny_run
+    from toolrouter.cli import main as cli_main
+
+    run = write_tiny_run(tmp_path / "run", tiny_model, tiny_tokenizer, 80)
+    prompts = ["refund ORD-48213 the lamp arrived broken", "Where is ORD-5521?", "I want a human, my card was stolen"]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"c{i}", "prompt": p, "target": {"tool": "no_tool", "reason": "x"}}) + "\n"
+                            for i, p in enumerate(prompts)))
+    report = tmp_path / "report.json"
+    assert cli_main(["eval", "--model", str(run), "--gold", str(gold), "--copy", "--report-json", str(report)]) == 0
+    cat = load_catalogue(run / "catalogue.json")
+    for failure in json.loads(report.read_text())["failures"]:
+        result = parse_tool_call(failure["output"], cat)
+        assert result.kind in ("call", "no_tool")  # --copy implies --constrained
+        args = result.arguments if result.kind == "call" else {}
+        if "reason" in args:
+            assert args["reason"] in failure["prompt"], failure
+        if "order_id" in args and re.search(r"ORD-\d", failure["prompt"]):  # else the plain pattern
+            assert args["order_id"] in failure["prompt"], failure
