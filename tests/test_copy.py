@@ -128,6 +128,13 @@ def test_a_lowercasing_template_gets_lower_cased_spans_restored_to_the_request_s
     assert restored == format_call("play_music", {"track": "HOTEL California", "volume": 8}, cat)
     assert untouched == '{"tool":"play_music","arguments":{"track":"HOTEL"}}'  # defaults stay omitted
     assert other == format_no_tool("hotel california")  # only copied arguments change
+    from toolrouter.formats.parse import format_calls
+
+    two = [{"tool": "play_music", "arguments": {"track": "hotel california"}},
+           {"tool": "set_navigation_destination", "arguments": {"destination": "put on hotel"}}]
+    (restored_two,) = restore_case([format_calls(two, cat)], [conv], cat)
+    two[0]["arguments"]["track"], two[1]["arguments"]["destination"] = "HOTEL California", "Put on HOTEL"
+    assert restored_two == format_calls(two, cat)  # every call of a several-call answer
 
 
 def test_eval_copy_flag_decodes_spans_only(tiny_model, tiny_tokenizer, tmp_path, capsys):

@@ -224,8 +224,9 @@ def restore_case(answers: Sequence[str], conversations: Sequence[Sequence[dict]]
                  fmt=None) -> list[str]:
     """`answers` with each copied text argument that is a lower-cased span of its request (and not a
     span as written) put back in the request's case, re-written canonically in the answer format `fmt`
-    (default: the JSON envelope). Other answers are returned unchanged."""
-    from toolrouter.formats.parse import parse_tool_call
+    (default: the JSON envelope); every call of a several-call answer is restored. Other answers are
+    returned unchanged."""
+    from toolrouter.formats.parse import format_calls, parse_tool_call
 
     fields = copied_fields(catalogue)
     out = []
@@ -233,24 +234,20 @@ def restore_case(answers: Sequence[str], conversations: Sequence[Sequence[dict]]
         result = fmt.parse(answer, catalogue) if fmt is not None else parse_tool_call(answer, catalogue)
         texts = request_texts(conv)
         changed = False
-        if result.kind == "call":
-            args = dict(result.arguments)
-            for arg, kind in fields.get(result.tool, {}).items():
+        calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls] if result.kind == "call" else []
+        for call in calls:
+            args = call["arguments"]
+            for arg, kind in fields.get(call["tool"], {}).items():
                 value = args.get(arg)
                 if kind != "text" or not isinstance(value, str) or any(value in t for t in texts):
                     continue
                 for t in texts:
-                    at = t.lower().find(value) if len(t.lower()) == len(t) else -1
-                    if at >= 0:
+                    at = _lower(t).find(value)
+                    if at >= 0 and _lower(t) != t:
                         args[arg], changed = t[at:at + len(value)], True
                         break
         if changed:
-            target = {"tool": result.tool, "arguments": args}
-            if fmt is not None:
-                answer = fmt.answer_text(target, catalogue)
-            else:
-                from toolrouter.formats.parse import format_call
-
-                answer = format_call(result.tool, args, catalogue)
+            target = calls[0] if len(calls) == 1 else calls
+            answer = fmt.answer_text(target, catalogue) if fmt is not None else format_calls(calls, catalogue)
         out.append(answer)
     return out
