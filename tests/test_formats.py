@@ -17,8 +17,8 @@ from hypothesis import given, settings, strategies as st
 
 from toolrouter import NO_TOOL, ToolrouterError, load_catalogue
 from toolrouter.eval.metrics import pick_alternative
-from toolrouter.formats import format_of_run, get_format, target_of_row
-from toolrouter.formats.parse import format_call, parse_tool_call
+from toolrouter.formats import calls_of, format_of_run, get_format, target_of_row
+from toolrouter.formats.parse import MAX_CALLS, format_call, format_calls, parse_tool_call
 
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -163,7 +163,12 @@ def test_native_parser_typed_errors():
     cases = {
         f"<tool_call>\n{call}": "truncated",
         f"<tool_call>\n{call[:-3]}\n</tool_call>": "truncated",
-        f"<tool_call>\n{call}\n</tool_call>\n<tool_call>\n{call}\n</tool_call>": "bad_envelope",
+        f"<tool_call>\n{call}\n</tool_call>\n<tool_call>\n{call}": "truncated",
+        f"<tool_call>\n{call}\n</tool_call>\n<tool_call>\n{call[:-3]}\n</tool_call>": "truncated",
+        f"<tool_call>\n{call}\n</tool_call>\nand <tool_call>\n{call}\n</tool_call>": "trailing_text",
+        f"<tool_call>\n{call}\n</tool_call>\n" * (MAX_CALLS + 1): "bad_call_list",
+        '<tool_call>\n{"name": "escalate", "arguments": {"reason": "x"}}\n</tool_call>\n<tool_call>\n'
+        '{"name": "refund_all", "arguments": {}}\n</tool_call>': "unknown_tool",
         f"sure!\n<tool_call>\n{call}\n</tool_call>": "bad_envelope",
         f"<tool_call>\n{call}\n</tool_call> done": "trailing_text",
         '<tool_call>\n{"name": "track_order", "name": "escalate", "arguments": {}}\n</tool_call>': "duplicate_key",
@@ -178,6 +183,9 @@ def test_native_parser_typed_errors():
     for text, error in cases.items():
         result = hermes.parse(text, cat)
         assert result.kind == "invalid" and result.error == error, (text, result)
+    two = hermes.parse(f"<tool_call>\n{call}\n</tool_call>\n<tool_call>\n{call}\n</tool_call>", cat)
+    assert two.kind == "call" and len(two.calls) == 2  # the same call twice is two calls
+    assert hermes.parse(f"<tool_call>\n{call}\n</tool_call>\n" * MAX_CALLS, cat).kind == "call"
     assert llama.parse(call.replace('"arguments"', '"parameters"'), cat).arguments == {"order_id": "ORD-12"}
     assert llama.parse(call, cat).error == "bad_envelope"  # Llama 3.1 says "parameters"
     assert llama.parse('{"name": "track_order", "parameters": {', cat).error == "truncated"
@@ -273,3 +281,60 @@ def test_json_template_mode_on_a_tool_calling_base_is_refused(native):
         check_template_fits(get_format("json"), "template", tok, "Qwen/Qwen2.5-0.5B-Instruct")
     check_template_fits(get_format("json"), "compact", tok, "Qwen/Qwen2.5-0.5B-Instruct")  # no tools= there
     check_template_fits(fmt, "template", tok, "Qwen/Qwen2.5-0.5B-Instruct")
+
+
+# --- several calls ------------------------------------------------------------------------------
+
+CALLS = [{"tool": "lock_doors", "arguments": {"lock_state": "lock"}},
+         {"tool": "set_temperature", "arguments": {"unit": "celsius", "temperature": 21}}]
+
+
+def test_calls_of_every_kind_of_target():
+    assert calls_of(CALLS[0]) == [CALLS[0]]
+    assert calls_of({"tool": NO_TOOL, "reason": "r"}) == []
+    assert calls_of(CALLS) == CALLS and calls_of(CALLS) is not CALLS
+
+
+def test_json_format_writes_and_reads_back_a_list_of_calls():
+    cat = load_catalogue("car_control")
+    fmt = get_format("json")
+    text = fmt.answer_text(CALLS, cat)
+    assert text == ('[{"tool":"lock_doors","arguments":{"lock_state":"lock"}},'
+                    '{"tool":"set_temperature","arguments":{"temperature":21,"unit":"celsius"}}]')
+    assert text == format_calls(CALLS, cat)
+    message = fmt.assistant_message(CALLS, cat)
+    assert message == {"role": "assistant", "content": text}
+    assert fmt.target_of(message) == CALLS
+    result = fmt.parse(text, cat)
+    assert result.kind == "call" and list(result.calls) == CALLS
+    assert fmt.answer_text(CALLS[0], cat) == format_call("lock_doors", {"lock_state": "lock"}, cat)  # one: bare
+
+
+def test_native_several_calls_are_what_the_template_writes(native):
+    """hermes: the template writes one <tool_call> block per call, newline-separated; answer_text is that
+    text, our parser and transformers' parse_response read both calls back in order. llama3: the template
+    refuses several calls, and so does the format, with a message naming the fix."""
+    tok, fmt = native
+    cat = load_catalogue("car_control")
+    if fmt.family == "llama3":
+        with pytest.raises(ToolrouterError, match="one tool call per assistant turn.*format: json"):
+            fmt.assistant_message(CALLS, cat)
+        message = {"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "function": {"name": c["tool"], "arguments": c["arguments"]}} for c in CALLS]}
+        with pytest.raises(Exception, match="single tool-calls"):  # the template's own refusal
+            tok.apply_chat_template([{"role": "user", "content": "x"}, message], tokenize=False)
+        return
+    prompt, completion = rendered(tok, fmt, cat, CALLS)
+    text = fmt.answer_text(CALLS, cat)
+    assert completion.rstrip("\n") == text + fmt.end_of_turn and text.count("<tool_call>") == 2
+    ours = fmt.parse(text, cat)
+    assert ours.kind == "call" and [c["tool"] for c in ours.calls] == ["lock_doors", "set_temperature"]
+    assert ours.calls[1]["arguments"] == {"temperature": 21, "unit": "celsius"}
+    tok.response_template = fmt.response_template(tok)
+    try:
+        theirs = tok.parse_response(completion, prefix=prompt)
+    finally:
+        tok.response_template = None
+    assert [c["function"]["name"] for c in theirs["tool_calls"]] == ["lock_doors", "set_temperature"]
+    assert fmt.target_of(fmt.assistant_message(CALLS, cat)) == [
+        CALLS[0], {"tool": "set_temperature", "arguments": {"temperature": 21, "unit": "celsius"}}]

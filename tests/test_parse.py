@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 import toolrouter.formats.parse as parse_module
-from toolrouter import (Catalogue, DispatchError, ParseResult, Tool, ToolrouterError, dispatch, format_call,
-                        format_no_tool, load_catalogue, parse_tool_call)
+from toolrouter import (Catalogue, DispatchError, ParseResult, Tool, ToolrouterError, dispatch, dispatch_all,
+                        format_call, format_calls, format_no_tool, load_catalogue, parse_tool_call)
 from toolrouter.core.catalogue import catalogue_from_openai
-from toolrouter.formats.parse import ERRORS, MAX_CHARS, format_result
+from toolrouter.formats.parse import ERRORS, MAX_CALLS, MAX_CHARS, format_result
 
 CAR = load_catalogue("car_control")
 SUPPORT = load_catalogue("support_router")
@@ -201,6 +201,7 @@ REACH = {  # error kind -> (text, catalogue)
     "not_unique": ('{"tool":"adjust_temperature","arguments":{"action":"increase","area":["driver","driver"]}}',
                    CAR),
     "invalid_value": ('{"tool":"escalate","arguments":{"reason":"\\ud800"}}', SUPPORT),
+    "bad_call_list": ("[" + ORDER + ',{"tool":"no_tool","reason":"x"}]', SUPPORT),
 }
 
 
@@ -416,7 +417,7 @@ ENVELOPES = st.fixed_dictionaries(
 def test_arbitrary_json_values_never_raise(value, indent):
     text = json.dumps(value, indent=indent)
     result = _check(parse_tool_call(text, CAR))
-    if not isinstance(value, dict):
+    if not isinstance(value, (dict, list)):
         assert result.kind == "invalid"
     if result.kind == "call":  # whatever passes is a valid call of a real tool
         assert result.tool in CAR and result.arguments == value["arguments"]
@@ -479,6 +480,84 @@ def test_round_trip_keeps_floats_exact():
         assert result.arguments["temperature"] == t and type(result.arguments["temperature"]) is type(t)
 
 
+# --- several calls in one answer ------------------------------------------------------------------
+
+LOCK = {"tool": "lock_doors", "arguments": {"lock_state": "lock"}}
+LIGHTS = {"tool": "toggle_headlights", "arguments": {"light_state": "on"}}
+
+
+def test_several_calls_parse_in_order_with_the_first_as_tool():
+    text = json.dumps([LOCK, LIGHTS])
+    result = parse_tool_call(text, CAR)
+    assert (result.kind, result.tool, result.arguments) == ("call", "lock_doors", {"lock_state": "lock"})
+    assert result.calls == (LOCK, LIGHTS)
+    assert result.to_dict() == {"kind": "call", "tool": "lock_doors", "arguments": {"lock_state": "lock"},
+                                "calls": [LOCK, LIGHTS]}
+    assert parse_tool_call(json.dumps([LIGHTS, LOCK]), CAR).calls == (LIGHTS, LOCK)  # order as written
+    same = parse_tool_call(json.dumps([LOCK, LOCK]), CAR)  # the same call twice is two calls
+    assert same.kind == "call" and len(same.calls) == 2
+
+
+def test_one_call_keeps_its_result_and_dict():
+    result = parse_tool_call(json.dumps(LOCK), CAR)
+    assert result.calls == (LOCK,) and "calls" not in result.to_dict()
+    assert ParseResult(kind="call", tool="lock_doors", arguments={"lock_state": "lock"}) == result
+    assert parse_tool_call('{"tool":"no_tool","reason":"r"}', CAR).calls == ()
+    assert parse_tool_call("nope", CAR).calls == ()
+    one = parse_tool_call(json.dumps([LOCK]), CAR)  # a one-item list reads as that call
+    assert one == result and format_result(one, CAR) == format_call("lock_doors", LOCK["arguments"], CAR)
+
+
+def test_format_calls_writes_one_object_or_a_compact_array():
+    lock = '{"tool":"lock_doors","arguments":{"lock_state":"lock"}}'
+    temp = '{"tool":"set_temperature","arguments":{"temperature":21,"unit":"celsius"}}'
+    assert format_calls([LOCK], CAR) == lock
+    several = format_calls([LOCK, {"tool": "set_temperature", "arguments": {"unit": "celsius", "temperature": 21}}], CAR)
+    assert several == f"[{lock},{temp}]"
+    result = parse_tool_call(several, CAR)
+    assert format_result(result, CAR) == several and len(result.calls) == 2
+    with pytest.raises(ToolrouterError, match="no calls"):
+        format_calls([], CAR)
+    with pytest.raises(ToolrouterError, match=f"at most {MAX_CALLS}"):
+        format_calls([LOCK] * (MAX_CALLS + 1), CAR)
+
+
+@pytest.mark.parametrize("value, error, where", [
+    ([], "bad_call_list", "empty"),
+    ([LOCK, {"tool": "no_tool", "reason": "x"}], "bad_call_list", "call 2: no_tool"),
+    ([{"tool": "no_tool", "reason": "x"}, LOCK], "bad_call_list", "call 1: no_tool"),
+    ([LOCK] * (MAX_CALLS + 1), "bad_call_list", f"at most {MAX_CALLS}"),
+    ([LOCK, {"tool": "lock_doors", "arguments": {"lock_state": "open"}}], "not_in_choices", "call 2 of 2"),
+    ([LOCK, {"tool": "fly", "arguments": {}}], "unknown_tool", "call 2 of 2"),
+    ([LOCK, "lock_doors"], "not_an_object", "call 2 of 2"),
+    ([LOCK, [LIGHTS]], "not_an_object", "call 2 of 2"),  # lists do not nest
+    ([{"tool": "lock_doors"}, LIGHTS], "bad_envelope", "call 1 of 2"),
+])
+def test_a_bad_list_of_calls_is_invalid_with_a_typed_reason(value, error, where):
+    result = parse_tool_call(json.dumps(value), CAR)
+    assert (result.kind, result.error, result.calls) == ("invalid", error, ()), result
+    assert where in result.message
+
+
+def test_max_calls_is_allowed():
+    assert len(parse_tool_call(json.dumps([LOCK] * MAX_CALLS), CAR).calls) == MAX_CALLS
+
+
+def test_a_huge_list_of_calls_is_refused_fast():
+    start = time.perf_counter()
+    result = parse_tool_call(json.dumps([LOCK] * 1_500), CAR)
+    assert result.error == "bad_call_list" and time.perf_counter() - start < 0.5
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ENVELOPES, max_size=MAX_CALLS + 2))
+def test_lists_of_arbitrary_envelopes_never_raise(values):
+    result = _check(parse_tool_call(json.dumps(values), CAR))
+    if result.kind == "call":  # a valid list: every item a valid call, in order
+        assert len(values) <= MAX_CALLS and [c["tool"] for c in result.calls] == [v["tool"] for v in values]
+    assert result.kind != "no_tool"
+
+
 # --- dispatch -----------------------------------------------------------------------------------
 
 def record(**kwargs):
@@ -515,6 +594,26 @@ def test_dispatch_refuses_no_tool():
 def test_dispatch_refuses_invalid_output():
     with pytest.raises(DispatchError, match="invalid output \\(out_of_range"):
         dispatch(parse_tool_call('{"tool":"play_music","arguments":{"volume":11}}', CAR), {"play_music": record})
+
+
+def test_dispatch_all_runs_every_call_in_order():
+    seen = []
+    handlers = {"lock_doors": lambda **kw: seen.append(("lock", kw)) or "locked",
+                "toggle_headlights": lambda **kw: seen.append(("lights", kw)) or "lit"}
+    result = parse_tool_call(json.dumps([LOCK, LIGHTS]), CAR)
+    assert dispatch_all(result, handlers) == ["locked", "lit"]
+    assert seen == [("lock", {"lock_state": "lock"}), ("lights", {"light_state": "on"})]
+    with pytest.raises(DispatchError, match="2 calls; dispatch runs one: use dispatch_all"):
+        dispatch(result, handlers)
+    assert dispatch_all(parse_tool_call(json.dumps(LOCK), CAR), handlers) == ["locked"]
+
+
+def test_dispatch_all_runs_nothing_when_a_handler_is_missing():
+    seen = []
+    result = parse_tool_call(json.dumps([LOCK, LIGHTS]), CAR)
+    with pytest.raises(DispatchError, match="no handler registered for tool 'toggle_headlights'"):
+        dispatch_all(result, {"lock_doors": lambda **kw: seen.append(kw)})
+    assert seen == []
 
 
 def test_dispatch_refuses_an_unregistered_tool():

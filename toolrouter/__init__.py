@@ -13,6 +13,7 @@ _EXPORTS = {
     "CatalogueError": "toolrouter.core.catalogue", "load_catalogue": "toolrouter.core.catalogue",
     "DispatchError": "toolrouter.formats.parse", "ParseResult": "toolrouter.formats.parse",
     "dispatch": "toolrouter.formats.parse", "format_call": "toolrouter.formats.parse",
+    "dispatch_all": "toolrouter.formats.parse", "format_calls": "toolrouter.formats.parse",
     "format_no_tool": "toolrouter.formats.parse", "parse_tool_call": "toolrouter.formats.parse",
     "NO_TOOL": "toolrouter.core.schema", "FreeText": "toolrouter.core.schema", "Tool": "toolrouter.core.schema",
     "ToolSpec": "toolrouter.core.schema", "ToolrouterError": "toolrouter.errors",

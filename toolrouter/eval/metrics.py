@@ -257,6 +257,9 @@ def score_case(target: dict, output: str, catalogue: Catalogue, parse=parse_tool
                          parsed=result.to_dict())
     pred = result.tool
     score = CaseScore(gold, pred, valid=True, exact=False, parsed=result.to_dict())
+    if len(result.calls) > 1:  # one call expected, several given: never exact
+        score.reasons = ["extra_calls"]
+        return score
     if pred != gold:
         score.reasons = ["false_call" if gold == NO_TOOL else "missed_call" if pred == NO_TOOL else "wrong_tool"]
         return score

@@ -3,12 +3,18 @@
     fmt = get_format("json")                       # the canonical envelope (default)
     fmt = get_format("native", tokenizer)          # the base's own tool calls; family from its chat template
     fmt = format_of_run(run_json, tokenizer)       # what a run dir was trained with
+
+A target (a data row's answer, a gold case's `target`) is one of
+    {"tool": NAME, "arguments": {...}}                 one call
+    {"tool": "no_tool", "reason": "..."}               no call
+    [{"tool": ..., "arguments": ...}, ...]             several calls (2..MAX_CALLS), in the order said
+and `calls_of(target)` gives its calls as a list ([] for no_tool) whichever it is.
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from toolrouter.core.schema import ToolrouterError
+from toolrouter.core.schema import NO_TOOL, ToolrouterError
 
 FORMATS = ("json", "native")
 
@@ -36,8 +42,17 @@ def format_of_run(run: Optional[dict], tokenizer=None):
     return get_format(run.get("format") or "json", tokenizer, family=run.get("format_family"))
 
 
-def target_of_row(row: dict) -> dict:
-    """A data row's target ({"tool", "arguments"} or {"tool": "no_tool", "reason"}), whatever its format:
-    native rows say so in their meta and answer with `tool_calls` or plain text."""
+def calls_of(target) -> list[dict]:
+    """The call dicts of a target: [] for a no_tool, [target] for one call, the list for several."""
+    if isinstance(target, list):
+        return list(target)
+    if target.get("tool") == NO_TOOL:
+        return []
+    return [target]
+
+
+def target_of_row(row: dict):
+    """A data row's target ({"tool", "arguments"}, {"tool": "no_tool", "reason"} or a list of calls),
+    whatever its format: native rows say so in their meta and answer with `tool_calls` or plain text."""
     fmt = get_format((row.get("meta") or {}).get("format") or "json")
     return fmt.target_of(row["messages"][-1])

@@ -3,9 +3,9 @@
 A format owns, for its way of answering:
   - the prompt: the system prompt text (its answer instructions, if any) and the `tools=` list the
     chat template renders;
-  - training targets: a target (`{"tool", "arguments"}` or `{"tool": "no_tool", "reason"}`) becomes the
-    assistant message of a row, and back (`target_of`);
-  - the parser: model text -> ParseResult (call | no_tool | invalid with a typed reason), never raising;
+  - training targets: a target (`{"tool", "arguments"}`, `{"tool": "no_tool", "reason"}`, or a list of
+    2..MAX_CALLS calls) becomes the assistant message of a row, and back (`target_of`);
+  - the parser: model text -> ParseResult (call(s) | no_tool | invalid with a typed reason), never raising;
   - the grammar of constrained decoding (xgrammar EBNF, canonical form only);
   - the `response_template` that `tokenizer.parse_response` (and a server reading the tokenizer config)
     uses to turn the raw text into an OpenAI-style message with `tool_calls`.
@@ -16,7 +16,7 @@ Formats are plain classes with the same methods (no base class to inherit from):
 """
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import Optional, Protocol, Union
 
 from toolrouter.core.catalogue import Catalogue
 from toolrouter.formats.parse import ParseResult
@@ -29,11 +29,11 @@ class AnswerFormat(Protocol):
 
     def template_tools(self, catalogue: Catalogue, mode: str) -> Optional[list[dict]]: ...
 
-    def assistant_message(self, target: dict, catalogue: Catalogue) -> dict: ...
+    def assistant_message(self, target: Union[dict, list], catalogue: Catalogue) -> dict: ...
 
-    def target_of(self, message: dict) -> dict: ...
+    def target_of(self, message: dict) -> Union[dict, list]: ...
 
-    def answer_text(self, target: dict, catalogue: Catalogue) -> str: ...
+    def answer_text(self, target: Union[dict, list], catalogue: Catalogue) -> str: ...
 
     def parse(self, text, catalogue: Catalogue) -> ParseResult: ...
 

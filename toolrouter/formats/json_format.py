@@ -1,6 +1,7 @@
 """The `json` answer format: one canonical JSON object as the assistant's text.
 
     {"tool":"track_order","arguments":{"order_id":"ORD-1234"}}
+    [{"tool":"lock_doors","arguments":{"lock_state":"lock"}},{"tool":"toggle_headlights","arguments":{"light_state":"on"}}]
     {"tool":"no_tool","reason":"greeting"}
 
 The default, and the only format the tiny scratch base (whose template renders no tool calls) and
@@ -16,7 +17,7 @@ from typing import Optional
 
 from toolrouter.core.catalogue import Catalogue
 from toolrouter.core.schema import NO_TOOL
-from toolrouter.formats.parse import ParseResult, format_call, format_no_tool, parse_tool_call
+from toolrouter.formats.parse import ParseResult, format_calls, format_no_tool, parse_tool_call
 
 # End-of-turn tokens a decoded answer may still carry (when decoded with special tokens kept).
 _END = r"(?:<\|im_end\|>|<\|eot_id\|>|<\|end\|>|<end_of_turn>|<\|endoftext\|>)?\s*$"
@@ -46,16 +47,18 @@ class JsonFormat:
     def template_tools(self, catalogue: Catalogue, mode: str) -> Optional[list[dict]]:
         return catalogue.template_tools(mode)
 
-    def answer_text(self, target: dict, catalogue: Catalogue) -> str:
-        """The canonical text of a target: what the model is trained to write."""
-        if target["tool"] == NO_TOOL:
+    def answer_text(self, target, catalogue: Catalogue) -> str:
+        """The canonical text of a target: what the model is trained to write (a list target: the JSON
+        array of its calls)."""
+        if isinstance(target, dict) and target["tool"] == NO_TOOL:
             return format_no_tool(target.get("reason", ""))
-        return format_call(target["tool"], target.get("arguments", {}), catalogue)
+        return format_calls(target if isinstance(target, list) else [target], catalogue)
 
-    def assistant_message(self, target: dict, catalogue: Catalogue) -> dict:
+    def assistant_message(self, target, catalogue: Catalogue) -> dict:
         return {"role": "assistant", "content": self.answer_text(target, catalogue)}
 
-    def target_of(self, message: dict) -> dict:
+    def target_of(self, message: dict):
+        """The target an assistant message says: a call or no_tool dict, or a list of calls."""
         return json.loads(message["content"])
 
     def parse(self, text, catalogue: Catalogue) -> ParseResult:

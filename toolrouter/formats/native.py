@@ -7,7 +7,9 @@ is a plain assistant text answer (the OpenAI convention): its reason is the text
 
 Two template families, told apart by the chat template text:
   hermes  Qwen2.5 / Qwen3:  <tool_call>\\n{"name": "track_order", "arguments": {"order_id": "ORD-1"}}\\n</tool_call>
+          several calls: one block each, "\\n" between them (as the templates write them)
   llama3  Llama 3.1 / 3.2:  {"name": "track_order", "parameters": {"order_id": "ORD-1"}}
+          one call a turn: the template raises on more, and so does assistant_message here
 Both templates write the arguments with `tojson` (json.dumps with ", " and ": " separators), so the
 canonical call text here uses those separators, and the grammar allows exactly that text.
 
@@ -25,7 +27,7 @@ from typing import Optional
 
 from toolrouter.core.catalogue import Catalogue
 from toolrouter.core.schema import NO_TOOL, ToolrouterError
-from toolrouter.formats.parse import MAX_CHARS, ParseResult, decode, format_call, validate_arguments
+from toolrouter.formats.parse import MAX_CALLS, MAX_CHARS, ParseResult, decode, format_call, validate_arguments
 
 # Answer instructions only: the chat template brings the tool list and how to write a call, so this
 # text must not describe any answer syntax (it would contradict the template's own instructions).
@@ -64,6 +66,9 @@ class NativeFormat:
             raise ToolrouterError(f"unknown native template family {family!r}; known: {', '.join(FAMILIES)}")
         self.family = family
         self.open, self.close, self.args_key, self.end_of_turn = FAMILIES[family]
+        # Llama 3.1's template raises on more than one tool call in a turn ("This model only supports
+        # single tool-calls at once!"); Qwen's write one <tool_call> block per call.
+        self.several = family == "hermes"
 
     # --- prompt ----------------------------------------------------------------------------------
     def system_prompt(self, catalogue: Catalogue, mode: str) -> str:
@@ -75,30 +80,45 @@ class NativeFormat:
         return catalogue.to_openai() if mode == "template" else None
 
     # --- training targets --------------------------------------------------------------------------
-    def assistant_message(self, target: dict, catalogue: Catalogue) -> dict:
-        if target["tool"] == NO_TOOL:
+    def assistant_message(self, target, catalogue: Catalogue) -> dict:
+        """The assistant message of a target: a no_tool is plain text, calls are `tool_calls` (several
+        calls: several entries, in order; a family whose template says one call at most refuses)."""
+        if isinstance(target, dict) and target["tool"] == NO_TOOL:
             return {"role": "assistant", "content": target.get("reason", "")}
-        # Schema key order, as format_call writes it; a dict, never a string (templates `tojson` it).
-        arguments = json.loads(format_call(target["tool"], target.get("arguments", {}), catalogue))["arguments"]
-        return {"role": "assistant", "content": "",
-                "tool_calls": [{"type": "function", "function": {"name": target["tool"], "arguments": arguments}}]}
+        calls = target if isinstance(target, list) else [target]
+        if len(calls) > 1 and not self.several:
+            raise ToolrouterError(
+                f"format native ({self.family}): the {self.family} chat template writes one tool call per assistant "
+                f"turn, and this target has {len(calls)}. Use format: json (a list of calls), or a hermes-family "
+                "base (Qwen2.5/Qwen3), whose template writes several <tool_call> blocks")
+        entries = []
+        for call in calls:
+            # Schema key order, as format_call writes it; a dict, never a string (templates `tojson` it).
+            arguments = json.loads(format_call(call["tool"], call.get("arguments", {}), catalogue))["arguments"]
+            entries.append({"type": "function", "function": {"name": call["tool"], "arguments": arguments}})
+        return {"role": "assistant", "content": "", "tool_calls": entries}
 
-    def target_of(self, message: dict) -> dict:
-        calls = message.get("tool_calls") or []
-        if calls:
-            fn = calls[0]["function"]
+    def target_of(self, message: dict):
+        """The target of an assistant message: one call, a list of calls (several `tool_calls`), or a
+        no_tool whose reason is the text."""
+        calls = []
+        for entry in message.get("tool_calls") or []:
+            fn = entry["function"]
             args = fn.get("arguments", {})
-            return {"tool": fn["name"], "arguments": json.loads(args) if isinstance(args, str) else args}
-        return {"tool": NO_TOOL, "reason": message.get("content") or ""}
+            calls.append({"tool": fn["name"], "arguments": json.loads(args) if isinstance(args, str) else args})
+        if not calls:
+            return {"tool": NO_TOOL, "reason": message.get("content") or ""}
+        return calls[0] if len(calls) == 1 else calls
 
-    def answer_text(self, target: dict, catalogue: Catalogue) -> str:
-        """What the chat template writes for the target after the generation prompt, end-of-turn excluded."""
+    def answer_text(self, target, catalogue: Catalogue) -> str:
+        """What the chat template writes for the target after the generation prompt, end-of-turn excluded
+        (several hermes calls: one <tool_call> block each, a newline between them, as Qwen's templates)."""
         message = self.assistant_message(target, catalogue)
-        if target["tool"] == NO_TOOL:
+        if "tool_calls" not in message:
             return message["content"]
-        fn = message["tool_calls"][0]["function"]
-        return (self.open + '{"name": ' + json.dumps(fn["name"], ensure_ascii=False) + f', "{self.args_key}": '
-                + json.dumps(fn["arguments"], ensure_ascii=False) + "}" + self.close)
+        return "\n".join(self.open + '{"name": ' + json.dumps(e["function"]["name"], ensure_ascii=False)
+                         + f', "{self.args_key}": ' + json.dumps(e["function"]["arguments"], ensure_ascii=False)
+                         + "}" + self.close for e in message["tool_calls"])
 
     # --- parsing -------------------------------------------------------------------------------------
     def parse(self, text, catalogue: Catalogue) -> ParseResult:
@@ -110,30 +130,33 @@ class NativeFormat:
         stripped = text.strip()
         if not stripped:
             return _invalid("empty", "output is empty")
-        if self.family == "hermes":
-            start = stripped.find("<tool_call>")
-            if start < 0:
+        if self.family == "llama3":
+            if not stripped.startswith("{"):
                 return ParseResult(kind="no_tool", tool=NO_TOOL, reason=stripped)
-            if start > 0:
+            value, failure = decode(stripped)
+            return failure or self._call(value, catalogue)
+        if not stripped.startswith("<tool_call>"):
+            if "<tool_call>" in stripped:
                 return _invalid("bad_envelope", f"text before the tool call: {stripped[:40]!r}")
-            body = stripped[len("<tool_call>"):]
+            return ParseResult(kind="no_tool", tool=NO_TOOL, reason=stripped)
+        calls, rest = [], stripped
+        while rest.startswith("<tool_call>"):  # one block per call, whitespace between blocks
+            if len(calls) == MAX_CALLS:
+                return _invalid("bad_call_list", f"more than {MAX_CALLS} tool calls in one answer")
+            body = rest[len("<tool_call>"):]
             end = body.find("</tool_call>")
             if end < 0:
                 return _invalid("truncated", "the answer ends before </tool_call>")
+            value, failure = decode(body[:end])
+            result = failure or self._call(value, catalogue)
+            if result.kind == "invalid":
+                return result if not calls else _invalid(result.error, f"call {len(calls) + 1}: {result.message}",
+                                                         result.tool)
+            calls.append({"tool": result.tool, "arguments": result.arguments})
             rest = body[end + len("</tool_call>"):].strip()
-            if rest.startswith("<tool_call>"):
-                return _invalid("bad_envelope", "the router answers one call; this answer has more than one")
-            if rest:
-                return _invalid("trailing_text", f"text after the tool call: {rest[:40]!r}")
-            body = body[:end]
-        else:
-            if not stripped.startswith("{"):
-                return ParseResult(kind="no_tool", tool=NO_TOOL, reason=stripped)
-            body = stripped
-        value, failure = decode(body)
-        if failure:
-            return failure
-        return self._call(value, catalogue)
+        if rest:
+            return _invalid("trailing_text", f"text after the tool call: {rest[:40]!r}")
+        return ParseResult(kind="call", tool=calls[0]["tool"], arguments=calls[0]["arguments"], calls=tuple(calls))
 
     def _call(self, value, catalogue: Catalogue) -> ParseResult:
         if not isinstance(value, dict):

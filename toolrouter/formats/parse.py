@@ -1,10 +1,12 @@
 """Model text -> a valid call | no_tool | invalid(typed reason). Never raises on any `str`.
 
-The answer format is exactly one JSON object, whitespace around it allowed:
+The answer format is exactly one JSON value, whitespace around it allowed:
     {"tool": NAME, "arguments": {...}}      a call (arguments in schema order when we write it)
+    [{"tool": ...}, {"tool": ...}]           several calls (2..MAX_CALLS), in the order said
     {"tool": "no_tool", "reason": "..."}    no tool fits, or a required argument is missing
-`format_call`/`format_no_tool` write the canonical form (schema key order, compact separators)
-that training targets use and that grammar-constrained decoding produces.
+no_tool is never inside a list: an answer calls tools or it does not. `format_call`/`format_calls`/
+`format_no_tool` write the canonical form (schema key order, compact separators) that training
+targets use and that grammar-constrained decoding produces.
 """
 from __future__ import annotations
 
@@ -23,18 +25,25 @@ ERRORS = (
     "empty", "too_long", "not_json", "truncated", "trailing_text", "too_deep", "duplicate_key",
     "non_finite_number", "not_an_object", "bad_envelope", "unknown_tool", "missing_argument",
     "unexpected_argument", "wrong_type", "not_in_choices", "out_of_range", "pattern_mismatch",
-    "wrong_length", "not_unique", "invalid_value",
+    "wrong_length", "not_unique", "invalid_value", "bad_call_list",
 )
 MAX_CHARS = 100_000  # a routing answer is a few hundred characters; refuse megabytes up front
 # An answer nests 3-5 levels ({"arguments": {"area": [...]}}); bounding it keeps every recursive
 # step after decoding (null check, validation, re-encoding) far from Python's recursion limit.
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 100  # no argument needs more; longer integers are refused before int() sees them
+# Calls in one answer. A request names a handful of actions ("lock the doors and turn the headlights
+# on"); BFCL's parallel cases have 2-4. A bound keeps a looping model's list (and the grammar) finite.
+MAX_CALLS = 8
 
 
 @dataclass(frozen=True)
 class ParseResult:
-    """What the model answered: kind is "call", "no_tool" or "invalid"."""
+    """What the model answered: kind is "call" (one call or several), "no_tool" or "invalid".
+
+    `calls` holds every call as {"tool", "arguments"}, in the order written; `tool`/`arguments` are the
+    first call's, so code that reads one call keeps working. A call result built with only `tool` and
+    `arguments` gets `calls` filled in."""
 
     kind: str
     tool: Optional[str] = None
@@ -42,12 +51,19 @@ class ParseResult:
     reason: Optional[str] = None  # the no_tool reason
     error: Optional[str] = None  # one of ERRORS when invalid
     message: str = ""
+    calls: tuple = ()  # ({"tool", "arguments"}, ...) when kind is "call"; () otherwise
+
+    def __post_init__(self):
+        if self.kind == "call" and not self.calls:
+            object.__setattr__(self, "calls", ({"tool": self.tool, "arguments": self.arguments},))
 
     @property
     def ok(self) -> bool:
         return self.kind != "invalid"
 
     def to_dict(self) -> dict:
+        if self.kind == "call" and len(self.calls) > 1:
+            return {"kind": "call", "tool": self.tool, "arguments": self.arguments, "calls": list(self.calls)}
         if self.kind == "call":
             return {"kind": "call", "tool": self.tool, "arguments": self.arguments}
         if self.kind == "no_tool":
@@ -304,13 +320,17 @@ def _duplicate_items(schema: dict, value: Any, where: str) -> Optional[str]:
 
 
 def parse_tool_call(text: Any, catalogue: Catalogue) -> ParseResult:
-    """Read a model's answer against `catalogue`: a validated call, a no_tool, or a typed invalid.
+    """Read a model's answer against `catalogue`: a validated call (or list of calls), a no_tool, or
+    a typed invalid.
 
     Never raises: every failure is a ParseResult with kind "invalid", an `error` from ERRORS and a
-    readable `message`. Arguments are validated strictly (no coercion) and returned as given."""
+    readable `message`. Arguments are validated strictly (no coercion) and returned as given. A list
+    answer is valid only when every item is a valid call; its first failure is the answer's."""
     value, failure = decode(text)
     if failure:
         return failure
+    if isinstance(value, list):
+        return read_call_list(value, catalogue, validate=True)
     result = read_envelope(value, catalogue)
     if result.kind != "call":
         return result
@@ -349,6 +369,31 @@ def read_envelope(value: Any, catalogue: Catalogue) -> ParseResult:
     return ParseResult(kind="call", tool=tool, arguments=arguments)
 
 
+def read_call_list(value: list, catalogue: Catalogue, validate: bool = True) -> ParseResult:
+    """A list answer: 1..MAX_CALLS calls (no no_tool among them), each checked like a single answer
+    (its arguments validated when `validate`). The result's `calls` are all of them, `tool`/`arguments`
+    the first's. A one-item list reads as that one call; the canonical form of one call is the bare
+    object, and only targets (checked by the eval and the data) insist on it."""
+    if not value:
+        return _invalid("bad_call_list", "an empty list of calls; answer no_tool when no tool fits")
+    if len(value) > MAX_CALLS:
+        return _invalid("bad_call_list", f"{len(value)} calls in one answer (at most {MAX_CALLS})")
+    calls = []
+    for i, item in enumerate(value, 1):
+        result = read_envelope(item, catalogue)
+        if result.kind == "no_tool":
+            return _invalid("bad_call_list", f"call {i}: no_tool cannot stand in a list of calls; answer it alone",
+                            NO_TOOL)
+        if result.kind == "call" and validate:
+            problem = validate_arguments(catalogue[result.tool], result.arguments)
+            if problem:
+                result = _invalid(problem[0], problem[1], result.tool)
+        if result.kind == "invalid":
+            return _invalid(result.error, f"call {i} of {len(value)}: {result.message}", result.tool)
+        calls.append({"tool": result.tool, "arguments": result.arguments})
+    return ParseResult(kind="call", tool=calls[0]["tool"], arguments=calls[0]["arguments"], calls=tuple(calls))
+
+
 # ---------------------------------------------------------------------------------------------
 # canonical form
 
@@ -372,13 +417,25 @@ def format_call(tool: str, arguments: Mapping, catalogue: Catalogue) -> str:
     return canonical_json({"tool": tool, "arguments": _ordered(spec.parameters, dict(arguments))})
 
 
+def format_calls(calls: list, catalogue: Catalogue) -> str:
+    """The canonical text of an answer of calls ({"tool", "arguments"} each): one call is the bare
+    object (format_call), several are a JSON array of canonical call objects, compact separators."""
+    calls = list(calls)
+    if not calls:
+        raise ToolrouterError("format_calls: no calls to write (a no_tool answer is format_no_tool)")
+    if len(calls) > MAX_CALLS:
+        raise ToolrouterError(f"format_calls: {len(calls)} calls in one answer (at most {MAX_CALLS})")
+    texts = [format_call(c["tool"], c.get("arguments", {}), catalogue) for c in calls]
+    return texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
+
+
 def format_no_tool(reason: str) -> str:
     return canonical_json({"tool": NO_TOOL, "reason": reason})
 
 
 def format_result(result: ParseResult, catalogue: Catalogue) -> str:
     if result.kind == "call":
-        return format_call(result.tool, result.arguments, catalogue)
+        return format_calls(result.calls, catalogue)
     if result.kind == "no_tool":
         return format_no_tool(result.reason or "")
     raise ToolrouterError(f"cannot format an invalid result ({result.error})")
@@ -393,18 +450,32 @@ class DispatchError(ToolrouterError):
 
 def dispatch(result: ParseResult, handlers: Mapping[str, Callable[..., Any]], catalogue: Optional[Catalogue] = None) -> Any:
     """Call the handler registered for a valid call with its validated arguments (defaults filled
-    in by the tool's model) and return what it returns. Refuses no_tool, invalid output and
-    tools without a handler with a DispatchError that says which."""
+    in by the tool's model) and return what it returns. Refuses no_tool, invalid output, an answer
+    of several calls (dispatch_all runs those) and tools without a handler with a DispatchError that
+    says which."""
+    if result.kind == "call" and len(result.calls) > 1:
+        raise DispatchError(f"the router answered {len(result.calls)} calls; dispatch runs one: use dispatch_all")
+    return dispatch_all(result, handlers, catalogue)[0]
+
+
+def dispatch_all(result: ParseResult, handlers: Mapping[str, Callable[..., Any]],
+                 catalogue: Optional[Catalogue] = None) -> list:
+    """Run every call of a valid answer in order (as dispatch does one) and return the handlers'
+    results as a list. Every call's handler is looked up before any runs, so a missing handler
+    refuses the whole answer instead of running half of it."""
     if result.kind == "no_tool":
         raise DispatchError(f"no tool to dispatch: the router answered no_tool ({result.reason!r})")
     if result.kind != "call":
         raise DispatchError(f"refusing to dispatch invalid output ({result.error}: {result.message})")
-    handler = handlers.get(result.tool)
-    if handler is None:
-        raise DispatchError(f"no handler registered for tool {result.tool!r}; "
-                            f"handlers exist for: {', '.join(sorted(handlers)) or 'none'}")
-    kwargs = dict(result.arguments)
-    if catalogue is not None and result.tool in catalogue:
-        model = catalogue[result.tool].model.model_validate_json(json.dumps(result.arguments), strict=True)
-        kwargs = {f.alias or name: getattr(model, name) for name, f in type(model).model_fields.items()}
-    return handler(**kwargs)
+    for call in result.calls:
+        if call["tool"] not in handlers:
+            raise DispatchError(f"no handler registered for tool {call['tool']!r}; "
+                                f"handlers exist for: {', '.join(sorted(handlers)) or 'none'}")
+    out = []
+    for call in result.calls:
+        kwargs = dict(call["arguments"])
+        if catalogue is not None and call["tool"] in catalogue:
+            model = catalogue[call["tool"]].model.model_validate_json(json.dumps(call["arguments"]), strict=True)
+            kwargs = {f.alias or name: getattr(model, name) for name, f in type(model).model_fields.items()}
+        out.append(handlers[call["tool"]](**kwargs))
+    return out
