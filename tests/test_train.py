@@ -318,3 +318,24 @@ def test_two_process_ddp_on_cpu(tmp_path, rows_dir):
     assert text.count(f"wrote {recipe.run_dir}") == 1
     run = json.loads((recipe.run_dir / "run.json").read_text())
     assert run["world_size"] == 2 and run["global_step"] == 4
+
+
+def test_chatml_lower_template_lowercases_user_turns_only():
+    """The case normaliser of the tiny recipes: every casing of a request is the same model input;
+    system prompt and answer keep their case, and the answer (with <|im_end|>) is still the loss span."""
+    from toolrouter.train.tiny import build_tokenizer
+
+    texts = ["Lock the doors", "You are a tool router.", '{"tool":"lock_doors","arguments":{"lock_state":"lock"}}'] * 5
+    tok = build_tokenizer(texts, vocab_size=300, template="chatml_lower")
+    answer = '{"tool":"play_music","arguments":{"track":"Hotel California"}}'
+    renders = set()
+    for request in ["Play Hotel California", "PLAY HOTEL CALIFORNIA", "play hotel california"]:
+        conv = [{"role": "system", "content": "You are a Tool Router."}, {"role": "user", "content": request},
+                {"role": "assistant", "content": answer}]
+        text = tok.apply_chat_template(conv, tokenize=False)
+        assert "You are a Tool Router." in text and answer in text
+        renders.add(text)
+        out = tok.apply_chat_template(conv, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+        ids = [t for t, m in zip(out["input_ids"], out["assistant_masks"]) if m]
+        assert tok.decode(ids) == answer + "<|im_end|>"
+    assert len(renders) == 1 and "play hotel california" in renders.pop()

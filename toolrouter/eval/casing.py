@@ -7,6 +7,9 @@ same way. The words that carry the target's string values ("Hotel California", "
 their case, so only the casing of the ask itself changes; an answer counts as flipped when its tool
 or any argument other than free text differs (strings compared case-folded) from the answer to the
 prompt as written. Free text (a refund reason) is scored on its own (token F1), not as a flip.
+Prompts the model reads identically (the same text; for a run whose chat template lower-cases
+requests, the same text lower-cased) are asked once, so batch-padding noise is not counted as a flip.
+`--copy` decodes as `toolrouter eval --copy` does (copied arguments only as spans of the request).
 """
 from __future__ import annotations
 
@@ -88,6 +91,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--run", required=True, help="a run dir")
     p.add_argument("--gold", required=True, help="gold JSONL")
     p.add_argument("--constrained", action="store_true")
+    p.add_argument("--copy", action="store_true", help="constrained, copied arguments only as request spans")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--max-new-tokens", type=int, default=128)
     args = p.parse_args(argv)
@@ -108,10 +112,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     variants = {"as_written": [c.prompt for c in cases]}
     for style in STYLES:
         variants[style] = [recase(c.prompt, style, _value_words(c.target, c.prompt)) for c in cases]
+    from toolrouter.formats.copy import reads_lowercase
+    from toolrouter.infer.loading import load_for_inference
+
+    loaded = load_for_inference(str(run_dir))
+    # A prompt the model reads exactly as another one (the same text, or the same once a lower-casing
+    # chat template has rendered it) is asked once: batch padding alone can tip a borderline bf16
+    # answer, and that is not a casing flip.
+    fold = reads_lowercase(loaded.tokenizer)
     flat = [(s, i) for s in variants for i in range(len(cases))]
-    asked = [type(cases[i])(**{**cases[i].__dict__, "prompt": variants[s][i]}) for s, i in flat]
-    outputs = predict(str(run_dir), asked, run.get("mode", "compact"), args.batch_size, args.max_new_tokens,
-                      args.constrained)
+    first: dict[tuple, int] = {}
+    for n, (s, i) in enumerate(flat):
+        first.setdefault((i, variants[s][i].lower() if fold else variants[s][i]), n)
+    unique = sorted(set(first.values()))
+    asked = [type(cases[i])(**{**cases[i].__dict__, "prompt": variants[s][i]}) for s, i in (flat[n] for n in unique)]
+    predicted = dict(zip(unique, predict(str(run_dir), asked, run.get("mode", "compact"), args.batch_size,
+                                         args.max_new_tokens, args.constrained or args.copy, loaded, copy=args.copy)))
+    outputs = [predicted[first[(i, variants[s][i].lower() if fold else variants[s][i])]] for s, i in flat]
     answers: dict[str, list] = {s: [None] * len(cases) for s in variants}
     for (s, i), out in zip(flat, outputs):
         r = parse_tool_call(out, cases[i].catalogue)

@@ -267,9 +267,10 @@ def _resolve_gold(text: str, run_dir: Path) -> Path:
 
 
 def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_new_tokens: int,
-            constrained: bool, loaded=None) -> list[str]:
+            constrained: bool, loaded=None, copy: bool = False) -> list[str]:
     """Generate one answer per case with the model at `model_path` (greedy, batched), rendering
-    each prompt exactly as training did: the case's catalogue in `mode`, in the run's answer format."""
+    each prompt exactly as training did: the case's catalogue in `mode`, in the run's answer format.
+    `copy` (with `constrained`): copied arguments only as spans of the request (toolrouter.formats.copy)."""
     from toolrouter.infer.generate import generate_answers
     from toolrouter.infer.loading import load_for_inference
 
@@ -282,10 +283,22 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
     for indices in groups.values():
         catalogue = cases[indices[0]].catalogue
         tools = fmt.template_tools(catalogue, mode)
-        answers = generate_answers(loaded.model, loaded.tokenizer, [cases[i].conversation(mode, fmt) for i in indices],
+        conversations = [cases[i].conversation(mode, fmt) for i in indices]
+        grammars = None
+        if copy and constrained:
+            from toolrouter.formats.copy import copy_grammars
+            from toolrouter.infer.generate import _vocab_size, stop_token_ids
+
+            grammars = copy_grammars(catalogue, conversations, loaded.tokenizer, _vocab_size(loaded.model, loaded.tokenizer),
+                                     stop_token_ids(loaded.tokenizer, loaded.model), fmt)
+        answers = generate_answers(loaded.model, loaded.tokenizer, conversations,
                                    tools=[tools] * len(indices) if tools else None, max_new_tokens=max_new_tokens,
                                    batch_size=batch_size, catalogue=catalogue, constrained=constrained,
-                                   progress=True, fmt=fmt)
+                                   progress=True, fmt=fmt, grammars=grammars)
+        if grammars is not None:
+            from toolrouter.formats.copy import restore_case
+
+            answers = restore_case(answers, conversations, catalogue, fmt)
         for i, answer in zip(indices, answers):
             outputs[i] = answer
     return outputs
@@ -468,6 +481,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
     p.add_argument("--by", metavar="meta.KEY", help="also report the metrics per value of a gold case's meta key "
                                                     "(e.g. meta.kind of evals/car_control_multiturn.jsonl)")
+    p.add_argument("--copy", action="store_true", help="constrained, and copied arguments (free text, names, "
+                   "IDs) only as spans of the request (toolrouter.formats.copy)")
     p.add_argument("--batch-size", type=int, help="generation batch size (default: the run's, else 32)")
     p.add_argument("--max-new-tokens", type=int, help="default: the run's, else 128")
 
@@ -578,7 +593,8 @@ def command(args: argparse.Namespace) -> int:
         max_new = (args.max_new_tokens or setup.settings.get("max_new_tokens") or setup.run.get("max_new_tokens")
                    or 128)
         loaded = load_for_inference(str(setup.run_dir))
-        outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained, loaded)
+        outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained or args.copy,
+                          loaded, copy=args.copy)
     from toolrouter.formats import format_of_run
 
     fmt = loaded.format if loaded is not None else format_of_run(setup.run)

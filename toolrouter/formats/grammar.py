@@ -99,6 +99,10 @@ class _Builder:
             props = {k: self.walk(v) for k, v in schema.get("properties", {}).items()}
             return {"type": "object", "properties": props, "required": list(schema.get("required", [])),
                     "additionalProperties": False}
+        if kind == "string" and "x-copy-spans" in schema:  # a span of the request (toolrouter.formats.copy)
+            from toolrouter.formats.copy import span_rule
+
+            return {"const": f"@{span_rule(self, schema['x-copy-spans'])}@"}
         if kind == "string":
             return self._rule(self._string(schema))
         if kind == "array" and "items" not in schema:
@@ -287,16 +291,21 @@ class _Compiler:
 
 def compile_grammar(catalogue: Catalogue, tokenizer, vocab_size: Optional[int] = None,
                     stop_token_ids: Optional[list[int]] = None, ebnf: Optional[str] = None,
-                    no_tool: bool = True):
+                    no_tool: bool = True, cache: bool = True):
     """The xgrammar CompiledGrammar of `answer_ebnf(catalogue, no_tool=no_tool)` (or of `ebnf`, an answer
     format's own grammar) for `tokenizer`, cached per catalogue fingerprint and grammar. `vocab_size` is
     the model's logits width when it exceeds the tokenizer's (padded embeddings); `stop_token_ids` are
-    the tokens that may end the answer (default: the tokenizer's EOS)."""
+    the tokens that may end the answer (default: the tokenizer's EOS). `cache=False` compiles `ebnf`
+    without keeping it (a grammar made for one request: toolrouter.formats.copy)."""
     per_tokenizer = _CACHE.setdefault(tokenizer, {})
     key = (vocab_size, tuple(stop_token_ids) if stop_token_ids else None)
     if key not in per_tokenizer:
         per_tokenizer[key] = _Compiler(tokenizer, vocab_size, stop_token_ids)
     entry = per_tokenizer[key]
+    if not cache:
+        compiled = entry.compiler.compile_grammar(answer_ebnf(catalogue, no_tool=no_tool) if ebnf is None else ebnf)
+        compiled._toolrouter_vocab = entry.vocab
+        return compiled
     fingerprint = (catalogue.fingerprint() if ebnf is None and no_tool
                    else (catalogue.fingerprint(), ebnf, no_tool))
     if fingerprint not in entry.grammars:

@@ -61,7 +61,7 @@ class Router:
 
     def __init__(self, model, tokenizer, catalogue: Catalogue, mode: str = "compact", constrained: bool = True,
                  max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS, batch_size: int = 32, run: Optional[dict] = None,
-                 prefix_cache: bool = True, fmt=None):
+                 prefix_cache: bool = True, fmt=None, copy: bool = False):
         from toolrouter.formats import get_format
 
         if mode not in MODES:
@@ -69,6 +69,7 @@ class Router:
         self.model, self.tokenizer, self.catalogue, self.mode = model, tokenizer, catalogue, mode
         self.fmt = fmt or get_format("json")  # the answer format: prompt, grammar and parser
         self.constrained, self.max_new_tokens, self.batch_size, self.run = constrained, max_new_tokens, batch_size, run
+        self.copy = copy  # with constrained: copied arguments only as spans of the request (formats.copy)
         # The system prompt (the catalogue) is the same for every request: its KV cache is computed on
         # the first request and reused by every later one (infer.generate.PrefixCache).
         self.prefix_cache = False
@@ -79,7 +80,7 @@ class Router:
 
     @classmethod
     def load(cls, path, constrained: bool = True, catalogue=None, mode: Optional[str] = None,
-             device: Optional[str] = None, max_new_tokens: Optional[int] = None) -> "Router":
+             device: Optional[str] = None, max_new_tokens: Optional[int] = None, copy: bool = False) -> "Router":
         """Load a run dir (catalogue, mode and max_new_tokens come from it) or any model
         `load_for_inference` takes; a model without a run needs `catalogue=` (and `mode=`, default
         compact). `catalogue` is a Catalogue or anything load_catalogue takes."""
@@ -95,7 +96,7 @@ class Router:
                                   "pass catalogue= (a built-in name, a .py/.json path or a Catalogue)")
         run = loaded.run or {}
         return cls(loaded.model, loaded.tokenizer, catalogue, mode=mode or loaded.mode or "compact",
-                   constrained=constrained, run=loaded.run, fmt=loaded.format,
+                   constrained=constrained, run=loaded.run, fmt=loaded.format, copy=copy,
                    max_new_tokens=max_new_tokens or int(run.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS))
 
     def messages(self, request: str, history: Optional[Sequence[dict]] = None) -> list[dict]:
@@ -146,11 +147,23 @@ class Router:
         from toolrouter.infer.generate import generate_answers
 
         tools = self.fmt.template_tools(self.catalogue, self.mode)
-        return generate_answers(self.model, self.tokenizer, conversations,
-                                tools=[tools] * len(conversations) if tools else None,
-                                max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
-                                catalogue=self.catalogue, constrained=self.constrained, progress=progress,
-                                prefix_cache=self.prefix_cache, fmt=self.fmt)
+        grammars = None
+        if self.copy and self.constrained and conversations:
+            from toolrouter.formats.copy import copy_grammars
+            from toolrouter.infer.generate import _vocab_size, stop_token_ids
+
+            grammars = copy_grammars(self.catalogue, conversations, self.tokenizer, _vocab_size(self.model, self.tokenizer),
+                                     stop_token_ids(self.tokenizer, self.model), self.fmt)
+        answers = generate_answers(self.model, self.tokenizer, conversations,
+                                   tools=[tools] * len(conversations) if tools else None,
+                                   max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
+                                   catalogue=self.catalogue, constrained=self.constrained, progress=progress,
+                                   prefix_cache=self.prefix_cache, fmt=self.fmt, grammars=grammars)
+        if grammars is not None:
+            from toolrouter.formats.copy import restore_case
+
+            answers = restore_case(answers, conversations, self.catalogue, self.fmt)
+        return answers
 
     def answer_texts(self, requests: Sequence[str], histories: Optional[Sequence] = None,
                      progress: bool = False) -> list[str]:
@@ -195,6 +208,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run directory (runs/<name>), or a model dir / Hub id with --catalogue")
     parser.add_argument("--no-constrained", dest="constrained", action="store_false",
                         help="decode without the catalogue grammar (answers may then be invalid)")
+    parser.add_argument("--copy", action="store_true", help="copied arguments (free text, names, IDs) only as spans "
+                        "of the request (toolrouter.formats.copy)")
     parser.add_argument("--catalogue", help="the tools, for a model that is not a run dir (built-in name or path)")
     parser.add_argument("--mode", choices=MODES,
                         help="prompt mode, for a model that is not a run dir (default compact)")
@@ -211,7 +226,7 @@ def command(args: argparse.Namespace) -> int:
         raise ToolrouterError(f"--run {args.run}: no such run directory; pass runs/<name>, a directory written "
                               "by `toolrouter train` (or a model dir / Hub id with --catalogue)")
     router = Router.load(path, constrained=args.constrained, catalogue=args.catalogue, mode=args.mode,
-                         device=args.device, max_new_tokens=args.max_new_tokens)
+                         device=args.device, max_new_tokens=args.max_new_tokens, copy=args.copy)
     if args.request is not None:
         print(json.dumps(router.route(args.request).to_dict(), ensure_ascii=False))
         return 0

@@ -82,8 +82,9 @@ class TinyConfig(Strict):
     heads: int = Field(8, ge=1)
     intermediate: Optional[int] = Field(None, ge=8, description="MLP width; default 4 x hidden")
     vocab_size: int = Field(1024, ge=300, description="BPE vocabulary target (a small corpus may stop short)")
-    template: Optional[Literal["chatml", "qwen2_5", "llama3_1"]] = Field(
-        None, description="chat template (TRL's copy for qwen2_5/llama3_1); default chatml, qwen2_5 for format native")
+    template: Optional[Literal["chatml", "chatml_lower", "qwen2_5", "llama3_1"]] = Field(
+        None, description="chat template (TRL's copy for qwen2_5/llama3_1; chatml_lower lower-cases user turns); "
+                          "default chatml, qwen2_5 for format native")
 
     @model_validator(mode="after")
     def _heads_divide(self):

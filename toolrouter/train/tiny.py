@@ -35,23 +35,35 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 
+# The same with each user turn lower-cased as it is rendered: a normaliser that lives in the run's own
+# template (training, eval, Router, server and vLLM all render through it), so "Lock the doors", "LOCK
+# THE DOORS" and "lock the doors" are one input and an answer cannot change with casing alone. Targets
+# keep their case: a value the model copies comes out in the case it learned ("ORD-48213" from
+# "ord-48213"), and `--copy` (toolrouter.formats.copy) takes copied text verbatim from the request.
+CHAT_TEMPLATE_LOWER = CHAT_TEMPLATE.replace("{{ message['content'] }}{% if message['role'] == 'system'",
+                                            "{{ message['content'] | lower if message['role'] == 'user' "
+                                            "else message['content'] }}{% if message['role'] == 'system'")
+assert CHAT_TEMPLATE_LOWER != CHAT_TEMPLATE
 
 # template name -> (special tokens, ordinary added tokens, bos, eos, pad); the template text is TRL's.
 TEMPLATES = {
     "chatml": (SPECIAL_TOKENS, [], "<|endoftext|>", "<|im_end|>", "<|pad|>"),
+    "chatml_lower": (SPECIAL_TOKENS, [], "<|endoftext|>", "<|im_end|>", "<|pad|>"),
     "qwen2_5": (["<|endoftext|>", "<|im_start|>", "<|im_end|>"], ["<tool_call>", "</tool_call>"],
                 None, "<|im_end|>", "<|endoftext|>"),
     "llama3_1": (["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
                   "<|eom_id|>", "<|python_tag|>", "<|finetune_right_pad_id|>"], [],
                  "<|begin_of_text|>", "<|eot_id|>", "<|finetune_right_pad_id|>"),
 }
-ARCH_OF_TEMPLATE = {"chatml": "llama", "qwen2_5": "qwen2", "llama3_1": "llama"}
+ARCH_OF_TEMPLATE = {"chatml": "llama", "chatml_lower": "llama", "qwen2_5": "qwen2", "llama3_1": "llama"}
 
 
 def chat_template(name: str) -> str:
-    """The chat template text of `name` (TEMPLATES): ours for chatml, else TRL's shipped copy."""
+    """The chat template text of `name` (TEMPLATES): ours for chatml(_lower), else TRL's shipped copy."""
     if name == "chatml":
         return CHAT_TEMPLATE
+    if name == "chatml_lower":
+        return CHAT_TEMPLATE_LOWER
     import trl.chat_template_utils as shipped
 
     return getattr(shipped, f"{name}_chat_template")

@@ -1,0 +1,161 @@
+"""The copy constraint: copied arguments are spans of the request, everything else as the catalogue grammar."""
+import json
+import re
+
+import pytest
+
+from toolrouter import format_call, format_no_tool, load_catalogue, parse_tool_call
+from toolrouter.formats.copy import (boundaries, copied_fields, copy_catalogue, copy_grammars, pattern_candidates,
+                                    reads_lowercase, restore_case)
+from toolrouter.formats.grammar import accepts_text
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_copied_fields_follow_the_data_convention():
+    assert copied_fields(load_catalogue("support_router")) == {
+        "track_order": {"order_id": "pattern"},
+        "request_refund": {"order_id": "pattern", "reason": "text"},
+        "escalate": {"reason": "text"}}
+    # enums, numbers and booleans are never copied; free strings are
+    assert copied_fields(load_catalogue("car_control")) == {
+        "play_music": {"track": "text"}, "set_navigation_destination": {"destination": "text"}}
+
+
+def test_home_assistant_copies_names_and_text_but_not_spoken_times_or_dates():
+    fields = copied_fields(load_catalogue("tests/assets/natural/home_assistant.py"))
+    assert fields["send_text"] == {"to": "text", "message": "text"}
+    assert fields["get_weather"] == {"city": "text"}
+    assert "date" not in fields.get("create_reminder", {})  # "next friday" -> 2026-..: said in other words
+    assert "time" not in fields.get("set_alarm", {})  # "wake me at 7" -> 07:00, said in other words
+    dining = copied_fields(load_catalogue("tests/assets/natural/dining_travel.py"))
+    assert dining["check_flight_status"] == {"flight_number": "pattern"}  # "ba284" -> BA284
+    assert "time" not in dining["book_table"] and "date" not in dining["book_table"]
+
+
+def test_span_edges_are_word_and_chunk_edges():
+    text = "text mom: I'm late!"
+    starts, ends = boundaries(text)
+    spans = {text[s:e] for s in starts for e in ends if e > s}
+    assert {"mom", "mom:", "I'm late", "I'm late!", "text mom: I'm late!"} <= spans
+    assert "om" not in spans and "I'm lat" not in spans and " mom" not in spans
+
+
+def test_pattern_candidates_are_matching_spans_in_the_pattern_s_case():
+    assert pattern_candidates(["refund ord-48213 pls, not ORD-1"], r"^ORD-\d+$") == ["ORD-48213", "ORD-1"]
+    assert pattern_candidates(["where is ORD-662014?"], r"^ORD-\d+$") == ["ORD-662014"]
+    assert pattern_candidates(["no id here"], r"^ORD-\d+$") == []
+
+
+def test_copy_catalogue_leaves_the_catalogue_alone_without_text():
+    cat = load_catalogue("support_router")
+    assert copy_catalogue(cat, []) is cat
+    derived = copy_catalogue(cat, ["refund ORD-48213, it broke"])
+    assert derived["request_refund"].properties["order_id"]["enum"] == ["ORD-48213"]
+    assert derived["track_order"].properties["order_id"]["enum"] == ["ORD-48213"]
+    assert cat["request_refund"].properties["order_id"]["pattern"]  # the original is untouched
+    # no ID in the request: the pattern rule stays, so a missing-ID answer is still possible elsewhere
+    assert "pattern" in copy_catalogue(cat, ["hi there"])["track_order"].properties["order_id"]
+
+
+def test_the_grammar_allows_only_spans_for_copied_arguments(tiny_tokenizer):
+    cat = load_catalogue("support_router")
+    request = "The headphones from ord-662014 stopped working after two days. I want my money back."
+    conv = [{"role": "system", "content": "x"}, {"role": "user", "content": request}]
+    (compiled,) = copy_grammars(cat, [conv], tiny_tokenizer, stop_token_ids=[tiny_tokenizer.eos_token_id])
+    good = format_call("request_refund", {"order_id": "ORD-662014", "reason": "stopped working after two days"}, cat)
+    assert accepts_text(compiled, good)
+    assert accepts_text(compiled, format_call("request_refund", {"order_id": "ORD-662014",
+                                                                 "reason": "stopped working after two days."}, cat))
+    for bad_id, reason in [("ORD-626014", "stopped working after two days"),  # a lost or swapped digit
+                           ("ORD-66201", "stopped working after two days"),
+                           ("ORD-662014", "arrived broken"),  # not said
+                           ("ORD-662014", "topped working"),  # not at a word start
+                           ("ORD-662014", "stopped working after tw")]:
+        assert not accepts_text(compiled, format_call("request_refund", {"order_id": bad_id, "reason": reason}, cat))
+    assert accepts_text(compiled, format_call("escalate", {"reason": "I want my money back"}, cat))
+    assert accepts_text(compiled, format_no_tool("anything at all"))  # no_tool reasons are not copied
+
+
+def test_json_escapes_and_unicode_in_spans(tiny_tokenizer):
+    cat = load_catalogue("car_control")
+    request = 'play "Café del Mar" \\ loud'
+    conv = [{"role": "user", "content": request}]
+    (compiled,) = copy_grammars(cat, [conv], tiny_tokenizer)
+    for track in ['"Café del Mar"', "Café del Mar", 'play "Café', "\\ loud"]:
+        assert accepts_text(compiled, format_call("play_music", {"track": track}, cat)), track
+    assert not accepts_text(compiled, format_call("play_music", {"track": "Cafe del Mar"}, cat))
+    # enums and numbers keep the catalogue grammar
+    assert accepts_text(compiled, format_call("set_temperature", {"temperature": 21, "unit": "celsius"}, cat))
+
+
+def test_a_router_with_copy_answers_only_spans(tiny_model, tiny_tokenizer):
+    """A random model routing under the copy grammars: every copied value it writes is a span."""
+    from toolrouter.serve.router import Router
+
+    cat = load_catalogue("support_router")
+    requests = ["refund ORD-48213 the lamp arrived broken", "where is ord-90221?", "get me a human, I was charged twice",
+                "hello"]
+    router = Router(tiny_model, tiny_tokenizer, cat, copy=True, max_new_tokens=80)
+    for request, result in zip(requests, router.route_batch(requests)):
+        if result.kind != "call":
+            continue
+        if "reason" in result.arguments:
+            assert result.arguments["reason"] in request, (request, result)
+        if "order_id" in result.arguments and re.search(r"(?i)ord-\d", request):  # else the plain pattern
+            assert result.arguments["order_id"].lower() in request.lower(), (request, result)
+
+
+def test_a_lowercasing_template_gets_lower_cased_spans_restored_to_the_request_s_case(tiny_tokenizer):
+    from conftest import _texts
+    from toolrouter.formats.grammar import answer_ebnf
+    from toolrouter.train.tiny import build_tokenizer
+
+    lower_tok = build_tokenizer(_texts(), vocab_size=512, template="chatml_lower")
+    assert reads_lowercase(lower_tok) and not reads_lowercase(tiny_tokenizer)
+    cat = load_catalogue("car_control")
+    conv = [{"role": "user", "content": "Put on HOTEL California, volume 8"}]
+    (compiled,) = copy_grammars(cat, [conv], lower_tok)
+    lowered = format_call("play_music", {"track": "hotel california", "volume": 8}, cat)
+    assert accepts_text(compiled, lowered)
+    assert not accepts_text(compiled, format_call("play_music", {"track": "HOTEL California", "volume": 8}, cat))
+    # the same grammar for every casing of the request: the answer cannot change with casing alone
+    assert (answer_ebnf(copy_catalogue(cat, ["Put on HOTEL California, volume 8"], lower=True))
+            == answer_ebnf(copy_catalogue(cat, ["PUT ON hotel california, VOLUME 8"], lower=True)))
+    restored, untouched, other = restore_case(
+        [lowered, format_call("play_music", {"track": "HOTEL"}, cat), format_no_tool("hotel california")],
+        [conv] * 3, cat)
+    assert restored == format_call("play_music", {"track": "HOTEL California", "volume": 8}, cat)
+    assert untouched == '{"tool":"play_music","arguments":{"track":"HOTEL"}}'  # defaults stay omitted
+    assert other == format_no_tool("hotel california")  # only copied arguments change
+    from toolrouter.formats.parse import format_calls
+
+    two = [{"tool": "play_music", "arguments": {"track": "hotel california"}},
+           {"tool": "set_navigation_destination", "arguments": {"destination": "put on hotel"}}]
+    (restored_two,) = restore_case([format_calls(two, cat)], [conv], cat)
+    two[0]["arguments"]["track"], two[1]["arguments"]["destination"] = "HOTEL California", "Put on HOTEL"
+    assert restored_two == format_calls(two, cat)  # every call of a several-call answer
+
+
+def test_eval_copy_flag_decodes_spans_only(tiny_model, tiny_tokenizer, tmp_path, capsys):
+    """`toolrouter eval --copy` on a run dir (catalogue from its JSON snapshot: the schema draft decides
+    what is copied): every refund reason and order ID written is a span of its prompt."""
+    from conftest import write_tiny_run
+    from toolrouter.cli import main as cli_main
+
+    run = write_tiny_run(tmp_path / "run", tiny_model, tiny_tokenizer, 80)
+    prompts = ["refund ORD-48213 the lamp arrived broken", "Where is ORD-5521?", "I want a human, my card was stolen"]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"c{i}", "prompt": p, "target": {"tool": "no_tool", "reason": "x"}}) + "\n"
+                            for i, p in enumerate(prompts)))
+    report = tmp_path / "report.json"
+    assert cli_main(["eval", "--model", str(run), "--gold", str(gold), "--copy", "--report-json", str(report)]) == 0
+    cat = load_catalogue(run / "catalogue.json")
+    for failure in json.loads(report.read_text())["failures"]:
+        result = parse_tool_call(failure["output"], cat)
+        assert result.kind in ("call", "no_tool")  # --copy implies --constrained
+        args = result.arguments if result.kind == "call" else {}
+        if "reason" in args:
+            assert args["reason"] in failure["prompt"], failure
+        if "order_id" in args and re.search(r"ORD-\d", failure["prompt"]):  # else the plain pattern
+            assert args["order_id"] in failure["prompt"], failure

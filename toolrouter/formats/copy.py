@@ -1,0 +1,259 @@
+"""Copy constraint: string arguments that the data copies from the request may only be spans of it.
+
+    grammars = copy_grammars(catalogue, conversations, tokenizer, vocab_size, stops, fmt)  # one per conversation
+    generate_answers(..., constrained=True, grammars=grammars)        # toolrouter eval/casing --copy, Router(copy=True)
+
+The training data writes some string arguments verbatim from the request (toolrouter.data.bank: a
+`_Text` slot, free text or a name, value == what was said) or as an ID that follows the schema's
+pattern (a `_Pattern` slot: said as is, lower or upper case). A small router learns *that* it copies
+long before it copies every character right (ORD-662014 -> ORD-626014). With `--copy`, each
+request gets its own answer grammar in which such an argument can only be:
+
+  - text: a substring of a user turn that starts at a word (or whitespace-separated chunk) start and
+    ends at a word (or chunk) end, character for character. "the mug arrived cracked." allows "mug
+    arrived cracked", "mug arrived cracked." and "the mug", not "mug arrived broken". For a model
+    whose chat template lower-cases requests (the tiny recipes' chatml_lower), the spans are those of
+    the lower-cased request, as the model read it, and `restore_case` writes the value back in the
+    request's own case ("hotel california" -> "Hotel California"): the grammar is then the same for
+    every casing of a request, and so is the answer;
+  - pattern: a span of a user turn that matches the pattern as written, upper- or lower-cased
+    ("ord-48213" -> "ORD-48213"). When no span matches, the field keeps its plain pattern rule.
+
+Everything else is left as the catalogue grammar has it: enums, numbers, and strings the data says
+in other words than the value (spoken times and dates, value tables: "quarter past eight" ->
+"08:15"). Which fields are copied comes from the same bank compilation that made the training data
+(the catalogue's phrasing bank, else the schema draft), so the constraint follows the data
+convention, not the gold set. Length-bounded strings (minLength/maxLength) are left alone.
+
+A text field's spans are written as one rule per boundary point of the request, each the literal
+text up to the next point followed optionally (where a span may end) by the next point's rule: O(n)
+rules for n points, not the O(n^2) literals of an enum of all spans. Compiling a request's grammar
+costs a few milliseconds (median 4.0 ms, max 7.8 ms over the 141 prompts of evals/support_router.jsonl
+with the tiny run's tokenizer, 2026-11-30); grammars are not cached.
+
+Known gaps: a run dir's catalogue snapshot (catalogue.json) has no phrasing bank beside it, so its
+copied fields come from the schema draft (the same fields for the built-in catalogues); lists of
+free strings and nested objects are not restricted; the OpenAI-compatible server does not use it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Optional, Sequence
+
+from toolrouter.core.catalogue import Catalogue
+
+COPY_KEY = "x-copy-spans"  # a string schema whose value is a span of these texts (the grammar builder reads it)
+MAX_PATTERN_SPAN = 64  # characters of a span tried against a pattern
+# A word: letters/digits with inner apostrophes, hyphens, dots, @, slashes, colons, & and + ("I'm",
+# "ORD-48213", "a@b.com", "07:30"); a chunk: a run of non-whitespace ("milk?", "(Hotel").
+_WORD = re.compile(r"\w+(?:['’\-.@/:&+]\w+)*")
+_CHUNK = re.compile(r"\S+")
+_ALNUM = re.compile(r"[^\W_]+")
+
+_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> copied_fields result
+
+
+def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
+    """{tool: {argument: "text" | "pattern"}} of the top-level string arguments the training data
+    copies from the request, as the bank compilation of `catalogue` samples them (its phrasing bank
+    beside the catalogue's source, else the schema draft of toolrouter.data.draft)."""
+    # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
+    from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
+
+    path = bank_path(catalogue)
+    key = (catalogue.fingerprint(), str(path))
+    if key not in _FIELDS:
+        compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+        fields: dict[str, dict[str, str]] = {}
+        for spec in catalogue:
+            for arg, schema in spec.properties.items():
+                if schema.get("type") != "string" or "minLength" in schema or "maxLength" in schema:
+                    continue
+                sampler = compiled.samplers[spec.name].get(arg)
+                if isinstance(sampler, _Text):
+                    fields.setdefault(spec.name, {})[arg] = "text"
+                elif isinstance(sampler, _Pattern) and schema.get("pattern"):
+                    fields.setdefault(spec.name, {})[arg] = "pattern"
+        _FIELDS[key] = fields
+    return _FIELDS[key]
+
+
+def request_texts(conversation: Sequence[dict]) -> list[str]:
+    """The user turns of a conversation: where copied values come from."""
+    return [m["content"] for m in conversation if m.get("role") == "user" and isinstance(m.get("content"), str)
+            and m["content"].strip()]
+
+
+def boundaries(text: str) -> tuple[set[int], set[int]]:
+    """(starts, ends): character offsets where a copied span may start and end (word and chunk edges)."""
+    starts, ends = set(), set()
+    for rx in (_WORD, _CHUNK):
+        for m in rx.finditer(text):
+            starts.add(m.start())
+            ends.add(m.end())
+    return starts, ends
+
+
+def pattern_candidates(texts: Sequence[str], pattern: str) -> list[str]:
+    """Distinct spans of `texts` (between word, alphanumeric-run or chunk edges) that match `pattern`
+    as written, upper- or lower-cased, in the form that matches (as written first)."""
+    out: dict[str, None] = {}
+    rx = re.compile(pattern)
+    for text in texts:
+        starts, ends = boundaries(text)
+        for m in _ALNUM.finditer(text):
+            starts.add(m.start())
+            ends.add(m.end())
+        ends_sorted = sorted(ends)
+        for s in sorted(starts):
+            for e in ends_sorted:
+                if e <= s:
+                    continue
+                if e - s > MAX_PATTERN_SPAN:
+                    break
+                span = text[s:e]
+                for variant in (span, span.upper(), span.lower()):
+                    if rx.fullmatch(variant):
+                        out.setdefault(variant)
+                        break
+    return list(out)
+
+
+def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
+                   fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False) -> Catalogue:
+    """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
+    COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
+    spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
+    of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
+    chatml_lower template): it writes values as it saw them, the same for every casing of a request,
+    and restore_case gives them back the request's case."""
+    fields = copied_fields(catalogue) if fields is None else fields
+    texts = [t for t in texts if t.strip()]
+    if not texts or not fields:
+        return catalogue
+    spans = [_lower(t) for t in texts] if lower else list(texts)
+    specs = []
+    for spec in catalogue:
+        mine = fields.get(spec.name)
+        if not mine:
+            specs.append(spec)
+            continue
+        props = dict(spec.properties)
+        for arg, kind in mine.items():
+            schema = props.get(arg)
+            if schema is None:
+                continue
+            if kind == "text":
+                props[arg] = {**schema, COPY_KEY: spans}
+            else:
+                found = pattern_candidates(texts, schema["pattern"])
+                if found:
+                    props[arg] = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}
+        specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
+    return Catalogue(specs, name=catalogue.name, source=catalogue.source)
+
+
+def _lower(text: str) -> str:
+    """`text` lower-cased where that keeps its length (so offsets map back to the request), else as is."""
+    low = text.lower()
+    return low if len(low) == len(text) else text
+
+
+def reads_lowercase(tokenizer) -> bool:
+    """True when the tokenizer's chat template lower-cases user turns (train/tiny.py chatml_lower)."""
+    try:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": "Qz Xw"}], tokenize=False,
+                                             add_generation_prompt=True)
+    except Exception:  # a template that insists on a system turn or more: assume it keeps case
+        return False
+    return "qz xw" in text and "Qz Xw" not in text
+
+
+def span_rule(builder, texts: Sequence[str]) -> str:
+    """Add to `builder` (toolrouter.formats.grammar's schema walker) the rules of a JSON string whose
+    content is a span of one of `texts`; returns the name of its root rule."""
+    from toolrouter.formats.grammar import _lit
+
+    root = builder._name()
+    builder.rules[root] = ""  # reserve the name before the point rules take theirs
+    heads = []
+    for t, text in enumerate(texts):
+        starts, ends = boundaries(text)
+        points = sorted(starts | ends)
+        names = {p: f"{root}_{t}_{i}" for i, p in enumerate(points[:-1])}
+        for i, p in enumerate(points[:-1]):
+            nxt = points[i + 1]
+            # JSON-escaped as json.dumps(ensure_ascii=False) writes it, then as an EBNF literal
+            piece = _lit(json.dumps(text[p:nxt], ensure_ascii=False)[1:-1])
+            if nxt == points[-1]:
+                body = piece
+            elif nxt in ends:
+                body = f"{piece} {names[nxt]} | {piece}"
+            else:
+                body = f"{piece} {names[nxt]}"
+            builder.rules[names[p]] = body
+        heads += [names[p] for p in points[:-1] if p in starts]
+    builder.rules[root] = f'"\\"" ({" | ".join(heads)}) "\\""'
+    return root
+
+
+def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]], tokenizer,
+                  vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None,
+                  fmt=None) -> list:
+    """One compiled answer grammar per conversation (in the answer format `fmt`, default the JSON
+    envelope), with the copied arguments restricted to spans of its user turns. Conversations with
+    nothing to copy share the catalogue's cached grammar."""
+    from toolrouter.formats.grammar import answer_ebnf, compile_grammar
+
+    def ebnf(cat: Catalogue) -> Optional[str]:
+        text = fmt.grammar(cat) if fmt is not None else None
+        return text if text is not None else answer_ebnf(cat)
+
+    plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
+                            ebnf=fmt.grammar(catalogue) if fmt is not None else None)
+    fields = copied_fields(catalogue)
+    lower = reads_lowercase(tokenizer)
+    out = []
+    for conv in conversations:
+        derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower)
+        if derived is catalogue:
+            out.append(plain)
+        else:
+            out.append(compile_grammar(derived, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
+                                       ebnf=ebnf(derived), cache=False))
+    return out
+
+
+def restore_case(answers: Sequence[str], conversations: Sequence[Sequence[dict]], catalogue: Catalogue,
+                 fmt=None) -> list[str]:
+    """`answers` with each copied text argument that is a lower-cased span of its request (and not a
+    span as written) put back in the request's case, re-written canonically in the answer format `fmt`
+    (default: the JSON envelope); every call of a several-call answer is restored. Other answers are
+    returned unchanged."""
+    from toolrouter.formats.parse import format_calls, parse_tool_call
+
+    fields = copied_fields(catalogue)
+    out = []
+    for answer, conv in zip(answers, conversations):
+        result = fmt.parse(answer, catalogue) if fmt is not None else parse_tool_call(answer, catalogue)
+        texts = request_texts(conv)
+        changed = False
+        calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls] if result.kind == "call" else []
+        for call in calls:
+            args = call["arguments"]
+            for arg, kind in fields.get(call["tool"], {}).items():
+                value = args.get(arg)
+                if kind != "text" or not isinstance(value, str) or any(value in t for t in texts):
+                    continue
+                for t in texts:
+                    at = _lower(t).find(value)
+                    if at >= 0 and _lower(t) != t:
+                        args[arg], changed = t[at:at + len(value)], True
+                        break
+        if changed:
+            target = calls[0] if len(calls) == 1 else calls
+            answer = fmt.answer_text(target, catalogue) if fmt is not None else format_calls(calls, catalogue)
+        out.append(answer)
+    return out
