@@ -338,3 +338,21 @@ def test_native_several_calls_are_what_the_template_writes(native):
     assert [c["function"]["name"] for c in theirs["tool_calls"]] == ["lock_doors", "set_temperature"]
     assert fmt.target_of(fmt.assistant_message(CALLS, cat)) == [
         CALLS[0], {"tool": "set_temperature", "arguments": {"temperature": 21, "unit": "celsius"}}]
+
+
+def test_native_grammar_allows_several_calls_where_the_template_does(native):
+    from toolrouter.formats.grammar import accepts_text, compile_grammar
+
+    tok, fmt = native
+    cat = load_catalogue("car_control")
+    compiled = compile_grammar(cat, tok, ebnf=fmt.grammar(cat))
+    one = fmt.answer_text(CALLS[0], cat)
+    assert accepts_text(compiled, one)
+    if fmt.family == "llama3":  # one call a turn
+        assert not accepts_text(compiled, one + "\n" + one)
+        return
+    assert accepts_text(compiled, fmt.answer_text(CALLS, cat))
+    assert accepts_text(compiled, "\n".join([one] * MAX_CALLS))
+    assert not accepts_text(compiled, "\n".join([one] * (MAX_CALLS + 1)))
+    assert not accepts_text(compiled, one + "\n\n" + one) and not accepts_text(compiled, one + one)
+    assert not accepts_text(compiled, one + "\nthen I am done")
