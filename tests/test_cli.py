@@ -40,3 +40,19 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
         main(["eval", "--gold", "g.jsonl"])
     assert e.value.code == 2 and "one of the arguments --model --predictions --run is required" in capsys.readouterr().err
+
+
+def test_recipe_command_finds_shipped_recipes_and_accelerate_configs(capsys):
+    import yaml
+
+    assert main(["recipe", "list"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert "support_router_tiny" in listed and "accelerate/ddp" in listed and "accelerate/fsdp" in listed
+    assert main(["recipe", "path", "accelerate/ddp"]) == 0
+    path = capsys.readouterr().out.strip()
+    assert path.endswith("ddp.yaml") and "distributed_type" in yaml.safe_load(open(path))
+    assert main(["recipe", "show", "support_router_tiny"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["name"] == "support_router_tiny"
+    assert main(["recipe", "path", "accelerate/nope"]) == 2
+    err = capsys.readouterr().err
+    assert "accelerate config 'accelerate/nope' not found" in err and "accelerate/ddp" in err and "Traceback" not in err

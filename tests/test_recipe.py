@@ -34,7 +34,7 @@ def test_every_shipped_recipe_loads_and_documents_its_commands(name):
     assert Path(recipe.eval.gold).is_file(), recipe.eval.gold
     header = (RECIPES_DIR / f"{name}.yaml").read_text().split("\n\n")[0]
     assert f"toolrouter train --recipe {name}" in header
-    assert f"accelerate launch --config_file toolrouter/recipes/accelerate/ddp.yaml" in header
+    assert "accelerate launch --config_file $(toolrouter recipe path accelerate/ddp)" in header
     # The resolved recipe round-trips: what a run dir stores is itself a valid recipe.
     import yaml
 
@@ -66,6 +66,17 @@ def test_defaults_fill_in(tmp_path):
     assert recipe.eval.min == {"exact_match_rate": 0.9} and recipe.eval.max == {"false_tool_call_rate": 0.05}
     assert recipe.model.base == "tiny" and recipe.model.tiny.layers == 2
     assert recipe.training.bf16 == "auto" and recipe.lora is None
+
+
+def test_a_catalogue_files_gold_set_beside_it_is_the_default(tmp_path):
+    from toolrouter.core.catalogue import BUILTIN_DIR
+
+    (tmp_path / "tools.py").write_text((BUILTIN_DIR / "car_control.py").read_text())
+    recipe = load_recipe(write(tmp_path, f"catalogue: {tmp_path / 'tools.py'}\n", "a.yaml"))
+    assert recipe.eval.gold.endswith("evals/tools.jsonl")  # no file beside it: the shipped path (checked at eval)
+    (tmp_path / "tools.jsonl").write_text("")
+    recipe = load_recipe(write(tmp_path, f"catalogue: {tmp_path / 'tools.py'}\n", "b.yaml"))
+    assert recipe.eval.gold == str(tmp_path / "tools.jsonl")
 
 
 def test_every_problem_reported_at_once_with_path_and_value(tmp_path):

@@ -72,6 +72,9 @@ def test_installed_wheel_lists_catalogues_and_builds_data(installed):
     out = run(installed, "catalogue", "list")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("car_control\t18 tools:") and "support_router\t3 tools:" in out.stdout
+    out = run(installed, "recipe", "path", "accelerate/ddp")  # what `accelerate launch --config_file $(...)` reads
+    assert out.returncode == 0 and Path(out.stdout.strip()).is_relative_to(installed["target"]), out.stdout + out.stderr
+    assert Path(out.stdout.strip()).is_file()
     out = run(installed, "data", "build", "--catalogue", "car_control", "--n", "200", "--out", "data/car")
     assert out.returncode == 0, out.stderr
     folder = installed["cwd"] / "data" / "car"

@@ -20,6 +20,8 @@ from toolrouter.errors import run_cli
 COMMANDS = {
     "catalogue": (None, "add_catalogue_arguments", "catalogue_command",
                   "inspect, render and check tool catalogues (list, show, export, validate)"),
+    "recipe": (None, "add_recipe_arguments", "recipe_command",
+               "list the shipped recipes and print their text or file path (accelerate configs too)"),
     "data": ("toolrouter.data.pipeline", "add_arguments", "command", "make or import verified SFT data (build, import)"),
     "train": ("toolrouter.train.trainer", "add_arguments", "command", "fine-tune a router from a YAML recipe"),
     "merge": ("toolrouter.train.trainer", "add_merge_arguments", "merge_command",
@@ -70,6 +72,42 @@ def catalogue_command(args: argparse.Namespace) -> int:
     else:
         cat = load_catalogue(args.path)
         print(f"ok: {args.path}: {len(cat)} tools ({', '.join(cat.names)})")
+    return 0
+
+
+def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
+    """`toolrouter recipe`'s actions: where a pip install put the recipes and accelerate configs."""
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("list", help="list the shipped recipes and accelerate configs")
+    show = sub.add_parser("show", help="print a shipped recipe's YAML (a starting point for your own)")
+    show.add_argument("name", help="recipe name, e.g. support_router_tiny")
+    path = sub.add_parser("path", help="print the file path of a recipe or accelerate config, e.g. for "
+                                       "`accelerate launch --config_file $(toolrouter recipe path accelerate/ddp)`")
+    path.add_argument("name", help="recipe name, or accelerate/<config> (ddp, fsdp)")
+
+
+def _accelerate_configs() -> list[str]:
+    from toolrouter.train.recipe import RECIPES_DIR
+
+    return sorted(f"accelerate/{p.stem}" for p in (RECIPES_DIR / "accelerate").glob("*.yaml"))
+
+
+def recipe_command(args: argparse.Namespace) -> int:
+    from toolrouter.core.schema import ToolrouterError
+    from toolrouter.train.recipe import RECIPES_DIR, find_recipe, shipped_recipes
+
+    if args.action == "list":
+        for name in shipped_recipes() + _accelerate_configs():
+            print(name)
+        return 0
+    if args.action == "path" and args.name.startswith("accelerate/"):
+        path = RECIPES_DIR / f"{args.name}.yaml"
+        if not path.is_file():
+            raise ToolrouterError(f"accelerate config {args.name!r} not found: shipped are "
+                                  f"{', '.join(_accelerate_configs())}")
+    else:
+        path = find_recipe(args.name)
+    print(path.resolve() if args.action == "path" else path.read_text(encoding="utf-8"), end="\n" if args.action == "path" else "")
     return 0
 
 

@@ -167,7 +167,8 @@ class TrainingConfig(Strict):
 
 
 class EvalConfig(Strict):
-    gold: Optional[str] = Field(None, description="gold file; default evals/<catalogue>.jsonl")
+    gold: Optional[str] = Field(None, description="gold file; default <catalogue file>.jsonl beside a catalogue file, "
+                                "else the shipped evals/<catalogue>.jsonl")
     batch_size: int = Field(32, ge=1)
     max_new_tokens: int = Field(128, ge=1)
     min: dict[str, float] = Field(default_factory=lambda: {"exact_match_rate": 0.9})
@@ -218,7 +219,10 @@ class Recipe(Strict):
             raise ValueError(f"format native shows the tools through the chat template, so it needs mode template (or "
                              f"baked); got mode {self.mode}. Set mode: template, or format: json")
         if self.eval.gold is None:
-            self.eval.gold = str(EVALS_DIR / f"{Path(self.catalogue).stem}.jsonl")
+            # A catalogue file's own gold set sits beside it (my_tools.py + my_tools.jsonl); a built-in's ships.
+            beside = Path(self.catalogue).with_suffix(".jsonl")
+            own = Path(self.catalogue).suffix in (".py", ".json") and beside.is_file()
+            self.eval.gold = str(beside if own else EVALS_DIR / f"{Path(self.catalogue).stem}.jsonl")
         return self
 
     @property

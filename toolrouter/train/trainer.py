@@ -3,7 +3,7 @@
     toolrouter train --recipe support_router_tiny                      # offline, CPU, what `make demo` runs
     toolrouter train --recipe support_router training.max_steps=50     # any key overridden by its dotted path
     toolrouter train --recipe support_router --resume                  # continue from the last checkpoint
-    accelerate launch --config_file toolrouter/recipes/accelerate/ddp.yaml -m toolrouter.train.trainer --recipe support_router
+    accelerate launch --config_file $(toolrouter recipe path accelerate/ddp) -m toolrouter.train.trainer --recipe support_router
     toolrouter merge runs/support_router [--out DIR]                   # adapter -> full safetensors model
 
 Loss: rows stay conversational (`messages`) and TRL's `assistant_only_loss=True` labels exactly the
