@@ -10,6 +10,7 @@ which names no answer syntax. Regenerate after an intended change:
 """
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,21 @@ def test_native_grammar_allows_several_calls_where_the_template_does(native):
     assert not accepts_text(compiled, "\n".join([one] * (MAX_CALLS + 1)))
     assert not accepts_text(compiled, one + "\n\n" + one) and not accepts_text(compiled, one + one)
     assert not accepts_text(compiled, one + "\nthen I am done")
+
+
+def test_native_answers_of_several_blocks_parse(native):
+    """The adversarial walk (test_grammar.random_answers) under the native grammar without its plain-text
+    no_tool: hermes answers write several <tool_call> blocks, llama3 one call; every answer parses. (The
+    end-of-budget rule for blocks is checked on a trained run: test_formats_train's constrained answers.)"""
+    from test_grammar import random_answers
+
+    from toolrouter.formats.grammar import compile_grammar
+
+    tok, fmt = native
+    cat = load_catalogue("support_router")
+    eot = tok.convert_tokens_to_ids(fmt.end_of_turn)
+    calls_only = re.sub(r"(?m)^(root ::= .*) \| native_text$", r"\1", fmt.grammar(cat))  # no plain-text no_tool
+    compiled = compile_grammar(cat, tok, stop_token_ids=[eot], ebnf=calls_only)
+    free = [fmt.parse(t, cat) for t in random_answers(compiled, tok, n=16, seed=6, max_string=4, budget=None)]
+    assert all(r.kind == "call" for r in free)
+    assert (max(len(r.calls) for r in free) > 1) == (fmt.family == "hermes")  # llama3: one call a turn

@@ -51,6 +51,9 @@ INTEGER_LIMIT = 10 ** 15
 FLOAT_LIMIT = 10 ** 9
 MAX_SET_ANY_ORDER = 6  # choices up to which a set may list them in any order (2^6 = 64 rules)
 CLOSING_RESERVE = 24  # last tokens of the budget in which an answer is closed as fast as possible
+# A list of calls needs at least two calls' worth of tokens: with a smaller budget the processor does
+# not let an answer open one (a list begun in 64 tokens was cut off in its second call).
+MIN_LIST_BUDGET = 128
 
 # json.dumps(ensure_ascii=False) escapes only these: `"`, `\`, \b \f \n \r \t, and the other control
 # characters as \u00XX (lowercase hex). Anything else is written raw.
@@ -378,7 +381,9 @@ class _Vocab:
         self.in_string = self._pack(torch.stack([quote_close, quote_only, quote]))
         self.end_string = self._pack(quote[None])  # a long string: just end it, the answer goes on normally
         self.outside = self._pack(torch.stack([close, quote_only, quote, comma]))
+        self.no_list = self._pack((first != ord("["))[None])  # any first token but one opening a list
         self._moves: dict[int, tuple] = {}
+        self._depths: dict[int, tuple] = {}
 
     def _pack(self, allowed):
         """(K, vocab) bools -> (K, words) int32 bitmasks in xgrammar's layout: bit j of word w is
@@ -389,6 +394,30 @@ class _Vocab:
         bits[:, :self.size] = allowed.long()
         words = (bits.view(allowed.shape[0], -1, 32) << torch.arange(32)).sum(-1)
         return torch.where(words >= 2 ** 31, words - 2 ** 32, words).to(torch.int32)
+
+    def depth(self, token: int, inside: bool, escape: bool) -> tuple[int, int]:
+        """(change, lowest change on the way) of the bracket depth ({[ minus }]) outside strings over
+        `token`, from string state (inside, escape). Memoized like move."""
+        key = token << 2 | inside << 1 | escape
+        if key not in self._depths:
+            delta = low = 0
+            for b in self.token_bytes[token]:
+                if inside:
+                    if escape:
+                        escape = False
+                    elif b == 0x5C:
+                        escape = True
+                    elif b == 0x22:
+                        inside = False
+                elif b == 0x22:
+                    inside = True
+                elif b in (0x7B, 0x5B):
+                    delta += 1
+                elif b in (0x7D, 0x5D):
+                    delta -= 1
+                    low = min(low, delta)
+            self._depths[key] = (delta, low)
+        return self._depths[key]
 
     def move(self, token: int, inside: bool, escape: bool) -> tuple[bool, bool, bool, int]:
         """(inside, escape, restarted, chars) after `token`, from state (inside, escape): whether a
@@ -440,6 +469,12 @@ class GrammarLogitsProcessor:
         self.compiled, self.vocab, self.max_string = compiled, compiled._toolrouter_vocab, max_string
         reserve = CLOSING_RESERVE if reserve is None else reserve
         self.closing_from = None if max_new_tokens is None else max(0, max_new_tokens - reserve)
+        self.budget, self.reserve = max_new_tokens, reserve
+        self.first_end: list = []  # per row: the step at which the answer could first end (a stop allowed)
+        self.depth: list = []  # per row: bracket depth outside strings
+        self.in_list: list = []  # per row: the answer opened a list of calls
+        self.first_call: list = []  # per row: the step at which the list's first call closed
+        self._stops_packed = None
         self.step = 0  # tokens generated so far
         self.matchers: list = []
         self.live: list[int] = []  # rows that have not accepted a stop token
@@ -460,6 +495,8 @@ class GrammarLogitsProcessor:
             self.matchers = [xgr.GrammarMatcher(g) for g in (self.per_row or [self.compiled] * n)]
             self.live = list(range(n))
             self.inside, self.escape, self.length = [False] * n, [False] * n, [0] * n
+            self.first_end = [None] * n
+            self.depth, self.in_list, self.first_call = [0] * n, [False] * n, [None] * n
             self.stops = set(self.compiled.tokenizer_info.stop_token_ids)
             self.bitmask = xgr.allocate_token_bitmask(n, self.vocab.size)
             self.batch = xgr.BatchGrammarMatcher()
@@ -472,6 +509,12 @@ class GrammarLogitsProcessor:
                 token = last[i]
                 if not self.matchers[i].accept_token(token):  # only if something bypassed the mask
                     raise RuntimeError(f"row {i}: generated token {token} is not allowed by the grammar")
+                delta, low = self.vocab.depth(token, self.inside[i], self.escape[i])
+                if self.step == 1:  # the first token: an answer that opens a list of calls
+                    self.in_list[i] = self.vocab.token_bytes[token][:1] == b"["
+                elif self.in_list[i] and self.first_call[i] is None and self.depth[i] >= 2 and self.depth[i] + low <= 1:
+                    self.first_call[i] = self.step  # the list's first call closed: its length in tokens
+                self.depth[i] += delta
                 self.inside[i], self.escape[i], restarted, chars = self.vocab.move(token, self.inside[i],
                                                                                    self.escape[i])
                 self.length[i] = chars if restarted else self.length[i] + chars
@@ -481,17 +524,33 @@ class GrammarLogitsProcessor:
             self.batch.batch_fill_next_token_bitmask([self.matchers[i] for i in self.live], self.bitmask,
                                                      indices=self.live)
         closing_all = self.closing_from is not None and self.step >= self.closing_from
-        groups: dict[str, list[int]] = {"in_string": [], "end_string": [], "outside": []}
+        groups: dict[str, list[int]] = {"in_string": [], "end_string": [], "outside": [], "end": []}
+        can_end = self._can_end() if self.budget is not None else None
         for i in self.live:
-            if self.inside[i] and closing_all:
+            if can_end is not None and can_end[i]:
+                # An answer that can end here but could go on (another <tool_call> block) ends when the
+                # tokens left would not fit one more call as long as the first (plus the closing steps):
+                # a call begun now would be cut off.
+                if self.first_end[i] is None:
+                    self.first_end[i] = self.step
+                if self.budget - self.step < self.reserve + self.first_end[i]:
+                    groups["end"].append(i)
+                    continue
+            # A list of calls starts closing early: once the tokens left would not fit one more call as
+            # long as its first (plus the closing steps), the call in progress is closed and then the list.
+            closing = closing_all or (self.budget is not None and self.first_call[i] is not None
+                                      and self.budget - self.step < self.reserve + self.first_call[i])
+            if self.inside[i] and closing:
                 groups["in_string"].append(i)
             elif self.inside[i] and self.length[i] >= self.max_string:
                 groups["end_string"].append(i)
-            elif closing_all:
+            elif closing:
                 groups["outside"].append(i)
+        if self.step == 0 and self.budget is not None and self.budget < MIN_LIST_BUDGET and self.live:
+            self._narrow(list(self.live), self.vocab.no_list)
         for name, rows in groups.items():
             if rows:
-                self._narrow(rows, getattr(self.vocab, name))
+                self._narrow(rows, self._stop_mask() if name == "end" else getattr(self.vocab, name))
         if scores.device.type == "cuda":
             xgr.apply_token_bitmask_inplace(scores, self.bitmask.to(scores.device, non_blocking=True))
             return scores
@@ -505,6 +564,26 @@ class GrammarLogitsProcessor:
         bits = (self.bitmask[:, :, None] >> torch.arange(32, dtype=torch.int32)) & 1
         allowed = bits.view(len(self.matchers), -1)[:, :scores.shape[-1]]
         return scores.masked_fill_(allowed.to(scores.device) == 0, float("-inf"))
+
+    def _stop_mask(self):
+        """The stop tokens as a (1, words) bitmask: the one preference of a row that should end now."""
+        if self._stops_packed is None:
+            import torch
+
+            allowed = torch.zeros(1, self.vocab.size, dtype=torch.bool)
+            allowed[0, [t for t in self.stops if t < self.vocab.size]] = True
+            self._stops_packed = self.vocab._pack(allowed)
+        return self._stops_packed
+
+    def _can_end(self) -> list[bool]:
+        """Per row: whether its grammar allows a stop token now (the answer is complete). One tensor op."""
+        import torch
+
+        stops = [t for t in self.stops if t < self.vocab.size]
+        if not stops:
+            return [False] * len(self.matchers)
+        ids = torch.tensor(stops)
+        return ((self.bitmask[:, ids >> 5] >> (ids & 31)) & 1).any(-1).tolist()
 
     def _narrow(self, rows: list[int], preferences) -> None:
         """For each row, keep only the tokens of its first preference the grammar allows now (none
