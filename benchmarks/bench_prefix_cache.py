@@ -37,14 +37,14 @@ TARGET = 3.0  # car_control json, batch 1: cached >= 3x uncached examples/s
 MAX_NEW_TOKENS = 32
 
 
-def random_qwen2(tokenizer, dtype, layers: int = 4, hidden: int = 256):
+def random_qwen2(tokenizer, dtype, layers: int = 4, hidden: int = 256, positions: int = 4096):
     """Qwen2's architecture at a CPU-friendly size, random weights."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 11 // 4,
                          num_hidden_layers=layers, num_attention_heads=hidden // 64, num_key_value_heads=2,
-                         max_position_embeddings=4096, tie_word_embeddings=True, use_sliding_window=False,
+                         max_position_embeddings=positions, tie_word_embeddings=True, use_sliding_window=False,
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
     return Qwen2ForCausalLM(config).to(dtype).eval()

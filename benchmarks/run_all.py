@@ -32,6 +32,7 @@ BENCHMARKS = {
     "data": ("bench_data.py", [], ["--quick"]),
     "prefix_cache": ("bench_prefix_cache.py", [], ["--n", "4"]),
     "serve": ("bench_serve.py", [], ["--requests", "64", "--sequential", "16"]),
+    "scaling": ("bench_scaling.py", [], ["--quick"]),
 }
 NEEDS_RUN = ("eval", "grammar", "route", "serve")
 

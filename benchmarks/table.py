@@ -13,11 +13,11 @@ import sys
 from common import RESULTS, fmt
 
 # Table order: the issue's questions, then the GPU run (a different machine, when there is one).
-ORDER = ("training", "eval", "prompt", "grammar", "route", "data", "prefix_cache", "serve", "serve_vllm", "gpu")
+ORDER = ("training", "eval", "prompt", "grammar", "route", "data", "prefix_cache", "serve", "serve_vllm", "scaling", "gpu")
 SCRIPTS = {"training": "bench_training.py", "eval": "bench_eval.py", "prompt": "bench_prompt.py",
            "grammar": "bench_grammar.py", "route": "bench_route.py", "data": "bench_data.py",
            "prefix_cache": "bench_prefix_cache.py", "serve": "bench_serve.py", "serve_vllm": "bench_vllm.py",
-           "gpu": "gpu.py"}
+           "scaling": "bench_scaling.py", "gpu": "gpu.py"}
 KEY_VERSIONS = ("torch", "transformers", "trl", "peft", "xgrammar")
 
 
@@ -86,6 +86,8 @@ def render(results: dict[str, dict], failed: dict[str, str] | None = None) -> st
             met = ("yes" if f["met"] else "**no**") if "target" in f else ""
             lines.append(f"| {_cell(question)} | {_cell(f['label'])} | {_cell(value)} | {_cell(f.get('target', ''))} "
                          f"| {met} |")
+    if "scaling" in results:
+        lines += _scaling(results["scaling"])
     lines += ["", "## Notes", ""]
     for name in ORDER:
         if name not in results:
@@ -94,6 +96,18 @@ def render(results: dict[str, dict], failed: dict[str, str] | None = None) -> st
         lines.append(f"- **{_cell(r['question'])}** (`{r['command']}`, {r['wall_s']} s, {r['date']})")
         lines += [f"  - {note}" for note in r.get("notes", [])]
     return "\n".join(lines) + "\n"
+
+
+def _scaling(r: dict) -> list[str]:
+    """The scaling figures as two small tables (rows x rows/s; catalogue x mode), from one run."""
+    lines = ["", f"## Scaling (`{r['command']}`, {r['date']}, one run)", "",
+             "| Data build rows | rows/s |", "|---:|---:|"]
+    lines += [f"| {int(n):,} | {fmt(rate)} |" for n, rate in r.get("data_rows_per_s", {}).items()]
+    lines += ["", "| Tools | Prompt mode | Tokens a row | Train step (one row) | Eval examples/s (batch 8) |",
+              "|---:|---|---:|---:|---:|"]
+    lines += [f"| {m['tools']} ({_cell(m['catalogue'])}) | {m['mode']} | {fmt(m['row_tokens'])} | "
+              f"{fmt(m['train_step_s'])} s | {fmt(m['eval_examples_per_s'])} |" for m in r.get("matrix", [])]
+    return lines
 
 
 def write_table(failed: dict[str, str] | None = None) -> str:

@@ -159,3 +159,22 @@ def test_eval_copy_flag_decodes_spans_only(tiny_model, tiny_tokenizer, tmp_path,
             assert args["reason"] in failure["prompt"], failure
         if "order_id" in args and re.search(r"ORD-\d", failure["prompt"]):  # else the plain pattern
             assert args["order_id"] in failure["prompt"], failure
+
+
+def test_history_values_can_be_copied_tool_results_and_earlier_calls():
+    from toolrouter.formats.copy import request_texts
+
+    conv = [{"role": "user", "content": "where is my last order?"},
+            {"role": "assistant", "content": None, "tool_calls": [{"type": "function", "function": {
+                "name": "track_order", "arguments": '{"order_id": "ORD-48213"}'}}]},
+            {"role": "tool", "content": '{"status": "delivered", "order_id": "ORD-48213"}'},
+            {"role": "assistant", "content": '{"tool":"escalate","arguments":{"reason":"box was soaked"}}'},
+            {"role": "assistant", "content": "It was delivered yesterday."},
+            {"role": "user", "content": "refund that one too"}]
+    texts = request_texts(conv)
+    assert texts[0] == "where is my last order?" and texts[-1] == "refund that one too"
+    assert "ORD-48213" in texts and "box was soaked" in texts
+    assert "It was delivered yesterday." not in texts  # a spoken reply is not a source
+    cat = load_catalogue("support_router")
+    derived = copy_catalogue(cat, texts)
+    assert derived["request_refund"].properties["order_id"]["enum"] == ["ORD-48213"]

@@ -8,7 +8,8 @@ import pytest
 from toolrouter.train.recipe import RECIPES_DIR, Recipe, load_recipe, parse_override, shipped_recipes
 from toolrouter.core.schema import ToolrouterError
 
-SHIPPED = ["car_control", "car_control_tiny", "support_router", "support_router_qlora", "support_router_tiny"]
+SHIPPED = ["car_control", "car_control_multiturn_tiny", "car_control_tiny", "support_router", "support_router_qlora",
+           "support_router_tiny"]
 
 
 def write(tmp_path: Path, text: str, name: str = "r.yaml") -> Path:
@@ -23,7 +24,7 @@ def problems(path, overrides=()) -> list[str]:
     return str(e.value).splitlines()
 
 
-def test_shipped_recipes_are_the_documented_five():
+def test_shipped_recipes_are_the_documented_six():
     assert shipped_recipes() == SHIPPED
 
 

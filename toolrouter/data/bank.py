@@ -517,8 +517,27 @@ class ToolBankSpec(_Strict):
     missing: list[MissingSpec] = []
 
 
+class FollowUpSpec(_Strict):
+    """Follow-ups of an earlier call (used when a recipe asks for conversations): what the user says next."""
+
+    say: list[str]  # templates; their slots are arguments of the answer's tool, said anew (a changed value)
+    tool: Optional[str] = None  # the answer's tool when it is not the earlier call's ("faster" after a set)
+    keep: Optional[list[str]] = None  # earlier arguments carried over; default: every one the answer's tool has
+    set: dict[str, Any] = {}  # arguments the follow-up fixes ("with the history too": include_history true)
+
+
+class ConversationBankSpec(_Strict):
+    """How conversations are made from this bank (toolrouter.data.conversation)."""
+
+    follow_ups: dict[str, list[FollowUpSpec]] = {}  # the earlier call's tool -> what may follow it
+    combinations: list[list[str]] = []  # tools asked for together in one request ("lock up and lights on")
+    connectives: Optional[list[str]] = None  # how two asks are joined: " and ", ", then "
+    results: dict[str, list[str]] = {}  # tool -> plausible results (JSON text) for the history's tool turns
+
+
 class BankSpec(_Strict):
     shared: Any = None  # free space for YAML anchors
+    conversations: ConversationBankSpec = ConversationBankSpec()
     prefixes: Optional[list[str]] = None
     suffixes: Optional[list[str]] = None
     slots: dict[str, SlotSpec] = {}
@@ -557,6 +576,17 @@ class _Template:
     side: str = "train"  # "train" or "test" (held out)
     decorate: bool = True
     lowerable: bool = True
+
+
+@dataclass
+class _FollowUp:
+    tpl: _Template  # its slots are arguments of `tool`
+    tool: str
+    keep: Optional[list[str]]
+    fixed: dict
+
+
+CONNECTIVES = [" and ", " and ", ", and ", ", then ", " and also ", ". also ", " then ", ", plus "]
 
 
 class _Compiled:
@@ -643,9 +673,57 @@ class _Compiled:
                     if tpl:
                         tpl.decorate = kind != "greeting"
                         self.negatives[kind].append(tpl)
+        self._conversations(spec.conversations, problems)
         if problems:
             raise ToolrouterError(f"phrasing bank {source}: {len(problems)} problem(s):\n"
                                   + "\n".join(f"  - {p}" for p in problems))
+
+    def _conversations(self, spec: ConversationBankSpec, problems: list[str]) -> None:
+        """Follow-ups (declared, else drafted from the schema), combinations, connectives and results.
+        Compiled always (cheap, draws nothing): single-turn rows never look at them."""
+        from toolrouter.data.draft import draft_follow_ups
+
+        self.follow_ups: dict[str, list[_FollowUp]] = {}
+        self.connectives = spec.connectives or CONNECTIVES
+        self.results: dict[str, list[str]] = {}
+        names = set(self.catalogue.names)
+        for after in self.catalogue.names:
+            declared = spec.follow_ups.get(after)
+            where = f"conversations.follow_ups.{after}"
+            ups = declared if declared is not None else [FollowUpSpec.model_validate(f)
+                                                       for f in draft_follow_ups(self.catalogue[after])]
+            compiled = []
+            for j, up in enumerate(ups):
+                tool = up.tool or after
+                if tool not in names:  # a bank shared by a subset: the answer's tool is not in this catalogue
+                    if up.tool is not None and not declared:
+                        problems.append(f"{where}[{j}].tool: unknown tool {tool!r}")
+                    continue
+                props = self.catalogue[tool].properties
+                bad = [k for k in [*(up.keep or []), *up.set] if k not in props]
+                if bad:
+                    problems.append(f"{where}[{j}]: {tool} has no argument(s) {bad} "
+                                    f"(arguments: {', '.join(props) or 'none'})")
+                    continue
+                for k, text in enumerate(up.say):
+                    tpl = self._template(f"follow_up/{after}/{j:02d}.{k:02d}", text, self.samplers[tool], "follow_up",
+                                         f"{where}[{j}].say[{k}]", problems, tool=tool)
+                    if tpl:
+                        tpl.decorate = False
+                        compiled.append(_FollowUp(tpl, tool, up.keep, up.set))
+            self.follow_ups[after] = compiled
+        self.combinations = [c for c in spec.combinations if set(c) <= names]
+        for j, combo in enumerate(spec.combinations):
+            if len(combo) < 2:
+                problems.append(f"conversations.combinations[{j}]: a combination names two or three tools (got {combo})")
+        for tool, texts in spec.results.items():
+            for k, text in enumerate(texts):
+                try:
+                    json.loads(text)
+                except json.JSONDecodeError as e:
+                    problems.append(f"conversations.results.{tool}[{k}]: not JSON text ({e.msg}): {text!r}")
+            if tool in names:
+                self.results[tool] = texts
 
     def _template(self, tid, text, samplers, kind, where, problems, tool=None, reason=None, extra=None, forbid=()):
         try:

@@ -569,3 +569,33 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())  # main() goes through the command tree, which renders errors (exit 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# conversations: what may follow a call (used only when a recipe asks for conversations)
+
+NAMED_KINDS = ("id", "city", "place", "place_to", "place_from", "person", "restaurant", "company", "product", "country")
+
+
+def draft_follow_ups(spec) -> list[dict]:
+    """Generic follow-ups of a call to `spec` (the FollowUpSpec shape): change one argument and keep the
+    rest ("actually make it 22", "the temperature 22 instead"), for each argument whose value can be said
+    alone (a choice, a number, a list of choices); a tool with none gets "do that again"."""
+    ups = []
+    for arg, schema in raw_properties(spec).items():
+        kind = arg_kind(arg, schema)
+        if kind not in ("enum", "number", "list", "bool", *NAMED_KINDS) or (kind == "list" and "enum" not in schema.get("items", {})):
+            continue
+        if kind == "bool":
+            continue  # "make it true" is not something people say
+        words = words_of(arg)
+        if kind in NAMED_KINDS:  # another thing of the same kind: "same for ORD-1234", "sorry, I meant Lyon"
+            ups.append({"say": [f"(sorry, I meant|no wait,|actually) {{{arg}}}",
+                                f"(the same|do the same|same thing|same) for {{{arg}}}[ too]"]})
+            continue
+        ups.append({"say": [f"(actually|no wait,|hmm,|sorry,) make (it|that) {{{arg}}}",
+                            f"[and ](change|set) the {words} to {{{arg}}}",
+                            f"{{{arg}}} instead", f"(now|ok now|and now) {{{arg}}}"]})
+    if not ups:
+        ups.append({"say": ["(again|do that again|once more|one more time|same again|and again)"]})
+    return ups

@@ -213,11 +213,14 @@ class _Builder:
             rng.shuffle(deck)
         return deck.pop()
 
-    def render(self, tpl: _Template, split: str, rng: random.Random) -> tuple[str, dict]:
-        """One request from a template: (text, arguments said)."""
+    def render(self, tpl: _Template, split: str, rng: random.Random, plain: bool = False,
+               ctx: Optional[dict] = None) -> tuple[str, dict]:
+        """One request from a template: (text, arguments said). `plain` (a part of a longer request, a
+        follow-up): no decoration, casing or closing punctuation. `ctx`: arguments already known (a
+        follow-up keeps them), which value ranges may depend on; they are returned with the said ones."""
         items: list = []
         _expand(tpl.seq, rng, items)
-        values: dict = {}
+        values: dict = dict(ctx) if ctx else {}
         parts = [(it, True) for it in items]
         for phase in (0, 1):
             for i, it in enumerate(items):
@@ -231,6 +234,14 @@ class _Builder:
                     parts[i] = (surface, False)
                 if not sampler.copy and not isinstance(sampler, _Pattern):
                     parts[i] = (parts[i][0], None)  # an enum or number surface: not copied, its case is free
+        if plain:
+            if rng.random() < P_TYPO:
+                spots = [(i, m) for i, (p, lit) in enumerate(parts) if lit for m in _WORD.finditer(p)]
+                if spots:
+                    i, m = rng.choice(spots)
+                    p = parts[i][0]
+                    parts[i] = (p[:m.start()] + _typo(m.group(), rng) + p[m.end():], True)
+            return _clean("".join(p for p, _ in parts)).rstrip(".!?"), values
         if tpl.decorate and rng.random() < P_PREFIX:
             parts.insert(0, (rng.choice(self.bank.prefixes), True))
         if tpl.decorate and rng.random() < P_SUFFIX:
@@ -436,13 +447,15 @@ def eval_set_path(catalogue: Catalogue) -> Optional[Path]:
 
 def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: int = 0,
                   no_tool_ratio: float = 0.15, mode: str = "compact", robust: bool = False,
-                  answer_format: str = "json") -> Dataset:
+                  answer_format: str = "json", conversations=None) -> Dataset:
     """Generate n verified rows for a catalogue (a Catalogue, built-in name or path), split into
     train/val/test (80/10/10) with the no_tool share `no_tool_ratio` in every split. Test rows use
     held-out templates and slot values. Same arguments, same rows. Raises ToolrouterError on bad
     arguments, a broken bank or a target that does not verify. `answer_format` (toolrouter.formats) shapes
     each row's system prompt, tools column and assistant turn; native rows are the same for any template
-    family (the chat template renders them)."""
+    family (the chat template renders them). `conversations` (toolrouter.data.conversation.ConversationSettings
+    or its dict; default None: single-turn rows only) turns some rows into conversations after each split
+    is built, from its own random stream, so the rows without it are unchanged."""
     start = time.perf_counter()
     _check_args(n, no_tool_ratio, mode, robust, answer_format)
     catalogue = load_catalogue(catalogue)
@@ -464,12 +477,24 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
     for split in SPLITS:
         splits[split] = _make_split(builder, split, sizes[split], no_tool_ratio, random.Random(f"{seed}:{split}"),
                                     warnings)
+    if conversations is not None:
+        from toolrouter.data.conversation import ConversationSettings, add_conversations
+
+        settings = ConversationSettings.model_validate(conversations) if isinstance(conversations, dict) else conversations
+        for split in SPLITS:
+            splits[split] = add_conversations(builder, splits[split], split, settings,
+                                              random.Random(f"{seed}:conversations:{split}"))
     report = _report(splits, catalogue, bank, n=n, seed=seed, ratio=no_tool_ratio, mode=mode, robust=robust,
                      bank_file=path.name if path else None, duplicates=builder.duplicates, warnings=warnings)
     report["decontaminated_against"] = (str(gold_file.relative_to(PACKAGE_DIR)) if gold_file and
                                         gold_file.is_relative_to(PACKAGE_DIR) else gold_file.name if gold_file else None)
     if answer_format != "json":
         report["format"] = answer_format
+    if conversations is not None:
+        report["conversations"] = {"settings": settings.model_dump(), **{
+            split: {kind: sum((r["meta"].get("conversation") or "single_turn") == kind for r in rows)
+                    for kind in ("single_turn", "several", "follow_up", "supplied", "history")}
+            for split, rows in splits.items()}}
     return Dataset(splits, report, seconds=time.perf_counter() - start)
 
 
@@ -563,15 +588,16 @@ def _split_stats(rows: list[dict], enum_args: dict[str, list]) -> tuple[dict, di
             kind = meta["kind"].split(":", 1)[1]
             kinds[kind] = kinds.get(kind, 0) + 1
             continue
-        tools[meta["tool"]] = tools.get(meta["tool"], 0) + 1
         target = target_of_row(row)
-        for arg, value in target["arguments"].items():
-            table = counts.get(f"{meta['tool']}.{arg}")
-            if table is not None:
-                for v in (value if isinstance(value, list) else [value]):
-                    key = json.dumps(v)
-                    if key in table:
-                        table[key] += 1
+        for call in (target if isinstance(target, list) else [target]):  # several calls: each counts
+            tools[call["tool"]] = tools.get(call["tool"], 0) + 1
+            for arg, value in call["arguments"].items():
+                table = counts.get(f"{call['tool']}.{arg}")
+                if table is not None:
+                    for v in (value if isinstance(value, list) else [value]):
+                        key = json.dumps(v)
+                        if key in table:
+                            table[key] += 1
     no_tool = sum(kinds.values())
     stats = {"rows": len(rows), "no_tool": no_tool, "no_tool_share": round(no_tool / len(rows), 4) if rows else 0.0,
              "tools": dict(sorted(tools.items())), "negative_kinds": dict(sorted(kinds.items())),
@@ -583,6 +609,12 @@ def _split_stats(rows: list[dict], enum_args: dict[str, list]) -> tuple[dict, di
 
 
 def _gold(row: dict, i: int) -> dict:
+    if len(row["messages"]) > 3:  # a conversation: its history, format-neutral (data/conversation.py)
+        from toolrouter.data.conversation import gold_messages
+
+        fmt = get_format((row.get("meta") or {}).get("format") or "json")
+        return {"id": f"test-{i:05d}", "messages": gold_messages(row, fmt),
+                "target": target_of_row(row), "meta": {"kind": row["meta"].get("conversation", "single")}}
     gold = {"id": f"test-{i:05d}", "prompt": row["messages"][1]["content"],
             "target": target_of_row(row)}
     return gold
@@ -655,31 +687,49 @@ class _BadRow(Exception):
     pass
 
 
+IMPORT_SOURCES = ("auto", "openai", "sharegpt", "trl")
+# ShareGPT speaker names as commonly used (LLaMA-Factory, FastChat): -> OpenAI roles; function_call = a call
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system",
+                  "observation": "tool", "tool": "tool", "function": "tool", "function_call": "function_call",
+                  "tool_call": "function_call"}
+
+
 def import_openai(path: Union[str, Path], catalogue: Union[Catalogue, str, Path, None] = None,
-                  mode: str = "compact") -> Dataset:
-    """Read OpenAI fine-tuning JSONL (`messages` ending in an assistant turn with one tool call or
-    plain content = no_tool, plus `tools`) into verified rows, split 80/10/10 by a hash of the
-    request. Rows that do not validate are collected in `Dataset.problems` with their line numbers."""
+                  mode: str = "compact", source: str = "auto") -> Dataset:
+    """Read conversation rows into verified rows, split 80/10/10 by a hash of the conversation's text.
+    Sources (`auto` tells them apart per row): OpenAI fine-tuning JSONL (`messages` with assistant
+    `tool_calls` and `role: tool` results, plus `tools`), TRL conversational rows (`messages`, or
+    `prompt` + `completion`, with `tools` as a list or JSON text) and ShareGPT (`conversations` of
+    {from, value}: human/gpt/system, function_call (a call or a list of calls as JSON text) and
+    observation (a tool result), with `tools` as JSON text). Whole conversations are kept: every earlier
+    assistant call is verified against the catalogue like the answer, several calls per turn included;
+    the row's own system message gives way to the catalogue's system prompt. The last assistant turn is
+    the answer (tool calls, or text = a no_tool whose reason is the text). Rows that do not validate are
+    collected in `Dataset.problems` with their line numbers and what to fix."""
     start = time.perf_counter()
     if mode not in MODES:
         raise ToolrouterError(f"--mode must be one of {', '.join(MODES)} (got {mode!r})")
+    if source not in IMPORT_SOURCES:
+        raise ToolrouterError(f"--from must be one of {', '.join(IMPORT_SOURCES)} (got {source!r})")
     path = Path(path)
     try:
         lines = list(jsonl_lines(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as e:
         raise ToolrouterError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}; pass an existing "
-                              "OpenAI fine-tuning .jsonl file") from None
+                              "JSONL file (OpenAI fine-tuning, ShareGPT or TRL conversational rows)") from None
     fixed = load_catalogue(catalogue) if catalogue is not None else None
     views: dict[str, tuple] = {}
     splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
-    problems, seen, duplicates, names = [], set(), 0, []
+    problems, seen, duplicates, names, sources = [], set(), 0, [], {}
     for lineno, line in lines:
         try:
-            row = _import_row(line, lineno, fixed, mode, views, str(path))
+            row, kind = _import_row(line, lineno, fixed, mode, views, str(path), source)
         except _BadRow as e:
             problems.append(f"line {lineno}: {e}")
             continue
-        norm = _norm(row["messages"][1]["content"])
+        sources[kind] = sources.get(kind, 0) + 1
+        norm = _norm(" \x00 ".join(m.get("content") or "" for m in row["messages"][1:-1] if m["role"] != "assistant")
+                     if len(row["messages"]) > 3 else row["messages"][1]["content"])
         if norm in seen:
             duplicates += 1
             continue
@@ -691,24 +741,93 @@ def import_openai(path: Union[str, Path], catalogue: Union[Catalogue, str, Path,
     report = {"source": path.name, "catalogue": fixed.name if fixed else f"imported ({len(views)} tool set(s) from the rows)",
               "mode": mode, "rows_read": len(lines), "bad_rows": problems,
               "duplicates_skipped": duplicates, "splits": {}, "enum_coverage": {}}
+    if set(sources) - {"openai"}:
+        report["formats_read"] = sources
     enum_args = _enum_args(enum_cat) if enum_cat else {}
     for split, rows in splits.items():
         report["splits"][split], report["enum_coverage"][split], _ = _split_stats(rows, enum_args)
     return Dataset(splits, report, seconds=time.perf_counter() - start, problems=problems)
 
 
-def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, views: dict, source: str) -> dict:
+def _json_text(value: Any, what: str) -> Any:
+    """A value that a format may give as JSON text (ShareGPT/TRL `tools`, function_call values)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as e:
+        raise _BadRow(f"{what} is not valid JSON text ({e.msg} at character {e.pos})") from None
+    except RecursionError:
+        raise _BadRow(f"{what}: JSON nested too deeply to read (over ~1000 levels)") from None
+
+
+def _openai_tools(tools: Any) -> Any:
+    """`tools` as OpenAI definitions: ShareGPT rows list bare {name, description, parameters}."""
+    tools = _json_text(tools, '"tools"')
+    if isinstance(tools, list):
+        return [{"type": "function", "function": t} if isinstance(t, dict) and "function" not in t and "name" in t
+                else t for t in tools]
+    return tools
+
+
+def _sharegpt_messages(turns: Any) -> list[dict]:
+    """ShareGPT `conversations` -> OpenAI-style messages (function_call turns become assistant tool_calls)."""
+    if not isinstance(turns, list) or not turns:
+        raise _BadRow('"conversations" must be a non-empty list of {"from": ..., "value": ...}')
+    out: list[dict] = []
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise _BadRow(f"conversations[{i}]: expected {{\"from\": ..., \"value\": ...}}")
+        who, value = turn.get("from", turn.get("role")), turn.get("value", turn.get("content"))
+        role = SHAREGPT_ROLES.get(who) if isinstance(who, str) else None
+        if role is None:
+            raise _BadRow(f"conversations[{i}]: unknown speaker {who!r}; use one of {', '.join(SHAREGPT_ROLES)}")
+        if role == "function_call":
+            calls = _json_text(value, f"conversations[{i}] (function_call)")
+            calls = calls if isinstance(calls, list) else [calls]
+            if not calls or not all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in calls):
+                raise _BadRow(f'conversations[{i}]: a function_call value is {{"name": ..., "arguments": {{...}}}} '
+                              "or a list of them, as JSON text")
+            message = {"role": "assistant", "content": "", "tool_calls": [
+                {"type": "function", "function": {"name": c["name"], "arguments": c.get("arguments", c.get("parameters", {}))}}
+                for c in calls]}
+            if out and out[-1]["role"] == "assistant" and not out[-1].get("tool_calls"):
+                out[-1] = {**message, "content": out[-1]["content"]}  # "I'll check" + the call: one turn
+            else:
+                out.append(message)
+        else:
+            out.append({"role": role, "content": value})
+    return out
+
+
+def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, views: dict, source: str,
+                kind: str = "auto") -> tuple[dict, str]:
+    from toolrouter.data.conversation import calls_of, target_of_openai
+
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise _BadRow(f"not valid JSON ({e.msg} at character {e.pos})") from None
     except RecursionError:
         raise _BadRow("JSON nested too deeply to read (over ~1000 levels)") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list) or not obj["messages"]:
-        raise _BadRow('expected an object with a non-empty "messages" list')
+    if not isinstance(obj, dict):
+        raise _BadRow('expected an object with "messages" (OpenAI, TRL), "prompt" + "completion" (TRL) or '
+                      '"conversations" (ShareGPT)')
+    if kind == "sharegpt" or (kind == "auto" and "conversations" in obj and "messages" not in obj):
+        kind, messages = "sharegpt", _sharegpt_messages(obj.get("conversations"))
+    elif kind in ("auto", "trl") and "prompt" in obj and "completion" in obj and "messages" not in obj:
+        prompt, completion = obj["prompt"], obj["completion"]
+        if not isinstance(prompt, list) or not isinstance(completion, list):
+            raise _BadRow('TRL "prompt" and "completion" must be lists of messages (conversational rows)')
+        kind, messages = "trl", prompt + completion
+    else:
+        kind = "openai" if kind == "auto" else kind
+        messages = obj.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise _BadRow('expected an object with a non-empty "messages" list (or ShareGPT "conversations")')
     catalogue = fixed
     if catalogue is None:
-        tools = obj.get("tools")
+        tools = _openai_tools(obj.get("tools"))
         if not tools:
             raise _BadRow('no "tools" in the row; add them, or pass --catalogue')
         key = json.dumps(tools, sort_keys=True)
@@ -718,48 +837,65 @@ def _import_row(line: str, lineno: int, fixed: Optional[Catalogue], mode: str, v
             except CatalogueError as e:
                 raise _BadRow(f"tools: {'; '.join(e.problems)}") from None
         catalogue = views[key][0]
-    messages = obj["messages"]
-    last = messages[-1]
+    if isinstance(messages[0], dict) and messages[0].get("role") in ("system", "developer"):
+        messages = messages[1:]  # the catalogue's system prompt replaces it
+    last = messages[-1] if messages else None
     if not isinstance(last, dict) or last.get("role") != "assistant":
         raise _BadRow("the last message must be the assistant's answer")
-    user = next((m for m in reversed(messages[:-1]) if isinstance(m, dict) and m.get("role") == "user"), None)
-    if user is None or not isinstance(user.get("content"), str) or not user["content"].strip():
+    if not any(isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)
+               and m["content"].strip() for m in messages[:-1]):
         raise _BadRow("no user message with text before the assistant's answer")
-    calls = last.get("tool_calls") or []
-    if calls:
-        if len(calls) != 1:
-            raise _BadRow(f"the router answers one call; this answer has {len(calls)} tool_calls")
-        fn = calls[0].get("function") if isinstance(calls[0], dict) else None
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-            raise _BadRow('a tool call needs {"function": {"name": ..., "arguments": ...}}')
-        args = fn.get("arguments", {})
-        if isinstance(args, str):
-            try:
-                args = json.loads(args) if args.strip() else {}
-            except (json.JSONDecodeError, RecursionError) as e:
-                raise _BadRow(f"{fn['name']}: arguments are not valid JSON ({getattr(e, 'msg', 'nested too deeply')})") from None
-        if not isinstance(args, dict):
-            raise _BadRow(f"{fn['name']}: arguments must be a JSON object")
-        if fn["name"] not in catalogue:
-            raise _BadRow(f"unknown tool {fn['name']!r}; the catalogue has {', '.join(catalogue.names)}")
-        target = format_call(fn["name"], args, catalogue)
-        result = parse_tool_call(target, catalogue)
-        if result.kind != "call":
-            raise _BadRow(f"{result.error}: {result.message}")
-        meta = {"tool": fn["name"], "kind": "call", "template": f"import:{lineno}"}
-    else:
-        content = last.get("content")
-        if not isinstance(content, str) or not content.strip():
-            raise _BadRow("the assistant answer has neither tool_calls nor text (a no_tool needs its reason)")
-        target = format_no_tool(content.strip())
-        meta = {"tool": NO_TOOL, "kind": "no_tool:imported", "template": f"import:{lineno}"}
-    row = {"messages": [{"role": "system", "content": catalogue.render(mode)},
-                        {"role": "user", "content": user["content"]},
-                        {"role": "assistant", "content": target}]}
+    fmt = get_format("json")
+    turns, answer, called = [], None, False
+    for i, m in enumerate(messages):
+        final = i == len(messages) - 1
+        where = "" if final else f"message {i + 1} ({m.get('role') if isinstance(m, dict) else '?'}): "
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "tool"):
+            raise _BadRow(f"{where}expected a user, assistant or tool message (a system message only comes first)")
+        if m["role"] == "user":
+            if not isinstance(m.get("content"), str):
+                raise _BadRow(f"{where}a user message needs text content")
+            turns.append({"role": "user", "content": m["content"]})
+            called = False
+            continue
+        if m["role"] == "tool":
+            if not called:
+                raise _BadRow(f"{where}a tool result with no assistant call before it; put the assistant's "
+                              "tool_calls before its results")
+            content = m.get("content")
+            turns.append({"role": "tool", "content": content if isinstance(content, str)
+                          else json.dumps(content, ensure_ascii=False)})
+            continue
+        try:
+            target = target_of_openai(m)
+        except (ValueError, json.JSONDecodeError, RecursionError) as e:
+            raise _BadRow(f"{where}{e}" if not isinstance(e, json.JSONDecodeError)
+                          else f"{where}arguments are not valid JSON ({e.msg})") from None
+        calls = calls_of(target)
+        for call in calls:
+            if call["tool"] not in catalogue:
+                raise _BadRow(f"{where}unknown tool {call['tool']!r}; the catalogue has {', '.join(catalogue.names)}")
+            result = parse_tool_call(format_call(call["tool"], call["arguments"], catalogue), catalogue)
+            if result.kind != "call":
+                raise _BadRow(f"{where}{result.error}: {result.message} (in {call['tool']})")
+        if not calls:
+            text = (m.get("content") or "").strip() if isinstance(m.get("content"), str) else ""
+            if not text:
+                raise _BadRow(f"{where}the assistant answer has neither tool_calls nor text (a no_tool needs its reason)")
+            target = {"tool": NO_TOOL, "reason": text}
+        called = bool(calls)
+        turns.append(fmt.assistant_message(target, catalogue))
+        answer = target
+    calls = calls_of(answer)
+    tool = NO_TOOL if not calls else "+".join(c["tool"] for c in calls)
+    meta = {"tool": tool, "kind": "call" if calls else "no_tool:imported", "template": f"import:{lineno}"}
+    if len(turns) > 2:
+        meta.update(conversation="imported", turns=sum(t["role"] == "user" for t in turns))
+    row = {"messages": [{"role": "system", "content": catalogue.render(mode)}, *turns]}
     if mode == "template":
         row["tools"] = catalogue.to_openai()
     row["meta"] = meta
-    return row
+    return row, kind
 
 
 # ---------------------------------------------------------------------------------------------
@@ -783,8 +919,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="answer format: json (canonical envelope as text) or native (tools column + assistant "
                             "tool_calls, rendered by the base's chat template; needs --mode template or baked)")
     teacher.add_arguments(build)
-    imp = sub.add_parser("import", help="verify and convert OpenAI fine-tuning JSONL")
+    imp = sub.add_parser("import", help="verify and convert OpenAI fine-tuning, ShareGPT or TRL conversational JSONL")
     imp.add_argument("file")
+    imp.add_argument("--from", choices=IMPORT_SOURCES, default="auto", dest="source",
+                     help="the rows' format (default auto: per row, by its keys)")
     imp.add_argument("--out", required=True)
     imp.add_argument("--mode", choices=MODES, default="compact")
     imp.add_argument("--catalogue", default=None, help="catalogue for every row (default: each row's `tools`)")
@@ -803,11 +941,11 @@ def command(args: argparse.Namespace) -> int:
         write_dataset(dataset, args.out)
         print_summary(dataset, args.out)
         return 0
-    dataset = import_openai(args.file, catalogue=args.catalogue, mode=args.mode)
+    dataset = import_openai(args.file, catalogue=args.catalogue, mode=args.mode, source=args.source)
     kept = sum(len(rows) for rows in dataset.splits.values())
     if not kept and not dataset.problems:
-        raise ToolrouterError(f"{args.file}: no rows to import (the file is empty); pass OpenAI fine-tuning JSONL, "
-                              "one {\"messages\": [...]} object per line")
+        raise ToolrouterError(f"{args.file}: no rows to import (the file is empty); pass OpenAI fine-tuning, ShareGPT "
+                              "or TRL conversational JSONL, one {\"messages\": [...]} object per line")
     if kept:
         write_dataset(dataset, args.out)
         print_summary(dataset, args.out)

@@ -42,11 +42,16 @@ class Case:
     target: dict
     catalogue: Catalogue  # the --catalogue/run one, or the case's own "tools"
     bfcl: Optional[dict] = None  # a BFCL entry: category, function, ground_truth, schema_break (eval/bfcl.py)
+    meta: Optional[dict] = None  # the gold row's free-form meta (e.g. {"kind": "follow_up"}): --by groups on it
 
     def conversation(self, mode: str, fmt=None) -> list[dict]:
         """The messages the model sees: our system prompt (the answer format's, followed by the case's
         own system message, if it starts with one), then the request (or earlier turns)."""
         turns = self.messages if self.messages is not None else [{"role": "user", "content": self.prompt}]
+        if fmt is not None and self.messages is not None:  # earlier answers as the format writes them
+            from toolrouter.data.conversation import format_history
+
+            turns = format_history(turns, fmt, self.catalogue)
         system = fmt.system_prompt(self.catalogue, mode) if fmt is not None else self.catalogue.render(mode)
         if turns[0]["role"] == "system":
             system, turns = system + "\n\n" + turns[0]["content"], turns[1:]
@@ -154,7 +159,7 @@ def cases_from_records(records: list[tuple[str, Any]], catalogue: Optional[Catal
             problems += [f"{where}: {b}" for b in bad]
             continue
         cases.append(Case(id=str(case_id), where=where, prompt=prompt, messages=messages, target=row["target"],
-                          catalogue=case_catalogue))
+                          catalogue=case_catalogue, meta=row.get("meta") if isinstance(row.get("meta"), dict) else None))
     return cases
 
 
@@ -303,7 +308,7 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
 # the report
 
 def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), match: str = "strict",
-             parse=parse_tool_call) -> dict:
+             parse=parse_tool_call, by: Optional[str] = None) -> dict:
     """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures);
     `parse` is the answer format's parser (default: the JSON envelope's). BFCL cases go through
     eval/bfcl.py's score_bfcl: `match` "bfcl" applies BFCL's AST checker."""
@@ -312,6 +317,12 @@ def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), 
     scores = [score_bfcl(case, output, match) if case.bfcl else score_case(case.target, output, case.catalogue, parse)
               for case, output in zip(cases, outputs)]
     report = summarize(scores, tool_names)
+    if by:  # the rates again, per value of a gold meta key (cases without it: "(none)")
+        groups: dict[str, list] = {}
+        for case, score in zip(cases, scores):
+            groups.setdefault(str((case.meta or {}).get(by, "(none)")), []).append(score)
+        report["by"] = {"key": f"meta.{by}", "groups": {value: {"cases": len(group), "metrics": summarize(group)["metrics"]}
+                                                         for value, group in sorted(groups.items())}}
     report["failures"] = [
         {"id": case.id, **({"prompt": case.prompt} if case.messages is None else {"messages": case.messages}),
          "output": output, "gold": case.target, **({"bfcl_ground_truth": case.bfcl["ground_truth"]} if case.bfcl else {}),
@@ -355,6 +366,20 @@ def print_report(report: dict, console) -> None:
         for reason, count in list(report["reasons"].items())[:10]:
             reasons.add_row(reason, str(count))
         console.print(reasons)
+
+
+def print_by(by: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"per {by['key']}")
+    for col in ("value", "cases", "exact", "tool name", "arguments", "false call", "missed call"):
+        table.add_column(col, justify="left" if col == "value" else "right")
+    for value, group in by["groups"].items():
+        m = group["metrics"]
+        table.add_row(value, str(group["cases"]), *(_fmt(m[k]["value"]) for k in (
+            "exact_match_rate", "tool_name_accuracy", "argument_match_accuracy", "false_tool_call_rate",
+            "missed_call_rate")))
+    console.print(table)
 
 
 def print_compare(old: dict, new: dict, console) -> None:
@@ -454,6 +479,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) above")
     p.add_argument("--compare", help="an earlier --report-json: print the change of every metric")
     p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
+    p.add_argument("--by", metavar="meta.KEY", help="also report the metrics per value of a gold case's meta key "
+                                                    "(e.g. meta.kind of evals/car_control_multiturn.jsonl)")
     p.add_argument("--copy", action="store_true", help="constrained, and copied arguments (free text, names, "
                    "IDs) only as spans of the request (toolrouter.formats.copy)")
     p.add_argument("--batch-size", type=int, help="generation batch size (default: the run's, else 32)")
@@ -577,7 +604,9 @@ def command(args: argparse.Namespace) -> int:
 
     console = Console()
     catalogue = setup.catalogue
-    report = evaluate(cases, outputs, [] if bfcl or not catalogue else catalogue.names, args.match, parse=fmt.parse)
+    by = args.by[len("meta."):] if args.by and args.by.startswith("meta.") else args.by
+    report = evaluate(cases, outputs, [] if bfcl or not catalogue else catalogue.names, args.match, parse=fmt.parse,
+                      by=by)
     misses = check_thresholds(report["metrics"], setup.minimum, setup.maximum)
     report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
               "catalogue": "per-case tools" if bfcl or not catalogue else catalogue.name,
@@ -585,6 +614,8 @@ def command(args: argparse.Namespace) -> int:
               "match": args.match, **report, **({"bfcl": bfcl.summary(args.match)} if bfcl else {}),
               "thresholds": {"min": setup.minimum, "max": setup.maximum, "missed": misses}}
     print_report(report, console)
+    if "by" in report:
+        print_by(report["by"], console)
     if bfcl:
         print_summary(report["bfcl"], console)
     if old is not None:

@@ -9,7 +9,8 @@ pattern (a `_Pattern` slot: said as is, lower or upper case). A small router lea
 long before it copies every character right (ORD-662014 -> ORD-626014). With `--copy`, each
 request gets its own answer grammar in which such an argument can only be:
 
-  - text: a substring of a user turn that starts at a word (or whitespace-separated chunk) start and
+  - text: a substring of a user turn (with history, also of a tool result or an earlier call's
+    string value: a follow-up carries values over) that starts at a word (or whitespace-separated chunk) start and
     ends at a word (or chunk) end, character for character. "the mug arrived cracked." allows "mug
     arrived cracked", "mug arrived cracked." and "the mug", not "mug arrived broken". For a model
     whose chat template lower-cases requests (the tiny recipes' chatml_lower), the spans are those of
@@ -81,9 +82,51 @@ def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
 
 
 def request_texts(conversation: Sequence[dict]) -> list[str]:
-    """The user turns of a conversation: where copied values come from."""
-    return [m["content"] for m in conversation if m.get("role") == "user" and isinstance(m.get("content"), str)
-            and m["content"].strip()]
+    """Where copied values come from: the user turns of a conversation, and in a conversation with
+    history the tool results and the string arguments of earlier calls ("refund that one too" copies
+    an order ID from a tool result, "the same for the back seats" an earlier call's value)."""
+    texts = []
+    for m in conversation:
+        role, content = m.get("role"), m.get("content")
+        if role in ("user", "tool") and isinstance(content, str) and content.strip():
+            texts.append(content)
+        elif role == "assistant":
+            texts.extend(_call_strings(m))
+    return texts
+
+
+def _call_strings(message: dict) -> list[str]:
+    """The string values in an earlier assistant turn's calls: OpenAI-style `tool_calls` (arguments a
+    dict or JSON text) or a JSON envelope as its text; anything else (a spoken reply) gives nothing."""
+    found: list[str] = []
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            if value.strip():
+                found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    def loads(text):
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError):
+            return None
+
+    for call in message.get("tool_calls") or []:
+        args = (call.get("function") or {}).get("arguments")
+        walk(loads(args) if isinstance(args, str) else args)
+    content = message.get("content")
+    if isinstance(content, str) and content.lstrip()[:1] in ("{", "["):
+        parsed = loads(content)
+        for call in parsed if isinstance(parsed, list) else [parsed]:
+            if isinstance(call, dict):
+                walk(call.get("arguments"))
+    return found
 
 
 def boundaries(text: str) -> tuple[set[int], set[int]]:

@@ -89,6 +89,7 @@ class PrefixCache:
 
         self.model, self.max_entries = model, max_entries
         self.entries: dict[tuple, list] = {}  # prefix ids -> [(keys, values) per layer], oldest first
+        self.system_ids: dict = {}  # (tokenizer, system turn, tools) -> its tokens (_prefix_lengths' memo)
         self.hits = self.misses = 0
         self._lock = threading.Lock()
 
@@ -114,13 +115,6 @@ class PrefixCache:
                 self.entries.pop(next(iter(self.entries)))
             return layers
 
-    def expand(self, prefix: tuple, rows: int):
-        """A fresh DynamicCache holding `prefix` once per row, for one batch to decode into."""
-        from transformers import DynamicCache
-
-        return DynamicCache(ddp_cache_data=[(k.expand(rows, -1, -1, -1), v.expand(rows, -1, -1, -1))
-                                            for k, v in self.layers(prefix)], config=self.model.config)
-
 
 # Shorter shared prefixes are not worth a cache copy per batch: a training run's own tokenizer makes
 # the whole system prompt one token (train/tiny.py `whole=`), leaving ~5 prefix tokens.
@@ -134,17 +128,22 @@ def _supports_prefix_cache(model) -> bool:
         t == "full_attention" for t in (getattr(config, "layer_types", None) or ["full_attention"]))
 
 
-def _prefix_lengths(tokenizer, conversations: Sequence[list], per_tools: list, encoded: list) -> list[int]:
+def _prefix_lengths(tokenizer, conversations: Sequence[list], per_tools: list, encoded: list,
+                    memo: Optional[dict] = None) -> list[int]:
     """How many leading tokens of each prompt are its system turn (with the template's tool list):
     the longest common token prefix of the prompt and its system turn rendered alone, so whatever
-    the template writes, the cached tokens are exactly the prompt's own. 0 without a system turn."""
-    memo: dict = {}
+    the template writes, the cached tokens are exactly the prompt's own. 0 without a system turn.
+    `memo` keeps the system turns' tokens across calls (PrefixCache.system_ids): a stale entry can
+    only shorten the common prefix, never put a token in it that the prompt does not have."""
+    memo = {} if memo is None else memo
+    if len(memo) > 64:
+        memo.clear()
     lengths = []
     for conv, tools, ids in zip(conversations, per_tools, encoded):
         if not conv or conv[0].get("role") != "system":
             lengths.append(0)
             continue
-        key = (conv[0].get("content"), json.dumps(tools, sort_keys=True) if tools else None)
+        key = (id(tokenizer), conv[0].get("content"), json.dumps(tools, sort_keys=True) if tools else None)
         if key not in memo:
             try:
                 text = tokenizer.apply_chat_template([conv[0]], tools=tools, add_generation_prompt=False,
@@ -199,8 +198,8 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
         prefix_cache = PrefixCache(model) if _supports_prefix_cache(model) else None
     elif prefix_cache is not None and prefix_cache is not False and prefix_cache.model is not model:
         raise ToolrouterError("prefix_cache belongs to another model; make one PrefixCache per model")
-    lengths = (_prefix_lengths(tokenizer, conversations, per_tools, encoded) if prefix_cache
-               else [0] * len(encoded))
+    lengths = (_prefix_lengths(tokenizer, conversations, per_tools, encoded, prefix_cache.system_ids)
+               if prefix_cache else [0] * len(encoded))
     compiled = None
     if constrained:
         from toolrouter.formats.grammar import compile_grammar
@@ -224,9 +223,9 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
         for start in range(0, len(members), batch_size):
             rows = members[start:start + batch_size]
             suffixes = [encoded[i][len(prefix):] for i in rows]
-            cache = prefix_cache.expand(prefix, len(rows)) if prefix else None
+            layers = prefix_cache.layers(prefix) if prefix else None
             grammar = [compiled[i] for i in rows] if grammars is not None else compiled
-            tokens = _greedy(model, prefix, suffixes, cache, pad_id, stops, max_new_tokens, grammar)
+            tokens = _greedy(model, prefix, suffixes, layers, pad_id, stops, max_new_tokens, grammar)
             for i, text in zip(rows, tokenizer.batch_decode(tokens, skip_special_tokens=True)):
                 answers[i] = text
             if bar is not None:
@@ -236,9 +235,10 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
     return answers
 
 
-def _greedy(model, prefix: tuple, suffixes: list[list[int]], cache, pad_id: int, stops: list[int],
+def _greedy(model, prefix: tuple, suffixes: list[list[int]], prefix_layers, pad_id: int, stops: list[int],
             max_new_tokens: int, compiled=None) -> list[list[int]]:
-    """Greedy decoding of one batch: [prefix (already in `cache`)] [padding] [suffix] per row, so the
+    """Greedy decoding of one batch: [prefix (its KV `prefix_layers`, PrefixCache.layers, or None)]
+    [padding] [suffix] per row, so the
     shared prefix sits at the same place in every row and each row's positions are its own (0, 1, ...
     with no gap), exactly as in the prompt alone. Returns each row's new tokens, its stop token included.
 
@@ -249,7 +249,8 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], cache, pad_id: int,
     arithmetic is generate's greedy search: float32 logits of the last position, the grammar
     processor, argmax (tests/test_prefix_cache.py checks the tokens against generate's)."""
     import torch
-    from transformers import DynamicCache
+
+    from toolrouter.infer.kvcache import preallocated_cache
 
     device = next(model.parameters()).device
     rows, width = len(suffixes), max(len(s) for s in suffixes)
@@ -267,7 +268,6 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], cache, pad_id: int,
     # Without padding (batch 1, or rows of one length) the mask says nothing: leaving it out spares a
     # 4-D mask per layer and step and lets attention take its unmasked path (what generate does too).
     padded = bool((mask == 0).any())
-    cache = cache if cache is not None else DynamicCache(config=model.config)
     step_ids, step_positions = ids[:, len(prefix):], positions[:, len(prefix):]
     processor = None
     if compiled is not None:
@@ -282,6 +282,8 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], cache, pad_id: int,
     live = torch.arange(rows, device=device)  # batch row -> original row
     out: list[list[int]] = [[] for _ in range(rows)]
     with torch.inference_mode():
+        # Sized for the prompt and the whole answer budget: each step writes in place (infer/kvcache.py).
+        cache = preallocated_cache(model, rows, len(prefix) + width + max_new_tokens, prefix_layers)
         for step in range(max_new_tokens):
             logits = model(input_ids=step_ids, attention_mask=mask if padded else None, position_ids=step_positions,
                            cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()

@@ -83,9 +83,13 @@ def build_card(recipe, run: dict, info: dict):
         f"`{run['catalogue_sha256'][:16]}...`",
         f"- prompt mode: `{recipe.mode}`; answer format: `{fmt.name}`"
         + (f" ({fmt.family} tool calls)" if fmt.name == "native" else ""),
-        f"- fine-tuning: {finetune}; loss on the answer and its end-of-turn token ({info['loss_masking']})",
+        f"- fine-tuning: {finetune}; loss on "
+        + ("every assistant turn of a conversation" if info.get("loss_on") == "all_assistant" else "the answer")
+        + f" and its end-of-turn token ({info['loss_masking']})",
         f"- data: {summary}"
-        + (f" (seed {recipe.data.seed}, no_tool ratio {recipe.data.no_tool_ratio}, robust {recipe.data.robust})"
+        + (f" (seed {recipe.data.seed}, no_tool ratio {recipe.data.no_tool_ratio}, robust {recipe.data.robust}"
+           + (f", conversations: history {recipe.data.conversations.history}, several calls "
+              f"{recipe.data.conversations.several}" if recipe.data.conversations else "") + ")"
            if recipe.data.path is None else f" from `{recipe.data.path}`") + "; report in `data_report.json`",
         f"- training: {steps} ({run['global_step']} optimizer steps), lr {t.lr:g} {t.scheduler}, batch "
         f"{t.batch_size} x {t.grad_accum} accumulation x {run['world_size']} process(es), max length {t.max_length}, "

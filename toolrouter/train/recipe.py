@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from toolrouter.core.catalogue import MODES, PACKAGE_DIR
+from toolrouter.data.conversation import ConversationSettings
 from toolrouter.data.pipeline import no_tool_ratio_problem
 from toolrouter.errors import ToolrouterError, validation_message
 from toolrouter.eval.metrics import METRICS
@@ -53,6 +54,9 @@ class DataConfig(Strict):
     no_tool_ratio: float = Field(0.15, description="no_tool share of every split (the data builder's rule)")
     robust: bool = False
     path: Optional[str] = Field(None, description="folder with train.jsonl (and val/test.jsonl) instead of building")
+    conversations: Optional[ConversationSettings] = Field(
+        None, description="turn some rows into conversations (history, follow-ups, several calls); "
+                          "default none: single-turn rows (toolrouter.data.conversation)")
 
     @field_validator("no_tool_ratio")
     @classmethod
@@ -64,7 +68,7 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _path_or_build(self):
-        given = self.model_fields_set & {"n", "seed", "no_tool_ratio", "robust"}
+        given = self.model_fields_set & {"n", "seed", "no_tool_ratio", "robust", "conversations"}
         if self.path is not None and given:
             raise ValueError(f"give either data.path or the build settings ({', '.join(sorted(given))}), not both")
         return self
@@ -154,6 +158,10 @@ class TrainingConfig(Strict):
     save_total_limit: Optional[int] = Field(2, ge=1)
     logging_steps: int = Field(10, ge=1)
     eval_steps: Optional[int] = Field(None, ge=1, description="validation loss every N steps (always at the end)")
+    # Which assistant turns of a conversation carry the loss: `final` (the answer to the last request; the
+    # earlier turns are context) or `all_assistant` (every earlier call and reply too: needs a chat template
+    # with {% generation %} markers or one TRL can mark). Single-turn rows are the same either way.
+    loss_on: Literal["final", "all_assistant"] = "final"
 
     @field_validator("packing", mode="before")
     @classmethod
@@ -224,6 +232,9 @@ class Recipe(Strict):
             beside = Path(self.catalogue).with_suffix(".jsonl")
             own = Path(self.catalogue).suffix in (".py", ".json") and beside.is_file()
             self.eval.gold = str(beside if own else EVALS_DIR / f"{Path(self.catalogue).stem}.jsonl")
+        elif not Path(self.eval.gold).exists() and Path(self.eval.gold).name == self.eval.gold \
+                and (EVALS_DIR / self.eval.gold).is_file():  # a bare file name: a built-in gold set
+            self.eval.gold = str(EVALS_DIR / self.eval.gold)
         return self
 
     @property

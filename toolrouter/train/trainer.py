@@ -68,7 +68,7 @@ def get_splits(recipe: Recipe, catalogue, run_dir: Path, resume: bool) -> tuple[
 
         ds = build_dataset(catalogue, n=recipe.data.n, seed=recipe.data.seed,
                            no_tool_ratio=recipe.data.no_tool_ratio, mode=recipe.mode, robust=recipe.data.robust,
-                           answer_format=recipe.format)
+                           answer_format=recipe.format, conversations=recipe.data.conversations)
         return ds.splits, ds.report
     folder = Path(source)
     if not (folder / "train.jsonl").is_file():
@@ -153,6 +153,27 @@ def stop_labels_at_end_of_turn(dataset, eot_id: int):
     return dataset.map(trim, desc="Labels stop at the end of turn")
 
 
+def labels_start_after_generation_prompt(dataset, prompt_ids: list[int]):
+    """Unlabel the generation prompt's tail where a marked block starts inside it (Qwen's marked template
+    opens the block before the newline after `<|im_start|>assistant`): with every assistant turn labelled
+    (loss_on all_assistant) the model would otherwise be trained to write the prompt's own newline."""
+    n = len(prompt_ids)
+
+    def trim(example):
+        ids, labels = example["input_ids"], list(example["labels"])
+        for s in range(1, len(labels)):
+            if labels[s] == -100 or labels[s - 1] != -100:
+                continue  # not the start of a labelled span
+            for back in range(1, n):  # the prompt begins `back` tokens before the span and runs into it
+                if s - back >= 0 and ids[s - back:s - back + n] == prompt_ids:
+                    for j in range(s, s - back + n):
+                        labels[j] = -100
+                    break
+        return {"labels": labels}
+
+    return dataset.map(trim, desc="Labels start after the generation prompt")
+
+
 def check_template_fits(fmt, mode: str, tokenizer, base: str) -> None:
     """One clear error when the base's chat template and the answer format would contradict each other:
     format json in template mode on a base whose template adds its own tool-call instructions (e.g. Qwen's
@@ -169,6 +190,23 @@ def check_template_fits(fmt, mode: str, tokenizer, base: str) -> None:
                           "writes its own tool-call instructions next to the tools, which contradict the JSON "
                           "envelope's rules. Use format: native (the base's own tool calls), or mode compact or "
                           "json with format json")
+
+
+def choose_loss(loss_on: str, marked: bool, fmt_name: str, multi_turn: bool, base: str) -> tuple[bool, str]:
+    """(completion_only, what carries the loss) for `training.loss_on`. Single-turn rows: as before (one
+    assistant turn, so both settings agree). Conversations, `final`: prompt/completion pairs (the history
+    is the prompt), with the generation markers on top when the template has them, so only the last
+    answer and its end of turn are labelled. `all_assistant`: messages with assistant_only_loss, which
+    labels every `{% generation %}` block: every assistant turn, never a user or tool turn."""
+    if not multi_turn:
+        return not marked or fmt_name == "native", "final"
+    if loss_on == "final":
+        return True, "final"
+    if not marked:
+        raise ToolrouterError(f"training.loss_on: all_assistant needs a chat template with {{% generation %}} markers "
+                              f"(or one TRL knows how to mark), and the template of {base} has none; use "
+                              "training.loss_on: final (the last answer only)")
+    return False, "all_assistant"
 
 
 def template_is_marked(tokenizer) -> bool:
@@ -188,7 +226,7 @@ def template_is_marked(tokenizer) -> bool:
 def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> None:
     """The scratch base: a BPE tokenizer trained on the train rows + catalogue renders, a random-init
     Llama sized by `model.tiny`; saved to run_dir/base/ so an adapter's base resolves offline."""
-    from toolrouter.formats import get_format, target_of_row
+    from toolrouter.formats import get_format
     from toolrouter.train.tiny import ARCH_OF_TEMPLATE, build_model, build_tokenizer, chat_template
 
     t = recipe.model.tiny
@@ -198,8 +236,8 @@ def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> 
     texts = [system, json.dumps(catalogue.to_openai(), ensure_ascii=False)]
     for row in splits["train"]:
         texts += [m["content"] for m in row["messages"] if m["role"] != "system"]
-        if recipe.format != "json":
-            texts.append(fmt.answer_text(target_of_row(row), catalogue))
+        if recipe.format != "json":  # every answer as the template writes it, earlier turns' included
+            texts += [fmt.answer_text(fmt.target_of(m), catalogue) for m in row["messages"] if m["role"] == "assistant"]
     # The system prompt, identical in every row, becomes a single token (see tiny.build_tokenizer):
     # rows shrink from ~210 to ~55 tokens for support_router, so each step costs ~4x less. A real
     # template renders more around it (its tool list and instructions): that whole shared prefix is the token.
@@ -364,7 +402,8 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     fmt = get_format(recipe.format, tokenizer, base=recipe.model.base if not recipe.is_tiny else base_name)
     check_template_fits(fmt, recipe.mode, tokenizer, recipe.model.base)
     marked = template_is_marked(tokenizer)
-    completion_only = not marked or fmt.name == "native"
+    multi_turn = any(sum(m["role"] == "assistant" for m in row["messages"]) > 1 for row in splits["train"])
+    completion_only, loss_on = choose_loss(recipe.training.loss_on, marked, fmt.name, multi_turn, base_name)
     if not marked:
         print(f"note: the chat template of {base_name} has no {{% generation %}} markers and TRL cannot patch it; "
               "training on prompt/completion pairs (loss on the answer and what follows it)", file=sys.stderr)
@@ -377,13 +416,20 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     val_ds = trl_dataset(to_trl_rows(splits["val"], completion_only))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                          processing_class=tokenizer, peft_config=lora_config(recipe), callbacks=callbacks)
+    if loss_on == "all_assistant":
+        from toolrouter.formats.json_format import generation_prompt
+
+        prompt_ids = tokenizer(generation_prompt(tokenizer), add_special_tokens=False)["input_ids"]
+        trainer.train_dataset = labels_start_after_generation_prompt(trainer.train_dataset, prompt_ids)
+        if trainer.eval_dataset is not None:
+            trainer.eval_dataset = labels_start_after_generation_prompt(trainer.eval_dataset, prompt_ids)
     if fmt.name == "native":
         eot = tokenizer.convert_tokens_to_ids(fmt.end_of_turn)
         trainer.train_dataset = stop_labels_at_end_of_turn(trainer.train_dataset, eot)
         if trainer.eval_dataset is not None:
             trainer.eval_dataset = stop_labels_at_end_of_turn(trainer.eval_dataset, eot)
     info = {"catalogue": catalogue, "device": device, "bf16": bf16, "base_model": base_name,
-            "loss_masking": masking, "data_report": report, "format": fmt,
+            "loss_masking": masking, "loss_on": loss_on, "data_report": report, "format": fmt,
             "splits": {k: len(v) for k, v in splits.items()}}
     return trainer, info
 
@@ -458,7 +504,7 @@ def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
         "adapter": recipe.lora is not None, "max_new_tokens": recipe.eval.max_new_tokens,
         "base_dir": "base" if recipe.is_tiny else None,
         "data_dir": "data", "eval": recipe.eval.model_dump(),
-        "loss_masking": info["loss_masking"], "device": info["device"], "bf16": info["bf16"],
+        "loss_masking": info["loss_masking"], "loss_on": info["loss_on"], "device": info["device"], "bf16": info["bf16"],
         "quantization": recipe.quantization.model_dump() if recipe.quantization else None,
         "world_size": trainer.args.world_size, "global_step": trainer.state.global_step,
         "train_loss": next((e["loss"] for e in reversed(history) if "loss" in e), train_output.training_loss),

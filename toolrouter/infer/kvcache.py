@@ -1,0 +1,89 @@
+"""A KV cache that writes each decoding step in place instead of concatenating.
+
+transformers' DynamicLayer grows by `torch.cat` at every step: each new token copies the whole cache
+of every layer (measured on this CPU: with car_control's 2,058-token JSON prompt, the cat is half of
+a decoding step's time, ~170 us per call). Here each layer gets one buffer sized for the prompt and
+the answer budget up front; a step copies only its new keys and values, and attention reads a view of
+the filled part. The tensors attention sees hold the same values in the same layout per head, so the
+answers are DynamicCache's token for token (tests/test_prefix_cache.py compares them with
+transformers' own `generate`).
+
+Imported inside the functions that decode (it imports transformers).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
+
+
+class PreallocatedLayer(DynamicLayer):
+    """A DynamicLayer whose keys/values are views of the first `length` positions of a buffer of
+    `capacity` positions. Past the capacity it doubles the buffer (never happens when the caller
+    sizes it as prompt + max_new_tokens)."""
+
+    def __init__(self, capacity: int, prefix: Optional[tuple] = None, rows: int = 1):
+        super().__init__()
+        self.capacity, self.length = capacity, 0
+        self._keys = self._values = None
+        if prefix is not None:  # (keys, values), each (1, kv_heads, n, head_dim): copied once per row
+            keys, values = prefix
+            self._allocate(keys, values, rows)
+            self._keys[:, :, :keys.shape[-2]] = keys
+            self._values[:, :, :values.shape[-2]] = values
+            self._view(keys.shape[-2])
+
+    def _allocate(self, keys, values, rows: int) -> None:
+        self.device, self.is_initialized = keys.device, True
+        self._keys = keys.new_empty((rows, keys.shape[1], self.capacity, keys.shape[3]))
+        self._values = values.new_empty((rows, values.shape[1], self.capacity, values.shape[3]))
+
+    def _view(self, length: int) -> None:
+        self.length = length
+        self.keys, self.values = self._keys[:, :, :length], self._values[:, :, :length]
+
+    def lazy_initialization(self, key_states, value_states) -> None:
+        self._allocate(key_states, value_states, key_states.shape[0])
+        self._view(0)
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        end = self.length + key_states.shape[-2]
+        if end > self.capacity:
+            self.capacity = max(end, 2 * self.capacity)
+            keys, values = self._keys[:, :, :self.length], self._values[:, :, :self.length]
+            self._allocate(keys, values, keys.shape[0])
+            self._keys[:, :, :self.length], self._values[:, :, :self.length] = keys, values
+        self._keys[:, :, self.length:end] = key_states
+        self._values[:, :, self.length:end] = value_states
+        self._view(end)
+        return self.keys, self.values
+
+    def batch_select_indices(self, indices) -> None:
+        if self.is_initialized:
+            self._keys, self._values = self._keys[indices], self._values[indices]
+            self._view(self.length)
+
+
+def preallocated_cache(model, rows: int, capacity: int, prefix: Optional[list] = None) -> DynamicCache:
+    """A DynamicCache for `rows` rows whose full-attention layers hold `capacity` positions in place
+    (sliding-window or other layers keep transformers' own class). `prefix`: [(keys, values)] per
+    layer, batch 1 (PrefixCache.layers), copied into every row."""
+    cache = DynamicCache(config=model.config)
+    if len(cache.layers) == 0:  # no config-driven layers (an unusual model): transformers' lazy default
+        return cache if prefix is None else DynamicCache(
+            ddp_cache_data=[(k.expand(rows, -1, -1, -1), v.expand(rows, -1, -1, -1)) for k, v in prefix])
+    if prefix is not None and len(prefix) != len(cache.layers):
+        raise ValueError(f"prefix has {len(prefix)} layers, the model {len(cache.layers)}")
+    layers = []
+    for i, layer in enumerate(cache.layers):
+        if type(layer) is DynamicLayer:
+            layer = PreallocatedLayer(capacity, prefix[i] if prefix is not None else None, rows)
+        elif prefix is not None:
+            layer.update(prefix[i][0].expand(rows, -1, -1, -1), prefix[i][1].expand(rows, -1, -1, -1))
+        layers.append(layer)
+    cache.layers = layers
+    return cache
