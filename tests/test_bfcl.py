@@ -1,6 +1,8 @@
 """toolrouter.eval.bfcl: BFCL questions + possible answers -> cases with per-case tools and any_of
-values. The full simple_python (400) and multiple (200) sets score 100 % exact when each
-prediction is built from the first acceptable value of the raw BFCL answer; irrelevance is no_tool.
+values. The full simple_python (400), multiple (200), parallel (200) and parallel_multiple (200) sets
+score 100 % exact when each prediction is built from the first acceptable value of the raw BFCL
+answer (parallel: every expected call, any order), and dropping one call of a parallel answer fails
+it; irrelevance is no_tool.
 Live entries load (system messages, array enums, gold that breaks its schema), skips are counted,
 and --match bfcl gives BFCL's verdicts (checked here on hand-made answers; against bfcl-eval itself
 by benchmarks/bfcl_agreement.py).
@@ -19,7 +21,7 @@ from toolrouter.eval.evaluate import evaluate, main
 from toolrouter.core.schema import run_cli
 
 ASSETS = Path(__file__).resolve().parent / "assets" / "bfcl"
-CATEGORIES = {"simple_python": 400, "multiple": 200}
+CATEGORIES = {"simple_python": 400, "multiple": 200, "parallel": 200, "parallel_multiple": 200}
 
 
 def questions(cat):
@@ -116,10 +118,10 @@ def test_live_entries_load_and_nothing_is_refused_whole(tmp_path):
     assert len(irrelevance.cases) == 4  # no functions at all (120-9-0) and earlier assistant turns load too
     relevance = load_bfcl(ASSETS / "BFCL_v4_live_relevance.json")
     assert [c.target["tool"] for c in relevance.cases] == [ANY_CALL] * 3
-    for name in ("parallel", "live_parallel"):
-        skipped = load_bfcl(questions(name))
-        assert skipped.cases == [] and len(skipped.skipped) == 3
-        assert all("several calls" in why for why in skipped.skipped.values())
+    for name, n in (("parallel", 200), ("parallel_multiple", 200), ("live_parallel", 3)):
+        several = load_bfcl(questions(name))
+        assert len(several.cases) == n and several.skipped == {}
+        assert all(isinstance(c.target, list) and len(c.target) >= 2 for c in several.cases)
     # a malformed line and an unsupported entry are skipped with their place and reason; the rest loads
     lines = questions("live_simple").read_text().splitlines()
     (tmp_path / "possible_answer").mkdir()
@@ -149,24 +151,98 @@ def concrete(value):
     return [concrete(v) for v in value] if isinstance(value, list) else value
 
 
-@pytest.mark.parametrize("cat", CATEGORIES)
-def test_first_acceptable_values_score_100_percent(cat, tmp_path, capsys):
-    functions = {json.loads(l)["id"]: json.loads(l)["function"] for l in questions(cat).read_text().splitlines()}
-    preds = []
-    for line in answers(cat).read_text().splitlines():
-        row = json.loads(line)
-        (name, params), = row["ground_truth"][0].items()
-        required = next(f for f in functions[row["id"]] if f["name"] == name)["parameters"].get("required", [])
+def first_acceptable_answer(row, functions):
+    """The answer built from the first acceptable value of every expected call: one call object, or the
+    list of every call (parallel) in the gold's order."""
+    out = []
+    for call in row["ground_truth"]:
+        (name, params), = call.items()
+        schema = next(f for f in functions if f["name"] == name)["parameters"]
+        required = schema.get("required", [])
+        # A gold parameter the function does not have is no acceptable value, not even for BFCL's checker
+        # (unexpected_param): parallel_multiple_26 lists "type": ["credit", ""]; "" (omit it) is the answer.
+        params = {k: [""] if k not in schema["properties"] and "" in vs else vs for k, vs in params.items()}
         args = {k: v for k, v in ((k, first_acceptable(vs, k in required)) for k, vs in params.items()) if v is not None}
-        preds.append(json.dumps({"id": row["id"], "output": json.dumps({"tool": name, "arguments": args})}))
+        out.append({"tool": name, "arguments": args})
+    return out
+
+
+def first_acceptable_predictions(cat):
+    functions = {json.loads(l)["id"]: json.loads(l)["function"] for l in questions(cat).read_text().splitlines()}
+    rows = [json.loads(line) for line in answers(cat).read_text().splitlines()]
+    return {row["id"]: first_acceptable_answer(row, functions[row["id"]]) for row in rows}
+
+
+@pytest.mark.parametrize("match", ["strict", "bfcl"])
+@pytest.mark.parametrize("cat", CATEGORIES)
+def test_first_acceptable_values_score_100_percent(cat, match, tmp_path, capsys):
+    preds = [json.dumps({"id": i, "output": json.dumps(calls[0] if len(calls) == 1 else calls)})
+             for i, calls in first_acceptable_predictions(cat).items()]
     (tmp_path / "p.jsonl").write_text("\n".join(preds) + "\n")
     report = tmp_path / "r.json"
     code = run_cli(main, ["--bfcl", str(questions(cat)), "--bfcl-answers", str(answers(cat)),
                           "--predictions", str(tmp_path / "p.jsonl"), "--report-json", str(report),
-                          "--min", "exact_match_rate=1"])
+                          "--min", "exact_match_rate=1", "--match", match])
     assert code == 0, capsys.readouterr().err
-    m = json.loads(report.read_text())["metrics"]
+    r = json.loads(report.read_text())
+    m = r["metrics"]
     assert m["exact_match_rate"]["numerator"] == m["exact_match_rate"]["denominator"] == CATEGORIES[cat]
+    c = r["calls"]
+    assert c["matched"] == c["gold_calls"] == c["pred_calls"] and c["missing"] == c["extra"] == c["wrong"] == 0
+    if "parallel" in cat:
+        assert c["several_call_cases"] == CATEGORIES[cat] and c["several_call_exact"]["value"] == 1.0
+
+
+@pytest.mark.parametrize("match", ["strict", "bfcl"])
+@pytest.mark.parametrize("cat", ["parallel", "parallel_multiple", "live_parallel"])
+def test_dropping_one_call_of_a_parallel_answer_fails_it(cat, match):
+    """Each parallel case with one call of its first acceptable answer left out (each call in turn,
+    so the remaining calls still match theirs) fails, with one missing call; reversed, it passes
+    (strict: order-free matching; BFCL's greedy matching can fail a reordered answer, see below)."""
+    cases = {c.id: c for c in load_bfcl(questions(cat)).cases}
+    scored = 0
+    for cid, calls in first_acceptable_predictions(cat).items():
+        case = cases[cid]
+        if match == "strict":
+            assert score_bfcl(case, json.dumps(calls[::-1]), match).exact, cid  # order-free
+        for k in range(len(calls)):
+            rest = calls[:k] + calls[k + 1:]
+            score = score_bfcl(case, json.dumps(rest[0] if len(rest) == 1 else rest), match)
+            assert not score.exact, (cid, k)
+            assert (score.missing, score.extra, score.matched) == (1, 0, len(calls) - 1), (cid, k, score)
+            scored += 1
+    assert scored >= len(cases) * 2  # every case has at least two calls
+
+
+def test_parallel_rules_by_hand():
+    case = {c.id: c for c in load_bfcl(questions("parallel")).cases}["parallel_0"]
+    truth = case.bfcl["ground_truth"]
+    assert [next(iter(t)) for t in truth] == ["spotify.play", "spotify.play"]
+    taylor = {"tool": "spotify.play", "arguments": {"artist": "Taylor Swift", "duration": 20}}
+    maroon = {"tool": "spotify.play", "arguments": {"artist": "Maroon 5", "duration": 15}}
+    swapped = {"tool": "spotify.play", "arguments": {"artist": "Maroon 5", "duration": 20}}
+    for match in ("strict", "bfcl"):
+        assert score_bfcl(case, json.dumps([maroon, taylor]), match).exact
+    strict = score_bfcl(case, json.dumps([taylor, swapped]), "strict")
+    assert (strict.exact, strict.matched, strict.wrong, strict.reasons) == (
+        False, 1, 1, ["argument:spotify.play.duration:wrong_value"])
+    bfcl = score_bfcl(case, json.dumps([taylor, swapped]), "bfcl")
+    assert (bfcl.exact, bfcl.reasons, bfcl.matched, bfcl.wrong) == (
+        False, ["bfcl:parallel_function_checker_no_order:cannot_find_match"], 1, 1)
+    three = score_bfcl(case, json.dumps([taylor, maroon, taylor]), "bfcl")
+    assert three.reasons == ["bfcl:parallel_function_checker_no_order:wrong_count"] and three.extra == 1
+    # BFCL matches greedily, expected call by expected call: parallel_178's first expected call takes
+    # Microsoft or Apple on Jan 1, so when Apple's Jan 1 call comes first it is taken there and the
+    # expected Apple call finds nothing. The order-free (maximum) matching passes the same answer.
+    greedy = {c.id: c for c in load_bfcl(questions("parallel")).cases}["parallel_178"]
+    calls = first_acceptable_predictions("parallel")["parallel_178"]
+    assert [c["arguments"]["company_name"] for c in calls] == ["Microsoft", "Microsoft", "Apple", "Apple"]
+    assert score_bfcl(greedy, json.dumps(calls), "bfcl").exact and score_bfcl(greedy, json.dumps(calls[::-1])).exact
+    assert score_bfcl(greedy, json.dumps(calls[::-1]), "bfcl").reasons == [
+        "bfcl:parallel_function_checker_no_order:cannot_find_match"]
+    one = score_bfcl(case, json.dumps(taylor), "strict")
+    assert one.reasons == ["missing_call:spotify.play"] and one.pred_tool == "spotify.play"
+    assert one.gold_tool == "spotify.play+spotify.play"
 
 
 def test_omission_and_wrong_values_on_bfcl():
@@ -315,12 +391,15 @@ def test_schema_breaking_gold_is_scored_by_bfcl_rules_and_counted(tmp_path, caps
 
 
 def test_skipped_entries_are_counted_and_their_predictions_ignored(tmp_path, capsys):
+    rows = [json.loads(l) for l in questions("parallel").read_text().splitlines()[:3]]
+    for i, row in enumerate(rows):
+        row["id"] = f"simple_java_{i}"  # Java arguments are written as strings: not scored
+    java = tmp_path / "BFCL_v4_simple_java.json"
+    java.write_text("".join(json.dumps(r) + "\n" for r in rows))
     preds = tmp_path / "p.jsonl"
-    ids = [json.loads(l)["id"] for l in questions("parallel").read_text().splitlines()]
-    preds.write_text("".join(json.dumps({"id": i, "output": "{}"}) + "\n" for i in ids))
+    preds.write_text("".join(json.dumps({"id": r["id"], "output": "{}"}) + "\n" for r in rows))
     report = tmp_path / "r.json"
-    assert run_cli(main, ["--bfcl", str(questions("parallel")), "--predictions", str(preds),
-                          "--report-json", str(report)]) == 0
+    assert run_cli(main, ["--bfcl", str(java), "--predictions", str(preds), "--report-json", str(report)]) == 0
     assert "0 of 3 entries scored (--match strict); 3 skipped" in capsys.readouterr().out
     r = json.loads(report.read_text())
     assert r["n"] == 0 and r["bfcl"]["skipped"] == 3 and r["metrics"]["exact_match_rate"]["value"] is None

@@ -16,6 +16,13 @@ def test_recase_keeps_values_and_changes_the_rest():
     assert recase("Lock the doors", "lower") == "lock the doors"
 
 
+def test_value_words_of_several_calls():
+    target = [{"tool": "play_music", "arguments": {"track": "Hotel California"}},
+              {"tool": "set_navigation_destination", "arguments": {"destination": "Main Street"}}]
+    prompt = "play Hotel California and drive to Main Street"
+    assert _value_words(target, prompt) == {"hotel", "california", "main", "street"}
+
+
 def test_count_flips_compares_tool_and_casefolded_arguments():
     ref = [{"tool": "lock_doors", "arguments": {"lock_state": "lock"}}, {"kind": "no_tool"}]
     answers = {"as_written": ref,

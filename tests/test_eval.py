@@ -171,6 +171,50 @@ def test_bad_gold_lists_every_problem(files, capsys):
     assert "bad.jsonl:1:" not in err and "bad.jsonl:6:" not in err
 
 
+def test_several_call_targets_scored_by_hand(files, capsys):
+    paris, oslo = {"tool": "weather", "arguments": {"city": "Paris"}}, {"tool": "weather", "arguments": {"city": "Oslo"}}
+    note = {"tool": "note", "arguments": {"text": "buy milk"}}
+    gold = [{"id": "a", "prompt": "Paris and Oslo", "target": [paris, oslo]},
+            {"id": "b", "prompt": "Paris, and note milk", "target": [paris, note]},
+            {"id": "c", "prompt": "Paris", "target": paris}]
+    preds = [{"id": "a", "output": json.dumps([oslo, paris])},  # exact in another order
+             {"id": "b", "output": json.dumps([paris, note, oslo])},  # one extra call
+             {"id": "c", "output": json.dumps([paris, {"tool": "weather", "arguments": {"city": "Rome"}}])}]  # extra
+    report_path = files["dir"] / "several.json"
+    code, out, err = run(["--catalogue", files["cat"], "--gold", write_jsonl(files["dir"] / "g.jsonl", gold),
+                          "--predictions", write_jsonl(files["dir"] / "p.jsonl", preds),
+                          "--report-json", str(report_path)], capsys)
+    assert code == 0, err
+    report = json.loads(report_path.read_text())
+    assert report["metrics"]["exact_match_rate"]["numerator"] == 1
+    c = report["calls"]
+    # gold 2 + 2 + 1 = 5 calls, predicted 2 + 3 + 2 = 7, matched 2 + 2 + 1 = 5, extra 0 + 1 + 1 = 2
+    assert (c["gold_calls"], c["pred_calls"], c["matched"], c["missing"], c["extra"], c["wrong"]) == (5, 7, 5, 0, 2, 0)
+    assert c["several_call_cases"] == 2 and c["several_call_exact"]["value"] == 0.5
+    assert {f["id"]: f["reasons"] for f in report["failures"]} == {"b": ["extra_call:weather"],
+                                                                     "c": ["extra_call:weather"]}
+    assert "calls (order-free): 5 gold, 7 predicted" in out and "extra" in out
+
+
+def test_bad_several_call_targets(files, capsys):
+    paris = {"tool": "weather", "arguments": {"city": "Paris"}}
+    lines = [{"id": "1", "prompt": "x", "target": [paris]},
+             {"id": "2", "prompt": "x", "target": [paris, {"tool": "no_tool", "reason": "r"}]},
+             {"id": "3", "prompt": "x", "target": [paris, {"tool": "weather", "arguments": {"city": "Rome", "days": 9}}]},
+             {"id": "4", "prompt": "x", "target": [paris] * 9},
+             {"id": "5", "prompt": "x", "target": [paris, {"tool": "fly", "arguments": {}}]},
+             {"id": "6", "prompt": "x", "target": []}]
+    gold = write_jsonl(files["dir"] / "bad_several.jsonl", lines)
+    code, _, err = run(["--catalogue", files["cat"], "--gold", gold, "--predictions", files["preds"]], capsys)
+    assert code == 2
+    assert "bad_several.jsonl:1: target: a list of calls has 2 to 8 calls, this one 1; write one call as the object" in err
+    assert "bad_several.jsonl:2: target[1]: no_tool cannot stand in a list of calls" in err
+    assert "bad_several.jsonl:3: target[1] is not a valid call for catalogue test_tools: out_of_range" in err
+    assert "bad_several.jsonl:4: target: a list of calls has 2 to 8 calls, this one 9" in err
+    assert "bad_several.jsonl:5: target[1] tool 'fly' is not in catalogue" in err
+    assert "bad_several.jsonl:6: target: a list of calls has 2 to 8 calls, this one 0" in err
+
+
 def test_bad_predictions_and_paths(files, capsys):
     base = ["--catalogue", files["cat"], "--gold", files["gold"], "--predictions"]
     preds = write_jsonl(files["dir"] / "p.jsonl", [{"id": "a", "output": "x"}, {"id": "a", "output": "y"},

@@ -295,7 +295,7 @@ def test_calls_of_every_kind_of_target():
     assert calls_of(CALLS) == CALLS and calls_of(CALLS) is not CALLS
 
 
-def test_json_format_writes_and_reads_back_a_list_of_calls():
+def test_json_format_writes_and_reads_back_a_list_of_calls(tiny_tokenizer):
     cat = load_catalogue("car_control")
     fmt = get_format("json")
     text = fmt.answer_text(CALLS, cat)
@@ -308,6 +308,20 @@ def test_json_format_writes_and_reads_back_a_list_of_calls():
     result = fmt.parse(text, cat)
     assert result.kind == "call" and list(result.calls) == CALLS
     assert fmt.answer_text(CALLS[0], cat) == format_call("lock_doors", {"lock_state": "lock"}, cat)  # one: bare
+    # the response template (what vLLM's parser reads for an exported run) gives one tool_calls entry per call
+    tiny_tokenizer.response_template = fmt.response_template(tiny_tokenizer)
+    try:
+        three = fmt.answer_text(CALLS + [CALLS[0]], cat)
+        for end in ("<|im_end|>", ""):
+            parsed = tiny_tokenizer.parse_response(three + end, prefix="")
+            assert parsed == {"role": "assistant", "tool_calls": [
+                {"type": "function", "function": {"name": c["tool"], "arguments": json.loads(format_call(
+                    c["tool"], c["arguments"], cat))["arguments"]}} for c in CALLS + [CALLS[0]]]}
+        nested = {"tool": "set_temperature", "arguments": {"temperature": 21, "area": ["driver", "rear-left"]}}
+        parsed = tiny_tokenizer.parse_response(fmt.answer_text([nested, CALLS[0]], cat) + "<|im_end|>", prefix="")
+        assert [c["function"]["arguments"] for c in parsed["tool_calls"]] == [nested["arguments"], CALLS[0]["arguments"]]
+    finally:
+        tiny_tokenizer.response_template = None
 
 
 def test_native_several_calls_are_what_the_template_writes(native):
@@ -338,3 +352,21 @@ def test_native_several_calls_are_what_the_template_writes(native):
     assert [c["function"]["name"] for c in theirs["tool_calls"]] == ["lock_doors", "set_temperature"]
     assert fmt.target_of(fmt.assistant_message(CALLS, cat)) == [
         CALLS[0], {"tool": "set_temperature", "arguments": {"temperature": 21, "unit": "celsius"}}]
+
+
+def test_native_grammar_allows_several_calls_where_the_template_does(native):
+    from toolrouter.formats.grammar import accepts_text, compile_grammar
+
+    tok, fmt = native
+    cat = load_catalogue("car_control")
+    compiled = compile_grammar(cat, tok, ebnf=fmt.grammar(cat))
+    one = fmt.answer_text(CALLS[0], cat)
+    assert accepts_text(compiled, one)
+    if fmt.family == "llama3":  # one call a turn
+        assert not accepts_text(compiled, one + "\n" + one)
+        return
+    assert accepts_text(compiled, fmt.answer_text(CALLS, cat))
+    assert accepts_text(compiled, "\n".join([one] * MAX_CALLS))
+    assert not accepts_text(compiled, "\n".join([one] * (MAX_CALLS + 1)))
+    assert not accepts_text(compiled, one + "\n\n" + one) and not accepts_text(compiled, one + one)
+    assert not accepts_text(compiled, one + "\nthen I am done")

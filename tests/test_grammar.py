@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from toolrouter import Catalogue, Tool, format_call, format_no_tool, load_catalogue, parse_tool_call
 from toolrouter.formats.grammar import (MAX_STRING, TIMINGS, accepts, accepts_text, answer_ebnf, bound_pattern,
                                 compile_grammar, logits_processor)
-from toolrouter.formats.parse import format_result
+from toolrouter.formats.parse import MAX_CALLS, format_calls, format_result
 
 EVALS = Path(__file__).resolve().parent.parent / "toolrouter" / "evals"
 
@@ -86,15 +86,71 @@ def test_non_canonical_variants_are_refused(tiny_tokenizer):
         assert accepts_text(compiled, text), text
 
 
+CALLS = [{"tool": "lock_doors", "arguments": {"lock_state": "lock"}},
+         {"tool": "toggle_headlights", "arguments": {"light_state": "on"}},
+         {"tool": "set_temperature", "arguments": {"temperature": 21, "area": ["driver"]}}]
+
+
+def test_lists_of_calls_are_accepted_token_by_token(tiny_tokenizer):
+    cat = load_catalogue("car_control")
+    eos = tiny_tokenizer.eos_token_id
+    compiled = compile_grammar(cat, tiny_tokenizer, stop_token_ids=[eos])
+    for calls in (CALLS[:2], CALLS, CALLS[::-1], [CALLS[0]] * 2, (CALLS * 3)[:MAX_CALLS]):
+        text = format_calls(calls, cat)
+        assert text.startswith("[") and parse_tool_call(text, cat).ok
+        assert accepts(compiled, tiny_tokenizer(text, add_special_tokens=False)["input_ids"], stop_token_id=eos), text
+
+
+def test_lists_that_are_not_answers_are_refused(tiny_tokenizer):
+    cat = load_catalogue("car_control")
+    compiled = compile_grammar(cat, tiny_tokenizer)
+    two = format_calls(CALLS[:2], cat)
+    refused = {
+        "no_tool in a list": "[" + format_calls(CALLS[:1], cat) + "," + format_no_tool("x") + "]",
+        "no_tool first": "[" + format_no_tool("x") + "," + format_calls(CALLS[:1], cat) + "]",
+        "only no_tools": "[" + format_no_tool("x") + "," + format_no_tool("y") + "]",
+        "over-long list": "[" + ",".join(format_calls([c], cat) for c in (CALLS * 3)[:MAX_CALLS + 1]) + "]",
+        "one-item list (one call is the bare object)": "[" + format_calls(CALLS[:1], cat) + "]",
+        "empty list": "[]",
+        "spaces": two.replace("},{", "}, {"),
+        "nested list": "[" + two + "," + two + "]",
+        "a bad call in the list": two.replace('"on"', '"dim"'),
+    }
+    for why, text in refused.items():
+        assert not accepts_text(compiled, text), why
+    single = compile_grammar(cat, tiny_tokenizer, ebnf=answer_ebnf(cat, max_calls=1))
+    assert accepts_text(single, format_calls(CALLS[:1], cat)) and not accepts_text(single, two)
+    required = compile_grammar(cat, tiny_tokenizer, no_tool=False)  # tool_choice "required": lists still allowed
+    assert accepts_text(required, two) and not accepts_text(required, format_no_tool("x"))
+
+
+def test_random_walks_write_valid_lists_of_calls(tiny_tokenizer):
+    """The adversarial walk, forced to open a list: every answer is a valid canonical list of calls.
+    Closing from the first token, every list ends after its second call (`]` before `,`)."""
+    cat = load_catalogue("support_router")
+    lists = answer_ebnf(cat).replace("root ::= tr_call | tr_no_tool | ", "root ::= ")
+    compiled = compile_grammar(cat, tiny_tokenizer, ebnf=lists)
+    counts = []
+    for reserve in (None, 10_000):
+        for text in random_answers(compiled, tiny_tokenizer, n=24, seed=5, max_string=8, budget=10_000,
+                                   reserve=reserve):
+            result = parse_tool_call(text, cat)
+            assert result.ok and 2 <= len(result.calls) <= MAX_CALLS, (text, result.message)
+            assert format_result(result, cat) == normalize_numbers(text)
+            counts.append((reserve, len(result.calls)))
+    assert max(n for r, n in counts if r is None) > 2  # free walks do write longer lists
+    assert {n for r, n in counts if r is not None} == {2}
+
+
 def random_answers(compiled, tokenizer, n: int, seed: int, max_string: int = MAX_STRING, steps: int = 2000,
-                   budget=None, finish: bool = True):
+                   budget=None, finish: bool = True, reserve=None):
     """`n` answers of a 'model' that picks uniformly among the tokens the processor allows: the
     adversarial untrained model, run through the same logits processor generate() uses. `budget`
     is max_new_tokens (None: no budget, only the string bound)."""
     import torch
 
     torch.manual_seed(seed)
-    processor = logits_processor(compiled, max_new_tokens=budget, max_string=max_string)
+    processor = logits_processor(compiled, max_new_tokens=budget, max_string=max_string, reserve=reserve)
     steps = budget or steps
     stops = set(compiled.tokenizer_info.stop_token_ids)
     ids = torch.zeros((n, 1), dtype=torch.long)
@@ -163,7 +219,7 @@ def test_every_answer_the_grammar_allows_is_valid_and_canonical(tiny_tokenizer, 
         result = parse_tool_call(text, cat)
         assert result.ok, (text, result.error, result.message)
         assert format_result(result, cat) == normalize_numbers(text)  # canonical text
-    assert len({json.loads(t)["tool"] for t in outputs}) > 1  # the walks do explore
+    assert len({result.tool for result in (parse_tool_call(t, cat) for t in outputs)}) > 1  # the walks do explore
     if name == "kitchen_sink":
         assert '{"tool":"ping","arguments":{}}' in outputs
 
@@ -198,7 +254,9 @@ def test_the_processor_closes_long_strings(tiny_tokenizer):
 @pytest.mark.parametrize("name", ["support_router", "car_control"])
 def test_answers_finish_within_the_token_budget(tiny_tokenizer, name):
     cat = load_catalogue(name)
-    compiled = compile_grammar(cat, tiny_tokenizer)
+    # One-call answers: this adversary spells a list's second call out char by char too, and a call
+    # begun just before the closing steps needs more than the reserve (a list needs a larger budget).
+    compiled = compile_grammar(cat, tiny_tokenizer, ebnf=answer_ebnf(cat, max_calls=1))
     # 64 tokens, the last 24 spent closing: enough even for this adversary, which spells tool names
     # and keys out one character at a time (the shortest car_control answers take ~45 such tokens).
     for text in random_answers(compiled, tiny_tokenizer, n=64, seed=4, budget=64):

@@ -269,3 +269,142 @@ def test_scoring_never_raises(tool, args, text):
         for gold, _ in CASES[:6]:
             score = score_case(gold, output, CAT)
             assert score.exact == (not score.reasons)
+
+
+# ---------------------------------------------------------------------------------------------
+# several calls: ten cases scored by hand
+
+def calls(*pairs):
+    return json.dumps([{"tool": t, "arguments": a} for t, a in pairs])
+
+
+PARIS, OSLO = {"city": "Paris"}, {"city": "Oslo"}
+W = "weather"
+SEVERAL = [  # (gold target, output)
+    ([{"tool": W, "arguments": PARIS}, {"tool": W, "arguments": OSLO}],
+     calls((W, OSLO), (W, {"city": "paris"}))),  # A exact, in another order
+    ([{"tool": W, "arguments": PARIS}, {"tool": "note", "arguments": {"text": "buy milk"}}],
+     call(W, city="Paris")),  # B the note call is missing
+    ([{"tool": W, "arguments": PARIS}, {"tool": W, "arguments": OSLO}],
+     calls((W, PARIS), (W, {"city": "Rome"}))),  # C one wrong call (Oslo -> Rome)
+    ([{"tool": W, "arguments": PARIS}, {"tool": "note", "arguments": {"text": "x"}}],
+     calls((W, PARIS), ("note", {"text": "x"}), (W, OSLO))),  # D one extra call
+    ([{"tool": W, "arguments": PARIS}, {"tool": W, "arguments": OSLO}], format_no_tool("?")),  # E missed
+    ({"tool": "no_tool", "reason": "hi"}, calls((W, PARIS), (W, OSLO))),  # F false call, 2 extra
+    ({"tool": W, "arguments": PARIS}, calls((W, PARIS), (W, PARIS))),  # G one gold call, said twice
+    ([{"tool": W, "arguments": PARIS}, {"tool": W, "arguments": OSLO}],
+     json.dumps([{"tool": W, "arguments": PARIS}, {"tool": "no_tool", "reason": "x"}])),  # H invalid
+    ([{"tool": W, "arguments": {"city": {"any_of": ["Paris", "Oslo"]}}}, {"tool": W, "arguments": PARIS}],
+     calls((W, PARIS), (W, OSLO))),  # I exact only by a real matching (greedy pairs Paris first)
+    ([{"tool": W, "arguments": {"city": "Paris", "unit": "f"}}, {"tool": "note", "arguments": {"text": "call mom"}}],
+     calls(("note", {"text": "call mom"}), (W, PARIS))),  # J one wrong call (unit), one matched
+]
+
+
+@pytest.fixture(scope="module")
+def several():
+    scores = [score_case(gold, out, CAT) for gold, out in SEVERAL]
+    return scores, summarize(scores, CAT.names)
+
+
+def test_several_calls_per_case_by_hand(several):
+    scores, _ = several
+    got = [(s.exact, s.matched, s.missing, s.extra, s.wrong) for s in scores]
+    assert got == [(True, 2, 0, 0, 0), (False, 1, 1, 0, 0), (False, 1, 0, 0, 1), (False, 2, 0, 1, 0),
+                   (False, 0, 2, 0, 0), (False, 0, 0, 2, 0), (False, 1, 0, 1, 0), (False, 0, 2, 0, 0),
+                   (True, 2, 0, 0, 0), (False, 1, 0, 0, 1)]
+    assert [s.reasons for s in scores] == [
+        [], ["missing_call:note"], ["argument:weather.city:wrong_value"], ["extra_call:weather"], ["missed_call"],
+        ["false_call"], ["extra_call:weather"], ["invalid:bad_call_list"], [],
+        ["argument:weather.unit:missing_vs_default"]]
+    assert [s.gold_tool for s in scores[:2]] == ["weather+weather", "note+weather"]
+    assert [s.pred_tool for s in scores[3:8]] == ["note+weather+weather", "no_tool", "weather+weather",
+                                                  "weather+weather", "invalid"]
+    assert scores[0].parsed["calls"][0] == {"tool": W, "arguments": OSLO}
+
+
+def test_several_calls_rates_by_hand(several):
+    _, report = several
+    m = {k: (v["numerator"], v["denominator"]) for k, v in report["metrics"].items() if k != "free_text_f1"}
+    assert m == {
+        "valid_tool_call_rate": (9, 10),  # all but H
+        "tool_name_accuracy": (4, 10),  # the same multiset of tools: A, C, I, J
+        "argument_match_accuracy": (2, 4),  # of A, C, I, J: A and I
+        "false_tool_call_rate": (1, 1),  # F
+        "missed_call_rate": (1, 9),  # E, of all but F
+        "exact_match_rate": (2, 10),  # A, I
+    }
+    c = report["calls"]
+    # gold 2+2+2+2+2+0+1+2+2+2 = 17; predicted (valid) 2+1+2+3+0+2+2+0+2+2 = 16
+    # matched 2+1+1+2+0+0+1+0+2+1 = 10; wrong C, J = 2; missing B 1, E 2, H 2 = 5; extra D 1, F 2, G 1 = 4
+    assert {k: c[k] for k in ("gold_calls", "pred_calls", "matched", "missing", "extra", "wrong")} == {
+        "gold_calls": 17, "pred_calls": 16, "matched": 10, "missing": 5, "extra": 4, "wrong": 2}
+    assert c["matched"] + c["wrong"] + c["missing"] == c["gold_calls"]
+    assert c["matched"] + c["wrong"] + c["extra"] == c["pred_calls"]
+    assert c["call_recall"]["value"] == 10 / 17 and c["call_precision"]["value"] == 10 / 16
+    assert c["missing_call_rate"]["value"] == 5 / 17 and c["wrong_call_rate"]["value"] == 2 / 17
+    assert c["extra_call_rate"]["value"] == 4 / 16
+    assert (c["cases_with_missing"], c["cases_with_extra"], c["cases_with_wrong"]) == (3, 3, 2)
+    assert c["several_call_cases"] == 8 and c["several_call_exact"]["value"] == 2 / 8  # A, I of all but F, G
+    assert c["several_call_answers"] == 7  # A C D F G I J
+    assert report["reason_kinds"]["extra_call"] == 2 and report["reason_kinds"]["missing_call"] == 1
+    assert reason_kind("missing_call:note") == "missing_call"
+
+
+def test_call_counts_of_the_one_call_cases_by_hand(report):
+    c = report["calls"]
+    # gold calls: 1-5, 9, 10 = 7; predicted: 1-5 and 7 = 6; matched 1, 3, 4; wrong 2 (unit);
+    # missing 5 (note), 9 (no_tool), 10 (invalid); extra 5 (weather), 7 (false call)
+    assert {k: c[k] for k in ("gold_calls", "pred_calls", "matched", "missing", "extra", "wrong")} == {
+        "gold_calls": 7, "pred_calls": 6, "matched": 3, "missing": 3, "extra": 2, "wrong": 1}
+    assert c["several_call_cases"] == 0 and c["several_call_exact"]["value"] is None
+
+
+def _one_call_reference(target, output):
+    """score_case as it was before several calls (commit 64e7791), kept as the reference the one-call
+    scoring must still equal: (gold tool, predicted tool, valid, exact, args compared, args match, reasons)."""
+    from toolrouter.formats.parse import parse_tool_call
+
+    result = parse_tool_call(output, CAT)
+    gold = target["tool"]
+    if result.kind == "invalid":
+        return gold, "invalid", False, False, False, False, [f"invalid:{result.error}"]
+    pred = result.tool
+    if pred != gold:
+        return gold, pred, True, False, False, False, [
+            "false_call" if gold == "no_tool" else "missed_call" if pred == "no_tool" else "wrong_tool"]
+    if gold == "no_tool":
+        return gold, pred, True, True, False, False, []
+    found = argument_misses(target.get("arguments", {}), result.arguments, CAT[gold].parameters)
+    return gold, pred, True, not found, True, not found, [f"argument:{gold}.{p}:{k}" for p, k in found]
+
+
+ONE_CALL_GOLDS = [gold for gold, _ in CASES] + [{"tool": "trip", "arguments": {"stops": ["a", "b"], "dest": {"city": "Nice"}}}]
+ONE_CALL_OUTPUT = st.one_of(
+    st.builds(lambda city, unit, days: call("weather", city=city, **unit, **days),
+              st.sampled_from(["Paris", "paris", "Oslo", "Lima", "Rome"]), st.sampled_from([{}, {"unit": "c"}, {"unit": "f"}]),
+              st.sampled_from([{}, {"days": 1}, {"days": 3}])),
+    st.builds(lambda text: call("note", text=text), st.sampled_from(["buy milk", "call mom", "", "x"])),
+    st.builds(lambda stops, city: call("trip", stops=stops, dest={"city": city}),
+              st.sampled_from([["a", "b"], ["b", "a"], ["a"]]), st.sampled_from(["Nice", "nice", "Lyon"])),
+    st.sampled_from([format_no_tool("x"), "not json", call("weather"), call("nope")]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ONE_CALL_GOLDS), ONE_CALL_OUTPUT), min_size=1, max_size=12))
+def test_one_call_answers_score_exactly_as_before(pairs):
+    """With one call (or none) on both sides, every case and the six rates equal the one-call scoring."""
+    scores = [score_case(gold, out, CAT) for gold, out in pairs]
+    for score, (gold, out) in zip(scores, pairs):
+        assert (score.gold_tool, score.pred_tool, score.valid, score.exact, score.args_compared, score.args_match,
+                score.reasons) == _one_call_reference(gold, out)
+    report = summarize(scores, CAT.names)
+    ref = [_one_call_reference(gold, out) for gold, out in pairs]
+    n, valid = len(ref), [r for r in ref if r[2]]
+    compared = [r for r in ref if r[4]]
+    assert report["metrics"]["valid_tool_call_rate"]["numerator"] == len(valid)
+    assert report["metrics"]["tool_name_accuracy"]["numerator"] == sum(r[0] == r[1] for r in valid)
+    assert (report["metrics"]["argument_match_accuracy"]["numerator"],
+            report["metrics"]["argument_match_accuracy"]["denominator"]) == (sum(r[5] for r in compared), len(compared))
+    assert report["metrics"]["exact_match_rate"]["numerator"] == sum(r[3] for r in ref)
+    assert report["metrics"]["exact_match_rate"]["denominator"] == n

@@ -45,6 +45,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(run_dir, tmp_path_factory):
     """The server as a process: (base_url, process, log path); stopped with SIGTERM afterwards."""
+    yield from _serve(run_dir, tmp_path_factory)
+
+
+def _serve(run_dir, tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
@@ -84,12 +88,13 @@ def ask(client, text, **kwargs):
 def check_valid(choice, allowed=tuple(TOOLS), no_tool=True):
     """The reply is one call to an allowed tool with schema-valid arguments, or (if allowed) a no_tool."""
     message = choice.message
-    if choice.finish_reason == "tool_calls":
-        assert message.content is None and len(message.tool_calls) == 1
-        call = message.tool_calls[0]
-        assert call.type == "function" and call.id.startswith("call_") and call.function.name in allowed
-        CAT[call.function.name].model.model_validate(json.loads(call.function.arguments))
-        return call.function.name
+    if choice.finish_reason == "tool_calls":  # one call, or several (each with its own id)
+        assert message.content is None and 1 <= len(message.tool_calls) <= 8
+        assert len({call.id for call in message.tool_calls}) == len(message.tool_calls)
+        for call in message.tool_calls:
+            assert call.type == "function" and call.id.startswith("call_") and call.function.name in allowed
+            CAT[call.function.name].model.model_validate(json.loads(call.function.arguments))
+        return message.tool_calls[0].function.name
     assert no_tool and choice.finish_reason == "stop" and not message.tool_calls
     assert json.loads(message.content)["tool"] == "no_tool"
     return "no_tool"
@@ -125,8 +130,8 @@ def test_auto_answers_are_the_routers(client, run_dir, one_thread):
         choice = ask(client, text, tools=list(TOOLS.values()), temperature=0.7).choices[0]
         kinds.add(check_valid(choice))
         if expected.kind == "call":
-            call = choice.message.tool_calls[0].function
-            assert (call.name, json.loads(call.arguments)) == (expected.tool, expected.arguments)
+            calls = [(c.function.name, json.loads(c.function.arguments)) for c in choice.message.tool_calls]
+            assert calls == [(c["tool"], c["arguments"]) for c in expected.calls]
             assert choice.finish_reason == "tool_calls"
         else:
             assert expected.kind == "no_tool" and json.loads(choice.message.content)["reason"] == expected.reason
@@ -232,6 +237,59 @@ def test_streaming_sends_one_delta(client):
     chunks = list(ask(client, "hi", tool_choice="none", stream=True))
     content = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert json.loads(content)["tool"] == "no_tool" and chunks[-1].choices[0].finish_reason == "stop"
+
+
+@pytest.fixture(scope="module")
+def lists_server(tiny_tokenizer, tmp_path_factory):
+    """A server whose model always answers with a list of calls: the tiny model with its final norm
+    zeroed, so every logit is 0 and greedy decoding takes the lowest token id the grammar allows:
+    `[` before `{`, `,` (another call) before `]` (ids follow the byte order). A real model process
+    that answers several calls, what a trained router does for "lock the doors and turn the lights on"."""
+    from conftest import write_tiny_run
+
+    from toolrouter.train.tiny import build_model
+
+    model = build_model(tiny_tokenizer, layers=2, hidden=64, heads=4).eval()
+    model.model.norm.weight.data.zero_()
+    run = write_tiny_run(tmp_path_factory.mktemp("runs") / "support_router_tiny", model, tiny_tokenizer, 1024)
+    for served in _serve(run, tmp_path_factory):
+        yield served + (run,)
+
+
+def test_several_calls_come_back_as_several_tool_calls(lists_server, one_thread):
+    """Several calls: one tool_calls entry each, unique ids, in the order written, the same calls as
+    the in-process Router's; streamed as one delta with indexes 0..n-1; an earlier assistant turn with
+    several tool_calls is history the server accepts."""
+    from toolrouter import Router
+
+    base, _, _, run = lists_server
+    client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0, timeout=300)
+    expected = Router.load(run).route("lock it all down")
+    assert expected.kind == "call" and len(expected.calls) >= 2
+    reply = ask(client, "lock it all down")
+    choice = reply.choices[0]
+    assert choice.finish_reason == "tool_calls" and check_valid(choice) == expected.tool
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in choice.message.tool_calls] == [
+        (c["tool"], c["arguments"]) for c in expected.calls]
+    ids = [c.id for c in choice.message.tool_calls]
+    assert len(set(ids)) == len(ids) == len(expected.calls)
+
+    chunks = list(ask(client, "lock it all down", stream=True))
+    deltas = [c.choices[0].delta.tool_calls for c in chunks if c.choices[0].delta.tool_calls]
+    assert len(deltas) == 1 and [d.index for d in deltas[0]] == list(range(len(expected.calls)))
+    assert [d.function.name for d in deltas[0]] == [c["tool"] for c in expected.calls]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+    earlier = choice.message.model_dump(exclude_none=True)
+    follow_up = client.chat.completions.create(model="support_router_tiny", messages=[
+        {"role": "user", "content": "lock it all down"}, earlier, {"role": "user", "content": "and again"}])
+    assert follow_up.choices[0].finish_reason == "tool_calls"
+    bad = dict(earlier, tool_calls=earlier["tool_calls"] + [{"id": "x", "type": "function",
+                                                              "function": {"name": "fly", "arguments": "{}"}}])
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model="support_router_tiny", messages=[
+            {"role": "user", "content": "a"}, bad, {"role": "user", "content": "b"}])
+    assert f"messages[1].tool_calls[{len(expected.calls)}]" in str(e.value)
 
 
 def test_cli_refuses_a_missing_run(tmp_path):

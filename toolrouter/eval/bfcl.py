@@ -7,9 +7,10 @@ strict rules or, with match="bfcl", by a reproduction of BFCL's own AST checker.
     bset = load_bfcl("BFCL_v4_multiple.json")   # answers: possible_answer/<same name> beside it
 
 Each BFCL entry offers its own functions, so every case carries its own catalogue. Nothing is
-refused whole: an entry that cannot be scored (several calls expected, multi-turn, Java/JavaScript,
-a malformed line, functions that cannot be converted) is skipped with its reason and counted. The
-conversion, quirk by quirk:
+refused whole: an entry that cannot be scored (multi-turn, Java/JavaScript, more than MAX_CALLS
+expected calls, a malformed line, functions that cannot be converted) is skipped with its reason
+and counted. Parallel entries (several calls expected, in any order) have a list of calls as their
+target, matched as a multiset (toolrouter.eval.metrics). The conversion, quirk by quirk:
 
   "type": "dict"     -> "object";   "float" -> "number";   "tuple" -> "array"
   "type": "any"      -> "string". Our schemas (and grammar decoding, compact prompts) need a type on
@@ -41,7 +42,9 @@ conversion, quirk by quirk:
   irrelevance        every case wants no call (no_tool); relevance (live) any call, no answers file.
 
 BFCL's checker (bfcl_eval/eval_checker/ast_eval/ast_checker.py, Apache-2.0), whose rules
-`bfcl_verdict` reproduces for one expected call, language Python: the function name exactly;
+`bfcl_verdict` reproduces, language Python. Parallel categories: as many calls as expected, and each
+expected call, in the gold's order, takes the first unused answer call that passes it (greedy, as
+BFCL's parallel_function_checker_no_order). One expected call: the function name exactly;
 required parameters present; every given parameter in the schema and in the gold; a type check with
 Python's type() (True is not an integer, 5.0 is not an integer, an int is accepted for a float at
 the top level only, a value of the gold's own type passes as a "variable", lists one level deep);
@@ -63,8 +66,8 @@ from typing import Annotated, Any, Optional
 from pydantic import BaseModel, Field, TypeAdapter
 
 from toolrouter.core.catalogue import Catalogue, CatalogueError
-from toolrouter.eval.metrics import INVALID, CaseScore, pick_alternative, score_case
-from toolrouter.formats.parse import format_call, parse_tool_call
+from toolrouter.eval.metrics import INVALID, CaseScore, pick_alternative, score_case, tool_label
+from toolrouter.formats.parse import MAX_CALLS, format_call, parse_tool_call
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, ToolSpec, _model_from_schema, _python_type, schema_problems
 from toolrouter.io import jsonl_lines
 
@@ -269,8 +272,6 @@ def category_of(case_id: str) -> str:
 
 
 def _unsupported(category: str, entry: dict) -> Optional[str]:
-    if "parallel" in category:
-        return "several calls in one answer (parallel): not scored yet, the answer format has one call"
     if any(k in category for k in ("multi_turn", "memory", "web_search", "format_sensitivity")):
         return f"{category}: multi-turn/agentic categories are not scored"
     if category.endswith(("java", "javascript")):
@@ -321,8 +322,9 @@ def _find_answers(questions: Path) -> Optional[Path]:
 def load_bfcl(questions: str | Path, answers: Optional[str | Path] = None) -> BfclSet:
     """Read a BFCL question file (and its possible answers: given, or possible_answer/<same name>
     beside it) into scored cases with their own tools, the raw BFCL entry kept for BFCL's rules.
-    Irrelevance entries want no call, relevance entries any call; parallel, multi-turn and
-    Java/JavaScript entries are skipped with their reason, as is any entry that cannot be read."""
+    Irrelevance entries want no call, relevance entries any call, parallel entries a list of calls;
+    multi-turn and Java/JavaScript entries are skipped with their reason, as is any entry that
+    cannot be read."""
     from toolrouter.eval.evaluate import Case, _messages_problems, target_problems
 
     questions = Path(questions)
@@ -367,11 +369,14 @@ def load_bfcl(questions: str | Path, answers: Optional[str | Path] = None) -> Bf
             gold = truth.get(cid)
             if gold is None:
                 why = f"no possible answer for {cid} in {answers}"
-            elif not (isinstance(gold, list) and len(gold) == 1 and isinstance(gold[0], dict) and len(gold[0]) == 1
-                      and isinstance(next(iter(gold[0].values())), dict)):
-                why = "the possible answer is not exactly one call (several calls are not scored yet)"
+            elif not (isinstance(gold, list) and gold and all(
+                    isinstance(c, dict) and len(c) == 1 and isinstance(next(iter(c.values())), dict) for c in gold)):
+                why = "the possible answer is not a list of calls ([{function: {parameter: [values]}}, ...])"
+            elif len(gold) > MAX_CALLS:
+                why = f"the possible answer has {len(gold)} calls; an answer has at most {MAX_CALLS}"
             else:
-                target = gold_target(gold[0], entry["function"], catalogue)
+                targets = [gold_target(call, entry["function"], catalogue) for call in gold]
+                target = targets[0] if len(targets) == 1 else targets
                 broken = target_problems(target, catalogue)
                 if broken:
                     out.schema_breaks[cid] = broken[0]
@@ -533,7 +538,19 @@ def _call_check(fn: dict, call: dict, truth: dict) -> str:
 
 
 def bfcl_verdict(functions: list, truth: list, calls: list, category: str) -> str:
-    """"" when `calls` pass BFCL's AST check for one ground-truth call, else its error type."""
+    """"" when `calls` pass BFCL's AST check for the ground-truth calls, else its error type."""
+    if "parallel" in category:  # parallel_function_checker_no_order
+        if len(calls) != len(truth):
+            return "parallel_function_checker_no_order:wrong_count"
+        used: set[int] = set()
+        for expected in truth:
+            fn = next((f for f in functions if f["name"] == next(iter(expected))), None)
+            found = None if fn is None else next(
+                (j for j, call in enumerate(calls) if j not in used and not _call_check(fn, call, expected)), None)
+            if found is None:
+                return "parallel_function_checker_no_order:cannot_find_match"
+            used.add(found)
+        return ""
     if "multiple" in category:
         if len(calls) != len(truth):
             return "multiple_function_checker:wrong_count"
@@ -547,36 +564,64 @@ def bfcl_verdict(functions: list, truth: list, calls: list, category: str) -> st
     return _call_check(functions[0], calls[0], truth[0])
 
 
+def _bfcl_call_counts(functions: list, truth: list, calls: list) -> dict:
+    """The call counts of CaseScore under BFCL's rules: each expected call takes the first unused answer
+    call that passes it (matched); of the rest, same-name pairs are wrong, the others missing / extra."""
+    used, left_truth = set(), []
+    for expected in truth:
+        fn = next((f for f in functions if f["name"] == next(iter(expected))), None)
+        try:
+            j = next((j for j, call in enumerate(calls) if j not in used and not _call_check(fn, call, expected)),
+                     None) if fn is not None else None
+        except Exception:  # where BFCL's checker would crash: not a match
+            j = None
+        if j is None:
+            left_truth.append(next(iter(expected)))
+        else:
+            used.add(j)
+    left_calls = [next(iter(c)) for j, c in enumerate(calls) if j not in used]
+    wrong = sum(min(left_truth.count(name), left_calls.count(name)) for name in set(left_truth))
+    return {"gold_calls": len(truth), "pred_calls": len(calls), "matched": len(used), "wrong": wrong,
+            "missing": len(left_truth) - wrong, "extra": len(left_calls) - wrong}
+
+
 def score_bfcl(case: Any, output: str, match: str = "strict") -> CaseScore:
     """Score one BFCL case: toolrouter's strict rules (score_case), or BFCL's with match="bfcl" and
     for a gold that breaks its own schema (strict rules could never match it)."""
-    info, gold = case.bfcl, case.target["tool"]
+    info, target = case.bfcl, case.target
+    gold = ANY_CALL if isinstance(target, dict) and target["tool"] == ANY_CALL else tool_label(
+        target if isinstance(target, list) else [] if target["tool"] == NO_TOOL else [target])
     category = info["category"]
     if match == "strict" and not info.get("schema_break"):
         if gold != ANY_CALL:
-            return score_case(case.target, output, case.catalogue)
+            return score_case(target, output, case.catalogue)
         result = parse_tool_call(output, case.catalogue)
         ok = result.kind == "call"
+        label = tool_label(list(result.calls))
         reason = [] if ok else ["missed_call"] if result.kind == "no_tool" else [f"invalid:{result.error}"]
         # a right answer's "gold" is the tool it called, so tool accuracy and the confusion matrix count it
-        return CaseScore(result.tool if ok else gold, result.tool if result.ok else INVALID, valid=result.ok,
+        return CaseScore(label if ok else gold, label if result.ok else INVALID, valid=result.ok,
                          exact=ok, reasons=reason, parsed=result.to_dict())
     calls = decode_calls(output)
-    pred = INVALID if calls is None else next(iter(calls[0])) if calls else NO_TOOL
+    pred = INVALID if calls is None else tool_label([{"tool": next(iter(c))} for c in calls])
+    counts = {}
     if "irrelevance" in category:
         error = "" if not calls else "bfcl:irrelevance:function_called"
+        counts = {"pred_calls": len(calls or []), "extra": len(calls or [])}
     elif gold == ANY_CALL:
         error = "" if calls else "bfcl:relevance:no_function_called"
     elif calls is None:
         error = "bfcl:ast_decoder:decoder_failed"
+        counts = {"gold_calls": len(info["ground_truth"]), "missing": len(info["ground_truth"])}
     else:
         try:
             error = bfcl_verdict(info["function"], info["ground_truth"], calls, category)
         except Exception:  # where BFCL's own checker would crash (e.g. a string where it expects a dict)
             error = "checker_error"
         error = f"bfcl:{error}" if error else ""
+        counts = _bfcl_call_counts(info["function"], info["ground_truth"], calls)
     compared = calls is not None and pred == gold and gold not in (NO_TOOL, ANY_CALL)
     gold = pred if gold == ANY_CALL and not error else gold
     return CaseScore(gold, pred, valid=calls is not None, exact=not error, args_compared=compared,
                      args_match=compared and not error, reasons=[error] if error else [],
-                     parsed={"kind": "bfcl", "calls": calls})
+                     parsed={"kind": "bfcl", "calls": calls}, **counts)

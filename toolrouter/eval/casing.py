@@ -39,7 +39,8 @@ def _value_words(target: dict, prompt: str) -> set[str]:
             for x in v.values():
                 walk(x)
 
-    walk(target.get("arguments", {}))
+    for call in target if isinstance(target, list) else [target]:  # several calls: every call's values
+        walk(call.get("arguments", {}))
     return words
 
 
@@ -132,10 +133,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     answers: dict[str, list] = {s: [None] * len(cases) for s in variants}
     for (s, i), out in zip(flat, outputs):
         r = parse_tool_call(out, cases[i].catalogue)
-        if r.kind == "call":
-            props = cases[i].catalogue[r.tool].properties
-            args = {k: v for k, v in r.arguments.items() if not props.get(k, {}).get(FREE_TEXT_KEY)}
-            answers[s][i] = {"tool": r.tool, "arguments": args}
+        if r.kind == "call":  # every call, free text left out; order-free (sorted), like the eval's matching
+            found = []
+            for call in r.calls:
+                props = cases[i].catalogue[call["tool"]].properties
+                args = {k: v for k, v in call["arguments"].items() if not props.get(k, {}).get(FREE_TEXT_KEY)}
+                found.append({"tool": call["tool"], "arguments": args})
+            answers[s][i] = found[0] if len(found) == 1 else sorted(found, key=_key)
         else:
             answers[s][i] = {"kind": r.kind}
     result = count_flips(answers)

@@ -24,7 +24,8 @@ from typing import Any, Callable, Optional
 from toolrouter.core.catalogue import MODES, Catalogue, catalogue_from_openai, load_catalogue
 from toolrouter.eval.metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
 from toolrouter.errors import ToolrouterError
-from toolrouter.formats.parse import format_call, parse_tool_call, read_envelope
+from toolrouter.core.schema import NO_TOOL
+from toolrouter.formats.parse import MAX_CALLS, format_call, parse_tool_call, read_envelope
 from toolrouter.io import atomic_write, output_problems, read_json, read_jsonl, read_run, read_yaml, write_json
 
 GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
@@ -88,7 +89,21 @@ def _any_of_problems(value: Any, path: str) -> tuple[list[str], int]:
 def target_problems(target: Any, catalogue: Catalogue) -> list[str]:
     """Why a gold target is not a valid answer for `catalogue` (empty when it is). The target is
     checked the way a model output is: parse_tool_call of its canonical form, once per any_of
-    alternative, so a gold set cannot ask for something the parser would refuse."""
+    alternative, so a gold set cannot ask for something the parser would refuse. A list target is
+    2..MAX_CALLS calls (one call is written as the bare object; no_tool never in a list), each
+    checked the same way."""
+    if isinstance(target, list):
+        if not 2 <= len(target) <= MAX_CALLS:
+            return [f"target: a list of calls has 2 to {MAX_CALLS} calls, this one {len(target)}; write one call as "
+                    'the object itself and no call as {"tool": "no_tool", "reason": "..."}']
+        for i, call in enumerate(target):
+            if isinstance(call, dict) and call.get("tool") == NO_TOOL:
+                return [f"target[{i}]: no_tool cannot stand in a list of calls; a target calls tools or answers "
+                        "no_tool alone"]
+            problems = target_problems(call, catalogue)
+            if problems:
+                return [f"target[{i}]" + problems[0].removeprefix("target")]  # every problem starts "target"
+        return []
     envelope = read_envelope(target, catalogue)  # the parser's own check of {"tool", "arguments" | "reason"}
     if envelope.error == "unknown_tool":
         return [f"target tool {envelope.tool!r} is not in catalogue {catalogue.name} ({', '.join(catalogue.names)})"]
@@ -359,6 +374,18 @@ def print_report(report: dict, console) -> None:
     if len(rows) > 40:
         tools.caption = f"{len(rows) - 40} more tools in the JSON report"
     console.print(tools)
+    calls = report.get("calls") or {}
+    if calls.get("several_call_cases") or calls.get("several_call_answers"):  # only where several calls occur
+        table = Table(title=f"calls (order-free): {calls['gold_calls']} gold, {calls['pred_calls']} predicted")
+        for col in ("", "count", "rate"):
+            table.add_column(col, justify="left" if not col else "right")
+        table.add_row("matched", str(calls["matched"]), f"recall {_fmt(calls['call_recall']['value'])}, "
+                                                        f"precision {_fmt(calls['call_precision']['value'])}")
+        for kind in ("missing", "wrong", "extra"):
+            table.add_row(kind, str(calls[kind]), _fmt(calls[f"{kind}_call_rate"]["value"]))
+        ex = calls["several_call_exact"]
+        table.caption = f"exact on the {calls['several_call_cases']} several-call cases: {_fmt(ex['value'])}"
+        console.print(table)
     if report["reasons"]:
         reasons = Table(title=f"top failure reasons ({len(report['failures'])} failing cases)")
         reasons.add_column("reason")

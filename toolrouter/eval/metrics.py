@@ -14,6 +14,19 @@ mix tool choice into the argument score and shrink the false-call rate by the sh
 so we report the definitions above (see docs/eval.md). Every rate carries its numerator,
 denominator and a 95 % Wilson interval; a rate over 0 cases is null.
 
+Several calls (a gold target that is a list, an answer that is a list): the calls are matched as a
+multiset, order-free. A predicted call matches a gold call when the tool is the same and the arguments
+match by the rules below (a maximum matching, so the order and any any_of overlap cannot cost a
+match). Of the calls left over, a gold and a predicted call of the same tool pair up as one *wrong*
+call (right tool, wrong arguments); the other gold calls are *missing*, the other predicted calls
+*extra* (an invalid answer counts all its gold calls missing). The six rates read an answer's tools
+as one label, its tool names sorted and joined by "+" ("lock_doors+toggle_headlights"), so tool
+accuracy asks for the right multiset of tools, arguments are compared when that is right, and exact
+match asks for every call matched and none extra. With one call on both sides this is exactly the
+one-call scoring: label = the tool, wrong = wrong arguments. `summarize` adds a "calls" section:
+totals of gold, predicted, matched, missing, extra and wrong calls, their rates, and exact match on
+the cases whose gold has several calls.
+
 Argument matching (gold vs a prediction that already passed the parser, so no unknown/extra keys):
   - an omitted optional argument equals its schema default; with no default, omitted matches
     only omitted;
@@ -37,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from toolrouter.core.catalogue import Catalogue
+from toolrouter.formats import calls_of
 from toolrouter.formats.parse import parse_tool_call
 from toolrouter.core.schema import FREE_TEXT_KEY, NO_TOOL
 
@@ -170,13 +184,19 @@ def _list_miss(gold: list, pred: list, schema: dict, where: str) -> Optional[tup
 
 
 def _multiset_match(gold: list, pred: list, items: dict, where: str) -> bool:
-    """A perfect matching between gold and predicted items (Kuhn's augmenting paths): with any_of
-    items, equality is not transitive, so greedy pairing could miss a valid assignment."""
+    """A perfect matching between gold and predicted items."""
     ok = [[value_miss(g, p, items, where) is None for p in pred] for g in gold]
-    owner: list[Optional[int]] = [None] * len(pred)
+    return len(max_matching(ok)) == len(gold)
+
+
+def max_matching(ok: list[list[bool]]) -> list[tuple[int, int]]:
+    """A maximum matching (i, j) between rows and columns where ok[i][j] (Kuhn's augmenting paths):
+    with any_of values, equality is not transitive, so greedy pairing could miss a valid assignment."""
+    width = len(ok[0]) if ok else 0
+    owner: list[Optional[int]] = [None] * width
 
     def place(i: int, seen: set) -> bool:
-        for j in range(len(pred)):
+        for j in range(width):
             if ok[i][j] and j not in seen:
                 seen.add(j)
                 if owner[j] is None or place(owner[j], seen):
@@ -184,7 +204,9 @@ def _multiset_match(gold: list, pred: list, items: dict, where: str) -> bool:
                     return True
         return False
 
-    return all(place(i, set()) for i in range(len(gold)))
+    for i in range(len(ok)):
+        place(i, set())
+    return sorted((i, j) for j, i in enumerate(owner) if i is not None)
 
 
 def argument_misses(gold_args: dict, pred_args: dict, schema: dict, where: str = "") -> list[tuple[str, str]]:
@@ -234,50 +256,90 @@ def _slot_miss(gold: Any, pred: Any, schema: dict, path: str) -> Optional[tuple[
 
 @dataclass
 class CaseScore:
-    """How one output fared against its gold target."""
+    """How one output fared against its gold target. `gold_tool`/`pred_tool` are tool labels: the tool
+    of one call, no_tool, "invalid", or several calls' sorted tool names joined by "+"."""
 
     gold_tool: str
-    pred_tool: str  # a tool name, no_tool, or "invalid"
+    pred_tool: str  # a tool label, no_tool, or "invalid"
     valid: bool
     exact: bool
-    args_compared: bool = False  # valid, same tool, not no_tool
+    args_compared: bool = False  # valid, same tool label, not no_tool
     args_match: bool = False
     reasons: list[str] = field(default_factory=list)  # empty when exact
     free_text_f1: list[tuple[str, float]] = field(default_factory=list)  # ("tool.arg", F1)
     parsed: dict = field(default_factory=dict)
+    gold_calls: int = 0  # calls in the gold target (0 for no_tool)
+    pred_calls: int = 0  # calls in a valid answer
+    matched: int = 0  # predicted calls equal to a gold call (multiset matching)
+    missing: int = 0  # gold calls with no predicted call of their tool left
+    extra: int = 0  # predicted calls with no gold call of their tool left
+    wrong: int = 0  # right tool, wrong arguments
 
 
-def score_case(target: dict, output: str, catalogue: Catalogue, parse=parse_tool_call) -> CaseScore:
+def tool_label(calls: list[dict]) -> str:
+    """One label for an answer's tools: the tool of one call, no_tool for none, several calls' tool
+    names sorted and joined by "+" (order-free, like the matching)."""
+    if not calls:
+        return NO_TOOL
+    return calls[0]["tool"] if len(calls) == 1 else "+".join(sorted(c["tool"] for c in calls))
+
+
+def score_case(target, output: str, catalogue: Catalogue, parse=parse_tool_call) -> CaseScore:
     """Parse `output` against `catalogue` (with `parse`: an answer format's parser, default the JSON
-    envelope's) and compare it with the gold `target`."""
+    envelope's) and compare it with the gold `target` (one call, no_tool, or a list of calls)."""
     result = parse(output, catalogue)
-    gold = target["tool"]
+    gold_calls = calls_of(target)
+    gold = tool_label(gold_calls)
     if result.kind == INVALID:
         return CaseScore(gold, INVALID, valid=False, exact=False, reasons=[f"invalid:{result.error}"],
-                         parsed=result.to_dict())
-    pred = result.tool
-    score = CaseScore(gold, pred, valid=True, exact=False, parsed=result.to_dict())
-    if len(result.calls) > 1:  # one call expected, several given: never exact
-        score.reasons = ["extra_calls"]
-        return score
+                         parsed=result.to_dict(), gold_calls=len(gold_calls), missing=len(gold_calls))
+    pred_calls = list(result.calls)
+    pred = tool_label(pred_calls)
+    score = CaseScore(gold, pred, valid=True, exact=False, parsed=result.to_dict(), gold_calls=len(gold_calls),
+                      pred_calls=len(pred_calls))
+    # Matched calls: same tool, arguments matching (a maximum matching); then, of the rest, same-tool
+    # pairs are wrong calls (their argument misses are the reasons), the others missing / extra.
+    misses = [[None if g["tool"] != p["tool"] else
+               argument_misses(g.get("arguments", {}), p["arguments"], catalogue[g["tool"]].parameters)
+               for p in pred_calls] for g in gold_calls]
+    matched = max_matching([[m == [] for m in row] for row in misses])
+    left_gold = [i for i in range(len(gold_calls)) if i not in {i for i, _ in matched}]
+    left_pred = [j for j in range(len(pred_calls)) if j not in {j for _, j in matched}]
+    wrong = [(left_gold[a], left_pred[b]) for a, b in
+             max_matching([[misses[i][j] is not None for j in left_pred] for i in left_gold])]
+    score.matched, score.wrong = len(matched), len(wrong)
+    score.missing = len(left_gold) - len(wrong)
+    score.extra = len(left_pred) - len(wrong)
+    for i, j in matched + wrong:
+        score.free_text_f1 += _free_text_f1(gold_calls[i], pred_calls[j], catalogue)
     if pred != gold:
-        score.reasons = ["false_call" if gold == NO_TOOL else "missed_call" if pred == NO_TOOL else "wrong_tool"]
+        if len(gold_calls) <= 1 and len(pred_calls) <= 1 or not gold_calls or not pred_calls:
+            score.reasons = ["false_call" if gold == NO_TOOL else "missed_call" if pred == NO_TOOL else "wrong_tool"]
+        else:
+            wrong_gold, wrong_pred = {i for i, _ in wrong}, {j for _, j in wrong}
+            score.reasons = ([f"missing_call:{gold_calls[i]['tool']}" for i in left_gold if i not in wrong_gold]
+                             + [f"extra_call:{pred_calls[j]['tool']}" for j in left_pred if j not in wrong_pred])
         return score
     if gold == NO_TOOL:
         score.exact = True
         return score
-    spec = catalogue[gold]
-    misses = argument_misses(target.get("arguments", {}), result.arguments, spec.parameters)
     score.args_compared = True
-    score.args_match = score.exact = not misses
-    score.reasons = [f"argument:{gold}.{path}:{kind}" for path, kind in misses]
-    for name, sub in spec.properties.items():
-        if sub.get(FREE_TEXT_KEY) and target.get("arguments", {}).get(name) is not None:
-            pred_text = result.arguments.get(name, "")
-            f1 = max((token_f1(g, pred_text) for g in alternatives(target["arguments"][name]) if isinstance(g, str)),
-                     default=0.0)
-            score.free_text_f1.append((f"{gold}.{name}", f1))
+    score.args_match = score.exact = not wrong
+    score.reasons = [f"argument:{gold_calls[i]['tool']}.{path}:{kind}" for i, j in sorted(wrong)
+                     for path, kind in misses[i][j]]
     return score
+
+
+def _free_text_f1(gold: dict, pred: dict, catalogue: Catalogue) -> list[tuple[str, float]]:
+    """("tool.arg", token F1) of each free-text argument the gold call gives."""
+    out = []
+    for name, sub in catalogue[gold["tool"]].properties.items():
+        if sub.get(FREE_TEXT_KEY) and gold.get("arguments", {}).get(name) is not None:
+            pred_text = pred["arguments"].get(name, "")
+            f1 = max((token_f1(g, pred_text) for g in alternatives(gold["arguments"][name]) if isinstance(g, str)),
+                     default=0.0)
+            out.append((f"{gold['tool']}.{name}", f1))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +388,7 @@ def summarize(scores: list[CaseScore], tool_names: Iterable[str] = ()) -> dict:
     return {
         "n": n,
         "metrics": metrics,
+        "calls": call_counts(scores),
         "free_text_f1_by_argument": {k: {"mean": sum(v) / len(v), "count": len(v)} for k, v in per_arg.items()},
         "per_tool": per_tool,
         "confusion": {"rows": labels, "columns": columns, "matrix": matrix},
@@ -334,10 +397,37 @@ def summarize(scores: list[CaseScore], tool_names: Iterable[str] = ()) -> dict:
     }
 
 
+def call_counts(scores: list[CaseScore]) -> dict:
+    """The several-call view: totals of gold, predicted (valid answers), matched, missing, extra and
+    wrong calls; recall (matched / gold), precision (matched / predicted) and the missing and wrong
+    shares of gold calls, the extra share of predicted calls; how many cases miss, add or get wrong
+    a call; exact match on the cases whose gold has several calls."""
+    total = {k: sum(getattr(s, k) for s in scores) for k in ("gold_calls", "pred_calls", "matched", "missing",
+                                                             "extra", "wrong")}
+    several = [s for s in scores if s.gold_calls > 1]
+    return {
+        **total,
+        "call_recall": rate(total["matched"], total["gold_calls"]),
+        "call_precision": rate(total["matched"], total["pred_calls"]),
+        "missing_call_rate": rate(total["missing"], total["gold_calls"]),
+        "wrong_call_rate": rate(total["wrong"], total["gold_calls"]),
+        "extra_call_rate": rate(total["extra"], total["pred_calls"]),
+        "cases_with_missing": sum(s.missing > 0 for s in scores),
+        "cases_with_extra": sum(s.extra > 0 for s in scores),
+        "cases_with_wrong": sum(s.wrong > 0 for s in scores),
+        "several_call_cases": len(several),
+        "several_call_exact": rate(sum(s.exact for s in several), len(several)),
+        "several_call_answers": sum(s.pred_calls > 1 for s in scores),
+    }
+
+
 def reason_kind(reason: str) -> str:
-    """"argument:set_temperature.area:wrong_items" -> "argument:wrong_items"; others unchanged."""
+    """"argument:set_temperature.area:wrong_items" -> "argument:wrong_items", "missing_call:lock_doors"
+    -> "missing_call"; others unchanged."""
     if reason.startswith("argument:"):
         return "argument:" + reason.rsplit(":", 1)[1]
+    if reason.startswith(("missing_call:", "extra_call:")):
+        return reason.split(":", 1)[0]
     return reason
 
 

@@ -3,9 +3,10 @@
     compiled = compile_grammar(catalogue, tokenizer)         # cached per (tokenizer, catalogue fingerprint)
     model.generate(..., max_new_tokens=96, logits_processor=[logits_processor(compiled, 96)])  # fresh per call
 
-The grammar is the union of each tool's call object and the no_tool object (`catalogue.answer_schema()`),
-written exactly as `format_call`/`format_no_tool` write training targets: keys in schema order, optional
-arguments omitted or present in that order, no extra keys, compact separators, no whitespace.
+The grammar is the union of each tool's call object (`catalogue.answer_schema()`), the no_tool object,
+and a list of 2..MAX_CALLS calls, written exactly as `format_calls`/`format_no_tool` write training
+targets: keys in schema order, optional arguments omitted or present in that order, no extra keys,
+compact separators, no whitespace; no_tool only alone.
 
 xgrammar's JSON-schema converter does the objects, key order and numeric ranges. Four things it does
 not do the way the parser needs, so those leaves are swapped for rules of our own:
@@ -38,7 +39,8 @@ import weakref
 from typing import Optional
 
 from toolrouter.core.catalogue import Catalogue
-from toolrouter.core.schema import ToolrouterError
+from toolrouter.core.schema import NO_TOOL, ToolrouterError
+from toolrouter.formats.parse import MAX_CALLS
 
 MAX_STRING = 200  # characters after which the processor closes a string: routing arguments are a few words
 MAX_ITEMS = 16  # items in a list with no maxItems
@@ -237,22 +239,27 @@ def bound_pattern(pattern: str, limit: int = MAX_REPEAT) -> str:
 
 
 def answer_ebnf(catalogue: Catalogue, schema: Optional[dict] = None,
-                separators: tuple[str, str] = (",", ":"), no_tool: bool = True) -> str:
+                separators: tuple[str, str] = (",", ":"), no_tool: bool = True, max_calls: int = MAX_CALLS) -> str:
     """The grammar of one canonical answer for `catalogue`, as xgrammar EBNF text (root rule `root`).
     `schema` (default: the JSON envelope, `catalogue.answer_schema()`) and `separators` let an answer
     format (toolrouter.formats) describe its own JSON body in the same canonical way. `no_tool=False`
     leaves the no_tool answer out of the default schema (a call is required: OpenAI's tool_choice
-    "required" or a forced tool); a catalogue with no tools then has no answer at all, an error."""
+    "required" or a forced tool); a catalogue with no tools then has no answer at all, an error.
+
+    The JSON envelope's answer is one call, a no_tool, or a list of 2..`max_calls` calls
+    (`[call,call]`, no_tool never inside it; max_calls=1: one call only). With a `schema` of its own,
+    the grammar is one value of that schema (a format wraps it; the native format repeats its call)."""
     import xgrammar as xgr
 
-    if schema is None:
+    envelope = schema is None
+    if envelope:
         options = catalogue.answer_schema()["anyOf"]
-        if not no_tool:
-            options = options[:-1]  # answer_schema() puts no_tool last
-            if not options:
-                raise ToolrouterError(f"grammar for catalogue {catalogue.name}: no tools and no_tool excluded: "
-                                      "no answer is possible")
-        schema = {"anyOf": options}
+        calls, none = options[:-1], options[-1]  # answer_schema() puts no_tool last
+        if not calls and not no_tool:
+            raise ToolrouterError(f"grammar for catalogue {catalogue.name}: no tools and no_tool excluded: "
+                                  "no answer is possible")
+        # The calls alone are converted (root renamed tr_call below); no_tool and the list are ours.
+        schema = {"anyOf": calls or [none]}
     builder = _Builder(separators)
     schema = builder.walk(schema)
     text = str(xgr.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False,
@@ -261,7 +268,34 @@ def answer_ebnf(catalogue: Catalogue, schema: Optional[dict] = None,
         text = text.replace(_lit(json.dumps(f"@{name}@")), name)
     if "@tr_" in text:  # the converter wrote a placeholder some other way: fail loudly, not loosely
         raise ToolrouterError(f"grammar for catalogue {catalogue.name}: a placeholder was left unreplaced")
-    return text + "\n" + "\n".join(f"{name} ::= {body}" for name, body in builder.rules.items()) + "\n"
+    rules = builder.rules
+    if envelope:
+        text, renamed = re.subn(r"(?m)^root ::= ", "tr_call ::= ", text, count=1)
+        if not renamed:
+            raise ToolrouterError(f"grammar for catalogue {catalogue.name}: the JSON-schema converter wrote no root rule")
+        envelope_rules = _envelope_rules(builder, bool(calls), no_tool, max_calls)  # may add the string rule
+        rules = {**builder.rules, **envelope_rules}
+    return text + "\n" + "\n".join(f"{name} ::= {body}" for name, body in rules.items()) + "\n"
+
+
+def _envelope_rules(builder: _Builder, calls: bool, no_tool: bool, max_calls: int) -> dict[str, str]:
+    """root, no_tool and the list of calls of the JSON envelope, written out: `tr_call` is the converted
+    call (any tool); the list is unrolled (`tr_more_k`: close after k calls, or add one) rather than a
+    bounded repetition, which xgrammar compiles and matches slowly."""
+    sep, colon = builder.item_sep, builder.key_sep
+    out, alternatives = {}, []
+    if calls:
+        alternatives.append("tr_call")
+    if no_tool:
+        none = "{" + _lit("tool") + colon + _lit(NO_TOOL) + sep + _lit("reason") + colon
+        out["tr_no_tool"] = f'{_lit(none)} "\\"" {builder._char()}* "\\"" "}}"'
+        alternatives.append("tr_no_tool")
+    if calls and max_calls >= 2:
+        alternatives.append(f'"[" tr_call {_lit(sep)} tr_call tr_more_2')
+        for k in range(2, max_calls + 1):
+            out[f"tr_more_{k}"] = '"]"' + (f' | {_lit(sep)} tr_call tr_more_{k + 1}' if k < max_calls else "")
+    out["root"] = " | ".join(alternatives)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,8 +365,12 @@ class _Vocab:
         # First two bytes of every token (-1 where it is shorter), to pick tokens by how they start.
         first = torch.tensor([b[0] if b else -1 for b in self.token_bytes])
         second = torch.tensor([b[1] if len(b) > 1 else -1 for b in self.token_bytes])
-        quote, close = first == ord('"'), (first == ord("}")) | (first == ord("]"))
-        quote_close = quote & ((second == ord("}")) | (second == ord("]")))  # `"}`, `"]}`: end a string and more
+        # Tokens made only of `}`/`]` (after a leading `"` for quote_close): `}},` or `"},` would close
+        # one object and open more (a next argument, a list's next call), so they do not count as closing.
+        close = torch.tensor([bool(b) and not b.strip(b"}]") for b in self.token_bytes])
+        # `"}`, `"]}`: end a string and more
+        quote_close = torch.tensor([len(b) > 1 and b[0] == 0x22 and not b[1:].strip(b"}]") for b in self.token_bytes])
+        quote = first == ord('"')
         quote_only = quote & (second == -1)
         comma = first == ord(",")
         # Preference lists, stacked (K, words): the first one the grammar allows wins. `","` ends a

@@ -70,7 +70,9 @@ class JsonFormat:
 
     def response_template(self, tokenizer=None) -> dict:
         """A transformers `response_template`: a call becomes `tool_calls` (arguments as an object), a
-        no_tool becomes `content` (its reason); text that is neither lands in `unparsed`."""
+        no_tool becomes `content` (its reason); text that is neither lands in `unparsed`. A list of calls
+        gives one `tool_calls` entry per call: the `[` opens the first call, and a call closes at its `}`
+        followed by `,` and the next call, by `]` and the end, or by the end."""
         anchor = generation_prompt(tokenizer) if tokenizer is not None else DEFAULT_ANCHOR
         tool = r'\{\s*"tool"\s*:\s*'
         return {
@@ -78,8 +80,8 @@ class JsonFormat:
             "start_anchor": anchor,
             "fields": {
                 "tool_calls": {
-                    "open_pattern": tool + rf'"(?P<name>(?!{NO_TOOL}")[^"]+)"\s*,\s*"arguments"\s*:\s*',
-                    "close_pattern": r"\}" + _END,
+                    "open_pattern": r"\[?\s*" + tool + rf'"(?P<name>(?!{NO_TOOL}")[^"]+)"\s*,\s*"arguments"\s*:\s*',
+                    "close_pattern": r"\}(?:\s*,\s*(?=" + tool + r")|\s*\]" + _END + "|" + _END + ")",
                     "repeats": True,
                     "content": "json",
                     "transform": {"type": "function", "function": {"name": "{name}", "arguments": "{content}"}},

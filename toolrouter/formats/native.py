@@ -181,9 +181,9 @@ class NativeFormat:
 
     # --- constrained decoding ------------------------------------------------------------------------
     def grammar(self, catalogue: Catalogue) -> str:
-        """xgrammar EBNF: one canonical call in the template's wrapper, or a plain-text no_tool (one line
-        that cannot start a call). The call's JSON comes from toolrouter.formats.grammar's builder with
-        the templates' `tojson` separators."""
+        """xgrammar EBNF: one canonical call in the template's wrapper (hermes: 1..MAX_CALLS of them, a
+        newline between), or a plain-text no_tool (one line that cannot start a call). The call's JSON
+        comes from toolrouter.formats.grammar's builder with the templates' `tojson` separators."""
         from toolrouter.formats.grammar import answer_ebnf
 
         options = [{"type": "object",
@@ -197,7 +197,14 @@ class NativeFormat:
         # The no_tool text: one line whose first character cannot open a call ("{" for llama3) nor be a
         # space (templates trim, the parser strips); for hermes no "<" at all, so no `<tool_call>` inside.
         first, rest = (r'[^<\0-\x20]', r'[^<\0-\x1f]') if self.family == "hermes" else (r'[^{\0-\x20]', r'[^\0-\x1f]')
-        return f"root ::= {call} | native_text\nnative_text ::= {first} {rest}*\n" + body
+        rules = [f"native_block ::= {call}", f"native_text ::= {first} {rest}*"]
+        if self.several:  # 1..MAX_CALLS blocks, "\n" between them, unrolled (see grammar._envelope_rules)
+            rules.append("root ::= native_block native_more_1 | native_text")
+            rules += [f'native_more_{k} ::= "" | "\\n" native_block'
+                      + (f" native_more_{k + 1}" if k < MAX_CALLS - 1 else "") for k in range(1, MAX_CALLS)]
+        else:
+            rules.append("root ::= native_block | native_text")
+        return "\n".join(rules) + "\n" + body
 
     # --- serving -------------------------------------------------------------------------------------
     def response_template(self, tokenizer=None) -> dict:

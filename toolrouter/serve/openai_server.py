@@ -11,8 +11,8 @@
 
 Endpoints: POST /v1/chat/completions, GET /v1/models, GET /v1/models/{id}, GET /health. What a router
 does with the OpenAI request shape:
-  - A call comes back as `message.tool_calls` (one call, arguments a JSON string) with finish_reason
-    "tool_calls"; a no_tool comes back as `message.content` = the answer text
+  - Calls come back as `message.tool_calls` (one entry per call, each with its own id, arguments a JSON
+    string) with finish_reason "tool_calls"; a no_tool comes back as `message.content` = the answer text
     (`{"tool":"no_tool","reason":"..."}`, what vLLM returns for the exported model too) with "stop".
   - `tools` must be the run's catalogue or a subset of it, each compared by name and parameters
     schema: a router is trained for a closed catalogue, so any other tool is a 400 naming it. No
@@ -203,7 +203,7 @@ def answer_space(names: list[str], tool_choice) -> tuple[tuple[str, ...], bool]:
 
 def conversation(router, messages: list[Message]) -> list[dict]:
     """The router's conversation: its own system prompt, earlier user/assistant turns, the request."""
-    from toolrouter.formats.parse import format_call
+    from toolrouter.formats.parse import format_calls
 
     last = messages[-1]
     if last.role != "user":
@@ -216,14 +216,21 @@ def conversation(router, messages: list[Message]) -> list[dict]:
             history.append({"role": "user", "content": _text(m.content, f"messages[{i}]")})
         elif m.role == "assistant":
             text = _text(m.content, f"messages[{i}]")
-            if m.tool_calls:  # an earlier routed call: the answer text the router wrote
-                fn = m.tool_calls[0].get("function", {}) if isinstance(m.tool_calls[0], dict) else {}
+            if m.tool_calls:  # earlier routed calls: the answer text the router wrote (a list for several)
+                calls = []
+                for k, entry in enumerate(m.tool_calls):
+                    fn = entry.get("function", {}) if isinstance(entry, dict) else {}
+                    try:
+                        calls.append({"tool": fn["name"], "arguments": json.loads(fn["arguments"])})
+                        format_calls(calls[-1:], router.catalogue)
+                    except (KeyError, TypeError, ValueError, ToolrouterError):
+                        raise ApiError(400, f"messages[{i}].tool_calls[{k}]: expected a function call with a name "
+                                            "from the catalogue and JSON arguments",
+                                       param=f"messages[{i}].tool_calls") from None
                 try:
-                    text = format_call(fn["name"], json.loads(fn["arguments"]), router.catalogue)
-                except (KeyError, TypeError, ValueError):
-                    raise ApiError(400, f"messages[{i}].tool_calls[0]: expected a function call with a name "
-                                        "from the catalogue and JSON arguments",
-                                   param=f"messages[{i}].tool_calls") from None
+                    text = format_calls(calls, router.catalogue)
+                except ToolrouterError as e:  # more calls than an answer holds
+                    raise ApiError(400, f"messages[{i}].tool_calls: {e}", param=f"messages[{i}].tool_calls") from None
             history.append({"role": "assistant", "content": text})
     return router.messages(_text(last.content, f"messages[{len(messages) - 1}]"), history)
 
@@ -339,13 +346,15 @@ class Batcher:
 # responses
 
 def completion_message(result, text: str, tools: tuple[str, ...]) -> tuple[dict, str]:
-    """(message, finish_reason) for a parsed answer. Anything but an allowed call or no_tool (only
-    possible without the grammar, or cut off by max_tokens) is returned as content."""
-    if result.kind == "call" and result.tool in tools:
-        call = {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
-                "function": {"name": result.tool,
-                             "arguments": json.dumps(result.arguments, ensure_ascii=False, separators=(",", ":"))}}
-        return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
+    """(message, finish_reason) for a parsed answer: its calls as `tool_calls` (unique ids), a no_tool
+    as content. Anything else (only possible without the grammar, or cut off by max_tokens; a call to a
+    tool the request did not allow) is returned as content."""
+    if result.kind == "call" and all(c["tool"] in tools for c in result.calls):
+        calls = [{"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
+                  "function": {"name": c["tool"],
+                               "arguments": json.dumps(c["arguments"], ensure_ascii=False, separators=(",", ":"))}}
+                 for c in result.calls]  # several calls: one entry each, in the order the model wrote them
+        return {"role": "assistant", "content": None, "tool_calls": calls}, "tool_calls"
     finish = "length" if result.kind == "invalid" and result.error == "truncated" else "stop"
     return {"role": "assistant", "content": text.strip()}, finish
 
@@ -475,7 +484,7 @@ def create_app(router, model_id: str, max_batch: int = 32, wait_ms: float = 5.0)
 
         delta = dict(message)
         if "tool_calls" in delta:
-            delta["tool_calls"] = [{"index": 0, **call} for call in delta["tool_calls"]]
+            delta["tool_calls"] = [{"index": k, **call} for k, call in enumerate(delta["tool_calls"])]
 
         async def events():
             yield chunk(delta, None)

@@ -3,14 +3,17 @@
     router = Router.load("runs/support_router_tiny")           # constrained decoding on by default
     result = router.route("where is my order ORD-1234?")       # ParseResult: call | no_tool | invalid
     router.dispatch(result, {"track_order": track})            # calls track(order_id="ORD-1234")
+    result.calls                                               # every call: ({"tool", "arguments"}, ...)
+    router.dispatch_all(result, handlers)                      # runs each call in order, returns a list
 
     toolrouter route --run runs/support_router_tiny "where is my order ORD-1234?"
     cat requests.txt | toolrouter route --run runs/support_router_tiny     # one JSON line per request
 
 Requests are prompted exactly as the run was trained (its catalogue snapshot and prompt mode). With
 constrained decoding (toolrouter.formats.grammar) every answer parses as a call or a no_tool, whatever the
-weights, given a token budget that fits one (64 is plenty for the built-in catalogues): strings are
-bounded and the last tokens of the budget close the answer. An answer still cut off by max_new_tokens
+weights, given a token budget that fits one (64 is plenty for one call of the built-in catalogues; an
+answer of several calls needs that per call): strings are bounded and the last tokens of the budget
+close the answer. An answer still cut off by max_new_tokens
 comes back as invalid (`truncated`), never repaired.
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from toolrouter.core.catalogue import MODES, Catalogue, load_catalogue
-from toolrouter.formats.parse import ParseResult, dispatch
+from toolrouter.formats.parse import ParseResult, dispatch, dispatch_all
 from toolrouter.core.schema import ToolrouterError
 
 DEFAULT_MAX_NEW_TOKENS = 128  # a routing answer is a few dozen tokens; run.json may say otherwise
@@ -174,7 +177,8 @@ class Router:
         return [texts.get(i, "") for i in range(len(requests))]
 
     def route(self, request: str, history: Optional[Sequence[dict]] = None) -> ParseResult:
-        """Route one request (after optional earlier turns): a call, a no_tool, or invalid."""
+        """Route one request (after optional earlier turns): a call, a no_tool, or invalid. An answer of
+        several calls is one result of kind "call": `calls` holds them all, `tool`/`arguments` the first."""
         return self.route_batch([request], [history])[0]
 
     def route_batch(self, requests: Sequence[str], histories: Optional[Sequence] = None,
@@ -189,8 +193,13 @@ class Router:
 
     def dispatch(self, result: ParseResult, handlers: Mapping[str, Callable[..., Any]]) -> Any:
         """Call the handler of a routed call with its validated arguments, defaults filled in from the
-        catalogue; a no_tool or invalid result raises toolrouter.DispatchError."""
+        catalogue; a no_tool or invalid result, or one of several calls, raises toolrouter.DispatchError."""
         return dispatch(result, handlers, catalogue=self.catalogue)
+
+    def dispatch_all(self, result: ParseResult, handlers: Mapping[str, Callable[..., Any]]) -> list:
+        """Call the handler of every routed call in order (as dispatch does one) and return their results;
+        a missing handler refuses the whole answer before any handler runs."""
+        return dispatch_all(result, handlers, catalogue=self.catalogue)
 
 
 def _run_path(text: str) -> str:
