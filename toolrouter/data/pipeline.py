@@ -133,6 +133,15 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i] + word[i:]
 
 
+def _add_typo(parts: list, rng) -> None:
+    """One typo in one word of a literal part (never in a copied value or an enum surface), in place."""
+    spots = [(i, m) for i, (p, lit) in enumerate(parts) if lit for m in _WORD.finditer(p)]
+    if spots:
+        i, m = rng.choice(spots)
+        p = parts[i][0]
+        parts[i] = (p[:m.start()] + _typo(m.group(), rng) + p[m.end():], True)
+
+
 # Surface casing beyond bank.P_LOWER / P_CAP: a router must answer the same in every casing.
 P_TITLE, P_UPPER = 0.07, 0.06  # Title Case / ALL CAPS on the words around the values, kept verbatim
 P_BARE, P_STOP = 0.15, 0.08  # drop the closing punctuation; add one where there is none
@@ -236,11 +245,7 @@ class _Builder:
                     parts[i] = (parts[i][0], None)  # an enum or number surface: not copied, its case is free
         if plain:
             if rng.random() < P_TYPO:
-                spots = [(i, m) for i, (p, lit) in enumerate(parts) if lit for m in _WORD.finditer(p)]
-                if spots:
-                    i, m = rng.choice(spots)
-                    p = parts[i][0]
-                    parts[i] = (p[:m.start()] + _typo(m.group(), rng) + p[m.end():], True)
+                _add_typo(parts, rng)
             return _clean("".join(p for p, _ in parts)).rstrip(".!?"), values
         if tpl.decorate and rng.random() < P_PREFIX:
             parts.insert(0, (rng.choice(self.bank.prefixes), True))
@@ -249,11 +254,7 @@ class _Builder:
             if not any(c in tail for c in _COURTESY):  # no "thank you. thank you"
                 parts.append((rng.choice(self.bank.suffixes), True))
         if rng.random() < P_TYPO:
-            spots = [(i, m) for i, (p, lit) in enumerate(parts) if lit for m in _WORD.finditer(p)]
-            if spots:
-                i, m = rng.choice(spots)
-                p = parts[i][0]
-                parts[i] = (p[:m.start()] + _typo(m.group(), rng) + p[m.end():], True)
+            _add_typo(parts, rng)
         case = rng.random()  # literal parts are True, enum/number surfaces None, copied values False
         if case < P_TITLE:  # Title Case on the words around the values; values stay as said
             parts = [(p if lit is False else _title(p), lit) for p, lit in parts]
