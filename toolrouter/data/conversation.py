@@ -29,7 +29,6 @@ that way and `format_history` renders it in a run's answer format (eval does, be
 """
 from __future__ import annotations
 
-import json
 import random
 from typing import Any, Optional
 
@@ -37,6 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolrouter.core.schema import NO_TOOL, ToolrouterError
 from toolrouter.formats import calls_of  # noqa: F401 (re-exported)
+# The format-neutral history lives in formats/ (eval reads it too); re-exported for data's callers.
+from toolrouter.formats.history import format_history, gold_messages, openai_message, target_of_openai  # noqa: F401
 from toolrouter.formats.parse import format_call, parse_tool_call
 
 SUPPLY_FORMS = ["{}", "{}", "{}", "make it {}", "{} please", "uh, {}", "let's say {}", "{}, thanks", "set it to {}",
@@ -234,66 +235,3 @@ class _Maker:
         text, args = self.b.render(tpl, self.split, rng)
         call = self.verified(tool, args, tpl.id, text)
         return [("user", text), ("assistant", call), ("tool", self.result(call))]
-
-
-# ---------------------------------------------------------------------------------------------
-# format-neutral history (gold files) and back
-
-def openai_message(target) -> dict:
-    """A target as an OpenAI-style assistant message: `tool_calls` for calls, text for a no_tool."""
-    calls = calls_of(target)
-    if not calls:
-        return {"role": "assistant", "content": target.get("reason", "")}
-    return {"role": "assistant", "content": "", "tool_calls": [
-        {"type": "function", "function": {"name": c["tool"], "arguments": c.get("arguments", {})}} for c in calls]}
-
-
-def target_of_openai(message: dict):
-    """An OpenAI-style assistant message as a target: its tool_calls (one call, or a list of several),
-    else a no_tool whose reason is the text. Arguments given as JSON text are decoded."""
-    calls = []
-    for call in message.get("tool_calls") or []:
-        fn = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-            raise ValueError('a tool call needs {"function": {"name": ..., "arguments": ...}}')
-        args = fn.get("arguments", {})
-        if isinstance(args, str):
-            args = json.loads(args) if args.strip() else {}
-        if not isinstance(args, dict):
-            raise ValueError(f"{fn['name']}: arguments must be a JSON object")
-        calls.append({"tool": fn["name"], "arguments": args})
-    if not calls:
-        return {"tool": NO_TOOL, "reason": message.get("content") or ""}
-    return calls[0] if len(calls) == 1 else calls
-
-
-def gold_messages(row: dict, fmt) -> list[dict]:
-    """A data row's turns before its answer, system prompt excluded, with earlier answers written
-    format-neutrally (openai_message): what a gold case's `messages` holds."""
-    out = []
-    for m in row["messages"][1:-1]:
-        if m["role"] == "assistant":
-            out.append(openai_message(fmt.target_of(m)))
-        else:
-            out.append({"role": m["role"], "content": m["content"]})
-    return out
-
-
-def format_history(turns: list[dict], fmt, catalogue) -> list[dict]:
-    """Gold turns for a model: each earlier assistant message (OpenAI style) rendered as the answer
-    format writes an answer, so the history looks like what the model was trained on."""
-    return [fmt.assistant_message(target_of_openai(m), catalogue) if m.get("role") == "assistant"
-            and not _answer_text(m) else m for m in turns]
-
-
-def _answer_text(message: dict) -> bool:
-    """True when an assistant message's text is already an answer envelope ({"tool": ...}): kept as it is."""
-    content = message.get("content")
-    if message.get("tool_calls") or not isinstance(content, str) or not content.lstrip().startswith(("{", "[")):
-        return False
-    try:
-        value = json.loads(content)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(value, dict) and "tool" in value or isinstance(value, list) and all(
-        isinstance(v, dict) and "tool" in v for v in value)

@@ -50,7 +50,7 @@ class Case:
         own system message, if it starts with one), then the request (or earlier turns)."""
         turns = self.messages if self.messages is not None else [{"role": "user", "content": self.prompt}]
         if fmt is not None and self.messages is not None:  # earlier answers as the format writes them
-            from toolrouter.data.conversation import format_history
+            from toolrouter.formats.history import format_history
 
             turns = format_history(turns, fmt, self.catalogue)
         system = fmt.system_prompt(self.catalogue, mode) if fmt is not None else self.catalogue.render(mode)

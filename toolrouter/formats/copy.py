@@ -96,36 +96,28 @@ def request_texts(conversation: Sequence[dict]) -> list[str]:
 
 
 def _call_strings(message: dict) -> list[str]:
-    """The string values in an earlier assistant turn's calls: OpenAI-style `tool_calls` (arguments a
-    dict or JSON text) or a JSON envelope as its text; anything else (a spoken reply) gives nothing."""
+    """The string values in an earlier assistant turn's calls (OpenAI-style `tool_calls`, or an answer
+    envelope as its text); a spoken reply or a malformed call gives nothing."""
+    from toolrouter.formats import calls_of
+    from toolrouter.formats.history import _answer_text, target_of_openai
+
+    try:
+        target = json.loads(message["content"]) if _answer_text(message) else \
+            target_of_openai(message) if message.get("tool_calls") else []
+    except (TypeError, ValueError):
+        return []
     found: list[str] = []
 
     def walk(value) -> None:
         if isinstance(value, str):
             if value.strip():
                 found.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
+        elif isinstance(value, (dict, list)):
+            for item in value.values() if isinstance(value, dict) else value:
                 walk(item)
 
-    def loads(text):
-        try:
-            return json.loads(text)
-        except (TypeError, ValueError):
-            return None
-
-    for call in message.get("tool_calls") or []:
-        args = (call.get("function") or {}).get("arguments")
-        walk(loads(args) if isinstance(args, str) else args)
-    content = message.get("content")
-    if isinstance(content, str) and content.lstrip()[:1] in ("{", "["):
-        parsed = loads(content)
-        for call in parsed if isinstance(parsed, list) else [parsed]:
-            if isinstance(call, dict):
-                walk(call.get("arguments"))
+    for call in calls_of(target) if target else []:
+        walk(call.get("arguments"))
     return found
 
 
