@@ -178,3 +178,35 @@ def test_history_values_can_be_copied_tool_results_and_earlier_calls():
     cat = load_catalogue("support_router")
     derived = copy_catalogue(cat, texts)
     assert derived["request_refund"].properties["order_id"]["enum"] == ["ORD-48213"]
+
+
+def test_training_rows_write_copied_values_as_a_lowercasing_model_reads_them():
+    from toolrouter.formats import get_format
+    from toolrouter.formats.copy import lower_copied
+    from toolrouter.formats.parse import format_calls
+
+    cat, fmt = load_catalogue("car_control"), get_format("json")
+    system = {"role": "system", "content": "s"}
+
+    def row(request, target):
+        return {"messages": [system, {"role": "user", "content": request}, fmt.assistant_message(target, cat)]}
+
+    song = row("Put on Hotel California, volume 8",
+               {"tool": "play_music", "arguments": {"track": "Hotel California", "volume": 8}})
+    absent = row("play something", {"tool": "play_music", "arguments": {"track": "Hotel California"}})
+    enum = row("Lock the doors", {"tool": "lock_doors", "arguments": {"lock": True}})
+    negative = row("Thanks", {"tool": "no_tool", "reason": "Thanks"})
+    several = row("Play Yellow and drive to Paris Airport", [
+        {"tool": "play_music", "arguments": {"track": "Yellow"}},
+        {"tool": "set_navigation_destination", "arguments": {"destination": "Paris Airport"}}])
+    out = lower_copied([song, absent, enum, negative, several], cat, fmt)
+    assert out[0]["messages"][-1]["content"] == format_call("play_music", {"track": "hotel california", "volume": 8}, cat)
+    assert out[0]["messages"][:2] == song["messages"][:2]  # the request itself is left as written
+    assert song["messages"][-1]["content"].count("Hotel California") == 1  # the input row is not modified
+    assert out[1] is absent and out[2] is enum and out[3] is negative  # not a span / not copied / no call
+    assert out[4]["messages"][-1]["content"] == format_calls(
+        [{"tool": "play_music", "arguments": {"track": "yellow"}},
+         {"tool": "set_navigation_destination", "arguments": {"destination": "paris airport"}}], cat)
+    # and restore_case is its inverse on the request it came from
+    (back,) = restore_case([out[0]["messages"][-1]["content"]], [song["messages"][:2]], cat)
+    assert back == song["messages"][-1]["content"]

@@ -310,8 +310,9 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
                                    tools=[tools] * len(indices) if tools else None, max_new_tokens=max_new_tokens,
                                    batch_size=batch_size, catalogue=catalogue, constrained=constrained,
                                    progress=True, fmt=fmt, grammars=grammars)
-        if grammars is not None:
-            from toolrouter.formats.copy import restore_case
+        from toolrouter.formats.copy import reads_lowercase, restore_case
+
+        if grammars is not None or reads_lowercase(loaded.tokenizer):  # a lower-cased copy gets the request's case back
 
             answers = restore_case(answers, conversations, catalogue, fmt)
         for i, answer in zip(indices, answers):

@@ -206,6 +206,44 @@ def reads_lowercase(tokenizer) -> bool:
     return "qz xw" in text and "Qz Xw" not in text
 
 
+def lower_copied(rows: Sequence[dict], catalogue: Catalogue, fmt) -> list[dict]:
+    """Training rows for a model that reads requests lower-cased (reads_lowercase): each copied text
+    argument of an answer that is a span of the lower-cased request is written lower-cased too, as the
+    model reads it. The model then learns to copy the tokens it sees ("rome" -> "rome"), not a
+    per-word case mapping it could only memorise ("rome" -> "Rome"); restore_case gives the value back
+    the request's case at inference, and `--copy` constrains it to those same lower-cased spans. Rows
+    whose answers keep their case are returned as they are (the same dict)."""
+    fields = copied_fields(catalogue)
+    out = []
+    for row in rows:
+        messages = row.get("messages") or []
+        new = None
+        for k, m in enumerate(messages):
+            if m.get("role") != "assistant":
+                continue
+            try:
+                target = fmt.target_of(m)
+            except Exception:  # a spoken reply in a conversation's history: nothing to lower
+                continue
+            calls = target if isinstance(target, list) else [target]
+            texts = [_lower(t) for t in request_texts(messages[:k])]
+            changed = False
+            lowered = []
+            for call in calls:
+                args = dict(call.get("arguments") or {})
+                for arg, kind in fields.get(call.get("tool"), {}).items():
+                    value = args.get(arg)
+                    if kind == "text" and isinstance(value, str) and _lower(value) != value \
+                            and any(_lower(value) in t for t in texts):
+                        args[arg], changed = _lower(value), True
+                lowered.append({**call, "arguments": args} if "arguments" in call else call)
+            if changed:
+                new = list(messages) if new is None else new
+                new[k] = {**m, **fmt.assistant_message(lowered if isinstance(target, list) else lowered[0], catalogue)}
+        out.append(row if new is None else {**row, "messages": new})
+    return out
+
+
 def span_rule(builder, texts: Sequence[str]) -> str:
     """Add to `builder` (toolrouter.formats.grammar's schema walker) the rules of a JSON string whose
     content is a span of one of `texts`; returns the name of its root rule."""

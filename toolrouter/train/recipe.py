@@ -85,6 +85,8 @@ class TinyConfig(Strict):
     template: Optional[Literal["chatml", "chatml_lower", "qwen2_5", "llama3_1"]] = Field(
         None, description="chat template (TRL's copy for qwen2_5/llama3_1; chatml_lower lower-cases user turns); "
                           "default chatml, qwen2_5 for format native")
+    space_tokens: bool = Field(False, description="each whitespace character its own token, so a word is the same "
+                                                  "tokens in the request and in the answer (learning to copy)")
 
     @model_validator(mode="after")
     def _heads_divide(self):
