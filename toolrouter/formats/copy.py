@@ -81,6 +81,131 @@ def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
     return _FIELDS[key]
 
 
+_READERS: dict = {}  # (catalogue fingerprint, bank path) -> said_fields result
+_EDGE = ",.!?;:\"'()[]"
+_NUMBER = re.compile(r"(?<![\w.:/\-])\d+(?:\.\d+)?(?![\w:/\-]|\.\d)")
+_ISO_DATE = re.compile(r"(?<![\w\-])(\d{4}-\d{2}-\d{2})(?![\w\-])")
+MAX_FORM_WORDS = 8
+MAX_SPOKEN_RANGE = 5000  # a spoken-number range wider than this is read from digits and words only
+
+
+def _norm(text: str) -> list[str]:
+    """Lower-cased words with their edge punctuation off: "March 12, 2026." -> [march, 12, 2026]."""
+    return [w for w in (c.strip(_EDGE) for c in text.lower().split()) if w]
+
+
+class Reader:
+    """The values of one argument that a request says, read the ways the training data says them:
+    a table's surfaces ("an hour" -> 60), a spoken kind's forms (`toolrouter.data.values`:
+    "quarter past eight" -> "08:15", "March 12, 2026" -> "2026-03-12"), and for numbers any number
+    in digits or words within the range. `read(texts)` -> the values found, in order of appearance."""
+
+    def __init__(self, forms: dict[str, set], numbers: Optional[tuple[float, float, bool]] = None,
+                 iso_dates: bool = False):
+        self.forms, self.numbers, self.iso_dates = forms, numbers, iso_dates
+        self.longest = min(MAX_FORM_WORDS, max((len(k.split()) for k in forms), default=1))
+
+    def read(self, texts: Sequence[str]) -> list:
+        found: dict = {}
+        for text in texts:
+            words = _norm(text)
+            for i in range(len(words)):
+                for n in range(1, self.longest + 1):
+                    if i + n > len(words):
+                        break
+                    for v in sorted(self.forms.get(" ".join(words[i:i + n]), ()), key=str):
+                        found.setdefault(json.dumps(v), v)
+            if self.numbers:
+                lo, hi, integer = self.numbers
+                for m in _NUMBER.finditer(text):
+                    v = float(m.group())
+                    if lo <= v <= hi and (v.is_integer() or not integer):
+                        v = int(v) if v.is_integer() else v
+                        found.setdefault(json.dumps(v), v)
+            if self.iso_dates:
+                import datetime as dt
+
+                for m in _ISO_DATE.finditer(text):
+                    try:
+                        dt.date.fromisoformat(m.group(1))
+                    except ValueError:
+                        continue
+                    found.setdefault(json.dumps(m.group(1)), m.group(1))
+        return list(found.values())
+
+
+def _reader(sampler, schema: dict) -> Optional[Reader]:
+    """The Reader of a bank sampler that turns a value into words (a table, a number range, a spoken
+    time/date/number); None for enums (the grammar already lists them), copied text and patterns."""
+    from toolrouter.data import values as V
+    from toolrouter.data.bank import _Number, _Spoken, _Table
+
+    forms: dict[str, set] = {}
+
+    def add(value, surfaces) -> None:
+        for surface in surfaces:
+            key = " ".join(_norm(surface))
+            if key:
+                forms.setdefault(key, set()).add(value)
+
+    def words(lo: int, hi: int) -> None:  # any integer in range said in words ("four" -> 4)
+        for v in range(max(lo, 0), min(hi, 999) + 1):
+            add(v, [V.number_words(v)])
+
+    if isinstance(sampler, _Table):
+        for value, surfaces in sampler.table.items():
+            add(value, [*surfaces, *(str(value) for _ in [0] if not isinstance(value, bool))])
+        return Reader(forms)
+    if isinstance(sampler, _Number):
+        words(sampler.lo, sampler.hi)
+        return Reader(forms, numbers=(sampler.lo, sampler.hi, sampler.integer))
+    if isinstance(sampler, _Spoken):
+        if sampler.say == "number":
+            if sampler.hi - sampler.lo <= MAX_SPOKEN_RANGE:
+                for v in range(sampler.lo, sampler.hi + 1):
+                    add(v, V.say_number(v, sampler.unit) + (V.say_adjective(v, sampler.unit) if sampler.unit else []))
+            words(sampler.lo, sampler.hi)
+            integer = schema.get("type") == "integer"
+            return Reader(forms, numbers=(sampler.lo, sampler.hi, integer))
+        if sampler.say == "time":
+            for h in range(24):
+                for m in range(60):
+                    hhmm = f"{h:02d}:{m:02d}"
+                    if not sampler.pattern or re.search(sampler.pattern, hhmm):
+                        add(hhmm, V.say_time(hhmm))
+            return Reader(forms)
+        if sampler.say == "date":
+            import datetime as dt
+
+            day = V.DATES[0]
+            while day <= V.DATES[1]:
+                add(day.isoformat(), V.say_date(day.isoformat()))
+                day += dt.timedelta(days=1)
+            return Reader(forms, iso_dates=True)
+    return None
+
+
+def said_fields(catalogue: Catalogue) -> dict[str, dict[str, Reader]]:
+    """{tool: {argument: Reader}} of the top-level arguments the training data says in words of their
+    own (numbers, times, dates, value tables), as the bank compilation of `catalogue` samples them."""
+    from toolrouter.data.bank import _Compiled, bank_path, read_bank
+
+    path = bank_path(catalogue)
+    key = (catalogue.fingerprint(), str(path))
+    if key not in _READERS:
+        compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+        fields: dict[str, dict[str, Reader]] = {}
+        for spec in catalogue:
+            for arg, schema in spec.properties.items():
+                if "enum" in schema or schema.get("type") not in ("integer", "number", "string"):
+                    continue
+                reader = _reader(compiled.samplers[spec.name].get(arg), schema)
+                if reader is not None:
+                    fields.setdefault(spec.name, {})[arg] = reader
+        _READERS[key] = fields
+    return _READERS[key]
+
+
 def request_texts(conversation: Sequence[dict]) -> list[str]:
     """Where copied values come from: the user turns of a conversation, and in a conversation with
     history the tool results and the string arguments of earlier calls ("refund that one too" copies
@@ -157,37 +282,50 @@ def pattern_candidates(texts: Sequence[str], pattern: str) -> list[str]:
 
 
 def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
-                   fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False) -> Catalogue:
+                   fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
+                   said: Optional[dict[str, dict[str, Reader]]] = None) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
     of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
     chatml_lower template): it writes values as it saw them, the same for every casing of a request,
-    and restore_case gives them back the request's case."""
+    and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
+    table argument becomes an enum of the values the request says (none said: it stays as it is)."""
     fields = copied_fields(catalogue) if fields is None else fields
+    said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
-    if not texts or not fields:
+    if not texts or not (fields or said):
         return catalogue
     spans = [_lower(t) for t in texts] if lower else list(texts)
     specs = []
+    changed = False
     for spec in catalogue:
-        mine = fields.get(spec.name)
-        if not mine:
+        mine, readers = fields.get(spec.name), said.get(spec.name, {})
+        if not mine and not readers:
             specs.append(spec)
             continue
         props = dict(spec.properties)
+        for arg, reader in readers.items():
+            schema = props.get(arg)
+            found = reader.read(texts) if schema is not None else []
+            if found:
+                props[arg] = {k: v for k, v in schema.items() if k not in ("pattern", "format", "minimum", "maximum",
+                                                                           "exclusiveMinimum", "exclusiveMaximum")} \
+                    | {"enum": found}
+                changed = True
+        mine = mine or {}
         for arg, kind in mine.items():
             schema = props.get(arg)
             if schema is None:
                 continue
             if kind == "text":
-                props[arg] = {**schema, COPY_KEY: spans}
+                props[arg], changed = {**schema, COPY_KEY: spans}, True
             else:
                 found = pattern_candidates(texts, schema["pattern"])
                 if found:
-                    props[arg] = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}
+                    props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
-    return Catalogue(specs, name=catalogue.name, source=catalogue.source)
+    return Catalogue(specs, name=catalogue.name, source=catalogue.source) if changed else catalogue
 
 
 def _lower(text: str) -> str:
