@@ -184,6 +184,9 @@ class EvalConfig(Strict):
     max_new_tokens: int = Field(128, ge=1)
     min: dict[str, float] = Field(default_factory=lambda: {"exact_match_rate": 0.9})
     max: dict[str, float] = Field(default_factory=lambda: {"false_tool_call_rate": 0.05})
+    free_text_min_f1: Optional[float] = Field(
+        None, ge=0.0, le=1.0, strict=True, description="free text (x-free-text arguments) matches only at token F1 >= "
+        "this against the gold text; default none: present and non-empty is enough (--free-text-min-f1 overrides it)")
 
     @field_validator("min", "max")
     @classmethod
