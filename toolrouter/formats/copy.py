@@ -20,9 +20,15 @@ request gets its own answer grammar in which such an argument can only be:
   - pattern: a span of a user turn that matches the pattern as written, upper- or lower-cased
     ("ord-48213" -> "ORD-48213"). When no span matches, the field keeps its plain pattern rule.
 
-Everything else is left as the catalogue grammar has it: enums, numbers, and strings the data says
-in other words than the value (spoken times and dates, value tables: "quarter past eight" ->
-"08:15"). Which fields are copied comes from the same bank compilation that made the training data
+  - said: a number, time, date or value-table argument, which the data says in words of its own
+    ("quarter past eight" -> "08:15", "an hour" -> 60, "March 12, 2027" -> "2027-03-12", "for
+    four" -> 4), may only be one of the values the request says, read back the same ways (`Reader`:
+    every reading of every span, so "eight" may be a party size and "quarter past eight" 08:15 or
+    20:15; digits inside an ID, a date, a time or "7pm" are not a number). When the request says
+    none, the argument keeps its catalogue rule ("book a table at Sakura" -> no restriction).
+
+Everything else is left as the catalogue grammar has it: enums (already a closed list), booleans and
+lists. Which fields are copied or said comes from the same bank compilation that made the training data
 (the catalogue's phrasing bank, else the schema draft), so the constraint follows the data
 convention, not the gold set. Length-bounded strings (minLength/maxLength) are left alone.
 
@@ -412,18 +418,19 @@ def span_rule(builder, texts: Sequence[str]) -> str:
 
 def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]], tokenizer,
                   vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None,
-                  fmt=None) -> list:
+                  fmt=None, no_tool: bool = True) -> list:
     """One compiled answer grammar per conversation (in the answer format `fmt`, default the JSON
-    envelope), with the copied arguments restricted to spans of its user turns. Conversations with
-    nothing to copy share the catalogue's cached grammar."""
+    envelope), with the copied arguments restricted to spans of its user turns and the said ones to
+    the values it says. Conversations with nothing to copy share the catalogue's cached grammar.
+    `no_tool=False`: a call is required (the server's tool_choice "required" or a named tool)."""
     from toolrouter.formats.grammar import answer_ebnf, compile_grammar
 
     def ebnf(cat: Catalogue) -> Optional[str]:
         text = fmt.grammar(cat) if fmt is not None else None
-        return text if text is not None else answer_ebnf(cat)
+        return text if text is not None else answer_ebnf(cat, no_tool=no_tool)
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
-                            ebnf=fmt.grammar(catalogue) if fmt is not None else None)
+                            ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
     fields = copied_fields(catalogue)
     lower = reads_lowercase(tokenizer)
     out = []
