@@ -276,6 +276,8 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
         forms.append(str(n))
     if unit in ("person", "people") or unit == "guest":
         forms += [f"{n} of us"] if n > 1 else ["just me", "one person"]
+        # a head count is said bare as often as not: "a table for 4", "for two"
+        forms += [str(n)] + ([number_words(n)] if 0 <= n <= 20 else [])
         if n == 2:
             forms.append("two people")
     return list(dict.fromkeys(forms))

@@ -47,7 +47,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from toolrouter.core.catalogue import Catalogue
 
@@ -89,8 +89,8 @@ def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
 
 _READERS: dict = {}  # (catalogue fingerprint, bank path) -> said_fields result
 _EDGE = ",.!?;:\"'()[]"
-_NUMBER = re.compile(r"(?<![\w.:/\-])\d+(?:\.\d+)?(?![\w:/\-]|\.\d)")
-_ISO_DATE = re.compile(r"(?<![\w\-])(\d{4}-\d{2}-\d{2})(?![\w\-])")
+_NUMBER_WORD = re.compile(r"(\d+(?:\.\d+)?)(?:°[cf]?|%)?")  # "22", "21.5", "22°", "70°f", "40%"
+_ISO_WORD = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_FORM_WORDS = 8
 MAX_SPOKEN_RANGE = 5000  # a spoken-number range wider than this is read from digits and words only
 
@@ -104,40 +104,57 @@ class Reader:
     """The values of one argument that a request says, read the ways the training data says them:
     a table's surfaces ("an hour" -> 60), a spoken kind's forms (`toolrouter.data.values`:
     "quarter past eight" -> "08:15", "March 12, 2026" -> "2026-03-12"), and for numbers any number
-    in digits or words within the range. `read(texts)` -> the values found, in order of appearance."""
+    in digits or words within the range (a whole word: not the digits of an ID, a date, a time or
+    "7pm"). `spans(texts)` -> (text index, first word, end word, value) of every reading;
+    `read(texts)` -> the values of the longest readings (`longest_readings`), in order."""
 
     def __init__(self, forms: dict[str, set], numbers: Optional[tuple[float, float, bool]] = None,
                  iso_dates: bool = False):
         self.forms, self.numbers, self.iso_dates = forms, numbers, iso_dates
         self.longest = min(MAX_FORM_WORDS, max((len(k.split()) for k in forms), default=1))
 
-    def read(self, texts: Sequence[str]) -> list:
-        found: dict = {}
-        for text in texts:
+    def spans(self, texts: Sequence[str]) -> list[tuple[int, int, int, Any]]:
+        import datetime as dt
+
+        out = []
+        for t, text in enumerate(texts):
             words = _norm(text)
-            for i in range(len(words)):
+            for i, word in enumerate(words):
                 for n in range(1, self.longest + 1):
                     if i + n > len(words):
                         break
                     for v in sorted(self.forms.get(" ".join(words[i:i + n]), ()), key=str):
-                        found.setdefault(json.dumps(v), v)
-            if self.numbers:
-                lo, hi, integer = self.numbers
-                for m in _NUMBER.finditer(text):
-                    v = float(m.group())
+                        out.append((t, i, i + n, v))
+                m = _NUMBER_WORD.fullmatch(word) if self.numbers else None
+                if m:
+                    lo, hi, integer = self.numbers
+                    v = float(m.group(1))
                     if lo <= v <= hi and (v.is_integer() or not integer):
-                        v = int(v) if v.is_integer() else v
-                        found.setdefault(json.dumps(v), v)
-            if self.iso_dates:
-                import datetime as dt
-
-                for m in _ISO_DATE.finditer(text):
+                        out.append((t, i, i + 1, int(v) if v.is_integer() else v))
+                if self.iso_dates and _ISO_WORD.fullmatch(word):
                     try:
-                        dt.date.fromisoformat(m.group(1))
+                        dt.date.fromisoformat(word)
                     except ValueError:
                         continue
-                    found.setdefault(json.dumps(m.group(1)), m.group(1))
-        return list(found.values())
+                    out.append((t, i, i + 1, word))
+        return out
+
+    def read(self, texts: Sequence[str]) -> list:
+        return _values(longest_readings(self.spans(texts)))
+
+
+def longest_readings(spans: list) -> list:
+    """The readings not inside a longer one (maximal munch over every reader of a tool): in "10 past 7"
+    the "10" and the "7" are part of 07:10, in "March 12, 2027" the 12 is part of the date."""
+    return [s for s in spans if not any(o[0] == s[0] and o[1] <= s[1] and s[2] <= o[2] and o[2] - o[1] > s[2] - s[1]
+                                        for o in spans)]
+
+
+def _values(spans: list) -> list:
+    found: dict = {}
+    for *_, v in sorted(spans, key=lambda s: s[:3]):
+        found.setdefault(json.dumps(v), v)
+    return list(found.values())
 
 
 def _reader(sampler, schema: dict) -> Optional[Reader]:
@@ -311,9 +328,11 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             specs.append(spec)
             continue
         props = dict(spec.properties)
-        for arg, reader in readers.items():
-            schema = props.get(arg)
-            found = reader.read(texts) if schema is not None else []
+        readings = {arg: reader.spans(texts) for arg, reader in readers.items() if arg in props}
+        kept = longest_readings([(*s, arg) for arg, spans in readings.items() for s in spans])
+        for arg in readings:
+            schema = props[arg]
+            found = _values([s[:4] for s in kept if s[4] == arg])
             if found:
                 props[arg] = {k: v for k, v in schema.items() if k not in ("pattern", "format", "minimum", "maximum",
                                                                            "exclusiveMinimum", "exclusiveMaximum")} \
