@@ -178,3 +178,62 @@ def test_history_values_can_be_copied_tool_results_and_earlier_calls():
     cat = load_catalogue("support_router")
     derived = copy_catalogue(cat, texts)
     assert derived["request_refund"].properties["order_id"]["enum"] == ["ORD-48213"]
+
+
+def test_training_rows_write_copied_values_as_a_lowercasing_model_reads_them():
+    from toolrouter.formats import get_format
+    from toolrouter.formats.copy import lower_copied
+    from toolrouter.formats.parse import format_calls
+
+    cat, fmt = load_catalogue("car_control"), get_format("json")
+    system = {"role": "system", "content": "s"}
+
+    def row(request, target):
+        return {"messages": [system, {"role": "user", "content": request}, fmt.assistant_message(target, cat)]}
+
+    song = row("Put on Hotel California, volume 8",
+               {"tool": "play_music", "arguments": {"track": "Hotel California", "volume": 8}})
+    absent = row("play something", {"tool": "play_music", "arguments": {"track": "Hotel California"}})
+    enum = row("Lock the doors", {"tool": "lock_doors", "arguments": {"lock": True}})
+    negative = row("Thanks", {"tool": "no_tool", "reason": "Thanks"})
+    several = row("Play Yellow and drive to Paris Airport", [
+        {"tool": "play_music", "arguments": {"track": "Yellow"}},
+        {"tool": "set_navigation_destination", "arguments": {"destination": "Paris Airport"}}])
+    out = lower_copied([song, absent, enum, negative, several], cat, fmt)
+    assert out[0]["messages"][-1]["content"] == format_call("play_music", {"track": "hotel california", "volume": 8}, cat)
+    assert out[0]["messages"][:2] == song["messages"][:2]  # the request itself is left as written
+    assert song["messages"][-1]["content"].count("Hotel California") == 1  # the input row is not modified
+    assert out[1] is absent and out[2] is enum and out[3] is negative  # not a span / not copied / no call
+    assert out[4]["messages"][-1]["content"] == format_calls(
+        [{"tool": "play_music", "arguments": {"track": "yellow"}},
+         {"tool": "set_navigation_destination", "arguments": {"destination": "paris airport"}}], cat)
+    # and restore_case is its inverse on the request it came from
+    (back,) = restore_case([out[0]["messages"][-1]["content"]], [song["messages"][:2]], cat)
+    assert back == song["messages"][-1]["content"]
+
+
+def test_numbers_times_and_dates_are_read_from_the_request_as_the_data_says_them():
+    from toolrouter.formats.copy import said_fields
+
+    dining = load_catalogue("tests/assets/natural/dining_travel.py")
+    readers = said_fields(dining)["book_table"]
+    assert set(readers) == {"party_size", "date", "time"}  # restaurant is copied text, not said
+    request = ["table for four at Sakura on March 12, 2027 at quarter past eight in the evening"]
+    # every reading is kept (a superset: "eight" and the 12 of the date may be a party size too)
+    assert readers["party_size"].read(request) == [4, 8, 12]
+    assert readers["date"].read(request) == ["2027-03-12"]
+    times = readers["time"].read(request)  # every reading of every span: the model picks among them
+    assert "20:15" in times and "08:15" in times and not {"04:00", "16:00", "12:00"} & set(times)
+    iso = ["book Nobu for 12 people on 2026-12-24 at 21:00, ORD-7 and 7pm"]
+    assert readers["party_size"].read(iso) == [12]  # not 24/21/7 inside a date, a time, an ID or "7pm"
+    assert readers["date"].read(iso) == ["2026-12-24"] and readers["time"].read(iso) == ["21:00", "19:00"]
+    assert readers["party_size"].read(["a table at Sakura"]) == []  # nothing said: no restriction
+    # the grammar: said values only when some are said; the catalogue's own rule otherwise
+    derived = copy_catalogue(dining, request)
+    props = {s.name: s.properties for s in derived}["book_table"]
+    assert props["party_size"]["enum"] == [4, 8, 12] and props["time"]["enum"] == times
+    assert "enum" not in {s.name: s.properties for s in copy_catalogue(dining, ["a table please"])}["book_table"]["time"]
+    # a value table of a hand-written bank: "an hour" -> 60 for car_control's defroster minutes
+    car = said_fields(load_catalogue("car_control"))
+    assert "temperature" in car["set_temperature"]
+    assert car["set_temperature"]["temperature"].read(["make it 21.5 degrees, fan 3"]) in ([21.5], [21.5, 3])

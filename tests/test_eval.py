@@ -358,3 +358,161 @@ def test_run_dir_split_and_model_card(model_dir, tmp_path, capsys):
     code, _, err = run(["--run", str(run_dir), "--split", "test", "--min", "exact_match_rate=0"], capsys)
     assert code == 0, err
     assert json.loads((run_dir / "eval.json").read_text())["n"] == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# a minimum token F1 for free text: --free-text-min-f1, the run's eval.free_text_min_f1, a gold case's own
+
+def test_free_text_min_f1_flag_and_gold_cases(files, capsys):
+    report = files["dir"] / "r.json"
+    base = ["--catalogue", files["cat"], "--gold", files["gold"], "--predictions", files["preds"],
+            "--report-json", str(report)]
+    # case c: gold "buy milk and eggs", output "buy milk": P 2/2, R 2/4, token F1 2/3
+    code, out, _ = run(base, capsys)
+    r = json.loads(report.read_text())
+    assert code == 0 and r["metrics"]["exact_match_rate"]["numerator"] == 3
+    assert r["free_text_min_f1"] == {"value": None, "source": None, "cases_with_own": 0}
+    assert "free text matches at" not in out and "note.text" in out  # the per-argument F1 table
+    assert "free_text_min_f1" not in r["failures"][0]
+
+    code, out, _ = run(base + ["--free-text-min-f1", "0.66"], capsys)
+    r = json.loads(report.read_text())
+    assert r["metrics"]["exact_match_rate"]["numerator"] == 3 and "c" not in {f["id"] for f in r["failures"]}
+    assert r["free_text_min_f1"] == {"value": 0.66, "source": "--free-text-min-f1", "cases_with_own": 0}
+    assert "free text matches at token F1 >= 0.66 (--free-text-min-f1)" in out
+
+    code, out, _ = run(base + ["--free-text-min-f1", "0.67"], capsys)
+    r = json.loads(report.read_text())
+    assert code == 0 and r["metrics"]["exact_match_rate"]["numerator"] == 2
+    assert r["metrics"]["argument_match_accuracy"]["numerator"] == 2  # a, f of a, b, c, f
+    assert r["metrics"]["free_text_f1"] == {"value": pytest.approx(2 / 3), "count": 1}  # the figure stays
+    failure = {f["id"]: f for f in r["failures"]}["c"]
+    assert failure["reason"] == "argument:note.text:low_f1" and failure["free_text_min_f1"] == 0.67
+    assert failure["free_text_f1"] == [{"argument": "note.text", "f1": pytest.approx(2 / 3)}]
+    assert "argument:note.text:low_f1" in out
+    # the F1 is a metric like the rates: --min gates on it
+    code, _, err = run(base + ["--min", "free_text_f1=0.7"], capsys)
+    assert code == 1 and "free_text_f1 = 0.6667 is below the minimum 0.7" in err
+
+    # a gold case's own minimum wins over the flag (and over no flag)
+    rows = [dict(row, free_text_min_f1=0.6) if row["id"] == "c" else row for row in files["gold_rows"]]
+    own = write_jsonl(files["dir"] / "own.jsonl", rows)
+    own_argv = ["--catalogue", files["cat"], "--gold", own, "--predictions", files["preds"], "--report-json", str(report)]
+    code, out, _ = run(own_argv + ["--free-text-min-f1", "0.9"], capsys)
+    r = json.loads(report.read_text())
+    assert r["metrics"]["exact_match_rate"]["numerator"] == 3
+    assert r["free_text_min_f1"] == {"value": 0.9, "source": "--free-text-min-f1", "cases_with_own": 1}
+    assert "1 gold case(s) set their own" in out
+    rows = [dict(row, free_text_min_f1=0.7) if row["id"] == "c" else row for row in files["gold_rows"]]
+    own = write_jsonl(files["dir"] / "own.jsonl", rows)
+    code, _, _ = run(own_argv, capsys)
+    r = json.loads(report.read_text())
+    assert {f["id"]: f["reason"] for f in r["failures"]}["c"] == "argument:note.text:low_f1"
+    assert r["free_text_min_f1"] == {"value": None, "source": None, "cases_with_own": 1}
+
+
+def test_bad_free_text_min_f1(files, capsys):
+    note = {"tool": "note", "arguments": {"text": "buy milk"}}
+    gold = write_jsonl(files["dir"] / "bad.jsonl", [
+        {"id": "1", "prompt": "x", "target": note, "free_text_min_f1": 1.5},
+        {"id": "2", "prompt": "x", "target": note, "free_text_min_f1": "0.5"},
+        {"id": "3", "prompt": "x", "target": note, "free_text_min_f1": True},
+        {"id": "4", "prompt": "x", "target": {"tool": "weather", "arguments": {"city": "Oslo"}}, "free_text_min_f1": 0.5},
+        {"id": "5", "prompt": "x", "target": {"tool": "no_tool"}, "free_text_min_f1": 0.5},
+        {"id": "6", "prompt": "x", "target": note, "free_text_min_f1": 0.5},
+        {"id": "7", "prompt": "x", "target": note, "free_text_min_f2": 0.5},
+    ])
+    code, _, err = run(["--catalogue", files["cat"], "--gold", gold, "--predictions", files["preds"]], capsys)
+    assert code == 2
+    for line, got in ((1, "1.5"), (2, '"0.5"'), (3, "true")):
+        assert (f'bad.jsonl:{line}: "free_text_min_f1" is the least token F1 (0 to 1) at which this case\'s free-text '
+                f'arguments count as matched, e.g. "free_text_min_f1": 0.5; got {got}') in err
+    for line in (4, 5):
+        assert (f'bad.jsonl:{line}: "free_text_min_f1" applies to free-text arguments and this target gives none; '
+                "remove it (free-text arguments in catalogue test_tools: note.text)") in err
+    assert "bad.jsonl:6:" not in err
+    assert "bad.jsonl:7: unknown key(s) ['free_text_min_f2']" in err and "free_text_min_f1)" in err
+
+    base = ["--catalogue", files["cat"], "--gold", files["gold"], "--predictions", files["preds"]]
+    for value in ("abc", "1.2", "-0.1", "nan"):
+        code, _, err = run(base + ["--free-text-min-f1", value], capsys)
+        assert code == 2 and (f"--free-text-min-f1 {value}: the least token F1 at which free text counts as matched "
+                              "is a number from 0 to 1, e.g. --free-text-min-f1 0.5") in err
+    bfcl = REPO / "tests" / "assets" / "bfcl" / "BFCL_v4_simple_python.json"
+    code, _, err = run(["--bfcl", str(bfcl), "--predictions", files["preds"], "--free-text-min-f1", "0.5"], capsys)
+    assert code == 2 and "--free-text-min-f1 is for free-text (x-free-text) arguments" in err
+
+
+def _run_dir(path, eval_settings):
+    path.mkdir(parents=True, exist_ok=True)
+    catalogue = load_catalogue("support_router")
+    (path / "catalogue.json").write_text(json.dumps(catalogue.to_openai()))
+    (path / "run.json").write_text(json.dumps({
+        "name": "tiny", "mode": "json", "catalogue": "support_router", "catalogue_sha256": catalogue.fingerprint(),
+        "base_model": "tiny", "adapter": False, "max_new_tokens": 6, "eval": eval_settings}))
+    return path
+
+
+def test_free_text_min_f1_precedence_run_then_flag(tmp_path):
+    import argparse
+
+    from toolrouter.eval.evaluate import add_arguments, resolve
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    run_dir = _run_dir(tmp_path / "run", {"gold": "gold.jsonl", "min": {}, "max": {}, "free_text_min_f1": 0.5})
+
+    def setup(*argv):
+        problems = []
+        s = resolve(parser.parse_args(list(argv)), problems)
+        return (s.free_text_min_f1, s.free_text_min_f1_from), problems
+
+    assert setup("--run", str(run_dir)) == ((0.5, f"{run_dir} eval.free_text_min_f1"), [])
+    assert setup("--run", str(run_dir), "--free-text-min-f1", "0.2") == ((0.2, "--free-text-min-f1"), [])
+    assert setup("--run", str(run_dir), "--free-text-min-f1", "0") == ((0.0, "--free-text-min-f1"), [])
+    # like the thresholds, only --run takes the run's eval settings
+    assert setup("--model", str(run_dir), "--gold", "g.jsonl") == ((None, None), [])
+    old = _run_dir(tmp_path / "old", {"gold": "gold.jsonl", "min": {}, "max": {}})  # a run from before the field
+    assert setup("--run", str(old)) == ((None, None), [])
+    bad = _run_dir(tmp_path / "bad", {"gold": "gold.jsonl", "free_text_min_f1": "high"})
+    assert setup("--run", str(bad))[1] == [f'{bad}: eval.free_text_min_f1 must be a number from 0 to 1 (got "high"); '
+                                           "fix it in the run's run.json (or recipe.yaml) eval section"]
+
+
+def test_recipe_free_text_min_f1():
+    from toolrouter.errors import ToolrouterError
+    from toolrouter.train.recipe import Recipe, load_recipe
+
+    import yaml
+
+    assert load_recipe("support_router_tiny").eval.free_text_min_f1 is None
+    recipe = load_recipe("support_router_tiny", ["eval.free_text_min_f1=0.5"])
+    assert recipe.eval.free_text_min_f1 == 0.5
+    assert Recipe.model_validate(yaml.safe_load(recipe.to_yaml())).eval.free_text_min_f1 == 0.5  # saved with the run
+    for value, message in (("1.5", "less than or equal to 1"), ("-1", "greater than or equal to 0"),
+                           ("true", "a valid number"), ("abc", "a valid number")):
+        with pytest.raises(ToolrouterError) as e:
+            load_recipe("support_router_tiny", [f"eval.free_text_min_f1={value}"])
+        assert "support_router_tiny.yaml: eval.free_text_min_f1: " in str(e.value) and message in str(e.value)
+
+
+def test_run_free_text_min_f1_reaches_the_report_and_card(model_dir, tmp_path, capsys):
+    pytest.importorskip("toolrouter.infer.generate")
+    import shutil
+
+    run_dir = tmp_path / "runs" / "tiny"
+    shutil.copytree(model_dir, run_dir)
+    _run_dir(run_dir, {"gold": "gold.jsonl", "min": {}, "max": {}, "free_text_min_f1": 0.5})
+    (run_dir / "README.md").write_text("# tiny\n\n<!-- metrics -->\n<!-- /metrics -->\n")
+    rows = [json.loads(l) for l in (REPO / "toolrouter/evals/support_router.jsonl").read_text().splitlines()]
+    write_jsonl(run_dir / "gold.jsonl", rows[:2])
+
+    code, out, err = run(["--run", str(run_dir), "--batch-size", "2"], capsys)
+    assert code == 0, err
+    r = json.loads((run_dir / "eval.json").read_text())
+    assert r["free_text_min_f1"] == {"value": 0.5, "source": f"{run_dir} eval.free_text_min_f1", "cases_with_own": 0}
+    assert f"Free text matches at token F1 >= 0.5 ({run_dir} eval.free_text_min_f1)." in (run_dir / "README.md").read_text()
+    code, _, err = run(["--run", str(run_dir), "--batch-size", "2", "--free-text-min-f1", "0.25"], capsys)
+    assert code == 0, err
+    assert json.loads((run_dir / "eval.json").read_text())["free_text_min_f1"]["value"] == 0.25
+    assert "Free text matches at token F1 >= 0.25 (--free-text-min-f1)." in (run_dir / "README.md").read_text()

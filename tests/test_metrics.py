@@ -408,3 +408,69 @@ def test_one_call_answers_score_exactly_as_before(pairs):
             report["metrics"]["argument_match_accuracy"]["denominator"]) == (sum(r[5] for r in compared), len(compared))
     assert report["metrics"]["exact_match_rate"]["numerator"] == sum(r[3] for r in ref)
     assert report["metrics"]["exact_match_rate"]["denominator"] == n
+
+
+# ---------------------------------------------------------------------------------------------
+# a minimum token F1 for free text (recipe eval.free_text_min_f1, --free-text-min-f1, a gold case's own)
+
+NOTE = {"tool": "note", "arguments": {"text": "buy milk and eggs"}}
+
+
+def test_min_f1_decides_free_text_at_the_boundary():
+    gold = {"text": "buy milk and eggs"}
+    # gold [buy, milk, and, eggs], pred [buy, milk]: P 2/2, R 2/4, F1 2 * 1 * 0.5 / 1.5 = 2/3
+    assert token_f1("buy milk and eggs", "buy milk") == pytest.approx(2 / 3)
+    assert argument_misses(gold, {"text": "buy milk"}, SCHEMA["note"]) == []  # no minimum: present is enough
+    assert argument_misses(gold, {"text": "buy milk"}, SCHEMA["note"], min_f1=0.66) == []
+    assert argument_misses(gold, {"text": "buy milk"}, SCHEMA["note"], min_f1=0.67) == [("text", "low_f1")]
+    assert argument_misses(gold, {"text": "sell bread"}, SCHEMA["note"], min_f1=0.0) == []  # 0 = present is enough
+    assert argument_misses(gold, {"text": "  "}, SCHEMA["note"], min_f1=0.5) == [("text", "empty_free_text")]
+    # exactly on the minimum matches: gold [a, b, c, d, e], pred [a, b, c]: P 1, R 3/5, F1 2 * 0.6 / 1.6 = 3/4,
+    # which the float arithmetic gives as 0.7499999999999999; a relative 1e-9 keeps it a match
+    assert token_f1("a b c d e", "a b c") < 0.75
+    assert argument_misses({"text": "a b c d e"}, {"text": "a b c"}, SCHEMA["note"], min_f1=0.75) == []
+    # pred [a, b]: P 1, R 2/5, F1 0.8 / 1.4 = 4/7 = 0.571
+    assert argument_misses({"text": "a b c d e"}, {"text": "A, b!"}, SCHEMA["note"], min_f1=0.58) == [("text", "low_f1")]
+    assert argument_misses({"text": "a b c d e"}, {"text": "A, b!"}, SCHEMA["note"], min_f1=0.57) == []
+
+
+def test_min_f1_takes_the_best_any_of_alternative():
+    gold = {"text": {"any_of": ["purchase dairy products", "buy milk"]}}
+    # pred [buy, milk, now]: against "buy milk" P 2/3, R 1, F1 (4/3) / (5/3) = 0.8; against the other 0
+    assert argument_misses(gold, {"text": "buy milk now"}, SCHEMA["note"], min_f1=0.8) == []
+    assert argument_misses(gold, {"text": "buy milk now"}, SCHEMA["note"], min_f1=0.81) == [("text", "low_f1")]
+
+
+def test_min_f1_in_score_case_and_the_report():
+    low = score_case(NOTE, call("note", text="buy milk"), CAT, min_f1=0.7)
+    assert (low.exact, low.args_compared, low.args_match, low.reasons) == (False, True, False,
+                                                                           ["argument:note.text:low_f1"])
+    assert low.free_text_f1 == [("note.text", pytest.approx(2 / 3))]  # the F1 figure does not depend on the minimum
+    ok = score_case(NOTE, call("note", text="buy milk"), CAT, min_f1=0.6)
+    assert ok.exact and ok.free_text_f1 == low.free_text_f1
+    assert score_case(NOTE, call("note", text="sell bread"), CAT, min_f1=0).exact  # as with no minimum
+    report = summarize([low, ok], CAT.names)
+    assert report["metrics"]["argument_match_accuracy"]["numerator"] == 1
+    assert report["metrics"]["free_text_f1"] == {"value": pytest.approx(2 / 3), "count": 2}
+    assert report["reason_kinds"] == {"argument:low_f1": 1}
+
+
+def test_min_f1_with_several_calls_of_one_tool():
+    gold = [{"tool": "note", "arguments": {"text": "buy milk"}}, {"tool": "note", "arguments": {"text": "call mom"}}]
+    out = calls(("note", {"text": "call my mom"}), ("note", {"text": "buy some milk"}))
+    # right pairs: "call mom"/"call my mom" and "buy milk"/"buy some milk", each P 2/3, R 1, F1 0.8; crossed: 0
+    right = score_case(gold, out, CAT, min_f1=0.8)
+    assert right.exact and right.matched == 2
+    assert sorted(f for _, f in right.free_text_f1) == [pytest.approx(0.8), pytest.approx(0.8)]
+    low = score_case(gold, out, CAT, min_f1=0.9)
+    assert (low.exact, low.matched, low.wrong) == (False, 0, 2)
+    assert low.reasons == ["argument:note.text:low_f1", "argument:note.text:low_f1"]
+
+
+def test_gives_free_text():
+    from toolrouter.eval.metrics import gives_free_text
+
+    assert gives_free_text({"text": "x"}, SCHEMA["note"])
+    assert not gives_free_text({"text": None, "tags": ["a"]}, SCHEMA["note"])  # null: omitted
+    assert gives_free_text({"text": {"any_of": [None, "x"]}}, SCHEMA["note"])
+    assert not gives_free_text({"city": "Oslo"}, SCHEMA["weather"])

@@ -372,3 +372,23 @@ def test_export_writes_a_plain_model_folder_for_vllm(run_dir, tmp_path, one_thre
     proc = subprocess.run([sys.executable, "-m", "toolrouter.serve.export", str(run_dir), "--to", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_copy_grammars_per_request_in_the_server_batcher(tiny_model, tiny_tokenizer, one_thread):
+    """`toolrouter serve --copy`: each request gets its own copy grammar, a required call stays required,
+    and a random model's copied values are spans of its request."""
+    from toolrouter.formats.parse import parse_tool_call
+    from toolrouter.serve.openai_server import Batcher, Job
+    from toolrouter.serve.router import Router
+
+    router = Router(tiny_model, tiny_tokenizer, CAT, copy=True, max_new_tokens=80)
+    batcher = Batcher(router)
+    requests = ["refund ORD-48213 the lamp arrived broken", "get me a human, I was charged twice"]
+    jobs = [Job(router.messages(text), ("request_refund", "escalate"), False, 80) for text in requests]
+    batcher._run(jobs)
+    for text, job in zip(requests, jobs):
+        result = parse_tool_call(job.future.result(timeout=60), CAT)
+        assert result.kind == "call" and result.tool in ("request_refund", "escalate")  # no no_tool: required
+        assert result.arguments["reason"] in text, (text, result)
+        if "ORD-" in text:  # the ID said is the only one it may write (a pattern copied as said)
+            assert result.arguments["order_id"] == "ORD-48213"

@@ -339,3 +339,21 @@ def test_chatml_lower_template_lowercases_user_turns_only():
         ids = [t for t, m in zip(out["input_ids"], out["assistant_masks"]) if m]
         assert tok.decode(ids) == answer + "<|im_end|>"
     assert len(renders) == 1 and "play hotel california" in renders.pop()
+
+
+def test_space_tokens_make_a_word_the_same_tokens_in_the_request_and_the_answer():
+    from toolrouter.train.tiny import build_tokenizer
+
+    texts = ["take me to the rome airport please", '{"destination":"rome airport"}', "in rome", "to rome"] * 50
+    glued, spaced = (build_tokenizer(texts, vocab_size=300, space_tokens=s) for s in (False, True))
+
+    def word_tokens(tok, text, word):
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        return [tok.convert_ids_to_tokens(i) for i in ids if word in tok.decode([i]) or tok.decode([i]) in word
+                and tok.decode([i]).strip()]
+
+    request, answer = "to rome airport", '{"destination":"rome airport"}'
+    assert word_tokens(glued, request, "rome") != word_tokens(glued, answer, "rome")  # "Ġrome" vs "rome"
+    assert word_tokens(spaced, request, "rome") == word_tokens(spaced, answer, "rome")
+    for text in (request, answer, "a  b\n c"):  # lossless both ways
+        assert spaced.decode(spaced(text, add_special_tokens=False)["input_ids"]) == text

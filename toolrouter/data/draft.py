@@ -186,6 +186,26 @@ def _arg_text(arg: str, phrases: list[str], optional: bool) -> str:
     return f"[{alt}]" if optional else alt
 
 
+MAX_ORDERS = 8
+
+
+def arg_orders(name: str, args: list[str]) -> list[list[str]]:
+    """Up to MAX_ORDERS orders in which a request says `args`: the schema's, its reverse, then others
+    in a fixed shuffled order (seeded by the tool's name, so the draft is the same every time)."""
+    import itertools
+    import random
+
+    orders = [list(args), list(args[::-1])]
+    rest = [list(o) for o in itertools.islice(itertools.permutations(args), 5040)]
+    random.Random(name).shuffle(rest)
+    for order in orders + rest:
+        if order not in orders:
+            orders.append(order)
+        if len(orders) >= MAX_ORDERS:
+            break
+    return [o for i, o in enumerate(orders) if o not in orders[:i]]
+
+
 def tool_templates(spec) -> list[str]:
     """Natural request templates of a tool (no bank): frames x argument orders, optional args in [...]."""
     raw = raw_properties(spec)
@@ -201,9 +221,7 @@ def tool_templates(spec) -> list[str]:
     def args_text(order: list[str], skip: Optional[str] = None) -> str:
         return " ".join(_arg_text(a, phrases[a], a not in spec.required) for a in order if a != skip)
 
-    orders = [required + optional]
-    if len(required) > 1 or optional:
-        orders.append(optional[::-1] + required[::-1])
+    orders = arg_orders(spec.name, required + optional)
     frames = ["{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
               "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now",
               "{N} {A}", "{N} {A} please", "i need {N} {A}", "i'd like {N} {A}", "{N} {A}?", "can i get {N} {A}?",
@@ -232,8 +250,11 @@ def tool_templates(spec) -> list[str]:
         frames += ["what's {N} {A}?", "i want to know {N} {A}", "tell me {N} {A}", "how's {N} {A}?",
                    "any {n} {A}?", "show me {N} {A}"]
     out = []
-    for k, order in enumerate(orders):
+    # two orders per frame, taken in turn from the list: every order is said, not just the schema's and
+    # its reverse, so the router finds an argument by its phrase ("at {restaurant}"), not by its place
+    for k in range(min(2, len(orders))):
         for j, frame in enumerate(frames):
+            order = orders[(2 * j + k) % len(orders)]
             use_adj = adjective if adjective and (j + k) % 2 == 0 else None
             adj_slot = ""
             if use_adj:
@@ -383,10 +404,11 @@ def missing_groups(spec) -> list[dict]:
                "templates": [t.replace("{V}", f"{verbs} {objects}").replace("{O}", objects) for t in bare]}]
     if len(spec.required) > 1:
         for miss in spec.required:
-            rest = " ".join(_alt(arg_phrases(a, raw[a], kinds[a])) for a in spec.required if a != miss)
-            groups.append({"args": [miss], "templates": [
-                f"{verbs} {objects} {rest}", f"please {verbs} {objects} {rest}", f"can you {verbs} {objects} {rest}?",
-                f"i want to {verbs} {objects} {rest}"]})
+            said = [a for a in spec.required if a != miss]
+            rest, back = (" ".join(_alt(arg_phrases(a, raw[a], kinds[a])) for a in order) for order in (said, said[::-1]))
+            groups.append({"args": [miss], "templates": list(dict.fromkeys([
+                f"{verbs} {objects} {rest}", f"please {verbs} {objects} {back}", f"can you {verbs} {objects} {rest}?",
+                f"i want to {verbs} {objects} {back}"]))})
     return groups
 
 

@@ -6,6 +6,8 @@ missed, 2 bad input). The numbers are defined in toolrouter/metrics.py and docs/
         --predictions preds.jsonl --min exact_match_rate=0.9 --max false_tool_call_rate=0.05
     # generate with a trained run (its own catalogue snapshot and prompt mode), write RUN/eval.json
     toolrouter eval --run runs/support_router_tiny --split test
+    # free text (reasons, notes) counts as matched only at token F1 >= 0.5 against the gold text
+    toolrouter eval --run runs/support_router_tiny --free-text-min-f1 0.5
     # BFCL: per-case tools, answers from possible_answer/ beside the file; --match bfcl = BFCL's checker
     toolrouter eval --bfcl BFCL_v4_live_multiple.json --model RUN_OR_HUB_ID --mode json --match bfcl
 
@@ -22,13 +24,15 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from toolrouter.core.catalogue import MODES, Catalogue, catalogue_from_openai, load_catalogue
-from toolrouter.eval.metrics import METRICS, check_thresholds, compare_metrics, pick_alternative, score_case, summarize
+from toolrouter.eval.metrics import (METRICS, check_thresholds, compare_metrics, gives_free_text, pick_alternative,
+                                     score_case, summarize)
 from toolrouter.errors import ToolrouterError
-from toolrouter.core.schema import NO_TOOL
+from toolrouter.core.schema import FREE_TEXT_KEY, NO_TOOL
+from toolrouter.formats import calls_of
 from toolrouter.formats.parse import MAX_CALLS, format_call, parse_tool_call, read_envelope
 from toolrouter.io import atomic_write, output_problems, read_json, read_jsonl, read_run, read_yaml, write_json
 
-GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta"}
+GOLD_KEYS = {"id", "prompt", "messages", "target", "tools", "meta", "free_text_min_f1"}
 ROLES = ("user", "assistant", "tool")
 
 
@@ -44,6 +48,7 @@ class Case:
     catalogue: Catalogue  # the --catalogue/run one, or the case's own "tools"
     bfcl: Optional[dict] = None  # a BFCL entry: category, function, ground_truth, schema_break (eval/bfcl.py)
     meta: Optional[dict] = None  # the gold row's free-form meta (e.g. {"kind": "follow_up"}): --by groups on it
+    free_text_min_f1: Optional[float] = None  # the case's own minimum token F1 for free text (over the run's)
 
     def conversation(self, mode: str, fmt=None) -> list[dict]:
         """The messages the model sees: our system prompt (the answer format's, followed by the case's
@@ -135,7 +140,8 @@ def cases_from_records(records: list[tuple[str, Any]], catalogue: Optional[Catal
         bad = []
         unknown = set(row) - GOLD_KEYS
         if unknown:
-            bad.append(f"unknown key(s) {sorted(unknown)}; a gold case has id, prompt or messages, target, tools")
+            bad.append(f"unknown key(s) {sorted(unknown)}; a gold case has id, prompt or messages, target, tools "
+                       "(and optionally meta, free_text_min_f1)")
         case_id = row.get("id", where)
         if "id" in row:
             if not isinstance(case_id, str) or not case_id:
@@ -170,12 +176,32 @@ def cases_from_records(records: list[tuple[str, Any]], catalogue: Optional[Catal
             bad.append('missing "target"')
         elif case_catalogue is not None:
             bad += target_problems(row["target"], case_catalogue)
+        if "free_text_min_f1" in row and not bad:
+            bad += _min_f1_problems(row["free_text_min_f1"], row["target"], case_catalogue)
         if bad:
             problems += [f"{where}: {b}" for b in bad]
             continue
         cases.append(Case(id=str(case_id), where=where, prompt=prompt, messages=messages, target=row["target"],
-                          catalogue=case_catalogue, meta=row.get("meta") if isinstance(row.get("meta"), dict) else None))
+                          catalogue=case_catalogue, meta=row.get("meta") if isinstance(row.get("meta"), dict) else None,
+                          free_text_min_f1=row.get("free_text_min_f1")))
     return cases
+
+
+def _is_min_f1(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0  # NaN fails
+
+
+def _min_f1_problems(value: Any, target: Any, catalogue: Catalogue) -> list[str]:
+    """A gold case's own free_text_min_f1: a number from 0 to 1, on a target that gives free text."""
+    if not _is_min_f1(value):
+        return [f'"free_text_min_f1" is the least token F1 (0 to 1) at which this case\'s free-text arguments '
+                f'count as matched, e.g. "free_text_min_f1": 0.5; got {json.dumps(value)}']
+    if not any(gives_free_text(c.get("arguments", {}), catalogue[c["tool"]].parameters) for c in calls_of(target)):
+        free = [f"{t}.{k}" for t in catalogue.names for k, sub in catalogue[t].properties.items()
+                if sub.get(FREE_TEXT_KEY)]
+        return ['"free_text_min_f1" applies to free-text arguments and this target gives none; remove it '
+                f"(free-text arguments in catalogue {catalogue.name}: {', '.join(free) or 'none'})"]
+    return []
 
 
 def _messages_problems(messages: Any) -> list[str]:
@@ -310,8 +336,9 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
                                    tools=[tools] * len(indices) if tools else None, max_new_tokens=max_new_tokens,
                                    batch_size=batch_size, catalogue=catalogue, constrained=constrained,
                                    progress=True, fmt=fmt, grammars=grammars)
-        if grammars is not None:
-            from toolrouter.formats.copy import restore_case
+        from toolrouter.formats.copy import reads_lowercase, restore_case
+
+        if grammars is not None or reads_lowercase(loaded.tokenizer):  # a lower-cased copy gets the request's case back
 
             answers = restore_case(answers, conversations, catalogue, fmt)
         for i, answer in zip(indices, answers):
@@ -323,14 +350,17 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
 # the report
 
 def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), match: str = "strict",
-             parse=parse_tool_call, by: Optional[str] = None) -> dict:
+             parse=parse_tool_call, by: Optional[str] = None, free_text_min_f1: Optional[float] = None) -> dict:
     """Score every case and build the report dict (metrics, per tool, confusion, reasons, failures);
     `parse` is the answer format's parser (default: the JSON envelope's). BFCL cases go through
-    eval/bfcl.py's score_bfcl: `match` "bfcl" applies BFCL's AST checker."""
+    eval/bfcl.py's score_bfcl: `match` "bfcl" applies BFCL's AST checker. `free_text_min_f1`: the
+    least token F1 at which free text matches, for the cases that do not set their own."""
     if any(case.bfcl for case in cases):
         from toolrouter.eval.bfcl import score_bfcl
-    scores = [score_bfcl(case, output, match) if case.bfcl else score_case(case.target, output, case.catalogue, parse)
-              for case, output in zip(cases, outputs)]
+    min_f1 = [free_text_min_f1 if case.free_text_min_f1 is None else case.free_text_min_f1 for case in cases]
+    scores = [score_bfcl(case, output, match) if case.bfcl else
+              score_case(case.target, output, case.catalogue, parse, min_f1=m)
+              for case, output, m in zip(cases, outputs, min_f1)]
     report = summarize(scores, tool_names)
     if by:  # the rates again, per value of a gold meta key (cases without it: "(none)")
         groups: dict[str, list] = {}
@@ -342,8 +372,10 @@ def evaluate(cases: list[Case], outputs: list[str], tool_names: list[str] = (), 
         {"id": case.id, **({"prompt": case.prompt} if case.messages is None else {"messages": case.messages}),
          "output": output, "gold": case.target, **({"bfcl_ground_truth": case.bfcl["ground_truth"]} if case.bfcl else {}),
          "predicted": score.parsed,
-         "reason": score.reasons[0], "reasons": score.reasons}
-        for case, output, score in zip(cases, outputs, scores) if not score.exact]
+         "reason": score.reasons[0], "reasons": score.reasons,
+         **({"free_text_min_f1": m, "free_text_f1": [{"argument": a, "f1": f} for a, f in score.free_text_f1]}
+            if m is not None else {})}
+        for case, output, score, m in zip(cases, outputs, scores, min_f1) if not score.exact]
     return report
 
 
@@ -363,7 +395,17 @@ def print_report(report: dict, console) -> None:
         else:
             ci = "" if m["ci95"] is None else f"{m['ci95'][0]:.3f}-{m['ci95'][1]:.3f}"
             table.add_row(name, _fmt(m["value"]), f"{m['numerator']}/{m['denominator']}", ci)
+    floor = _min_f1_line(report)
+    if floor:
+        table.caption = floor
     console.print(table)
+    if report.get("free_text_f1_by_argument"):
+        free = Table(title="free-text arguments: token F1 against gold")
+        for col in ("argument", "mean F1", "count"):
+            free.add_column(col, justify="left" if col == "argument" else "right")
+        for name, a in sorted(report["free_text_f1_by_argument"].items()):
+            free.add_row(name, _fmt(a["mean"]), str(a["count"]))
+        console.print(free)
     tools = Table(title="per tool")
     for col in ("tool", "gold", "predicted", "precision", "recall", "exact"):
         tools.add_column(col, justify="left" if col == "tool" else "right")
@@ -393,6 +435,18 @@ def print_report(report: dict, console) -> None:
         for reason, count in list(report["reasons"].items())[:10]:
             reasons.add_row(reason, str(count))
         console.print(reasons)
+
+
+def _min_f1_line(report: dict) -> Optional[str]:
+    """Which minimum token F1 free text was held to, in words; None when none was (present is enough)."""
+    floor = report.get("free_text_min_f1") or {}
+    if floor.get("value") is None and not floor.get("cases_with_own"):
+        return None
+    line = (f"free text matches at token F1 >= {floor['value']:g} ({floor['source']})" if floor.get("value") is not None
+            else "free text matches when present")
+    if floor.get("cases_with_own"):
+        line += f"; {floor['cases_with_own']} gold case(s) set their own"
+    return line
 
 
 def print_by(by: dict, console) -> None:
@@ -470,6 +524,9 @@ def metrics_markdown(report: dict, gold: str) -> str:
         else:
             ci = "" if m["ci95"] is None else f"{m['ci95'][0]:.3f}-{m['ci95'][1]:.3f}"
             lines.append(f"| {name} | {_fmt(m['value'])} | {m['numerator']}/{m['denominator']} | {ci} |")
+    floor = _min_f1_line(report)
+    if floor:
+        lines += ["", floor[0].upper() + floor[1:] + "."]
     return "\n".join(lines)
 
 
@@ -505,6 +562,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) below")
     p.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) above")
     p.add_argument("--compare", help="an earlier --report-json: print the change of every metric")
+    p.add_argument("--free-text-min-f1", metavar="F1", help="free text (x-free-text arguments) matches only at token "
+                   "F1 >= this against the gold text, 0 to 1 (default: the run's eval.free_text_min_f1, else "
+                   "present and non-empty is enough); a gold case's own free_text_min_f1 wins")
     p.add_argument("--constrained", action="store_true", help="grammar-constrained decoding")
     p.add_argument("--by", metavar="meta.KEY", help="also report the metrics per value of a gold case's meta key "
                                                     "(e.g. meta.kind of evals/car_control_multiturn.jsonl)")
@@ -526,6 +586,8 @@ class Setup:
     gold: Optional[str]
     minimum: dict
     maximum: dict
+    free_text_min_f1: Optional[float] = None  # for the cases that do not set their own
+    free_text_min_f1_from: Optional[str] = None  # where it came from: --free-text-min-f1 or the run's eval settings
 
 
 def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
@@ -576,7 +638,28 @@ def resolve(args: argparse.Namespace, problems: list[str]) -> Setup:
             from_run = {}
         from_run = parse_thresholds([f"{k}={v}" for k, v in from_run.items()], f"{run_dir} eval.{bound}", problems)
         limits[bound] = {**from_run, **parse_thresholds(getattr(args, bound), f"--{bound}", problems)}  # CLI wins
-    return Setup(run_dir, run, settings, catalogue, mode, gold, limits["min"], limits["max"])
+    min_f1, min_f1_from = None, None  # the flag over the run's eval settings; a gold case's own over both
+    from_run = settings.get("free_text_min_f1")
+    if from_run is not None and not args.bfcl:
+        if _is_min_f1(from_run):
+            min_f1, min_f1_from = float(from_run), f"{run_dir} eval.free_text_min_f1"
+        else:
+            problems.append(f"{run_dir}: eval.free_text_min_f1 must be a number from 0 to 1 "
+                            f"(got {json.dumps(from_run)}); fix it in the run's run.json (or recipe.yaml) eval section")
+    if args.free_text_min_f1 is not None:
+        try:
+            value = float(args.free_text_min_f1)
+        except ValueError:
+            value = None
+        if value is None or not _is_min_f1(value):
+            problems.append(f"--free-text-min-f1 {args.free_text_min_f1}: the least token F1 at which free text counts "
+                            "as matched is a number from 0 to 1, e.g. --free-text-min-f1 0.5")
+        elif args.bfcl:
+            problems.append("--free-text-min-f1 is for free-text (x-free-text) arguments, which BFCL functions do not "
+                            "have; leave it out with --bfcl")
+        else:
+            min_f1, min_f1_from = value, "--free-text-min-f1"
+    return Setup(run_dir, run, settings, catalogue, mode, gold, limits["min"], limits["max"], min_f1, min_f1_from)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -633,12 +716,14 @@ def command(args: argparse.Namespace) -> int:
     catalogue = setup.catalogue
     by = args.by[len("meta."):] if args.by and args.by.startswith("meta.") else args.by
     report = evaluate(cases, outputs, [] if bfcl or not catalogue else catalogue.names, args.match, parse=fmt.parse,
-                      by=by)
+                      by=by, free_text_min_f1=setup.free_text_min_f1)
     misses = check_thresholds(report["metrics"], setup.minimum, setup.maximum)
     report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
               "catalogue": "per-case tools" if bfcl or not catalogue else catalogue.name,
               "catalogue_sha256": None if bfcl or not catalogue else catalogue.fingerprint(), "mode": setup.mode,
               "match": args.match, **report, **({"bfcl": bfcl.summary(args.match)} if bfcl else {}),
+              "free_text_min_f1": {"value": setup.free_text_min_f1, "source": setup.free_text_min_f1_from,
+                                   "cases_with_own": sum(c.free_text_min_f1 is not None for c in cases)},
               "thresholds": {"min": setup.minimum, "max": setup.maximum, "missed": misses}}
     print_report(report, console)
     if "by" in report:

@@ -9,6 +9,9 @@ The rates (n = number of cases; "valid" = parse_tool_call gives a call or a no_t
     false_tool_call_rate     = (gold no_tool, prediction a valid call to a real tool) / (gold no_tool)
     missed_call_rate         = (gold real tool, prediction a valid no_tool) / (gold real tool)
     exact_match_rate         = (right tool with matching arguments, or no_tool for gold no_tool) / n
+    free_text_f1             = mean token F1 (SQuAD's) of the free-text arguments the gold gives, over the
+                               gold/predicted call pairs of the same tool (matched or wrong); not a rate:
+                               {"value", "count"}, and it does not move with the minimum F1 below
 The tool-use lesson divides argument matches by *all valid outputs* and false calls by *n*; those
 mix tool choice into the argument score and shrink the false-call rate by the share of tool cases,
 so we report the definitions above (see docs/eval.md). Every rate carries its numerator,
@@ -33,7 +36,10 @@ Argument matching (gold vs a prediction that already passed the parser, so no un
   - numbers compare numerically (22 == 22.0, floats to a relative 1e-9); booleans are not numbers;
   - strings compare after NFC, trimming, collapsing inner whitespace and case-folding; choices
     (enum values) compare exactly; free text (x-free-text) matches when present and non-empty,
-    and its token F1 against the gold text is reported on the side;
+    and its token F1 against the gold text is reported on the side; with a minimum F1 (`min_f1`:
+    the recipe's eval.free_text_min_f1, --free-text-min-f1, or the gold case's own
+    free_text_min_f1) it matches only when its F1 against some accepted gold text reaches the
+    minimum (to a relative 1e-9), else the miss is low_f1;
   - lists compare in order, except uniqueItems lists, which compare as multisets; objects compare
     key by key, recursively (defaults apply at every level);
   - a gold value {"any_of": [v1, v2, ...]} accepts any of them; null inside any_of (or as a gold
@@ -110,6 +116,28 @@ def token_f1(gold: str, pred: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def f1_reaches(f1: float, min_f1: float) -> bool:
+    """F1 >= the minimum, to a relative 1e-9 (like numbers): 2 * P * R / (P + R) can land a rounding
+    step under a value it equals on paper (P 1, R 3/5: F1 3/4, computed 0.7499999999999999), and that must
+    not decide a match."""
+    return f1 >= min_f1 or math.isclose(f1, min_f1, rel_tol=REL_TOL)
+
+
+def gives_free_text(value: Any, schema: dict) -> bool:
+    """Whether a gold value (any_of alternatives included) gives a free-text value anywhere in it."""
+    for g in alternatives(value):
+        if g is OMITTED:
+            continue
+        if schema.get(FREE_TEXT_KEY):
+            return True
+        if isinstance(g, dict) and any(gives_free_text(v, schema.get("properties", {}).get(k, {}))
+                                       for k, v in g.items()):
+            return True
+        if isinstance(g, list) and any(gives_free_text(v, schema.get("items", {})) for v in g):
+            return True
+    return False
+
+
 def alternatives(gold: Any) -> list:
     """The accepted values of a gold value: any_of lists them; null means omitted."""
     if isinstance(gold, dict) and set(gold) == {"any_of"} and isinstance(gold["any_of"], list):
@@ -138,20 +166,25 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def value_miss(gold: Any, pred: Any, schema: dict, where: str) -> Optional[tuple[str, str]]:
-    """None when `pred` matches the (present) gold value, else (argument path, miss kind)."""
+def value_miss(gold: Any, pred: Any, schema: dict, where: str,
+               min_f1: Optional[float] = None) -> Optional[tuple[str, str]]:
+    """None when `pred` matches the (present) gold value, else (argument path, miss kind). `min_f1`:
+    the least token F1 at which free text matches (None: present and non-empty is enough)."""
     first = None
-    for g in alternatives(gold):
-        miss = (where, "missing") if g is OMITTED else _one_value_miss(g, pred, schema, where)
+    for g in alternatives(gold):  # free text: some alternative reaching min_f1 = the best one does
+        miss = (where, "missing") if g is OMITTED else _one_value_miss(g, pred, schema, where, min_f1)
         if miss is None:
             return None
         first = first or miss
     return first
 
 
-def _one_value_miss(gold: Any, pred: Any, schema: dict, where: str) -> Optional[tuple[str, str]]:
+def _one_value_miss(gold: Any, pred: Any, schema: dict, where: str,
+                    min_f1: Optional[float] = None) -> Optional[tuple[str, str]]:
     if schema.get(FREE_TEXT_KEY):
-        return None if isinstance(pred, str) and pred.strip() else (where, "empty_free_text")
+        if not (isinstance(pred, str) and pred.strip()):
+            return (where, "empty_free_text")
+        return None if min_f1 is None or f1_reaches(token_f1(gold, pred), min_f1) else (where, "low_f1")
     if "enum" in schema:  # choices compare exactly (the parser already checked pred is a choice)
         same = gold == pred and isinstance(gold, bool) == isinstance(pred, bool)
         return None if same else (where, "wrong_choice")
@@ -162,30 +195,31 @@ def _one_value_miss(gold: Any, pred: Any, schema: dict, where: str) -> Optional[
     if isinstance(gold, str) and isinstance(pred, str):
         return None if normalize_text(gold) == normalize_text(pred) else (where, "wrong_value")
     if isinstance(gold, list) and isinstance(pred, list):
-        return _list_miss(gold, pred, schema, where)
+        return _list_miss(gold, pred, schema, where, min_f1)
     if isinstance(gold, dict) and isinstance(pred, dict):
-        misses = argument_misses(gold, pred, schema, where)
+        misses = argument_misses(gold, pred, schema, where, min_f1)
         return misses[0] if misses else None
     return (where, "wrong_type")
 
 
-def _list_miss(gold: list, pred: list, schema: dict, where: str) -> Optional[tuple[str, str]]:
+def _list_miss(gold: list, pred: list, schema: dict, where: str,
+               min_f1: Optional[float] = None) -> Optional[tuple[str, str]]:
     items = schema.get("items", {})
     if len(gold) != len(pred):
         return (where, "wrong_length")
     if schema.get("uniqueItems"):
-        return None if _multiset_match(gold, pred, items, where) else (where, "wrong_items")
+        return None if _multiset_match(gold, pred, items, where, min_f1) else (where, "wrong_items")
     for i, (g, p) in enumerate(zip(gold, pred)):
-        miss = value_miss(g, p, items, f"{where}[{i}]")
+        miss = value_miss(g, p, items, f"{where}[{i}]", min_f1)
         if miss:
             # Same items in another order is worth telling apart from a wrong item.
-            return (where, "wrong_order") if _multiset_match(gold, pred, items, where) else miss
+            return (where, "wrong_order") if _multiset_match(gold, pred, items, where, min_f1) else miss
     return None
 
 
-def _multiset_match(gold: list, pred: list, items: dict, where: str) -> bool:
+def _multiset_match(gold: list, pred: list, items: dict, where: str, min_f1: Optional[float] = None) -> bool:
     """A perfect matching between gold and predicted items."""
-    ok = [[value_miss(g, p, items, where) is None for p in pred] for g in gold]
+    ok = [[value_miss(g, p, items, where, min_f1) is None for p in pred] for g in gold]
     return len(max_matching(ok)) == len(gold)
 
 
@@ -209,9 +243,11 @@ def max_matching(ok: list[list[bool]]) -> list[tuple[int, int]]:
     return sorted((i, j) for j, i in enumerate(owner) if i is not None)
 
 
-def argument_misses(gold_args: dict, pred_args: dict, schema: dict, where: str = "") -> list[tuple[str, str]]:
+def argument_misses(gold_args: dict, pred_args: dict, schema: dict, where: str = "",
+                    min_f1: Optional[float] = None) -> list[tuple[str, str]]:
     """Every argument that does not match, as (path, kind), in schema order. Kinds: wrong_value,
-    wrong_choice, wrong_type, wrong_length, wrong_items, wrong_order, empty_free_text, missing /
+    wrong_choice, wrong_type, wrong_length, wrong_items, wrong_order, empty_free_text, low_f1 (free
+    text whose token F1 against every accepted gold text is under `min_f1`), missing /
     missing_vs_default (gold gives a value, the prediction omits it: without / with a default),
     unexpected / unexpected_vs_default (gold omits it, the prediction gives a non-default value)."""
     props = schema.get("properties", {})
@@ -225,7 +261,7 @@ def argument_misses(gold_args: dict, pred_args: dict, schema: dict, where: str =
         pred = OMITTED if pred is None else pred  # the parser lets null stand only where it means omitted
         first = None
         for g in alternatives(gold_args.get(key)):
-            miss = _slot_miss(g, pred, sub, path)
+            miss = _slot_miss(g, pred, sub, path, min_f1)
             if miss is None:
                 first = None
                 break
@@ -235,20 +271,21 @@ def argument_misses(gold_args: dict, pred_args: dict, schema: dict, where: str =
     return misses
 
 
-def _slot_miss(gold: Any, pred: Any, schema: dict, path: str) -> Optional[tuple[str, str]]:
+def _slot_miss(gold: Any, pred: Any, schema: dict, path: str,
+               min_f1: Optional[float] = None) -> Optional[tuple[str, str]]:
     default = schema.get("default", _NO_DEFAULT)
     default = _NO_DEFAULT if default is None else default  # "default": null is no default
     if gold is OMITTED and pred is OMITTED:
         return None
     if gold is OMITTED:
-        if default is not _NO_DEFAULT and value_miss(default, pred, schema, path) is None:
+        if default is not _NO_DEFAULT and value_miss(default, pred, schema, path, min_f1) is None:
             return None
         return (path, "unexpected" if default is _NO_DEFAULT else "unexpected_vs_default")
     if pred is OMITTED:
-        if default is not _NO_DEFAULT and value_miss(gold, default, schema, path) is None:
+        if default is not _NO_DEFAULT and value_miss(gold, default, schema, path, min_f1) is None:
             return None
         return (path, "missing" if default is _NO_DEFAULT else "missing_vs_default")
-    return value_miss(gold, pred, schema, path)
+    return value_miss(gold, pred, schema, path, min_f1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,9 +321,11 @@ def tool_label(calls: list[dict]) -> str:
     return calls[0]["tool"] if len(calls) == 1 else "+".join(sorted(c["tool"] for c in calls))
 
 
-def score_case(target, output: str, catalogue: Catalogue, parse=parse_tool_call) -> CaseScore:
+def score_case(target, output: str, catalogue: Catalogue, parse=parse_tool_call,
+               min_f1: Optional[float] = None) -> CaseScore:
     """Parse `output` against `catalogue` (with `parse`: an answer format's parser, default the JSON
-    envelope's) and compare it with the gold `target` (one call, no_tool, or a list of calls)."""
+    envelope's) and compare it with the gold `target` (one call, no_tool, or a list of calls). With
+    `min_f1`, a free-text argument matches only at token F1 >= min_f1 against the gold (low_f1)."""
     result = parse(output, catalogue)
     gold_calls = calls_of(target)
     gold = tool_label(gold_calls)
@@ -300,7 +339,7 @@ def score_case(target, output: str, catalogue: Catalogue, parse=parse_tool_call)
     # Matched calls: same tool, arguments matching (a maximum matching); then, of the rest, same-tool
     # pairs are wrong calls (their argument misses are the reasons), the others missing / extra.
     misses = [[None if g["tool"] != p["tool"] else
-               argument_misses(g.get("arguments", {}), p["arguments"], catalogue[g["tool"]].parameters)
+               argument_misses(g.get("arguments", {}), p["arguments"], catalogue[g["tool"]].parameters, min_f1=min_f1)
                for p in pred_calls] for g in gold_calls]
     matched = max_matching([[m == [] for m in row] for row in misses])
     left_gold = [i for i in range(len(gold_calls)) if i not in {i for i, _ in matched}]

@@ -20,9 +20,15 @@ request gets its own answer grammar in which such an argument can only be:
   - pattern: a span of a user turn that matches the pattern as written, upper- or lower-cased
     ("ord-48213" -> "ORD-48213"). When no span matches, the field keeps its plain pattern rule.
 
-Everything else is left as the catalogue grammar has it: enums, numbers, and strings the data says
-in other words than the value (spoken times and dates, value tables: "quarter past eight" ->
-"08:15"). Which fields are copied comes from the same bank compilation that made the training data
+  - said: a number, time, date or value-table argument, which the data says in words of its own
+    ("quarter past eight" -> "08:15", "an hour" -> 60, "March 12, 2027" -> "2027-03-12", "for
+    four" -> 4), may only be one of the values the request says, read back the same ways (`Reader`:
+    every reading of every span, so "eight" may be a party size and "quarter past eight" 08:15 or
+    20:15; digits inside an ID, a date, a time or "7pm" are not a number). When the request says
+    none, the argument keeps its catalogue rule ("book a table at Sakura" -> no restriction).
+
+Everything else is left as the catalogue grammar has it: enums (already a closed list), booleans and
+lists. Which fields are copied or said comes from the same bank compilation that made the training data
 (the catalogue's phrasing bank, else the schema draft), so the constraint follows the data
 convention, not the gold set. Length-bounded strings (minLength/maxLength) are left alone.
 
@@ -79,6 +85,131 @@ def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
                     fields.setdefault(spec.name, {})[arg] = "pattern"
         _FIELDS[key] = fields
     return _FIELDS[key]
+
+
+_READERS: dict = {}  # (catalogue fingerprint, bank path) -> said_fields result
+_EDGE = ",.!?;:\"'()[]"
+_NUMBER = re.compile(r"(?<![\w.:/\-])\d+(?:\.\d+)?(?![\w:/\-]|\.\d)")
+_ISO_DATE = re.compile(r"(?<![\w\-])(\d{4}-\d{2}-\d{2})(?![\w\-])")
+MAX_FORM_WORDS = 8
+MAX_SPOKEN_RANGE = 5000  # a spoken-number range wider than this is read from digits and words only
+
+
+def _norm(text: str) -> list[str]:
+    """Lower-cased words with their edge punctuation off: "March 12, 2026." -> [march, 12, 2026]."""
+    return [w for w in (c.strip(_EDGE) for c in text.lower().split()) if w]
+
+
+class Reader:
+    """The values of one argument that a request says, read the ways the training data says them:
+    a table's surfaces ("an hour" -> 60), a spoken kind's forms (`toolrouter.data.values`:
+    "quarter past eight" -> "08:15", "March 12, 2026" -> "2026-03-12"), and for numbers any number
+    in digits or words within the range. `read(texts)` -> the values found, in order of appearance."""
+
+    def __init__(self, forms: dict[str, set], numbers: Optional[tuple[float, float, bool]] = None,
+                 iso_dates: bool = False):
+        self.forms, self.numbers, self.iso_dates = forms, numbers, iso_dates
+        self.longest = min(MAX_FORM_WORDS, max((len(k.split()) for k in forms), default=1))
+
+    def read(self, texts: Sequence[str]) -> list:
+        found: dict = {}
+        for text in texts:
+            words = _norm(text)
+            for i in range(len(words)):
+                for n in range(1, self.longest + 1):
+                    if i + n > len(words):
+                        break
+                    for v in sorted(self.forms.get(" ".join(words[i:i + n]), ()), key=str):
+                        found.setdefault(json.dumps(v), v)
+            if self.numbers:
+                lo, hi, integer = self.numbers
+                for m in _NUMBER.finditer(text):
+                    v = float(m.group())
+                    if lo <= v <= hi and (v.is_integer() or not integer):
+                        v = int(v) if v.is_integer() else v
+                        found.setdefault(json.dumps(v), v)
+            if self.iso_dates:
+                import datetime as dt
+
+                for m in _ISO_DATE.finditer(text):
+                    try:
+                        dt.date.fromisoformat(m.group(1))
+                    except ValueError:
+                        continue
+                    found.setdefault(json.dumps(m.group(1)), m.group(1))
+        return list(found.values())
+
+
+def _reader(sampler, schema: dict) -> Optional[Reader]:
+    """The Reader of a bank sampler that turns a value into words (a table, a number range, a spoken
+    time/date/number); None for enums (the grammar already lists them), copied text and patterns."""
+    from toolrouter.data import values as V
+    from toolrouter.data.bank import _Number, _Spoken, _Table
+
+    forms: dict[str, set] = {}
+
+    def add(value, surfaces) -> None:
+        for surface in surfaces:
+            key = " ".join(_norm(surface))
+            if key:
+                forms.setdefault(key, set()).add(value)
+
+    def words(lo: int, hi: int) -> None:  # any integer in range said in words ("four" -> 4)
+        for v in range(max(lo, 0), min(hi, 999) + 1):
+            add(v, [V.number_words(v)])
+
+    if isinstance(sampler, _Table):
+        for value, surfaces in sampler.table.items():
+            add(value, [*surfaces, *(str(value) for _ in [0] if not isinstance(value, bool))])
+        return Reader(forms)
+    if isinstance(sampler, _Number):
+        words(sampler.lo, sampler.hi)
+        return Reader(forms, numbers=(sampler.lo, sampler.hi, sampler.integer))
+    if isinstance(sampler, _Spoken):
+        if sampler.say == "number":
+            if sampler.hi - sampler.lo <= MAX_SPOKEN_RANGE:
+                for v in range(sampler.lo, sampler.hi + 1):
+                    add(v, V.say_number(v, sampler.unit) + (V.say_adjective(v, sampler.unit) if sampler.unit else []))
+            words(sampler.lo, sampler.hi)
+            integer = schema.get("type") == "integer"
+            return Reader(forms, numbers=(sampler.lo, sampler.hi, integer))
+        if sampler.say == "time":
+            for h in range(24):
+                for m in range(60):
+                    hhmm = f"{h:02d}:{m:02d}"
+                    if not sampler.pattern or re.search(sampler.pattern, hhmm):
+                        add(hhmm, V.say_time(hhmm))
+            return Reader(forms)
+        if sampler.say == "date":
+            import datetime as dt
+
+            day = V.DATES[0]
+            while day <= V.DATES[1]:
+                add(day.isoformat(), V.say_date(day.isoformat()))
+                day += dt.timedelta(days=1)
+            return Reader(forms, iso_dates=True)
+    return None
+
+
+def said_fields(catalogue: Catalogue) -> dict[str, dict[str, Reader]]:
+    """{tool: {argument: Reader}} of the top-level arguments the training data says in words of their
+    own (numbers, times, dates, value tables), as the bank compilation of `catalogue` samples them."""
+    from toolrouter.data.bank import _Compiled, bank_path, read_bank
+
+    path = bank_path(catalogue)
+    key = (catalogue.fingerprint(), str(path))
+    if key not in _READERS:
+        compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+        fields: dict[str, dict[str, Reader]] = {}
+        for spec in catalogue:
+            for arg, schema in spec.properties.items():
+                if "enum" in schema or schema.get("type") not in ("integer", "number", "string"):
+                    continue
+                reader = _reader(compiled.samplers[spec.name].get(arg), schema)
+                if reader is not None:
+                    fields.setdefault(spec.name, {})[arg] = reader
+        _READERS[key] = fields
+    return _READERS[key]
 
 
 def request_texts(conversation: Sequence[dict]) -> list[str]:
@@ -157,37 +288,50 @@ def pattern_candidates(texts: Sequence[str], pattern: str) -> list[str]:
 
 
 def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
-                   fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False) -> Catalogue:
+                   fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
+                   said: Optional[dict[str, dict[str, Reader]]] = None) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
     of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
     chatml_lower template): it writes values as it saw them, the same for every casing of a request,
-    and restore_case gives them back the request's case."""
+    and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
+    table argument becomes an enum of the values the request says (none said: it stays as it is)."""
     fields = copied_fields(catalogue) if fields is None else fields
+    said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
-    if not texts or not fields:
+    if not texts or not (fields or said):
         return catalogue
     spans = [_lower(t) for t in texts] if lower else list(texts)
     specs = []
+    changed = False
     for spec in catalogue:
-        mine = fields.get(spec.name)
-        if not mine:
+        mine, readers = fields.get(spec.name), said.get(spec.name, {})
+        if not mine and not readers:
             specs.append(spec)
             continue
         props = dict(spec.properties)
+        for arg, reader in readers.items():
+            schema = props.get(arg)
+            found = reader.read(texts) if schema is not None else []
+            if found:
+                props[arg] = {k: v for k, v in schema.items() if k not in ("pattern", "format", "minimum", "maximum",
+                                                                           "exclusiveMinimum", "exclusiveMaximum")} \
+                    | {"enum": found}
+                changed = True
+        mine = mine or {}
         for arg, kind in mine.items():
             schema = props.get(arg)
             if schema is None:
                 continue
             if kind == "text":
-                props[arg] = {**schema, COPY_KEY: spans}
+                props[arg], changed = {**schema, COPY_KEY: spans}, True
             else:
                 found = pattern_candidates(texts, schema["pattern"])
                 if found:
-                    props[arg] = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}
+                    props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
-    return Catalogue(specs, name=catalogue.name, source=catalogue.source)
+    return Catalogue(specs, name=catalogue.name, source=catalogue.source) if changed else catalogue
 
 
 def _lower(text: str) -> str:
@@ -204,6 +348,44 @@ def reads_lowercase(tokenizer) -> bool:
     except Exception:  # a template that insists on a system turn or more: assume it keeps case
         return False
     return "qz xw" in text and "Qz Xw" not in text
+
+
+def lower_copied(rows: Sequence[dict], catalogue: Catalogue, fmt) -> list[dict]:
+    """Training rows for a model that reads requests lower-cased (reads_lowercase): each copied text
+    argument of an answer that is a span of the lower-cased request is written lower-cased too, as the
+    model reads it. The model then learns to copy the tokens it sees ("rome" -> "rome"), not a
+    per-word case mapping it could only memorise ("rome" -> "Rome"); restore_case gives the value back
+    the request's case at inference, and `--copy` constrains it to those same lower-cased spans. Rows
+    whose answers keep their case are returned as they are (the same dict)."""
+    fields = copied_fields(catalogue)
+    out = []
+    for row in rows:
+        messages = row.get("messages") or []
+        new = None
+        for k, m in enumerate(messages):
+            if m.get("role") != "assistant":
+                continue
+            try:
+                target = fmt.target_of(m)
+            except Exception:  # a spoken reply in a conversation's history: nothing to lower
+                continue
+            calls = target if isinstance(target, list) else [target]
+            texts = [_lower(t) for t in request_texts(messages[:k])]
+            changed = False
+            lowered = []
+            for call in calls:
+                args = dict(call.get("arguments") or {})
+                for arg, kind in fields.get(call.get("tool"), {}).items():
+                    value = args.get(arg)
+                    if kind == "text" and isinstance(value, str) and _lower(value) != value \
+                            and any(_lower(value) in t for t in texts):
+                        args[arg], changed = _lower(value), True
+                lowered.append({**call, "arguments": args} if "arguments" in call else call)
+            if changed:
+                new = list(messages) if new is None else new
+                new[k] = {**m, **fmt.assistant_message(lowered if isinstance(target, list) else lowered[0], catalogue)}
+        out.append(row if new is None else {**row, "messages": new})
+    return out
 
 
 def span_rule(builder, texts: Sequence[str]) -> str:
@@ -236,18 +418,19 @@ def span_rule(builder, texts: Sequence[str]) -> str:
 
 def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]], tokenizer,
                   vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None,
-                  fmt=None) -> list:
+                  fmt=None, no_tool: bool = True) -> list:
     """One compiled answer grammar per conversation (in the answer format `fmt`, default the JSON
-    envelope), with the copied arguments restricted to spans of its user turns. Conversations with
-    nothing to copy share the catalogue's cached grammar."""
+    envelope), with the copied arguments restricted to spans of its user turns and the said ones to
+    the values it says. Conversations with nothing to copy share the catalogue's cached grammar.
+    `no_tool=False`: a call is required (the server's tool_choice "required" or a named tool)."""
     from toolrouter.formats.grammar import answer_ebnf, compile_grammar
 
     def ebnf(cat: Catalogue) -> Optional[str]:
         text = fmt.grammar(cat) if fmt is not None else None
-        return text if text is not None else answer_ebnf(cat)
+        return text if text is not None else answer_ebnf(cat, no_tool=no_tool)
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
-                            ebnf=fmt.grammar(catalogue) if fmt is not None else None)
+                            ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
     fields = copied_fields(catalogue)
     lower = reads_lowercase(tokenizer)
     out = []

@@ -261,6 +261,9 @@ class Batcher:
         self.router, self.max_batch, self.wait = router, max_batch, wait_ms / 1000
         self.queue: queue.Queue = queue.Queue()  # Jobs, then None to stop
         self.grammars: dict = {}
+        from toolrouter.formats.copy import reads_lowercase
+
+        self.lowercase = reads_lowercase(router.tokenizer)
         self.batches = self.rows = 0  # counters for /health
         self.thread = threading.Thread(target=self._loop, name="toolrouter-batcher", daemon=True)
 
@@ -317,6 +320,18 @@ class Batcher:
                                                  router.tokenizer, router.model), no_tool=no_tool)
         return self.grammars[key]
 
+    def _copy_grammar(self, job: Job):
+        from toolrouter.formats.copy import copy_grammars
+        from toolrouter.infer.generate import _vocab_size, stop_token_ids
+
+        router = self.router
+        cat = router.catalogue if list(job.tools) == router.catalogue.names else router.catalogue.subset(job.tools)
+        if not len(cat):
+            return self._grammar(job.tools, job.no_tool)  # no_tool alone: nothing to copy into
+        (grammar,) = copy_grammars(cat, [job.conversation], router.tokenizer, _vocab_size(router.model, router.tokenizer),
+                                   stop_token_ids(router.tokenizer, router.model), router.fmt, no_tool=job.no_tool)
+        return grammar
+
     def _run(self, jobs: list[Job]) -> None:
         from toolrouter.infer.generate import generate_answers
 
@@ -327,11 +342,17 @@ class Batcher:
         for budget, group in by_budget.items():
             try:
                 grammars = [self._grammar(j.tools, j.no_tool) for j in group] if router.constrained else None
+                if router.constrained and router.copy:  # each request its own grammar (formats.copy)
+                    grammars = [self._copy_grammar(j) for j in group]
                 tools = router.catalogue.template_tools(router.mode)
                 texts = generate_answers(router.model, router.tokenizer, [j.conversation for j in group],
                                          tools=tools, max_new_tokens=budget, batch_size=self.max_batch,
                                          catalogue=router.catalogue, constrained=router.constrained,
                                          grammars=grammars, prefix_cache=router.prefix_cache)
+                if self.lowercase:  # a run that reads requests lower-cased copies values lower-cased
+                    from toolrouter.formats.copy import restore_case
+
+                    texts = restore_case(texts, [j.conversation for j in group], router.catalogue, router.fmt)
             except Exception as e:  # one bad batch must not stop the server: its requests get a 500
                 for job in group:
                     job.future.set_exception(e)
@@ -509,6 +530,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long an unfilled batch waits for more requests (default 5 ms)")
     parser.add_argument("--no-constrained", dest="constrained", action="store_false",
                         help="decode without the grammar (answers may then be invalid; they come back as content)")
+    parser.add_argument("--copy", action="store_true",
+                        help="copied arguments (free text, names, IDs) only as spans of the request, and numbers, "
+                             "times and dates only as values it says (constrained decoding; toolrouter.formats.copy)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's; 1 on a shared machine)")
 
@@ -530,7 +554,7 @@ def command(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    router = Router.load(path, constrained=args.constrained, device=args.device)
+    router = Router.load(path, constrained=args.constrained, device=args.device, copy=args.copy)
     if router.fmt.name != "json":
         # The server's per-request grammars and history rendering speak the json envelope only so far.
         raise ToolrouterError(f"--run {args.run}: the run answers in the {router.fmt.name!r} format, which "

@@ -162,8 +162,9 @@ class Router:
                                    max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
                                    catalogue=self.catalogue, constrained=self.constrained, progress=progress,
                                    prefix_cache=self.prefix_cache, fmt=self.fmt, grammars=grammars)
-        if grammars is not None:
-            from toolrouter.formats.copy import restore_case
+        from toolrouter.formats.copy import reads_lowercase, restore_case
+
+        if grammars is not None or reads_lowercase(self.tokenizer):  # a lower-cased copy gets the request's case back
 
             answers = restore_case(answers, conversations, self.catalogue, self.fmt)
         return answers

@@ -85,6 +85,8 @@ class TinyConfig(Strict):
     template: Optional[Literal["chatml", "chatml_lower", "qwen2_5", "llama3_1"]] = Field(
         None, description="chat template (TRL's copy for qwen2_5/llama3_1; chatml_lower lower-cases user turns); "
                           "default chatml, qwen2_5 for format native")
+    space_tokens: bool = Field(False, description="each whitespace character its own token, so a word is the same "
+                                                  "tokens in the request and in the answer (learning to copy)")
 
     @model_validator(mode="after")
     def _heads_divide(self):
@@ -182,6 +184,9 @@ class EvalConfig(Strict):
     max_new_tokens: int = Field(128, ge=1)
     min: dict[str, float] = Field(default_factory=lambda: {"exact_match_rate": 0.9})
     max: dict[str, float] = Field(default_factory=lambda: {"false_tool_call_rate": 0.05})
+    free_text_min_f1: Optional[float] = Field(
+        None, ge=0.0, le=1.0, strict=True, description="free text (x-free-text arguments) matches only at token F1 >= "
+        "this against the gold text; default none: present and non-empty is enough (--free-text-min-f1 overrides it)")
 
     @field_validator("min", "max")
     @classmethod

@@ -70,23 +70,29 @@ def chat_template(name: str) -> str:
 
 
 def build_tokenizer(texts: Iterable[str], vocab_size: int = 1024, whole: Iterable[str] = (),
-                    template: str = "chatml"):
+                    template: str = "chatml", space_tokens: bool = False):
     """Train a byte-level BPE tokenizer on `texts` and wrap it as a PreTrainedTokenizerFast.
 
     Each string in `whole` becomes one token wherever it occurs verbatim. The scratch base uses it
     for its system prompt: the same few hundred characters open every row, and as ~150 word-level
     BPE tokens they would be 70 % of each sequence's compute while teaching nothing (a model trained
-    from scratch on one catalogue cannot read another one anyway)."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from scratch on one catalogue cannot read another one anyway).
+
+    `space_tokens`: each whitespace character is its own token, so a word is the same tokens wherever it
+    stands. Byte-level BPE otherwise glues the space to the word after it: "Rome" in `in Rome` is
+    `ĠRome` but in the answer's `"city": "Rome"` it is `Rome`, two unrelated tokens, and a model trained
+    from scratch must learn that pair for every value instead of learning to copy."""
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     # Each digit its own token: order IDs and numbers are then copied digit by digit, which a tiny
     # model learns far more easily than arbitrary multi-digit merges.
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-    ])
+    steps = [pre_tokenizers.Digits(individual_digits=True),
+             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]
+    if space_tokens:
+        steps.insert(0, pre_tokenizers.Split(Regex(r"\s"), behavior="isolated"))
+    tok.pre_tokenizer = pre_tokenizers.Sequence(steps)
     tok.decoder = decoders.ByteLevel()
     special, added, bos, eos, pad = TEMPLATES[template]
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special,

@@ -234,15 +234,23 @@ def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> 
     fmt = get_format(recipe.format, family="llama3" if template == "llama3_1" else "hermes")
     system = fmt.system_prompt(catalogue, recipe.mode)
     texts = [system, json.dumps(catalogue.to_openai(), ensure_ascii=False)]
-    for row in splits["train"]:
-        texts += [m["content"] for m in row["messages"] if m["role"] != "system"]
+    rows = splits["train"]
+    lower = template == "chatml_lower"  # the tokenizer learns the text as the model will read it
+    if lower:
+        from toolrouter.formats.copy import lower_copied
+
+        rows = lower_copied(rows, catalogue, fmt)
+    for row in rows:
+        texts += [m["content"].lower() if lower and m["role"] == "user" else m["content"]
+                  for m in row["messages"] if m["role"] != "system"]
         if recipe.format != "json":  # every answer as the template writes it, earlier turns' included
             texts += [fmt.answer_text(fmt.target_of(m), catalogue) for m in row["messages"] if m["role"] == "assistant"]
     # The system prompt, identical in every row, becomes a single token (see tiny.build_tokenizer):
     # rows shrink from ~210 to ~55 tokens for support_router, so each step costs ~4x less. A real
     # template renders more around it (its tool list and instructions): that whole shared prefix is the token.
     whole = [system] if template == "chatml" else [_shared_prefix(chat_template(template), fmt, catalogue, recipe.mode)]
-    tokenizer = build_tokenizer(texts, vocab_size=t.vocab_size, whole=whole, template=template)
+    tokenizer = build_tokenizer(texts, vocab_size=t.vocab_size, whole=whole, template=template,
+                                space_tokens=t.space_tokens)
     model = build_model(tokenizer, layers=t.layers, hidden=t.hidden, heads=t.heads, intermediate=t.intermediate,
                         max_positions=max(recipe.training.max_length, 512), seed=recipe.training.seed,
                         arch=ARCH_OF_TEMPLATE[template])
@@ -412,8 +420,13 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
     # already ends with; completion ∧ assistant mask labels exactly the call and its end of turn.
     args.assistant_only_loss, args.completion_only_loss = marked, completion_only
     masking = ("completion_and_assistant" if marked else "completion_only") if completion_only else "assistant_only"
-    train_ds = trl_dataset(to_trl_rows(splits["train"], completion_only))
-    val_ds = trl_dataset(to_trl_rows(splits["val"], completion_only))
+    train_rows, val_rows = splits["train"], splits["val"]
+    from toolrouter.formats.copy import lower_copied, reads_lowercase
+
+    if reads_lowercase(tokenizer):  # copied values as the model reads them; restore_case undoes it at inference
+        train_rows, val_rows = lower_copied(train_rows, catalogue, fmt), lower_copied(val_rows, catalogue, fmt)
+    train_ds = trl_dataset(to_trl_rows(train_rows, completion_only))
+    val_ds = trl_dataset(to_trl_rows(val_rows, completion_only))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                          processing_class=tokenizer, peft_config=lora_config(recipe), callbacks=callbacks)
     if loss_on == "all_assistant":
