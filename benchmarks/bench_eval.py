@@ -14,8 +14,14 @@ excluded.
 The floor: one forward step of the same model (one new token per row over a KV cache as long as the
 mean prompt, what every decoding step is) timed at batch 1 and at batch 32, median of 30 steps each.
 32 x t(batch 1) / t(batch 32) is the most batching can give (the floor ratio); batched eval is reported
-as a fraction of it (target >= 0.8). What eats the rest: answers of different lengths (a batch runs
-until its longest answer ends, less so now that finished rows leave it), prefill, Python per step.
+as a fraction of it (target >= 0.8). The same ratio over the mean context a decoding step really sees
+(mean prompt + half the mean answer) is reported beside it, not used for the target: attention grows
+with the cache, and bf16 attention on CPU costs ~13 us per cached token per layer at batch 32.
+
+Where the rest goes, measured by one more batched pass with every forward call timed: the prefill
+(in parts of similar length, generate._prefill_parts), decoding steps (a batch runs until its longest
+answer ends, with fewer rows once some have stopped; steps at the batch's padded width), and time
+outside the model.
 """
 from __future__ import annotations
 
@@ -48,6 +54,32 @@ def step_time(model, batch: int, context: int, steps: int = 30) -> float:
             model(input_ids=ids, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1).logits.float()
             times.append(time.perf_counter() - t)
     return statistics.median(times[3:])
+
+
+def where_the_time_goes(model, run) -> dict:
+    """One more batched pass, each forward call timed: prefill calls (more than one token a row) and
+    decoding steps, their rows, and the time outside the model (Python, tokenizing, decoding text)."""
+    calls = []
+    forward = model.forward
+
+    def timed_forward(*args, **kwargs):
+        t = time.perf_counter()
+        out = forward(*args, **kwargs)
+        calls.append((tuple(kwargs["input_ids"].shape), time.perf_counter() - t))
+        return out
+
+    model.forward = timed_forward
+    try:
+        t = time.perf_counter()
+        run()
+        total = time.perf_counter() - t
+    finally:
+        del model.forward  # back to the class's method
+    prefill = [c for c in calls if c[0][1] > 1]
+    decode = [c for c in calls if c[0][1] == 1]
+    return {"total": total, "prefill_s": sum(c[1] for c in prefill), "prefill_calls": len(prefill),
+            "decode_s": sum(c[1] for c in decode), "decode_steps": len(decode),
+            "decode_rows": sum(c[0][0] for c in decode), "outside_s": total - sum(c[1] for c in calls)}
 
 
 def main() -> None:
@@ -89,12 +121,17 @@ def main() -> None:
         batched_s, single_s = batched_s + t1 - t0, single_s + time.perf_counter() - t1
 
     n = len(convs)
+    batches = -(-n // args.batch_size)
+    parts = where_the_time_goes(loaded.model, lambda: [answer(args.batch_size, slice(start, start + args.batch_size))
+                                                       for start in range(0, n, args.batch_size)])
     prompt_tokens = [len(loaded.tokenizer(p, add_special_tokens=False)["input_ids"])
                      for p in render_prompts(loaded.tokenizer, convs, tools)]
     context = round(sum(prompt_tokens) / n)
     t1, tb = step_time(loaded.model, 1, context), step_time(loaded.model, args.batch_size, context)
     floor = args.batch_size * t1 / tb
     answer_tokens = [len(loaded.tokenizer(a, add_special_tokens=False)["input_ids"]) for a in batched]
+    decoding = context + round(sum(answer_tokens) / n / 2)
+    t1d, tbd = step_time(loaded.model, 1, decoding), step_time(loaded.model, args.batch_size, decoding)
     ratio = single_s / batched_s
     figures = [
         figure("cases", f"gold cases (evals/{loaded.catalogue.name}.jsonl)", n, "cases"),
@@ -109,10 +146,21 @@ def main() -> None:
                round(floor, 1), "x"),
         figure("fraction_of_floor", "batched speedup / floor ratio", round(ratio / floor, 2), "",
                target=f">= {FLOOR_TARGET}", met=ratio / floor >= FLOOR_TARGET),
+        figure("floor_ratio_decoding", f"floor ratio over a {decoding}-token cache (mean prompt + half the mean "
+               "answer: the mean context a decoding step sees)", round(args.batch_size * t1d / tbd, 1), "x"),
+        figure("batch_prefill_ms", f"batched: prefill per batch of {args.batch_size} ({parts['prefill_calls']} forward "
+               f"calls in {batches} batches)", round(1000 * parts["prefill_s"] / batches, 1), "ms"),
+        figure("batch_decode_steps", "batched: decoding steps per batch (rows per step on average)",
+               f"{parts['decode_steps'] / batches:.1f} ({parts['decode_rows'] / max(1, parts['decode_steps']):.1f})"),
+        figure("batch_decode_step_ms", f"batched: mean decoding step (floor at batch {args.batch_size}: "
+               f"{1000 * tb:.2f} ms)", round(1000 * parts["decode_s"] / max(1, parts["decode_steps"]), 2), "ms"),
+        figure("batch_outside_ms", "batched: time outside the model per batch (prompts, Python, decoding text)",
+               round(1000 * parts["outside_s"] / batches, 1), "ms"),
         figure("same_answers", "answers identical batched and one at a time",
                f"{sum(a == b for a, b in zip(batched, single))}/{n}"),
     ]
-    notes = [f"model: {describe(loaded)}; fp32 on CPU (loading.inference_dtype), max_new_tokens {max_new}, "
+    dtype = str(next(loaded.model.parameters()).dtype).replace("torch.", "")
+    notes = [f"model: {describe(loaded)}; {dtype} on CPU (loading.inference_dtype), max_new_tokens {max_new}, "
              f"torch threads: {args.threads}."]
     write_result("eval", "2. Eval throughput: generate_answers batched vs one at a time",
                  f"benchmarks/bench_eval.py --n {args.n}", figures, started, notes)

@@ -235,40 +235,83 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
     return answers
 
 
+# A forward call costs about as much as this many more prompt tokens (measured on this CPU, tiny run, 1
+# thread: a 26-token prefill 2.5 ms at batch 1, 34 ms at batch 32, so ~1.5 ms a call and ~0.04 ms a token).
+# Unmeasured on GPUs, where padding is nearly free until the batch is large: there one call as before.
+PREFILL_CALL_TOKENS = 40
+
+
+# Stopped rows leave the batch (a copy of the cache) once 1/LEAVE_AT of it has stopped. Measured (tiny
+# run, bf16, 128 gold cases in batches of 32, median of 4): never 898 ms, a half 765, a quarter 740,
+# an eighth 774, at every stop 764: leaving matters, when is within the noise.
+LEAVE_AT = 4
+
+
+def _prefill_parts(lengths: list[int], call_tokens: Optional[int]) -> list[tuple[int, int]]:
+    """Cut rows sorted longest first into consecutive parts [(start, stop)], each prefilled as one
+    forward padded to its longest row: the cut that minimises padded tokens + `call_tokens` per
+    call (a dynamic programme over the cut points). None: one part."""
+    n = len(lengths)
+    if call_tokens is None or n <= 1:
+        return [(0, n)]
+    best, cut = [0] + [None] * n, [0] * (n + 1)
+    for stop in range(1, n + 1):
+        for start in range(stop):
+            cost = best[start] + (stop - start) * lengths[start] + call_tokens
+            if best[stop] is None or cost < best[stop]:
+                best[stop], cut[stop] = cost, start
+    parts, stop = [], n
+    while stop:
+        parts.append((cut[stop], stop))
+        stop = cut[stop]
+    return parts[::-1]
+
+
 def _greedy(model, prefix: tuple, suffixes: list[list[int]], prefix_layers, pad_id: int, stops: list[int],
             max_new_tokens: int, compiled=None) -> list[list[int]]:
     """Greedy decoding of one batch: [prefix (its KV `prefix_layers`, PrefixCache.layers, or None)]
-    [padding] [suffix] per row, so the
-    shared prefix sits at the same place in every row and each row's positions are its own (0, 1, ...
-    with no gap), exactly as in the prompt alone. Returns each row's new tokens, its stop token included.
+    [padding] [suffix] per row, so the shared prefix sits at the same place in every row and each
+    row's positions are its own (0, 1, ... with no gap), exactly as in the prompt alone. Returns each
+    row's new tokens, its stop token included.
 
-    Written out instead of `model.generate` for two measured reasons: a row that has stopped leaves
-    the batch at once (generate keeps computing every row until the longest answer ends, and one
-    run-on answer in a batch of 32 made the batch ~4x slower), and a step is one forward plus a few
-    tensor ops (generate's per-step bookkeeping is ~0.3 ms, a third of a tiny model's step). The
-    arithmetic is generate's greedy search: float32 logits of the last position, the grammar
+    Written out instead of `model.generate` for measured reasons (benchmarks/bench_eval.py):
+      - the prompt is prefilled in parts of similar length (_prefill_parts) that write into one
+        cache (kvcache.RowWindow): prompts of 10 to 56 tokens padded to 56 made the prefill 2x;
+      - the attention mask over the whole buffer (prefix, each row's prompt, every answer position)
+        is built once; with sdpa it goes in as the 4-D mask, so no step rebuilds it;
+      - rows that have stopped leave the batch once a quarter of it has (LEAVE_AT; generate computes
+        every row until the longest answer ends, and one run-on answer in a batch of 32 made the
+        batch ~4x slower).
+    The arithmetic is generate's greedy search: float32 logits of the last position, the grammar
     processor, argmax (tests/test_prefix_cache.py checks the tokens against generate's)."""
     import torch
 
-    from toolrouter.infer.kvcache import preallocated_cache
+    from toolrouter.infer.kvcache import preallocated_cache, row_window, set_length, windowed
 
     device = next(model.parameters()).device
-    rows, width = len(suffixes), max(len(s) for s in suffixes)
-    ids = torch.full((rows, len(prefix) + width), pad_id, dtype=torch.long)
-    mask = torch.zeros((rows, len(prefix) + width), dtype=torch.long)
-    mask[:, :len(prefix)] = 1
+    rows, n_prefix = len(suffixes), len(prefix)
+    # Longest first (generate_answers sorts them): each prefill part is a run of consecutive rows, a
+    # view of the cache's buffer.
+    if any(len(a) < len(b) for a, b in zip(suffixes, suffixes[1:])):
+        raise ValueError("_greedy: suffixes must come longest first")
+    width = len(suffixes[0])
+    end = n_prefix + width  # the prompt columns; answers are written from here on
+    capacity = end + max_new_tokens
+    # One mask for the whole buffer: the prefix, each row's prompt right-aligned, every answer position.
+    mask = torch.zeros((rows, capacity), dtype=torch.bool)
+    mask[:, :n_prefix] = True
+    mask[:, end:] = True
     for r, suffix in enumerate(suffixes):
-        ids[r, len(ids[r]) - len(suffix):] = torch.tensor(suffix, dtype=torch.long)
-        mask[r, mask.shape[1] - len(suffix):] = 1
-    if prefix:
-        ids[:, :len(prefix)] = torch.tensor(prefix, dtype=torch.long)
-    # Positions count real tokens only (what generate derives from the mask); padding gets 0.
-    positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
-    ids, mask, positions = ids.to(device), mask.to(device), positions.to(device)
-    # Without padding (batch 1, or rows of one length) the mask says nothing: leaving it out spares a
-    # 4-D mask per layer and step and lets attention take its unmasked path (what generate does too).
-    padded = bool((mask == 0).any())
-    step_ids, step_positions = ids[:, len(prefix):], positions[:, len(prefix):]
+        mask[r, end - len(suffix):end] = True
+    padded = bool(not mask.all())
+    mask = mask.to(device)
+    # Without padding (batch 1, or rows of one length) the mask says nothing: leaving it out lets
+    # attention take its unmasked path (what generate does too). sdpa takes the prepared 4-D mask
+    # as it is; other attention implementations get the 2-D one and build theirs.
+    sdpa = getattr(model.config, "_attn_implementation", None) == "sdpa"
+    step_mask = (mask[:, None, None, :] if sdpa else mask) if padded else None
+    positions = torch.tensor([n_prefix + len(s) for s in suffixes], device=device)  # each answer's first
+
     processor = None
     if compiled is not None:
         from toolrouter.formats.grammar import logits_processor
@@ -279,14 +322,32 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], prefix_layers, pad_
         last = torch.full((rows, 1), pad_id, dtype=torch.long)
         scores_all = None
     stop_set = torch.tensor(stops, device=device)
-    live = torch.arange(rows, device=device)  # batch row -> original row
+    live = torch.arange(rows, device=device)  # batch row -> row
+    active = [True] * rows  # per batch row: still answering (a stopped row stays until compaction)
     out: list[list[int]] = [[] for _ in range(rows)]
     with torch.inference_mode():
         # Sized for the prompt and the whole answer budget: each step writes in place (infer/kvcache.py).
-        cache = preallocated_cache(model, rows, len(prefix) + width + max_new_tokens, prefix_layers)
+        cache = preallocated_cache(model, rows, capacity, prefix_layers)
+        parts = _prefill_parts([len(s) for s in suffixes], PREFILL_CALL_TOKENS if device.type == "cpu" else None)
+        if not windowed(cache):  # a sliding-window layer: one call, as transformers' own cache
+            parts = [(0, rows)]
+        logits = []
+        for start, stop in parts:
+            part_width = len(suffixes[start])
+            ids = torch.full((stop - start, part_width), pad_id, dtype=torch.long)
+            for r, suffix in enumerate(suffixes[start:stop]):
+                ids[r, part_width - len(suffix):] = torch.tensor(suffix, dtype=torch.long)
+            part_mask = mask[start:stop, :end]
+            # Positions count real tokens only (what generate derives from the mask); padding gets 0.
+            part_positions = (part_mask.long().cumsum(-1) - 1).masked_fill(~part_mask, 0)[:, end - part_width:]
+            part_cache = cache if len(parts) == 1 else row_window(cache, start, stop, end - part_width, n_prefix)
+            logits.append(model(input_ids=ids.to(device), attention_mask=part_mask.long() if padded else None,
+                                position_ids=part_positions, cache=part_cache, use_cache=True,
+                                logits_to_keep=1).logits[:, -1, :].float())
+        logits = torch.cat(logits)
+        if len(parts) > 1:
+            set_length(cache, end)
         for step in range(max_new_tokens):
-            logits = model(input_ids=step_ids, attention_mask=mask if padded else None, position_ids=step_positions,
-                           cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
             if processor is not None:
                 # The processor indexes rows by their place in the original batch.
                 if scores_all is None or scores_all.shape[-1] != logits.shape[-1]:
@@ -294,21 +355,28 @@ def _greedy(model, prefix: tuple, suffixes: list[list[int]], prefix_layers, pad_
                 scores_all[live] = logits
                 logits = processor(last, scores_all)[live]
             chosen = logits.argmax(-1)
-            done = torch.isin(chosen, stop_set)
-            chosen_list, live_list = chosen.tolist(), live.tolist()
-            for row, token in zip(live_list, chosen_list):
-                out[row].append(token)
+            done = torch.isin(chosen, stop_set).tolist()
+            for b, (row, token) in enumerate(zip(live.tolist(), chosen.tolist())):
+                if active[b]:
+                    out[row].append(token)
+                    active[b] = not done[b]
             if processor is not None:
                 last[live.cpu(), 0] = chosen.cpu()
             if step + 1 == max_new_tokens:
                 break
-            if done.any():
-                keep = (~done).nonzero().squeeze(-1)
-                if keep.numel() == 0:
-                    break
+            finished = active.count(False)
+            if finished == len(active):
+                break
+            if finished and finished * LEAVE_AT >= len(active):
+                keep = torch.tensor([b for b, a in enumerate(active) if a], device=device)
                 cache.batch_select_indices(keep)
-                live, chosen, mask, step_positions = live[keep], chosen[keep], mask[keep], step_positions[keep]
-            if padded:
-                mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=-1)
-            step_ids, step_positions = chosen[:, None], step_positions[:, -1:] + 1
+                live, chosen, positions = live[keep], chosen[keep], positions[keep]
+                if step_mask is not None:
+                    step_mask = step_mask[keep]
+                active = [True] * len(keep)
+            columns = end + step + 1  # the cache's length after this step's token
+            logits = model(input_ids=chosen[:, None], position_ids=positions[:, None],
+                           attention_mask=None if step_mask is None else step_mask[..., :columns],
+                           cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+            positions = positions + 1
     return out

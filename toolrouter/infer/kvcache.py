@@ -26,7 +26,7 @@ class PreallocatedLayer(DynamicLayer):
 
     def __init__(self, capacity: int, prefix: Optional[tuple] = None, rows: int = 1):
         super().__init__()
-        self.capacity, self.length = capacity, 0
+        self.capacity, self.length, self.rows = capacity, 0, rows
         self._keys = self._values = None
         if prefix is not None:  # (keys, values), each (1, kv_heads, n, head_dim): copied once per row
             keys, values = prefix
@@ -65,7 +65,59 @@ class PreallocatedLayer(DynamicLayer):
     def batch_select_indices(self, indices) -> None:
         if self.is_initialized:
             self._keys, self._values = self._keys[indices], self._values[indices]
+            self.rows = self._keys.shape[0]
             self._view(self.length)
+
+
+class RowWindow(PreallocatedLayer):
+    """Rows [start, stop) of a PreallocatedLayer, sharing its buffer (a view, no copy), filled from
+    `length`: a forward through a cache of windows writes the rows' keys and values straight into
+    the batch's cache. What lets a batch be prefilled in parts of similar length (less padding)
+    and then decoded as one. Allocates its parent (all rows) when the first part arrives."""
+
+    def __init__(self, parent: PreallocatedLayer, start: int, stop: int, length: int, gap_from: int):
+        DynamicLayer.__init__(self)
+        self.parent, self.start, self.stop, self.gap_from = parent, start, stop, gap_from
+        self.capacity, self.length, self.rows = parent.capacity, length, stop - start
+        self._keys = self._values = None
+        if parent.is_initialized:
+            self._bind()
+
+    def _bind(self) -> None:
+        self.device, self.is_initialized = self.parent.device, True
+        self._keys = self.parent._keys[self.start:self.stop]
+        self._values = self.parent._values[self.start:self.stop]
+        # The gap [gap_from, length) is masked, but attention still multiplies it, and a NaN left in
+        # uninitialized memory would survive the mask (0 * NaN): zeros there (a zero-filled buffer
+        # for the whole capacity cost more, 1 ms a batch here).
+        self._keys[:, :, self.gap_from:self.length] = 0
+        self._values[:, :, self.gap_from:self.length] = 0
+        self._view(self.length)
+
+    def lazy_initialization(self, key_states, value_states) -> None:
+        self.parent._allocate(key_states, value_states, self.parent.rows)
+        self._bind()
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        if self.length + key_states.shape[-2] > self.capacity:  # growing would leave the parent's buffer
+            raise ValueError(f"rows {self.start}-{self.stop}: {key_states.shape[-2]} tokens past the capacity")
+        return super().update(key_states, value_states, *args, **kwargs)
+
+
+def windowed(cache: DynamicCache) -> bool:
+    """Whether row_window works on `cache`: every layer a PreallocatedLayer (no sliding window)."""
+    return bool(cache.layers) and all(type(layer) is PreallocatedLayer for layer in cache.layers)
+
+
+def row_window(cache: DynamicCache, start: int, stop: int, length: int, gap_from: int = 0) -> DynamicCache:
+    """A cache over rows [start, stop) of `cache` (from preallocated_cache, `windowed`) whose next token
+    is written at `length`, sharing its buffers, with positions [gap_from, length) zeroed (the gap
+    between the prefix and these rows' prompts)."""
+    if not windowed(cache):
+        raise ValueError("row_window needs a cache whose layers are all PreallocatedLayer")
+    window = DynamicCache()
+    window.layers = [RowWindow(layer, start, stop, length, gap_from) for layer in cache.layers]
+    return window
 
 
 def preallocated_cache(model, rows: int, capacity: int, prefix: Optional[list] = None) -> DynamicCache:
@@ -87,3 +139,9 @@ def preallocated_cache(model, rows: int, capacity: int, prefix: Optional[list] =
         layers.append(layer)
     cache.layers = layers
     return cache
+
+
+def set_length(cache: DynamicCache, length: int) -> None:
+    """After its rows were prefilled through row_window: `cache` holds `length` positions in every row."""
+    for layer in cache.layers:
+        layer._view(length)
