@@ -4,6 +4,7 @@ values, enum coverage, robust prompts, generic catalogues, bank errors, and the 
     .venv/bin/python -m pytest tests/test_data.py -q
 """
 import json
+import os
 import random
 import re
 import time
@@ -85,10 +86,12 @@ def test_every_target_parses_and_matches_its_meta(name, request):
             result = parse_tool_call(row["messages"][2]["content"], cat)
             assert result.kind in ("call", "no_tool"), row
             meta = row["meta"]
-            assert set(meta) == {"tool", "kind", "template"}
+            assert set(meta) - {"twin"} == {"tool", "kind", "template"}
             if result.kind == "call":
-                assert meta == {"tool": result.tool, "kind": "call", "template": meta["template"]}
+                assert {k: v for k, v in meta.items() if k != "twin"} == {
+                    "tool": result.tool, "kind": "call", "template": meta["template"]}
             else:
+                assert "twin" not in meta  # only calls with a polar choice have contrastive twins
                 assert meta["tool"] == "no_tool" and meta["kind"].split(":")[1] in NEGATIVE_KINDS
 
 
@@ -178,7 +181,8 @@ def test_optional_arguments_appear_present_and_absent(car):
     # lists: one item up to all four, in more than one order
     areas = [tuple(t["arguments"]["area"]) for t in rows if "area" in t.get("arguments", {})]
     assert {len(a) for a in areas} == {1, 2, 3, 4}
-    assert ("driver", "front-passenger") in areas and ("front-passenger", "driver") in areas
+    pairs = {a for a in areas if len(a) == 2}
+    assert any(a[::-1] in pairs for a in pairs), pairs  # some pair said in both orders
 
 
 # --- the banks -----------------------------------------------------------------------------------
@@ -404,3 +408,37 @@ def test_100k_rows_in_under_30_seconds():
     elapsed = time.perf_counter() - start
     assert sum(len(r) for r in ds.splits.values()) == 100_000
     assert elapsed < 30, f"{elapsed:.1f} s"
+
+
+def test_polar_choices_get_contrastive_twins_with_the_same_words_around_them():
+    from toolrouter.data.pipeline import opposite
+    from toolrouter.data.bank import _Choice
+
+    choice = _Choice(["tilt-forward", "tilt-backward", "up", "down", "forward"], {"": {i: ["x"] for i in range(5)}})
+    assert opposite(choice, "tilt-forward") == "tilt-backward" and opposite(choice, "up") == "down"
+    assert opposite(choice, "forward") is None  # no "backward" among the values
+    lock = _Choice(["lock", "unlock"], {"": {0: ["lock"], 1: ["unlock"]}})
+    assert opposite(lock, "unlock") == "lock"
+    ds = build_dataset("car_control", n=2000, seed=0, no_tool_ratio=0.2, mode="baked")
+    rows = ds.splits["train"]
+    twins = [i for i, r in enumerate(rows) if r["meta"].get("twin")]
+    assert 0.05 * len(rows) < len(twins) < 0.3 * len(rows)
+    cat = load_catalogue("car_control")
+    shared = 0
+    for i in twins:
+        twin = rows[i]
+        # a twin takes the next call slot after the row it was made from
+        source = next(r for r in reversed(rows[:i]) if r["meta"]["kind"] == "call")
+        assert source["meta"]["template"] == twin["meta"]["template"] and not source["meta"].get("twin")
+        a, b = (parse_tool_call(r["messages"][2]["content"], cat) for r in (source, twin))
+        assert a.tool == b.tool
+        changed = [k for k in set(a.arguments) | set(b.arguments) if a.arguments.get(k) != b.arguments.get(k)]
+        assert len(changed) == 1  # one choice turned over, every other argument as it was
+        words_a, words_b = source["messages"][1]["content"].split(), twin["messages"][1]["content"].split()
+        # the twin is its source with the choice's surface swapped (a surface may be the whole request,
+        # "Less airflow" / "A little more air"), so most twins share words around it
+        text_a, text_b = source["messages"][1]["content"], twin["messages"][1]["content"]
+        assert text_a != text_b
+        shared += bool(os.path.commonprefix([text_a, text_b]).strip()
+                       or os.path.commonprefix([text_a[::-1], text_b[::-1]]).strip(" .!?"))
+    assert shared >= 0.8 * len(twins)

@@ -33,8 +33,8 @@ from typing import Any, Optional, Union
 from toolrouter.core.catalogue import BUILTIN_DIR, MODES, PACKAGE_DIR, Catalogue, CatalogueError, catalogue_from_openai, load_catalogue
 from toolrouter.formats import FORMATS, get_format, target_of_row
 from toolrouter.formats.parse import format_call, format_no_tool, parse_tool_call
-from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Compiled, _expand, _Slot,
-                   _Pattern, _Template, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
+from toolrouter.data.bank import (NEGATIVE_KINDS, P_CAP, P_LOWER, P_PREFIX, P_SUFFIX, P_TYPO, _Choice, _Compiled, _expand, _Slot,
+                   _Pattern, _Template, _key, bank_path, compile_template, read_bank)  # noqa: F401 (re-exported)
 from toolrouter.core.schema import NO_TOOL, ToolrouterError, spec_from_openai
 from toolrouter.io import jsonl_lines, jsonl_text, publish_folder, read_jsonl
 
@@ -145,6 +145,41 @@ def _add_typo(parts: list, rng) -> None:
 # Surface casing beyond bank.P_LOWER / P_CAP: a router must answer the same in every casing.
 P_TITLE, P_UPPER = 0.07, 0.06  # Title Case / ALL CAPS on the words around the values, kept verbatim
 P_BARE, P_STOP = 0.15, 0.08  # drop the closing punctuation; add one where there is none
+P_TWIN = 0.5  # a call with a polar choice gets its contrastive twin this often (the twin takes a call slot)
+# Polar pairs of enum words: values that differ in one such word ("tilt-forward"/"tilt-backward") or by
+# an un-/de-/dis- prefix ("lock"/"unlock", "activate"/"deactivate") make contrastive twins.
+POLAR = [("increase", "decrease"), ("up", "down"), ("raise", "lower"), ("higher", "lower"), ("more", "less"),
+         ("on", "off"), ("open", "close"), ("opened", "closed"), ("start", "stop"), ("forward", "backward"),
+         ("forwards", "backwards"), ("in", "out"), ("warmer", "cooler"), ("hotter", "colder"), ("high", "low"),
+         ("faster", "slower"), ("show", "hide"), ("add", "remove"), ("left", "right"), ("enable", "disable"),
+         ("plus", "minus"), ("next", "previous"), ("yes", "no"), ("allow", "deny"), ("accept", "reject")]
+_POLAR = {frozenset(p) for p in POLAR}
+
+
+def _polar_words(a: str, b: str) -> bool:
+    return frozenset((a, b)) in _POLAR or any(x == p + y for x, y in ((a, b), (b, a)) for p in ("un", "de", "dis"))
+
+
+def opposite(sampler, value: Any) -> Any:
+    """The polar counterpart of a choice's value (None if it has none): True/False when both are said in
+    words, else the value whose words differ from `value`'s in exactly one polar pair."""
+    if not isinstance(sampler, _Choice):
+        return None
+    if isinstance(value, bool):
+        table = sampler.forms.get("", {})
+        said = all(any(f.strip() for f in table.get(sampler.index.get(_key(v)), [])) for v in (True, False))
+        return (not value) if said and set(sampler.values) == {True, False} else None
+    if not isinstance(value, str):
+        return None
+    words = re.split(r"[-_ ]+", value.lower())
+    for other in sampler.values:
+        if not isinstance(other, str) or other == value:
+            continue
+        theirs = re.split(r"[-_ ]+", other.lower())
+        diff = [(a, b) for a, b in zip(words, theirs) if a != b]
+        if len(theirs) == len(words) and len(diff) == 1 and _polar_words(*diff[0]):
+            return other
+    return None
 _TITLE = re.compile(r"(^|[\s(\"])([a-z])")
 
 
@@ -176,6 +211,8 @@ class _Builder:
                             if robust and d["function"]["name"] not in catalogue]
         self.decks: dict = {}
         self.sides: dict = {}
+        self.pending: dict[str, list[dict]] = {}  # contrastive twins waiting for a call slot of their split
+        self.polar = None
 
     def _view(self, names: tuple) -> tuple:
         """(catalogue, system prompt, tools list) of the catalogue shown, cached by tool order."""
@@ -231,6 +268,7 @@ class _Builder:
         _expand(tpl.seq, rng, items)
         values: dict = dict(ctx) if ctx else {}
         parts = [(it, True) for it in items]
+        self.polar = None  # (arg, group, surface) of the first polar choice said (see contrastive_twin)
         for phase in (0, 1):
             for i, it in enumerate(items):
                 if type(it) is not _Slot or tpl.samplers[it.arg].after != phase:
@@ -241,6 +279,9 @@ class _Builder:
                 else:
                     values[it.arg], surface = sampler.sample(rng, split, it.group, values)
                     parts[i] = (surface, False)
+                    if self.polar is None and isinstance(sampler, _Choice) and opposite(sampler, values[it.arg]) \
+                            is not None and sum(1 for x in items if type(x) is _Slot and x.arg == it.arg) == 1:
+                        self.polar = (it.arg, it.group, surface)
                 if not sampler.copy and not isinstance(sampler, _Pattern):
                     parts[i] = (parts[i][0], None)  # an enum or number surface: not copied, its case is free
         if plain:
@@ -310,7 +351,35 @@ class _Builder:
                 view = self._shown(rng, text, reason, keep, hide)
             else:
                 view = self.full
-            return self._row(view, text, tpl, args, reason, kind, split)
+            row = self._row(view, text, tpl, args, reason, kind, split)
+            if cat == "call" and self.polar is not None and rng.random() < P_TWIN:
+                twin = self.contrastive_twin(tpl, text, args, rng)
+                if twin is not None and _norm(twin[0]) not in self.seen:
+                    self.seen.add(_norm(twin[0]))
+                    twin_row = self._row(view, twin[0], tpl, twin[1], None, kind, split)
+                    twin_row["meta"]["twin"] = True
+                    self.pending.setdefault(split, []).append(twin_row)
+            return row
+        return None
+
+    def contrastive_twin(self, tpl: _Template, text: str, args: dict, rng: random.Random) -> Optional[tuple[str, dict]]:
+        """The same request with its polar choice turned over ("Lock the doors" -> "Unlock the doors",
+        "fan up a bit" -> "fan down a bit"): every other word as it was, so the one word that differs is
+        what decides the value. None when the surface cannot be found verbatim (a typo landed on it)."""
+        arg, group, surface = self.polar
+        sampler = tpl.samplers[arg]
+        other = opposite(sampler, args[arg])
+        side_rng = random.Random(zlib.crc32(text.encode()))  # the twin's word, without touching `rng`
+        said = sampler.say(side_rng, other, group)
+        for form in (surface, surface.lower(), surface.upper(), _title(surface), surface[:1].upper() + surface[1:]):
+            m = re.search(r"(?<!\w)" + re.escape(form) + r"(?!\w)", text) if form else None
+            if m is None:
+                continue
+            word = said.lower() if form == surface.lower() and form != surface else \
+                said.upper() if form == surface.upper() and form != surface else \
+                _title(said) if form == _title(surface) and form != surface else \
+                said[:1].upper() + said[1:] if form != surface else said
+            return text[:m.start()] + word + text[m.end():], {**args, arg: other}
         return None
 
     def _row(self, view, text, tpl, args, reason, kind, split) -> dict:
@@ -515,6 +584,9 @@ def _make_split(builder: _Builder, split: str, size: int, ratio: float, rng: ran
     for cat, key in plan:
         keys = list(tools if cat == "call" else kinds)
         row = None
+        if cat == "call" and builder.pending.get(split):  # a contrastive twin takes the next call slot
+            rows.append(builder.pending[split].pop(0))
+            continue
         for k in [key] + keys[keys.index(key) + 1:] + keys[:keys.index(key)]:
             if (cat, k) in exhausted:
                 continue
