@@ -62,17 +62,26 @@ _ALNUM = re.compile(r"[^\W_]+")
 _FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> copied_fields result
 
 
+def _compiled(catalogue: Catalogue) -> tuple:
+    """(cache key, a function that compiles the bank that made the catalogue's data: its phrasing bank,
+    else the schema draft); a caller with the key cached never compiles."""
+    from toolrouter.data.bank import _Compiled, bank_path, read_bank
+
+    path = bank_path(catalogue)
+    return (catalogue.fingerprint(), str(path)), lambda: _Compiled(
+        catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+
+
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
     """{tool: {argument: "text" | "pattern"}} of the top-level string arguments the training data
     copies from the request, as the bank compilation of `catalogue` samples them (its phrasing bank
     beside the catalogue's source, else the schema draft of toolrouter.data.draft)."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
-    from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
+    from toolrouter.data.bank import _Pattern, _Text
 
-    path = bank_path(catalogue)
-    key = (catalogue.fingerprint(), str(path))
+    key, compile_bank = _compiled(catalogue)
     if key not in _FIELDS:
-        compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+        compiled = compile_bank()
         fields: dict[str, dict[str, str]] = {}
         for spec in catalogue:
             for arg, schema in spec.properties.items():
@@ -211,12 +220,9 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
 def said_fields(catalogue: Catalogue) -> dict[str, dict[str, Reader]]:
     """{tool: {argument: Reader}} of the top-level arguments the training data says in words of their
     own (numbers, times, dates, value tables), as the bank compilation of `catalogue` samples them."""
-    from toolrouter.data.bank import _Compiled, bank_path, read_bank
-
-    path = bank_path(catalogue)
-    key = (catalogue.fingerprint(), str(path))
+    key, compile_bank = _compiled(catalogue)
     if key not in _READERS:
-        compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+        compiled = compile_bank()
         fields: dict[str, dict[str, Reader]] = {}
         for spec in catalogue:
             for arg, schema in spec.properties.items():
