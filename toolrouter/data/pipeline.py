@@ -371,15 +371,11 @@ class _Builder:
         other = opposite(sampler, args[arg])
         side_rng = random.Random(zlib.crc32(text.encode()))  # the twin's word, without touching `rng`
         said = sampler.say(side_rng, other, group)
-        for form in (surface, surface.lower(), surface.upper(), _title(surface), surface[:1].upper() + surface[1:]):
-            m = re.search(r"(?<!\w)" + re.escape(form) + r"(?!\w)", text) if form else None
-            if m is None:
-                continue
-            word = said.lower() if form == surface.lower() and form != surface else \
-                said.upper() if form == surface.upper() and form != surface else \
-                _title(said) if form == _title(surface) and form != surface else \
-                said[:1].upper() + said[1:] if form != surface else said
-            return text[:m.start()] + word + text[m.end():], {**args, arg: other}
+        # the surface as the request's casing left it: as said, lower, ALL CAPS, Title Case, Sentence case
+        for case in (str, str.lower, str.upper, _title, lambda t: t[:1].upper() + t[1:]):
+            m = re.search(r"(?<!\w)" + re.escape(case(surface)) + r"(?!\w)", text) if surface else None
+            if m is not None:
+                return text[:m.start()] + case(said) + text[m.end():], {**args, arg: other}
         return None
 
     def _row(self, view, text, tpl, args, reason, kind, split) -> dict:

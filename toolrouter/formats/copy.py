@@ -59,44 +59,41 @@ _WORD = re.compile(r"\w+(?:['’\-.@/:&+]\w+)*")
 _CHUNK = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]+")
 
-_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> copied_fields result
+_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said_fields)
 
 
-def _compiled(catalogue: Catalogue) -> tuple:
-    """(cache key, a function that compiles the bank that made the catalogue's data: its phrasing bank,
-    else the schema draft); a caller with the key cached never compiles."""
-    from toolrouter.data.bank import _Compiled, bank_path, read_bank
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict]:
+    """(copied_fields, said_fields) of `catalogue`, from one compilation of the bank that made its data
+    (its phrasing bank beside the catalogue's source, else the schema draft), cached per catalogue."""
+    # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
+    from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
 
     path = bank_path(catalogue)
-    return (catalogue.fingerprint(), str(path)), lambda: _Compiled(
-        catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+    key = (catalogue.fingerprint(), str(path))
+    if key not in _FIELDS:
+        compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+        copied: dict[str, dict[str, str]] = {}
+        said: dict[str, dict[str, Reader]] = {}
+        for spec in catalogue:
+            for arg, schema in spec.properties.items():
+                sampler = compiled.samplers[spec.name].get(arg)
+                if schema.get("type") == "string" and "minLength" not in schema and "maxLength" not in schema \
+                        and (isinstance(sampler, _Text) or isinstance(sampler, _Pattern) and schema.get("pattern")):
+                    copied.setdefault(spec.name, {})[arg] = "text" if isinstance(sampler, _Text) else "pattern"
+                elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
+                    reader = _reader(sampler, schema)
+                    if reader is not None:
+                        said.setdefault(spec.name, {})[arg] = reader
+        _FIELDS[key] = (copied, said)
+    return _FIELDS[key]
 
 
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
     """{tool: {argument: "text" | "pattern"}} of the top-level string arguments the training data
-    copies from the request, as the bank compilation of `catalogue` samples them (its phrasing bank
-    beside the catalogue's source, else the schema draft of toolrouter.data.draft)."""
-    # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
-    from toolrouter.data.bank import _Pattern, _Text
-
-    key, compile_bank = _compiled(catalogue)
-    if key not in _FIELDS:
-        compiled = compile_bank()
-        fields: dict[str, dict[str, str]] = {}
-        for spec in catalogue:
-            for arg, schema in spec.properties.items():
-                if schema.get("type") != "string" or "minLength" in schema or "maxLength" in schema:
-                    continue
-                sampler = compiled.samplers[spec.name].get(arg)
-                if isinstance(sampler, _Text):
-                    fields.setdefault(spec.name, {})[arg] = "text"
-                elif isinstance(sampler, _Pattern) and schema.get("pattern"):
-                    fields.setdefault(spec.name, {})[arg] = "pattern"
-        _FIELDS[key] = fields
-    return _FIELDS[key]
+    copies from the request, as the bank compilation of `catalogue` samples them."""
+    return _bank_fields(catalogue)[0]
 
 
-_READERS: dict = {}  # (catalogue fingerprint, bank path) -> said_fields result
 _EDGE = ",.!?;:\"'()[]"
 _NUMBER_WORD = re.compile(r"(\d+(?:\.\d+)?)(?:°[cf]?|%)?")  # "22", "21.5", "22°", "70°f", "40%"
 _ISO_WORD = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -186,7 +183,7 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
 
     if isinstance(sampler, _Table):
         for value, surfaces in sampler.table.items():
-            add(value, [*surfaces, *(str(value) for _ in [0] if not isinstance(value, bool))])
+            add(value, surfaces if isinstance(value, bool) else [*surfaces, str(value)])
         return Reader(forms)
     if isinstance(sampler, _Number):
         words(sampler.lo, sampler.hi)
@@ -220,19 +217,7 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
 def said_fields(catalogue: Catalogue) -> dict[str, dict[str, Reader]]:
     """{tool: {argument: Reader}} of the top-level arguments the training data says in words of their
     own (numbers, times, dates, value tables), as the bank compilation of `catalogue` samples them."""
-    key, compile_bank = _compiled(catalogue)
-    if key not in _READERS:
-        compiled = compile_bank()
-        fields: dict[str, dict[str, Reader]] = {}
-        for spec in catalogue:
-            for arg, schema in spec.properties.items():
-                if "enum" in schema or schema.get("type") not in ("integer", "number", "string"):
-                    continue
-                reader = _reader(compiled.samplers[spec.name].get(arg), schema)
-                if reader is not None:
-                    fields.setdefault(spec.name, {})[arg] = reader
-        _READERS[key] = fields
-    return _READERS[key]
+    return _bank_fields(catalogue)[1]
 
 
 def request_texts(conversation: Sequence[dict]) -> list[str]:

@@ -261,9 +261,6 @@ class Batcher:
         self.router, self.max_batch, self.wait = router, max_batch, wait_ms / 1000
         self.queue: queue.Queue = queue.Queue()  # Jobs, then None to stop
         self.grammars: dict = {}
-        from toolrouter.formats.copy import reads_lowercase
-
-        self.lowercase = reads_lowercase(router.tokenizer)
         self.batches = self.rows = 0  # counters for /health
         self.thread = threading.Thread(target=self._loop, name="toolrouter-batcher", daemon=True)
 
@@ -307,14 +304,18 @@ class Batcher:
             # A request whose client went away is dropped here, before it costs a row.
             self._run([j for j in jobs if j.future.set_running_or_notify_cancel()])
 
+    def _catalogue(self, tools: tuple[str, ...]):
+        """The router's catalogue, or the subset of it a request allows."""
+        cat = self.router.catalogue
+        return cat if list(tools) == cat.names else cat.subset(tools)
+
     def _grammar(self, tools: tuple[str, ...], no_tool: bool):
         from toolrouter.formats.grammar import compile_grammar
         from toolrouter.infer.generate import _vocab_size, stop_token_ids
 
         key = (tools, no_tool)
         if key not in self.grammars:
-            router = self.router
-            cat = router.catalogue if list(tools) == router.catalogue.names else router.catalogue.subset(tools)
+            router, cat = self.router, self._catalogue(tools)
             self.grammars[key] = compile_grammar(cat, router.tokenizer, vocab_size=_vocab_size(router.model,
                                                  router.tokenizer), stop_token_ids=stop_token_ids(
                                                  router.tokenizer, router.model), no_tool=no_tool)
@@ -324,8 +325,7 @@ class Batcher:
         from toolrouter.formats.copy import copy_grammars
         from toolrouter.infer.generate import _vocab_size, stop_token_ids
 
-        router = self.router
-        cat = router.catalogue if list(job.tools) == router.catalogue.names else router.catalogue.subset(job.tools)
+        router, cat = self.router, self._catalogue(job.tools)
         if not len(cat):
             return self._grammar(job.tools, job.no_tool)  # no_tool alone: nothing to copy into
         (grammar,) = copy_grammars(cat, [job.conversation], router.tokenizer, _vocab_size(router.model, router.tokenizer),
@@ -349,7 +349,7 @@ class Batcher:
                                          tools=tools, max_new_tokens=budget, batch_size=self.max_batch,
                                          catalogue=router.catalogue, constrained=router.constrained,
                                          grammars=grammars, prefix_cache=router.prefix_cache)
-                if self.lowercase:  # a run that reads requests lower-cased copies values lower-cased
+                if router.lowercase:  # a run that reads requests lower-cased copies values lower-cased
                     from toolrouter.formats.copy import restore_case
 
                     texts = restore_case(texts, [j.conversation for j in group], router.catalogue, router.fmt)

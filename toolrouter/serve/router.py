@@ -73,6 +73,9 @@ class Router:
         self.fmt = fmt or get_format("json")  # the answer format: prompt, grammar and parser
         self.constrained, self.max_new_tokens, self.batch_size, self.run = constrained, max_new_tokens, batch_size, run
         self.copy = copy  # with constrained: copied arguments only as spans of the request (formats.copy)
+        from toolrouter.formats.copy import reads_lowercase
+
+        self.lowercase = reads_lowercase(tokenizer)  # its template lower-cases requests: answers get their case back
         # The system prompt (the catalogue) is the same for every request: its KV cache is computed on
         # the first request and reused by every later one (infer.generate.PrefixCache).
         self.prefix_cache = False
@@ -162,9 +165,8 @@ class Router:
                                    max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
                                    catalogue=self.catalogue, constrained=self.constrained, progress=progress,
                                    prefix_cache=self.prefix_cache, fmt=self.fmt, grammars=grammars)
-        from toolrouter.formats.copy import reads_lowercase, restore_case
-
-        if grammars is not None or reads_lowercase(self.tokenizer):  # a lower-cased copy gets the request's case back
+        if grammars is not None or self.lowercase:  # a lower-cased copy gets the request's case back
+            from toolrouter.formats.copy import restore_case
 
             answers = restore_case(answers, conversations, self.catalogue, self.fmt)
         return answers
