@@ -442,3 +442,50 @@ def test_polar_choices_get_contrastive_twins_with_the_same_words_around_them():
         shared += bool(os.path.commonprefix([text_a, text_b]).strip()
                        or os.path.commonprefix([text_a[::-1], text_b[::-1]]).strip(" .!?"))
     assert shared >= 0.8 * len(twins)
+
+
+def test_novel_free_text_is_made_of_words_no_pool_has_and_is_held_out_by_split(tmp_path):
+    """A bank slot with `novel: 0.3` (here car_control's track and destination): about a third of its
+    values are made-up names from a 10,000-word list, never the bank's pool, copied verbatim, and test
+    values never occur in train."""
+    import shutil
+
+    import yaml
+
+    from toolrouter.data.bank import bank_path
+    from toolrouter.data.values import novel_value, novel_words
+
+    assert len(novel_words()) == 10000 == len({w.lower() for w in novel_words()})
+    assert [novel_value(random.Random(3)) for _ in range(2)] == [novel_value(random.Random(3))] * 2  # seeded
+    source = bank_path(load_catalogue("car_control"))
+    shutil.copy(source.with_name("car_control.py"), tmp_path / "cars.py")
+    bank = yaml.safe_load(source.read_text())
+    args = (("play_music", "track"), ("set_navigation_destination", "destination"))
+    for tool, arg in args:
+        bank["tools"][tool]["slots"][arg]["novel"] = 0.3
+    (tmp_path / "cars.bank.yaml").write_text(yaml.safe_dump(bank))
+    ds = build_dataset(str(tmp_path / "cars.py"), n=3000, seed=0, mode="baked")
+    for tool, arg in args:
+        spec = bank["tools"][tool]["slots"][arg]
+        known = {p.lower() for p in spec["pool"]}
+        parts = {w.lower() for part in spec["compose"] for w in part}
+        by_split = {}
+        for split in ("train", "test"):
+            values = [_target(r)["arguments"][arg] for r in ds.splits[split]
+                      if _target(r)["tool"] == tool and arg in _target(r)["arguments"]]
+            novel = [v for v in values if v.lower() not in known and not set(v.lower().split()) <= parts]
+            if split == "train":  # the test split holds a handful: only its disjointness is checked
+                assert 0.15 * len(values) <= len(novel) <= 0.5 * len(values), (tool, len(novel), len(values))
+            by_split[split] = set(novel)
+        assert not by_split["train"] & by_split["test"]
+        for row in ds.splits["train"]:
+            t = _target(row)
+            if t["tool"] == tool and arg in t["arguments"]:
+                assert t["arguments"][arg] in _request(row)  # copied verbatim, whatever the request's casing
+
+
+def test_novel_share_outside_0_1_is_a_bank_error(tmp_path):
+    from toolrouter.data.bank import SlotSpec
+
+    with pytest.raises(ValueError, match="novel"):
+        SlotSpec(novel=1.5)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolrouter.core.catalogue import Catalogue
 from toolrouter.core.schema import FREE_TEXT_KEY, ToolrouterError
@@ -401,7 +401,9 @@ class _Text:
 
     copy, after = True, 0
 
-    def __init__(self, pool: list[str], compose: list[list[str]], groups: Optional[dict[str, list[str]]] = None):
+    def __init__(self, pool: list[str], compose: list[list[str]], groups: Optional[dict[str, list[str]]] = None,
+                 novel: float = 0.0):
+        self.novel = novel
         self.sides = {side: [t for t in pool if _held_out(t) == side] or pool for side in (False, True)}
         self.pool, self.compose = pool, compose
         # a group is its own pool ({reason:bare}: the whole ask is the reason, "human agent please")
@@ -413,6 +415,14 @@ class _Text:
         side = split == "test"
         if group:
             v = rng.choice(self.groups[group][side])
+            return v, v
+        if self.novel and rng.random() < self.novel:  # words from a list far too long to memorise: copy them
+            from toolrouter.data.values import novel_value
+
+            for _ in range(40):
+                v = novel_value(rng)
+                if _held_out(v) == side:
+                    break
             return v, v
         if self.compose and (not self.pool or rng.random() < 0.5):
             for _ in range(40):
@@ -497,6 +507,7 @@ class SlotSpec(_Strict):
     say: Optional[Literal["time", "date", "datetime", "number"]] = None  # drawn and said by toolrouter.data.values
     unit: Optional[str] = None  # say: number: "minute" -> "an hour" for 60
     provider: Optional[str] = None  # strings: a value provider of toolrouter.data.values (city, person, ...)
+    novel: float = Field(default=0.0, ge=0.0, le=1.0)  # free text: share of made-up values (values.novel_value)
 
 
 class GroupSpec(_Strict):
@@ -879,7 +890,7 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
                 raise ValueError(f"unknown provider {spec.provider!r}; one of: {', '.join(PROVIDERS)}")
             lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
             pool = [t for t in provider_pool(spec.provider, name, spec.pool or []) if lo_len <= len(t) <= hi_len]
-            return _Text(pool or ["x" * max(1, lo_len)], spec.compose or [])
+            return _Text(pool or ["x" * max(1, lo_len)], spec.compose or [], novel=spec.novel)
         pool = (spec.pool if spec else None) or ([] if spec and spec.compose else
                                                  GENERIC_TEXT if schema.get(FREE_TEXT_KEY) else GENERIC_WORDS)
         lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
@@ -888,7 +899,7 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
         for name, texts in groups.items():
             if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
                 raise ValueError(f"group {name!r} of free text must be a non-empty list of strings")
-        return _Text(pool, (spec.compose if spec else None) or [], groups)
+        return _Text(pool, (spec.compose if spec else None) or [], groups, novel=spec.novel if spec else 0.0)
     if kind == "object":
         props = {k: _sampler(k, v, None) for k, v in schema.get("properties", {}).items()}
         return _Object(props, list(schema.get("required", [])))

@@ -174,8 +174,9 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         if unit in ("percent", "degree"):
             return [f"to {s}", f"at {s}"]
         return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
-    if kind == "enum":
-        return [f"{s} {w}"] if w else [s]
+    if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
+        head = re.search(r"\bof (?:the |a |an |your |my )?([a-z]+)\W*$", (schema.get("description") or "").lower())
+        return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head.group(1)}"] if head else [])))
     if kind in ("country", "company", "product"):
         return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
     return [f"{w} {s}", f"for {s}"]

@@ -483,6 +483,50 @@ _TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" o
 _LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "it_IT"), "person": ("en_US", "en_GB", "es_ES", "de_DE")}
 
 
+_NOVEL_WORDS: list[str] = []
+NOVEL_CONNECTORS = ["of", "the", "and", "on", "at", "in"]
+
+
+def novel_words() -> list[str]:
+    """Some 10,000 distinct words from Faker's name, surname, street, city and lorem lists (fixed order,
+    so builds stay byte-identical): far more than a router can memorise, so it must copy them."""
+    if not _NOVEL_WORDS:
+        from faker import Faker
+
+        fake = Faker(["en_US", "en_GB", "de_DE", "es_ES", "it_IT", "fr_FR", "nl_NL"])
+        fake.seed_instance(0)
+        pick = random.Random(0)
+        seen: set[str] = set()
+        for _ in range(40000):
+            w = pick.choice([fake.first_name, fake.last_name, fake.word, fake.city, fake.street_name])()
+            for part in w.split():
+                part = part.strip(".,'-")
+                if part.isascii() and part.isalpha() and 2 < len(part) < 14 and part.lower() not in seen:
+                    seen.add(part.lower())
+                    _NOVEL_WORDS.append(part)
+            if len(_NOVEL_WORDS) >= 10000:
+                break
+    return _NOVEL_WORDS
+
+
+def novel_value(rng: random.Random) -> str:
+    """A made-up name or title of one to five words ("Harwick Lane", "Orla of the Mendez",
+    "212 Vossberg Ring, Tillmann"), drawn from `novel_words`: a value no model has seen."""
+    words = novel_words()
+    k = rng.choice([1, 2, 2, 2, 3, 3, 4])
+    parts = [rng.choice(words) for _ in range(k)]
+    r = rng.random()
+    if k >= 3 and r < 0.2:
+        parts.insert(rng.randrange(1, k), rng.choice(NOVEL_CONNECTORS))
+    elif k >= 2 and r < 0.35:
+        parts[-1] = ", " + parts[-1]
+    elif r < 0.5:
+        parts.insert(0, str(rng.choice([rng.randint(1, 99), rng.randint(100, 2999)])))
+    text = " ".join(parts).replace(" , ", ", ")
+    case = rng.random()
+    return text.lower() if case < 0.25 else text.title() if case < 0.5 else text
+
+
 # the values people use most, by provider: a third of all draws, the long tail the rest
 COMMON = {"city": CITIES, "place": PLACES + CITIES[:30], "place_to": PLACES, "place_from": PLACES,
           "person": RELATIONS + ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah", "Tom", "Anna",
