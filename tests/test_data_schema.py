@@ -346,3 +346,24 @@ def test_lists_of_strings_draw_from_a_provider():
     ds = build_dataset(cat, n=200, seed=0)
     people = {p for _, t in _calls(ds) if t["tool"] == "invite" for p in t["arguments"]["attendees"]}
     assert len(people) > 30 and not people & {"blue", "project alpha", "the usual"}  # not the old word list
+
+
+def test_enum_values_are_said_bare_with_their_name_and_with_the_description_noun(dining):
+    """"thai", "thai cuisine" and "thai food" (cuisine: "Type of food."); "a luxury car" names the taxi
+    (car_type: "Size or class of the car."); "cheap" and "cheap price range" (price_range: "Budget.")."""
+    from toolrouter.data.draft import arg_phrases, head_noun
+
+    cat = load_catalogue(DINING)
+    find, taxi = cat.get("find_restaurants"), cat.get("book_taxi")
+    cuisine, price, car = (raw_properties(find)["cuisine"], raw_properties(find)["price_range"],
+                           raw_properties(taxi)["car_type"])
+    assert (head_noun(cuisine), head_noun(price), head_noun(car)) == ("food", None, "car")
+    assert arg_phrases("cuisine", cuisine, "enum") == ["{cuisine}", "{cuisine} cuisine", "{cuisine} food"]
+    assert arg_phrases("price_range", price, "enum") == ["{price_range}", "{price_range} price range"]
+    requests = [r.lower() for r, t in _calls(dining) if t["tool"] in ("find_restaurants", "book_taxi")]
+    for said in (r"\b(?:italian|japanese|mexican|indian|chinese|thai|french|vegetarian) food\b",
+                 r"\ba (?:standard|xl|luxury) car\b", r"\b(?:cheap|moderate|expensive) price range\b"):
+        assert any(re.search(said, r) for r in requests), said
+    bare = [r for r, t in _calls(dining) if t["tool"] == "find_restaurants" and "price_range" in t["arguments"]
+            and not re.search(r"price range|food|cuisine", r.lower())]
+    assert bare  # values said bare too: "cheap chinese restaurants in Toronto"

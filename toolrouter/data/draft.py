@@ -175,11 +175,18 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
             return [f"to {s}", f"at {s}"]
         return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
     if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
-        head = re.search(r"\bof (?:the |a |an |your |my )?([a-z]+)\W*$", (schema.get("description") or "").lower())
-        return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head.group(1)}"] if head else [])))
+        head = head_noun(schema)
+        return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head}"] if head else [])))
     if kind in ("country", "company", "product"):
         return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
     return [f"{w} {s}", f"for {s}"]
+
+
+def head_noun(schema: dict) -> Optional[str]:
+    """The noun a field's description ends on after "of": "Type of food." -> "food", "Size or class
+    of the car." -> "car"; None when it has none."""
+    m = re.search(r"\bof (?:the |a |an |your |my )?([a-z]+)\W*$", (schema.get("description") or "").lower())
+    return m.group(1) if m else None
 
 
 def _arg_text(arg: str, phrases: list[str], optional: bool) -> str:
@@ -261,6 +268,9 @@ def tool_templates(spec) -> list[str]:
             if use_adj:
                 adj_slot = "{" + use_adj + "}" if use_adj in spec.required else "[{" + use_adj + "}]"
             objects = p.objects(adj_slot)
+            head = head_noun(raw[use_adj]) if use_adj else None
+            if head and head not in p.noun.split():  # the enum's own noun may name the object: "thai food", "a luxury car"
+                objects = objects + [f"a {adj_slot} {head}" if p.article in ("a", "an") else f"{adj_slot} {head}"]
             bare = [" ".join(o.split()[1:]) if o.split()[0] in ARTICLES else o for o in objects]
             nouns = _alt(objects + bare) if frame.startswith("{N}") else _alt(objects)
             text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns)
