@@ -17,6 +17,10 @@ mean prompt, what every decoding step is) timed at batch 1 and at batch 32, medi
 as a fraction of it (target >= 0.8). The same ratio over the mean context a decoding step really sees
 (mean prompt + half the mean answer) is reported beside it, not used for the target: attention grows
 with the cache, and bf16 attention on CPU costs ~13 us per cached token per layer at batch 32.
+Also beside it, not used for the target: the floor ratio with the prefill, 32 x (p1 + a x t1) / (p32 + a x t32)
+with p the prefill of the mean prompt (unpadded) and a the mean answer length: every answer pays one
+prefill, and a prefill is compute-bound, so batching speeds it up ~2x where a decoding step gains ~12x.
+That ratio is what a perfect batch (no padding, no tail, no time outside the model) would reach.
 
 Where the rest goes, measured by one more batched pass with every forward call timed: the prefill
 (in parts of similar length, generate._prefill_parts), decoding steps (a batch runs until its longest
@@ -54,6 +58,26 @@ def step_time(model, batch: int, context: int, steps: int = 30) -> float:
             model(input_ids=ids, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1).logits.float()
             times.append(time.perf_counter() - t)
     return statistics.median(times[3:])
+
+
+def prefill_time(model, batch: int, context: int, runs: int = 10) -> float:
+    """Median seconds of one prefill forward: `batch` rows of `context` tokens, no padding, into an
+    empty cache, the last position's logits (what every batch pays once before its first step)."""
+    import statistics
+
+    import torch
+    from transformers import DynamicCache
+
+    torch.manual_seed(0)
+    ids = torch.randint(0, model.config.vocab_size, (batch, context))
+    times = []
+    with torch.inference_mode():
+        for _ in range(runs + 2):
+            cache = DynamicCache(config=model.config)
+            t = time.perf_counter()
+            model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1).logits.float()
+            times.append(time.perf_counter() - t)
+    return statistics.median(times[2:])
 
 
 def where_the_time_goes(model, run) -> dict:
@@ -133,6 +157,12 @@ def main() -> None:
     decoding = context + round(sum(answer_tokens) / n / 2)
     t1d, tbd = step_time(loaded.model, 1, decoding), step_time(loaded.model, args.batch_size, decoding)
     ratio = single_s / batched_s
+    # Beside the target, not instead of it: every answer also pays one prefill, which batching speeds up
+    # far less than a decoding step (compute-bound, not call-bound). The best a batch can do end to end is
+    # one unpadded prefill and `answer` full-width steps (no tail, no Python):
+    answer = sum(answer_tokens) / n
+    p1, pb = prefill_time(loaded.model, 1, context), prefill_time(loaded.model, args.batch_size, context)
+    bound = args.batch_size * (p1 + answer * t1) / (pb + answer * tb)
     figures = [
         figure("cases", f"gold cases (evals/{loaded.catalogue.name}.jsonl)", n, "cases"),
         figure("answer_tokens_mean", "mean answer length", round(sum(answer_tokens) / n, 1), "tokens"),
@@ -146,6 +176,13 @@ def main() -> None:
                round(floor, 1), "x"),
         figure("fraction_of_floor", "batched speedup / floor ratio", round(ratio / floor, 2), "",
                target=f">= {FLOOR_TARGET}", met=ratio / floor >= FLOOR_TARGET),
+        figure("prefill_ms", f"prefill of the mean prompt ({context} tokens), batch 1 / batch {args.batch_size}",
+               f"{1000 * p1:.2f} / {1000 * pb:.1f}", "ms"),
+        figure("floor_ratio_with_prefill", f"floor ratio with the prefill: {args.batch_size} x (prefill + mean answer x "
+               f"step) at batch 1 / the same at batch {args.batch_size} (the most batching can give end to end; "
+               "beside the target, not instead of it)", round(bound, 1), "x"),
+        figure("fraction_of_floor_with_prefill", "batched speedup / floor ratio with the prefill",
+               round(ratio / bound, 2), ""),
         figure("floor_ratio_decoding", f"floor ratio over a {decoding}-token cache (mean prompt + half the mean "
                "answer: the mean context a decoding step sees)", round(args.batch_size * t1d / tbd, 1), "x"),
         figure("batch_prefill_ms", f"batched: prefill per batch of {args.batch_size} ({parts['prefill_calls']} forward "

@@ -122,6 +122,17 @@ def test_stop_token_ids(tiny_model, tiny_tokenizer):
     assert tiny_tokenizer.convert_tokens_to_ids("<|endoftext|>") in ids  # a known end-of-turn token
 
 
+def test_stop_token_ids_are_the_end_of_turn_tokens_the_vocab_has(tiny_tokenizer):
+    """Looked up one by one (get_vocab builds 151k entries for Qwen on every call): the same ids as
+    the whole vocabulary gives, and a token the vocab lacks (mapped to unk or None) is not taken."""
+    from toolrouter.infer.generate import END_OF_TURN
+
+    vocab = tiny_tokenizer.get_vocab()
+    assert set(stop_token_ids(tiny_tokenizer)) == {tiny_tokenizer.eos_token_id} | {
+        vocab[t] for t in END_OF_TURN if t in vocab}
+    assert any(t not in vocab for t in END_OF_TURN)  # the lookup of a missing token was exercised
+
+
 # ---------------------------------------------------------------------------------------------
 # loading
 

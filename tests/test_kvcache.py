@@ -10,9 +10,10 @@ from test_prefix_cache import random_model
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def decode(model, cache, ids, mask, steps: int, drop_at: int = 2, skip: int = 0):
+def decode(model, cache, ids, mask, steps: int, drop_at: int = 2, skip: int = 0, keep=None):
     """Prefill `ids` (left-padded by `mask`; the first `skip` are in `cache` already), then greedy
-    steps; row 0 leaves at step `drop_at`. Returns every step's last-position logits."""
+    steps; at step `drop_at` the rows `keep` stay (default: all but row 0). Returns every step's
+    last-position logits."""
     import torch
 
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
@@ -26,9 +27,10 @@ def decode(model, cache, ids, mask, steps: int, drop_at: int = 2, skip: int = 0)
             out.append(logits.clone())
             chosen = logits.argmax(-1)
             if step == drop_at:
-                keep = torch.arange(1, len(live))
+                keep = torch.tensor(keep) if keep is not None else torch.arange(1, len(live))
                 cache.batch_select_indices(keep)
                 live, chosen, mask, positions = live[keep], chosen[keep], mask[keep], positions[keep]
+                keep = None
             mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=-1)
             step_ids, positions = chosen[:, None], positions[:, -1:] + 1
     return out
@@ -76,3 +78,27 @@ def test_prefix_is_copied_into_every_row_and_never_written(tiny_tokenizer):
     assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(got, reference))
     assert [a.argmax(-1).tolist() for a in got] == [b.argmax(-1).tolist() for b in reference]
     assert all(torch.equal(a, k) for a, (k, _) in zip(before, stored))
+
+
+def test_rows_leave_in_place_keeping_every_other_rows_cache(tiny_tokenizer):
+    """Rows leaving from the middle and the end: the rows that stay move up within the same buffer
+    (only the filled positions are copied) and decode on exactly as in DynamicCache."""
+    import torch
+    from transformers import DynamicCache
+
+    model = random_model(tiny_tokenizer, "llama")
+    torch.manual_seed(1)
+    ids = torch.randint(5, len(tiny_tokenizer), (5, 9))
+    mask = torch.ones_like(ids)
+    mask[0, :3] = mask[3, :5] = 0
+    keep = [1, 3]  # rows 0, 2 and 4 leave: row 3 moves to place 1
+    reference = decode(model, DynamicCache(config=model.config), ids, mask, steps=6, drop_at=1, keep=keep)
+    cache = preallocated_cache(model, rows=5, capacity=9 + 6)
+    got = decode(model, cache, ids, mask, steps=6, drop_at=1, keep=keep)
+    assert all(torch.equal(a, b) for a, b in zip(got, reference))
+    assert [a.shape[0] for a in got] == [5, 5, 2, 2, 2, 2]
+    layer = cache.layers[0]
+    assert layer.rows == 2 and layer.keys.shape[0] == 2 and cache.get_seq_length() == 9 + 5
+    # Still the 5-row buffer it was given (no copy of the whole capacity), its first 2 rows in use.
+    assert layer._keys.untyped_storage().nbytes() == 5 * layer._keys[0].numel() * layer._keys.element_size()
+    assert layer._keys.data_ptr() == layer._keys.untyped_storage().data_ptr()

@@ -37,10 +37,13 @@ def stop_token_ids(tokenizer, model=None) -> list[int]:
     for tid in [tokenizer.eos_token_id, *(configured if isinstance(configured, list) else [configured])]:
         if isinstance(tid, int) and tid not in ids:
             ids.append(tid)
-    vocab = tokenizer.get_vocab()
     for token in END_OF_TURN:
-        if token in vocab and vocab[token] not in ids:
-            ids.append(vocab[token])
+        # One lookup each, not get_vocab(): that builds the whole vocabulary as a dict on every call
+        # (151k entries for Qwen's tokenizer). A token the vocab lacks maps to unk (or None): the round
+        # trip tells them apart.
+        tid = tokenizer.convert_tokens_to_ids(token)
+        if isinstance(tid, int) and tokenizer.convert_ids_to_tokens(tid) == token and tid not in ids:
+            ids.append(tid)
     if not ids:
         raise ToolrouterError("the tokenizer has no EOS token and no known end-of-turn token; set tokenizer.eos_token")
     return ids

@@ -63,9 +63,16 @@ class PreallocatedLayer(DynamicLayer):
         return self.keys, self.values
 
     def batch_select_indices(self, indices) -> None:
+        # Only the filled positions are copied, into the front rows of the same buffer (the gather
+        # makes its own copy first, so overlapping rows are safe): `self._keys[indices]` copied the
+        # whole capacity, prompt + max_new_tokens, ~3x the filled part for 20-token answers of a
+        # 96-token budget (1.5 ms a compaction here, 5 a batch).
         if self.is_initialized:
-            self._keys, self._values = self._keys[indices], self._values[indices]
-            self.rows = self._keys.shape[0]
+            n = len(indices)
+            self._keys[:n, :, :self.length] = self._keys[indices, :, :self.length]
+            self._values[:n, :, :self.length] = self._values[indices, :, :self.length]
+            self._keys, self._values = self._keys[:n], self._values[:n]
+            self.rows = n
             self._view(self.length)
 
 
