@@ -395,6 +395,15 @@ def _class_chars(items) -> str:
     return "".join(chars) or "x"
 
 
+def _on_side(draw, side: bool, tries: int = 40) -> str:
+    """A drawn text on the split's side of the hash rule (the last draw if `tries` miss it)."""
+    for _ in range(tries):
+        v = draw()
+        if _held_out(v) == side:
+            break
+    return v
+
+
 class _Text:
     """Free text or a name, copied verbatim into the target: value == surface form, so the model
     learns to copy a span. Pools are split by the hash rule; `compose` joins one part of each list."""
@@ -419,16 +428,10 @@ class _Text:
         if self.novel and rng.random() < self.novel:  # words from a list far too long to memorise: copy them
             from toolrouter.data.values import novel_value
 
-            for _ in range(40):
-                v = novel_value(rng)
-                if _held_out(v) == side:
-                    break
+            v = _on_side(lambda: novel_value(rng), side)
             return v, v
         if self.compose and (not self.pool or rng.random() < 0.5):
-            for _ in range(40):
-                v = " ".join(rng.choice(part) for part in self.compose)
-                if _held_out(v) == side:
-                    break
+            v = _on_side(lambda: " ".join(rng.choice(part) for part in self.compose), side)
         else:
             v = rng.choice(self.sides[side])
         return v, v

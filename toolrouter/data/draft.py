@@ -203,15 +203,15 @@ def arg_orders(name: str, args: list[str]) -> list[list[str]]:
     import itertools
     import random
 
-    orders = [list(args), list(args[::-1])]
     rest = [list(o) for o in itertools.islice(itertools.permutations(args), 5040)]
     random.Random(name).shuffle(rest)
-    for order in orders + rest:
+    orders: list[list[str]] = []
+    for order in [list(args), list(args[::-1])] + rest:
         if order not in orders:
             orders.append(order)
         if len(orders) >= MAX_ORDERS:
             break
-    return [o for i, o in enumerate(orders) if o not in orders[:i]]
+    return orders
 
 
 def tool_templates(spec) -> list[str]:
@@ -223,6 +223,9 @@ def tool_templates(spec) -> list[str]:
     optional = [a for a in raw if a not in spec.required]
     # the first enum argument may sit before the object's noun ("a luxury taxi", "thai restaurants")
     adjective = next((a for a in required + optional if kinds[a] == "enum"), None)
+    adj_head = head_noun(raw[adjective]) if adjective else None  # "thai food", "a luxury car"
+    if adj_head and adj_head in p.noun.split():
+        adj_head = None
     phrases = {a: arg_phrases(a, raw[a], kinds[a]) for a in raw}
     verbs = _alt(p.verbs)
 
@@ -268,9 +271,8 @@ def tool_templates(spec) -> list[str]:
             if use_adj:
                 adj_slot = "{" + use_adj + "}" if use_adj in spec.required else "[{" + use_adj + "}]"
             objects = p.objects(adj_slot)
-            head = head_noun(raw[use_adj]) if use_adj else None
-            if head and head not in p.noun.split():  # the enum's own noun may name the object: "thai food", "a luxury car"
-                objects = objects + [f"a {adj_slot} {head}" if p.article in ("a", "an") else f"{adj_slot} {head}"]
+            if use_adj and adj_head:  # the enum's own noun may name the object
+                objects = objects + [f"a {adj_slot} {adj_head}" if p.article in ("a", "an") else f"{adj_slot} {adj_head}"]
             bare = [" ".join(o.split()[1:]) if o.split()[0] in ARTICLES else o for o in objects]
             nouns = _alt(objects + bare) if frame.startswith("{N}") else _alt(objects)
             text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns)

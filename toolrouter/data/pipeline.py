@@ -268,7 +268,7 @@ class _Builder:
         _expand(tpl.seq, rng, items)
         values: dict = dict(ctx) if ctx else {}
         parts = [(it, True) for it in items]
-        self.polar = None  # (arg, group, surface) of the first polar choice said (see contrastive_twin)
+        self.polar = None  # (arg, group, surface, opposite value) of the first polar choice said (contrastive_twin)
         for phase in (0, 1):
             for i, it in enumerate(items):
                 if type(it) is not _Slot or tpl.samplers[it.arg].after != phase:
@@ -279,9 +279,9 @@ class _Builder:
                 else:
                     values[it.arg], surface = sampler.sample(rng, split, it.group, values)
                     parts[i] = (surface, False)
-                    if self.polar is None and isinstance(sampler, _Choice) and opposite(sampler, values[it.arg]) \
-                            is not None and sum(1 for x in items if type(x) is _Slot and x.arg == it.arg) == 1:
-                        self.polar = (it.arg, it.group, surface)
+                    other = opposite(sampler, values[it.arg]) if self.polar is None else None
+                    if other is not None and sum(1 for x in items if type(x) is _Slot and x.arg == it.arg) == 1:
+                        self.polar = (it.arg, it.group, surface, other)
                 if not sampler.copy and not isinstance(sampler, _Pattern):
                     parts[i] = (parts[i][0], None)  # an enum or number surface: not copied, its case is free
         if plain:
@@ -366,9 +366,8 @@ class _Builder:
         """The same request with its polar choice turned over ("Lock the doors" -> "Unlock the doors",
         "fan up a bit" -> "fan down a bit"): every other word as it was, so the one word that differs is
         what decides the value. None when the surface cannot be found verbatim (a typo landed on it)."""
-        arg, group, surface = self.polar
+        arg, group, surface, other = self.polar
         sampler = tpl.samplers[arg]
-        other = opposite(sampler, args[arg])
         side_rng = random.Random(zlib.crc32(text.encode()))  # the twin's word, without touching `rng`
         said = sampler.say(side_rng, other, group)
         # the surface as the request's casing left it: as said, lower, ALL CAPS, Title Case, Sentence case

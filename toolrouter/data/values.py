@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import random
 import re
 import zlib
@@ -483,30 +484,28 @@ _TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" o
 _LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "it_IT"), "person": ("en_US", "en_GB", "es_ES", "de_DE")}
 
 
-_NOVEL_WORDS: list[str] = []
 NOVEL_CONNECTORS = ["of", "the", "and", "on", "at", "in"]
 
 
-def novel_words() -> list[str]:
+@functools.lru_cache(maxsize=None)
+def novel_words() -> tuple[str, ...]:
     """Some 10,000 distinct words from Faker's name, surname, street, city and lorem lists (fixed order,
     so builds stay byte-identical): far more than a router can memorise, so it must copy them."""
-    if not _NOVEL_WORDS:
-        from faker import Faker
+    from faker import Faker
 
-        fake = Faker(["en_US", "en_GB", "de_DE", "es_ES", "it_IT", "fr_FR", "nl_NL"])
-        fake.seed_instance(0)
-        pick = random.Random(0)
-        seen: set[str] = set()
-        for _ in range(40000):
-            w = pick.choice([fake.first_name, fake.last_name, fake.word, fake.city, fake.street_name])()
-            for part in w.split():
-                part = part.strip(".,'-")
-                if part.isascii() and part.isalpha() and 2 < len(part) < 14 and part.lower() not in seen:
-                    seen.add(part.lower())
-                    _NOVEL_WORDS.append(part)
-            if len(_NOVEL_WORDS) >= 10000:
-                break
-    return _NOVEL_WORDS
+    fake = Faker(["en_US", "en_GB", "de_DE", "es_ES", "it_IT", "fr_FR", "nl_NL"])
+    fake.seed_instance(0)
+    pick = random.Random(0)
+    words: dict[str, str] = {}  # lower-cased -> as Faker wrote it, first seen first
+    for _ in range(40000):
+        w = pick.choice([fake.first_name, fake.last_name, fake.word, fake.city, fake.street_name])()
+        for part in w.split():
+            part = part.strip(".,'-")
+            if part.isascii() and part.isalpha() and 2 < len(part) < 14:
+                words.setdefault(part.lower(), part)
+        if len(words) >= 10000:
+            break
+    return tuple(words.values())
 
 
 def novel_value(rng: random.Random) -> str:

@@ -441,11 +441,11 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields = copied_fields(catalogue)
+    fields, said = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for conv in conversations:
-        derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower)
+        derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said)
         if derived is catalogue:
             out.append(plain)
         else:

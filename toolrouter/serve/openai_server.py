@@ -341,9 +341,10 @@ class Batcher:
             by_budget.setdefault(job.max_new_tokens, []).append(job)
         for budget, group in by_budget.items():
             try:
-                grammars = [self._grammar(j.tools, j.no_tool) for j in group] if router.constrained else None
-                if router.constrained and router.copy:  # each request its own grammar (formats.copy)
-                    grammars = [self._copy_grammar(j) for j in group]
+                grammars = None
+                if router.constrained:  # with copy, each request its own grammar (formats.copy)
+                    grammars = [self._copy_grammar(j) if router.copy else self._grammar(j.tools, j.no_tool)
+                                for j in group]
                 tools = router.catalogue.template_tools(router.mode)
                 texts = generate_answers(router.model, router.tokenizer, [j.conversation for j in group],
                                          tools=tools, max_new_tokens=budget, batch_size=self.max_batch,
