@@ -4,6 +4,7 @@ natural templates and negatives (toolrouter.data.draft), and `toolrouter bank dr
     .venv/bin/python -m pytest tests/test_data_schema.py -q
 """
 import json
+import os
 import random
 import re
 from pathlib import Path
@@ -179,6 +180,21 @@ def test_same_seed_same_bytes_other_seed_other_rows(tmp_path):
     for name in ("train.jsonl", "val.jsonl", "test.jsonl"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
         assert (a / name).read_bytes() != (c / name).read_bytes()
+
+
+def test_a_build_is_the_same_bytes_in_another_process(tmp_path):
+    """Byte-identical across processes, whatever their string hashing: value pools come from Faker, and a
+    locale list built from a set (Faker's it_IT cities) once made each process draw other cities."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from toolrouter.data.pipeline import build_dataset, write_dataset; "
+            "write_dataset(build_dataset(sys.argv[1], n=300, seed=3), sys.argv[2])")
+    for hashseed in ("1", "2"):
+        subprocess.run([sys.executable, "-c", code, DINING, str(tmp_path / hashseed)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": hashseed})
+    for name in ("train.jsonl", "val.jsonl", "test.jsonl"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
 
 
 # --- synonyms and example requests -------------------------------------------------------------------
