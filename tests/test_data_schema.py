@@ -386,25 +386,31 @@ def test_enum_values_are_said_bare_with_their_name_and_with_the_description_noun
     assert bare  # values said bare too: "cheap chinese restaurants in Toronto"
 
 
-def test_filler_words_are_unknown_to_the_bank_and_never_stand_next_to_a_value(dining):
-    """Requests drafted from the schema get common words no template says ("will it *snow* in Denver"),
-    so a router does not learn "the word I do not know is the value"; the words around a value stay the
-    template's, so the phrase that says which argument a value is ("in", "from", "to") is never split off."""
-    from toolrouter.data.bank import FILLER
+def test_filler_words_are_unknown_to_the_bank_and_never_stand_next_to_a_value(tmp_path):
+    """A bank with `filler: 0.3` (here the dining draft saved with it): that share of requests gets common
+    words no template says ("will it *snow* in Denver"); the words around a value stay the template's, so
+    the phrase that says which argument a value is ("in", "from", "to") is never split off it."""
+    import yaml
+
+    from toolrouter.data.bank import BankSpec
+    from toolrouter.data.draft import draft_bank
     from toolrouter.data.pipeline import _NOT_FILLER, _literal_words, filler_words
 
     cat = load_catalogue(DINING)
-    bank = _Compiled(cat, None, "generic")
+    (tmp_path / "dining.py").write_text(Path(DINING).read_text())
+    (tmp_path / "dining.bank.yaml").write_text(yaml.safe_dump({"filler": 0.3, **draft_bank(cat)}))
+    bank = _Compiled(cat, BankSpec.model_validate({"filler": 0.3, **draft_bank(cat)}), "dining")
     words = set(filler_words(cat, bank))
     assert len(words) > 500
     templates = [t for ts in [*bank.tools.values(), *bank.negatives.values()] for t in ts]
     said = set().union(*(_literal_words(t.seq) for t in templates))
     assert not words & said and not words & _NOT_FILLER
     assert not words & set(re.findall(r"[a-z']+", json.dumps(cat.to_openai()).lower()))
-    assert {t.filler for t in templates if t.decorate} == {FILLER}
-    rows = [(r, t) for r, t in _calls(dining)]
+    assert {t.filler for t in templates if t.decorate} == {0.3}
+    rows = list(_calls(build_dataset(str(tmp_path / "dining.py"), n=3000, seed=0)))
     with_filler = [r for r, t in rows if words & set(re.findall(r"[a-z']+", r.lower()))]
     assert 0.15 * len(rows) < len(with_filler) < 0.45 * len(rows)
+
     def typo_of_said(w):  # pipeline._typo swaps, drops or doubles one letter: "from" -> "form"
         return any(sorted(w) == sorted(t) or any(w[:k] + w[k + 1:] == t or t[:k] + t[k + 1:] == w
                                                   for k in range(len(w))) for t in said if abs(len(t) - len(w)) <= 1)
@@ -425,20 +431,15 @@ def test_filler_words_are_unknown_to_the_bank_and_never_stand_next_to_a_value(di
     assert checked > 1000
 
 
-def test_banks_own_templates_get_no_filler_unless_they_ask(tmp_path):
-    """A hand bank's requests are as written (built-in data unchanged); `filler:` in the bank turns it on,
-    and the draft writes it, so a saved draft keeps making the same data."""
-    from toolrouter.data.bank import FILLER, BankSpec
-    from toolrouter.data.draft import draft_bank
+def test_filler_is_off_unless_a_bank_asks():
+    """No filler by default, drafted or hand-written (built-in data unchanged); `filler:` is a share."""
+    from toolrouter.data.bank import BankSpec, bank_path
 
-    support = load_catalogue("support_router")
-    from toolrouter.data.bank import bank_path
-
-    bank = _Compiled(support, read_bank(bank_path(support)), "support_router")
-    assert {t.filler for ts in [*bank.tools.values(), *bank.negatives.values()] for t in ts} == {0.0}
-    assert draft_bank(load_catalogue(DINING))["filler"] == FILLER
-    spec = BankSpec.model_validate({"filler": 0.5})
-    assert spec.filler == 0.5
+    for cat in (load_catalogue("support_router"), load_catalogue(DINING)):
+        path = bank_path(cat)
+        bank = _Compiled(cat, read_bank(path) if path else None, str(path))
+        assert {t.filler for ts in [*bank.tools.values(), *bank.negatives.values()] for t in ts} == {0.0}
+    assert BankSpec.model_validate({"filler": 0.5}).filler == 0.5
     with pytest.raises(ValueError, match="filler"):
         BankSpec.model_validate({"filler": 1.5})
 

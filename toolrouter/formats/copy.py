@@ -38,9 +38,16 @@ rules for n points, not the O(n^2) literals of an enum of all spans. Compiling a
 costs a few milliseconds (median 4.0 ms, max 7.8 ms over the 141 prompts of evals/support_router.jsonl
 with the tiny run's tokenizer, 2026-11-30); grammars are not cached.
 
+Two copied text arguments of one call are two places of the request (`copy_decode`, used by eval,
+casing and the Router): overlapping values ("from the gym to the mall" -> "the gym" twice) are decoded
+again with each kept off the other's place, and the answer whose values follow the words the data says
+before them ("from" {pickup}, "to" {destination}: `anchors`) wins; values standing each after the
+other's words are swapped back.
+
 Known gaps: a run dir's catalogue snapshot (catalogue.json) has no phrasing bank beside it, so its
 copied fields come from the schema draft (the same fields for the built-in catalogues); lists of
-free strings and nested objects are not restricted; the OpenAI-compatible server does not use it.
+free strings and nested objects are not restricted; the OpenAI-compatible server copies spans per
+request but does not run copy_decode's second pass.
 """
 from __future__ import annotations
 
