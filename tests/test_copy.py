@@ -237,3 +237,82 @@ def test_numbers_times_and_dates_are_read_from_the_request_as_the_data_says_them
     # a number range of a hand-written bank: car_control's temperatures, in digits with a unit sign
     car = said_fields(load_catalogue("car_control"))
     assert car["set_temperature"]["temperature"].read(["make it 21.5°, fan on 3"]) in ([21.5], [21.5, 3])
+
+
+def test_a_run_whose_recipe_says_copy_copies_whenever_it_is_constrained(tiny_model, tiny_tokenizer, tmp_path):
+    """eval.copy_spans: true in the recipe (saved in run.json): `eval --run --constrained`, `route` and `serve` copy
+    spans without --copy; --no-copy gives the catalogue grammar alone; free decoding stays free."""
+    from conftest import write_tiny_run
+    from toolrouter.cli import main as cli_main
+    from toolrouter.serve.router import Router
+    from toolrouter.train.recipe import EvalConfig
+
+    assert EvalConfig().copy_spans is False
+    run = write_tiny_run(tmp_path / "run", tiny_model, tiny_tokenizer, 80)
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "eval": {"copy_spans": True}}))
+    prompts = ["refund ORD-48213 the lamp arrived broken", "Where is ORD-5521?", "escalate: my card was stolen"]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"c{i}", "prompt": p, "target": {"tool": "no_tool", "reason": "x"}}) + "\n"
+                            for i, p in enumerate(prompts)))
+    decoded = {}
+    for flags in (["--constrained"], ["--constrained", "--no-copy"], [], ["--copy"]):
+        report = tmp_path / "report.json"
+        assert cli_main(["eval", "--run", str(run), "--gold", str(gold), *flags, "--report-json", str(report)]) in (0, 1)
+        out = json.loads(report.read_text())
+        decoded[" ".join(flags)] = out["decoding"]
+        if out["decoding"] == "copy":
+            cat = load_catalogue(run / "catalogue.json")
+            for failure in out["failures"]:
+                result = parse_tool_call(failure["output"], cat)
+                if result.kind == "call" and "reason" in result.arguments:
+                    assert result.arguments["reason"] in failure["prompt"], failure
+    assert decoded == {"--constrained": "copy", "--constrained --no-copy": "constrained", "": "free", "--copy": "copy"}
+    assert Router.load(str(run)).copy is True
+    assert Router.load(str(run), copy=False).copy is False
+    (run / "run.json").write_text(json.dumps(info))  # a run without the setting: off
+    assert Router.load(str(run)).copy is False
+    assert cli_main(["eval", "--run", str(run), "--gold", str(gold), "--copy", "--no-copy"]) == 2
+
+
+def test_two_copied_arguments_of_one_call_are_two_places_of_the_request(tiny_tokenizer):
+    """copy_decode: "from the gym to the mall" written as pickup "the gym", destination "the gym" is decoded
+    again with each argument kept off the other's place, and the answer whose values follow the words the
+    data says before them ("from" {pickup}, "to" {destination}) wins; values standing after each other's
+    words are swapped. `generate` here answers in turn from a script and checks each answer against the
+    grammar it is given, as constrained decoding would."""
+    from toolrouter.formats.copy import anchors, copy_decode
+
+    cat = load_catalogue("tests/assets/natural/dining_travel.py")
+    where = anchors(cat)
+    assert "from" in where["book_taxi"]["pickup"] and "to" in where["book_taxi"]["destination"]
+    assert "from" not in where["book_taxi"]["destination"]
+    taxi = lambda p, d: format_call("book_taxi", {"pickup": p, "destination": d}, cat)  # noqa: E731
+    convs = [[{"role": "user", "content": "taxi from the gym to the mall"}],
+             [{"role": "user", "content": "taxi from the airport to the hilton"}],
+             [{"role": "user", "content": "taxi from the marina to the casino"}],
+             [{"role": "user", "content": "taxi to the beach from the zoo"}]]
+    script = [
+        [taxi("the gym", "the gym"), taxi("the hilton", "the hilton"), taxi("the casino", "the marina"),
+         taxi("the zoo", "the beach")],
+        [taxi("the gym", "the mall"), taxi("the hilton", "the airport")],  # second argument kept apart
+        [taxi("the mall", "the gym"), taxi("the airport", "the hilton")],  # first argument kept apart
+    ]
+    calls = []
+
+    def generate(conversations, grammars):
+        answers = script[len(calls)]
+        calls.append(len(conversations))
+        for answer, grammar in zip(answers, grammars):
+            assert accepts_text(grammar, answer), answer
+        return answers
+
+    out = copy_decode(generate, cat, convs, tiny_tokenizer)
+    assert calls == [4, 2, 2]  # only the two colliding rows are decoded again, once each way
+    assert [parse_tool_call(a, cat).arguments for a in out] == [
+        {"pickup": "the gym", "destination": "the mall"}, {"pickup": "the airport", "destination": "the hilton"},
+        {"pickup": "the marina", "destination": "the casino"}, {"pickup": "the zoo", "destination": "the beach"}]
+    # the grammars of the second pass keep the argument off the other's place
+    (apart,) = copy_grammars(cat, convs[:1], tiny_tokenizer, apart=[{("book_taxi", "destination"): "the gym"}])
+    assert accepts_text(apart, taxi("the gym", "the mall"))
+    assert not accepts_text(apart, taxi("the gym", "the gym"))

@@ -34,6 +34,9 @@ NEGATIVE_KINDS = ("greeting", "domain_question", "out_of_scope", "missing_argume
 # Decoration of a core ask. Prefix/suffix pools are shared by all splits: the held-out unit is
 # the core template, and shared decoration keeps unseen templates in-distribution.
 P_PREFIX, P_SUFFIX, P_LOWER, P_CAP, P_TYPO, P_COMBO = 0.25, 0.30, 0.25, 0.55, 0.08, 0.3
+# Share of requests made from the schema draft that get filler words (BankSpec.filler): a router trained on
+# templates alone learns "the word I do not know is the value" and copies "snow" from "will it snow in Denver".
+FILLER = 0.3
 PREFIXES = ["hi, ", "hello, ", "hey, ", "hi there. ", "good morning, ", "ok so ", "quick one: ", "hey there! ",
             "um, ", "so, ", "yo, ", "hello! "]
 SUFFIXES = [", thanks", " thanks!", ". thank you", " please", ", please.", " thx", "!", " asap", ". cheers",
@@ -551,6 +554,11 @@ class ConversationBankSpec(_Strict):
 
 class BankSpec(_Strict):
     shared: Any = None  # free space for YAML anchors
+    # Share of requests given one to three common English words no template or slot says ("will it *snow* in
+    # Denver", "any *good* thai places", "..., *money* *object*"), never next to a value, so a router learns
+    # that a word it does not know is not a value unless its phrase says so. Default: FILLER for what the
+    # schema draft phrases (no bank file, or a tool the bank lacks), 0 for a bank's own templates.
+    filler: Optional[float] = Field(None, ge=0, le=1)
     conversations: ConversationBankSpec = ConversationBankSpec()
     prefixes: Optional[list[str]] = None
     suffixes: Optional[list[str]] = None
@@ -590,6 +598,7 @@ class _Template:
     side: str = "train"  # "train" or "test" (held out)
     decorate: bool = True
     lowerable: bool = True
+    filler: float = 0.0  # share of its requests given filler words (BankSpec.filler)
 
 
 @dataclass
@@ -617,6 +626,10 @@ class _Compiled:
         self.samplers: dict[str, dict] = {}
         problems: list[str] = []
         drafted = None
+        no_file = source == "generic"
+
+        def filler(from_draft: bool) -> float:
+            return spec.filler if spec.filler is not None else (FILLER if from_draft else 0.0)
         # Bank entries of tools the catalogue lacks are ignored: a subset shares its parent's bank.
         for tool in catalogue:
             tbank = spec.tools.get(tool.name)
@@ -646,6 +659,7 @@ class _Compiled:
                 tpl = self._template(f"{tool.name}/{i:02d}", text, samplers, "call", f"{where}.templates[{i}]",
                                      problems, tool=tool.name)
                 if tpl:
+                    tpl.filler = filler(generic)
                     calls.append(tpl)
             self.tools[tool.name] = calls
             n = 0
@@ -663,6 +677,7 @@ class _Compiled:
                                          reason=reason, extra=spec.slots, forbid=args)
                     n += 1
                     if tpl:
+                        tpl.filler = filler(generic)
                         self.negatives["missing_argument"].append(tpl)
         for kind in ("greeting", "domain_question", "out_of_scope", "near_miss"):
             groups = spec.negatives.get(kind)
@@ -686,6 +701,7 @@ class _Compiled:
                     n += 1
                     if tpl:
                         tpl.decorate = kind != "greeting"
+                        tpl.filler = filler(no_file) if tpl.decorate else 0.0
                         self.negatives[kind].append(tpl)
         self._conversations(spec.conversations, problems)
         if problems:

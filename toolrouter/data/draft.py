@@ -65,7 +65,10 @@ def _alt(options: list[str]) -> str:
 
 
 def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+    """"flights" -> "flight"; "status", "bus", "class", "analysis" stay as they are."""
+    if not word.endswith("s") or word.endswith(("ss", "us", "is")) or len(word) <= 3:
+        return word
+    return word[:-1]
 
 
 class Phrase:
@@ -529,7 +532,10 @@ def draft_tool(spec) -> dict:
 
 def draft_bank(catalogue) -> dict:
     """The whole drafted bank of a catalogue as a plain dict in the bank file's shape (BankSpec)."""
-    return {"tools": {t.name: draft_tool(t) for t in catalogue}, "negatives": negative_groups(catalogue)}
+    from toolrouter.data.bank import FILLER
+
+    return {"filler": FILLER, "tools": {t.name: draft_tool(t) for t in catalogue},
+            "negatives": negative_groups(catalogue)}
 
 
 def draft_yaml(catalogue) -> str:
@@ -540,7 +546,8 @@ def draft_yaml(catalogue) -> str:
             "# Edit freely: templates use {arg} slots, (a|b) choices and [optional] parts. Slots: `forms` say\n"
             "# enum values; `say: time|date|datetime|number` (+ `unit`) draws any valid value and says it the ways\n"
             "# people do; `provider` (city, person, place, ...) draws strings copied as said, `pool` adds yours;\n"
-            "# `values` maps a value to its own forms, e.g. {60: [an hour, 60 minutes]}.\n"
+            "# `values` maps a value to its own forms, e.g. {60: [an hour, 60 minutes]}. `filler`: the share of\n"
+            "# requests given a few common words no template says, so a router does not copy every unknown word.\n"
             "# Save it beside the catalogue as <name>.bank.yaml and `toolrouter data build` uses it.\n")
     class Dumper(yaml.SafeDumper):
         pass

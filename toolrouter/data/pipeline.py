@@ -142,6 +142,61 @@ def _add_typo(parts: list, rng) -> None:
         parts[i] = (p[:m.start()] + _typo(m.group(), rng) + p[m.end():], True)
 
 
+# Words filler never uses although Faker's list has them: they change what a request asks (a negation, a
+# number, a time or a date said in words would need an argument the answer does not have).
+_NOT_FILLER = frozenset("""no not never none nothing without yes stop change cancel delete remove late later early
+soon now today tonight tomorrow yesterday morning evening afternoon night day week weekend month year hour
+minute second season summer winter spring fall first third half one two three four five six seven eight nine
+ten hundred thousand million""".split())
+
+
+def filler_words(catalogue: Catalogue, bank: _Compiled) -> tuple[str, ...]:
+    """Faker's common English words (its en_US lorem list, fixed order) that neither the catalogue nor any
+    template, prefix or suffix of the bank says: words a router trained on this bank has never seen, as a
+    person's request is full of ("will it *snow* in Denver", "any *good* places"), never numbers, times,
+    negations or cancellations (_NOT_FILLER)."""
+    from faker.providers.lorem.en_US import Provider
+
+    known = set(_WORDS.findall(json.dumps(catalogue.to_openai()).lower()))
+    templates = [t for ts in bank.tools.values() for t in ts] + [t for ts in bank.negatives.values() for t in ts]
+    templates += [f.tpl for ups in bank.follow_ups.values() for f in ups]
+    for t in templates:
+        known |= _literal_words(t.seq)
+    for text in [*bank.prefixes, *bank.suffixes]:
+        known.update(_WORDS.findall(text.lower()))
+    return tuple(w for w in (w.lower() for w in Provider.word_list)
+                 if w.isalpha() and len(w) > 2 and w not in known and w not in _NOT_FILLER)
+
+
+def _add_filler(parts: list, words: tuple, values: dict, rng: random.Random) -> None:
+    """One to three filler words (filler_words) in place: inside a literal part between two of its words, or
+    as a closing clause after a comma. Never next to a value, so a value's span and the phrase that says
+    which argument it is ("in", "from", "to") stay as the template wrote them; never a word a value says."""
+    said = set(_WORDS.findall(" ".join(str(v) for v in values.values()).lower()))
+    pool = [w for w in (rng.choice(words) for _ in range(6)) if w not in said]
+    if not pool:
+        return
+    sites = [(i, m.start()) for i, (p, lit) in enumerate(parts) if lit is True for m in _INSIDE.finditer(p)]
+    if not sites or rng.random() < 0.3:
+        clause = ", " + " ".join(pool[:rng.choice((1, 2, 2, 3))])
+        last, lit = parts[-1]
+        end = _END_PUNCT.search(last)
+        if lit is True and end:  # before the closing "?" the template wrote
+            parts[-1] = (last[:end.start()] + clause + last[end.start():], True)
+        else:
+            parts.append((clause, True))
+        return
+    for w in pool[:rng.choice((1, 1, 2))]:
+        i, at = rng.choice(sites)
+        p = parts[i][0]
+        parts[i] = (p[:at] + " " + w + p[at:], True)
+        sites = [(i, m.start()) for i, (p, lit) in enumerate(parts) if lit is True for m in _INSIDE.finditer(p)]
+
+
+_END_PUNCT = re.compile(r"[.?!]+\s*$")
+_INSIDE = re.compile(r"(?<=[A-Za-z',])(?= [A-Za-z])")  # between two words of one literal part
+
+
 # Surface casing beyond bank.P_LOWER / P_CAP: a router must answer the same in every casing.
 P_TITLE, P_UPPER = 0.07, 0.06  # Title Case / ALL CAPS on the words around the values, kept verbatim
 P_BARE, P_STOP = 0.15, 0.08  # drop the closing punctuation; add one where there is none
@@ -213,6 +268,7 @@ class _Builder:
         self.sides: dict = {}
         self.pending: dict[str, list[dict]] = {}  # contrastive twins waiting for a call slot of their split
         self.polar = None
+        self.filler: Optional[tuple] = None  # filler_words, found at the first request that wants them
 
     def _view(self, names: tuple) -> tuple:
         """(catalogue, system prompt, tools list) of the catalogue shown, cached by tool order."""
@@ -288,6 +344,11 @@ class _Builder:
             if rng.random() < P_TYPO:
                 _add_typo(parts, rng)
             return _clean("".join(p for p, _ in parts)).rstrip(".!?"), values
+        if tpl.filler and rng.random() < tpl.filler:
+            if self.filler is None:
+                self.filler = filler_words(self.catalogue, self.bank)
+            if self.filler:
+                _add_filler(parts, self.filler, values, rng)
         if tpl.decorate and rng.random() < P_PREFIX:
             parts.insert(0, (rng.choice(self.bank.prefixes), True))
         if tpl.decorate and rng.random() < P_SUFFIX:

@@ -325,20 +325,24 @@ def predict(model_path: str, cases: list[Case], mode: str, batch_size: int, max_
         catalogue = cases[indices[0]].catalogue
         tools = fmt.template_tools(catalogue, mode)
         conversations = [cases[i].conversation(mode, fmt) for i in indices]
-        grammars = None
+
+        def generate(convs, grammars=None, catalogue=catalogue, tools=tools):
+            return generate_answers(loaded.model, loaded.tokenizer, convs, tools=[tools] * len(convs) if tools else None,
+                                    max_new_tokens=max_new_tokens, batch_size=batch_size, catalogue=catalogue,
+                                    constrained=constrained, progress=True, fmt=fmt, grammars=grammars)
+
         if copy and constrained:
-            from toolrouter.formats.copy import copy_grammars
+            from toolrouter.formats.copy import copy_decode
             from toolrouter.infer.generate import _vocab_size, stop_token_ids
 
-            grammars = copy_grammars(catalogue, conversations, loaded.tokenizer, _vocab_size(loaded.model, loaded.tokenizer),
-                                     stop_token_ids(loaded.tokenizer, loaded.model), fmt)
-        answers = generate_answers(loaded.model, loaded.tokenizer, conversations,
-                                   tools=[tools] * len(indices) if tools else None, max_new_tokens=max_new_tokens,
-                                   batch_size=batch_size, catalogue=catalogue, constrained=constrained,
-                                   progress=True, fmt=fmt, grammars=grammars)
+            answers = copy_decode(generate, catalogue, conversations, loaded.tokenizer,
+                                  _vocab_size(loaded.model, loaded.tokenizer),
+                                  stop_token_ids(loaded.tokenizer, loaded.model), fmt)
+        else:
+            answers = generate(conversations)
         from toolrouter.formats.copy import reads_lowercase, restore_case
 
-        if grammars is not None or reads_lowercase(loaded.tokenizer):  # a lower-cased copy gets the request's case back
+        if (copy and constrained) or reads_lowercase(loaded.tokenizer):  # a lower-cased copy gets the request's case back
 
             answers = restore_case(answers, conversations, catalogue, fmt)
         for i, answer in zip(indices, answers):
@@ -386,7 +390,8 @@ def _fmt(value: Optional[float]) -> str:
 def print_report(report: dict, console) -> None:
     from rich.table import Table
 
-    table = Table(title=f"toolrouter eval: {report['n']} cases")
+    decoding = f", {report['decoding']} decoding" if report.get("decoding") else ""
+    table = Table(title=f"toolrouter eval: {report['n']} cases{decoding}")
     for col in ("metric", "value", "count", "95% CI"):
         table.add_column(col, justify="left" if col == "metric" else "right")
     for name, m in report["metrics"].items():
@@ -569,7 +574,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by", metavar="meta.KEY", help="also report the metrics per value of a gold case's meta key "
                                                     "(e.g. meta.kind of evals/car_control_multiturn.jsonl)")
     p.add_argument("--copy", action="store_true", help="constrained, and copied arguments (free text, names, "
-                   "IDs) only as spans of the request (toolrouter.formats.copy)")
+                   "IDs) only as spans of the request (toolrouter.formats.copy); with --run, --constrained does this "
+                   "too where the recipe says eval.copy_spans: true")
+    p.add_argument("--no-copy", action="store_true", help="with --constrained: the catalogue grammar alone, even "
+                   "where the run's recipe says eval.copy_spans: true")
     p.add_argument("--batch-size", type=int, help="generation batch size (default: the run's, else 32)")
     p.add_argument("--max-new-tokens", type=int, help="default: the run's, else 128")
 
@@ -692,7 +700,13 @@ def command(args: argparse.Namespace) -> int:
         cases = load_gold(Path(setup.gold), setup.catalogue, problems)
     outputs = (load_predictions(Path(args.predictions), cases, problems, bfcl.skipped if bfcl else ())
                if args.predictions else None)
+    if args.no_copy and args.copy:
+        problems.append("--copy and --no-copy contradict each other: give one")
     _fail(problems)
+    # A run whose recipe says eval.copy_spans decodes copied arguments as request spans whenever it is constrained.
+    copy = args.copy or (args.constrained and not args.no_copy and bool(setup.settings.get("copy_spans")))
+    decoding = ("given predictions" if args.predictions else "copy" if copy
+                else "constrained" if args.constrained else "free")
     loaded = None
     if outputs is None and not cases:
         outputs = []
@@ -704,7 +718,7 @@ def command(args: argparse.Namespace) -> int:
                    or 128)
         loaded = load_for_inference(str(setup.run_dir))
         outputs = predict(str(setup.run_dir), cases, setup.mode, batch_size, max_new, args.constrained or args.copy,
-                          loaded, copy=args.copy)
+                          loaded, copy=copy)
     from toolrouter.formats import format_of_run
 
     fmt = loaded.format if loaded is not None else format_of_run(setup.run)
@@ -721,7 +735,7 @@ def command(args: argparse.Namespace) -> int:
     report = {"gold": args.bfcl or setup.gold, "source": args.predictions or str(setup.run_dir),
               "catalogue": "per-case tools" if bfcl or not catalogue else catalogue.name,
               "catalogue_sha256": None if bfcl or not catalogue else catalogue.fingerprint(), "mode": setup.mode,
-              "match": args.match, **report, **({"bfcl": bfcl.summary(args.match)} if bfcl else {}),
+              "decoding": decoding, "match": args.match, **report, **({"bfcl": bfcl.summary(args.match)} if bfcl else {}),
               "free_text_min_f1": {"value": setup.free_text_min_f1, "source": setup.free_text_min_f1_from,
                                    "cases_with_own": sum(c.free_text_min_f1 is not None for c in cases)},
               "thresholds": {"min": setup.minimum, "max": setup.maximum, "missed": misses}}

@@ -60,6 +60,7 @@ _CHUNK = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]+")
 
 _FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said_fields)
+_ANCHORS: dict = {}  # the same key -> {tool: {argument: words said right before it}} (anchors)
 
 
 def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict]:
@@ -74,6 +75,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict]:
         compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
         copied: dict[str, dict[str, str]] = {}
         said: dict[str, dict[str, Reader]] = {}
+        _ANCHORS[key] = _slot_anchors(compiled)
         for spec in catalogue:
             for arg, schema in spec.properties.items():
                 sampler = compiled.samplers[spec.name].get(arg)
@@ -86,6 +88,44 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict]:
                         said.setdefault(spec.name, {})[arg] = reader
         _FIELDS[key] = (copied, said)
     return _FIELDS[key]
+
+
+def _slot_anchors(compiled) -> dict[str, dict[str, set]]:
+    """{tool: {argument: the words the bank's call templates say right before it}} ("from" {pickup},
+    "to" {destination}), over many expansions of each template (a fixed seed, so the same every time)."""
+    import random
+
+    from toolrouter.data.bank import _expand, _Slot
+
+    rng = random.Random(0)
+    out: dict[str, dict[str, set]] = {}
+    for tool, templates in compiled.tools.items():
+        mine = out.setdefault(tool, {})
+        for tpl in templates:
+            for _ in range(24):
+                items: list = []
+                _expand(tpl.seq, rng, items)
+                before = ""
+                for item in items:
+                    if type(item) is _Slot:
+                        words = _ANCHOR_WORD.findall(before.lower()) if before[-1:].isspace() else []
+                        mine.setdefault(item.arg, set()).update(words[-1:])
+                        before = ""
+                    else:
+                        before += item
+    return out
+
+
+_ANCHOR_WORD = re.compile(r"[a-z']+")
+
+
+def anchors(catalogue: Catalogue) -> dict[str, dict[str, set]]:
+    """{tool: {argument: words}}: the word the training data says right before each argument ("from"
+    before a pickup, "to" before a destination), from the bank compilation that made the data."""
+    from toolrouter.data.bank import bank_path
+
+    _bank_fields(catalogue)
+    return _ANCHORS[(catalogue.fingerprint(), str(bank_path(catalogue)))]
 
 
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
@@ -297,14 +337,17 @@ def pattern_candidates(texts: Sequence[str], pattern: str) -> list[str]:
 
 def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
-                   said: Optional[dict[str, dict[str, Reader]]] = None) -> Catalogue:
+                   said: Optional[dict[str, dict[str, Reader]]] = None,
+                   apart: Optional[dict[tuple[str, str], str]] = None) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
     of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
     chatml_lower template): it writes values as it saw them, the same for every casing of a request,
     and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
-    table argument becomes an enum of the values the request says (none said: it stays as it is)."""
+    table argument becomes an enum of the values the request says (none said: it stays as it is).
+    `apart` {(tool, argument): value}: that text argument's spans may not overlap where `value` stands
+    in the texts (keep_apart: two arguments of one call are two places in the request)."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
@@ -335,13 +378,27 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             if schema is None:
                 continue
             if kind == "text":
-                props[arg], changed = {**schema, COPY_KEY: spans}, True
+                avoid = (apart or {}).get((spec.name, arg))
+                mine_spans = _without(spans, _lower(avoid) if lower else avoid) if avoid else spans
+                props[arg], changed = {**schema, COPY_KEY: mine_spans or spans}, True
             else:
                 found = pattern_candidates(texts, schema["pattern"])
                 if found:
                     props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
     return Catalogue(specs, name=catalogue.name, source=catalogue.source) if changed else catalogue
+
+
+def _without(texts: Sequence[str], value: str) -> list[str]:
+    """`texts` cut where `value` stands: the pieces around each of its occurrences (case-blind)."""
+    out, v = [], value.lower()
+    for text in texts:
+        low, start = text.lower(), 0
+        while v and (at := low.find(v, start)) >= 0:
+            out.append(text[start:at])
+            start = at + len(v)
+        out.append(text[start:])
+    return [t for t in out if t.strip()]
 
 
 def _lower(text: str) -> str:
@@ -428,11 +485,12 @@ def span_rule(builder, texts: Sequence[str]) -> str:
 
 def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]], tokenizer,
                   vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None,
-                  fmt=None, no_tool: bool = True) -> list:
+                  fmt=None, no_tool: bool = True, apart: Optional[Sequence[Optional[dict]]] = None) -> list:
     """One compiled answer grammar per conversation (in the answer format `fmt`, default the JSON
     envelope), with the copied arguments restricted to spans of its user turns and the said ones to
     the values it says. Conversations with nothing to copy share the catalogue's cached grammar.
-    `no_tool=False`: a call is required (the server's tool_choice "required" or a named tool)."""
+    `no_tool=False`: a call is required (the server's tool_choice "required" or a named tool).
+    `apart` (per conversation, copy_catalogue's `apart`): spans kept off a value another argument took."""
     from toolrouter.formats.grammar import answer_ebnf, compile_grammar
 
     def ebnf(cat: Catalogue) -> Optional[str]:
@@ -444,8 +502,9 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
     fields, said = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
-    for conv in conversations:
-        derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said)
+    for i, conv in enumerate(conversations):
+        derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said,
+                                 apart=apart[i] if apart else None)
         if derived is catalogue:
             out.append(plain)
         else:
@@ -485,3 +544,102 @@ def restore_case(answers: Sequence[str], conversations: Sequence[Sequence[dict]]
             answer = fmt.answer_text(target, catalogue) if fmt is not None else format_calls(calls, catalogue)
         out.append(answer)
     return out
+
+
+def _anchored(value: str, texts: Sequence[str], words: set) -> bool:
+    """Whether `value` stands somewhere in `texts` right after one of `words` ("from" the airport)."""
+    v = value.lower()
+    for text in texts:
+        low = text.lower()
+        at = low.find(v) if v else -1
+        while at >= 0:
+            if _ANCHOR_WORD.findall(low[:at])[-1:] and _ANCHOR_WORD.findall(low[:at])[-1] in words:
+                return True
+            at = low.find(v, at + 1)
+    return False
+
+
+def _anchor_score(call: dict, texts: Sequence[str], tool_anchors: dict) -> int:
+    return sum(_anchored(v, texts, tool_anchors[a]) for a, v in call["arguments"].items()
+               if isinstance(v, str) and tool_anchors.get(a))
+
+
+def _overlap(a: str, b: str) -> bool:
+    a, b = a.lower().strip(), b.lower().strip()
+    return bool(a and b) and (a in b or b in a)
+
+
+def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence[dict]], tokenizer,
+                vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None, fmt=None) -> list[str]:
+    """Answers under the copy grammars (copy_grammars), with two copied text arguments of one call kept
+    to two places of the request. `generate(conversations, grammars)` -> answers (greedy, as the
+    caller decodes). A small router that has learned *that* it copies but not *where from* writes
+    "from the gym to the mall" as pickup "the gym", destination "the gym", or swaps the two. So:
+
+      - a call whose two copied text arguments overlap ("the gym" twice) is decoded twice more, once
+        with the second argument's spans kept off the first one's value and once the other way round,
+        and the answer whose values stand after the words the training data says before them (anchors:
+        "from" {pickup}, "to" {destination}) most often wins (ties: the first argument kept);
+      - a call whose two copied text arguments each stand after the other's anchor words and neither
+        after its own ("from the marina to the casino" -> pickup "the casino") gets them swapped.
+
+    Anchors come from the same bank compilation that made the data; an argument no template
+    introduces with a word has none, and then nothing changes for it."""
+    from toolrouter.formats.parse import format_calls, parse_tool_call
+
+    def parse(answer):
+        return fmt.parse(answer, catalogue) if fmt is not None else parse_tool_call(answer, catalogue)
+
+    def write(calls):
+        target = calls[0] if len(calls) == 1 else calls
+        return fmt.answer_text(target, catalogue) if fmt is not None else format_calls(calls, catalogue)
+
+    grammars = copy_grammars(catalogue, conversations, tokenizer, vocab_size, stop_token_ids, fmt)
+    answers = list(generate(conversations, grammars))
+    fields, where = copied_fields(catalogue), anchors(catalogue)
+    redo = []  # (row, tool, first argument, second argument, first value, second value)
+    for i, answer in enumerate(answers):
+        result = parse(answer)
+        if result.kind != "call":
+            continue
+        texts = request_texts(conversations[i])
+        calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
+        swapped = False
+        for call in calls:
+            text_args = [a for a, kind in fields.get(call["tool"], {}).items()
+                         if kind == "text" and isinstance(call["arguments"].get(a), str)]
+            pairs = [(a, b) for j, a in enumerate(text_args) for b in text_args[j + 1:]]
+            for a, b in pairs:
+                va, vb = call["arguments"][a], call["arguments"][b]
+                if _overlap(va, vb):
+                    if len(calls) == 1:
+                        redo.append((i, call["tool"], a, b, va, vb))
+                    break
+                tool_anchors = where.get(call["tool"], {})
+                own = _anchor_score({"arguments": {a: va, b: vb}}, texts, tool_anchors)
+                other = _anchor_score({"arguments": {a: vb, b: va}}, texts, tool_anchors)
+                if own == 0 and other == 2:
+                    call["arguments"][a], call["arguments"][b] = vb, va
+                    swapped = True
+                    break
+        if swapped:
+            answers[i] = write(calls)
+    if redo:
+        convs = [conversations[r[0]] for r in redo]
+        variants = []
+        for keep_first in (True, False):
+            apart = [{(tool, b): va} if keep_first else {(tool, a): vb} for _, tool, a, b, va, vb in redo]
+            variants.append(generate(convs, copy_grammars(catalogue, convs, tokenizer, vocab_size, stop_token_ids,
+                                                          fmt, apart=apart)))
+        for k, (i, tool, a, b, va, vb) in enumerate(redo):
+            texts, tool_anchors = request_texts(conversations[i]), where.get(tool, {})
+            best, best_score = answers[i], -1
+            for candidate in (variants[0][k], variants[1][k], answers[i]):
+                result = parse(candidate)
+                if result.kind != "call" or len(result.calls) != 1 or result.calls[0]["tool"] != tool:
+                    continue
+                score = _anchor_score(result.calls[0], texts, tool_anchors)
+                if score > best_score:
+                    best, best_score = candidate, score
+            answers[i] = best
+    return answers

@@ -531,9 +531,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long an unfilled batch waits for more requests (default 5 ms)")
     parser.add_argument("--no-constrained", dest="constrained", action="store_false",
                         help="decode without the grammar (answers may then be invalid; they come back as content)")
-    parser.add_argument("--copy", action="store_true",
+    parser.add_argument("--copy", action="store_const", const=True,
                         help="copied arguments (free text, names, IDs) only as spans of the request, and numbers, "
-                             "times and dates only as values it says (constrained decoding; toolrouter.formats.copy)")
+                             "times and dates only as values it says (constrained decoding; toolrouter.formats.copy); "
+                             "default: as the run's recipe says (eval.copy_spans)")
+    parser.add_argument("--no-copy", dest="copy", action="store_const", const=False,
+                        help="the catalogue grammar alone, even where the run's recipe says eval.copy_spans: true")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's; 1 on a shared machine)")
 
@@ -564,7 +567,7 @@ def command(args: argparse.Namespace) -> int:
     model_id = (router.run or {}).get("name") or Path(path).name
     app = create_app(router, model_id, max_batch=args.max_batch, wait_ms=args.wait_ms)
     print(f"serving {path} as model {model_id!r} on http://{args.host}:{args.port}/v1 "
-          f"({'grammar-constrained' if router.constrained else 'unconstrained'}, batches of up to {args.max_batch}, "
+          f"({('grammar-constrained, copying spans' if router.copy else 'grammar-constrained') if router.constrained else 'unconstrained'}, batches of up to {args.max_batch}, "
           f"tools: {', '.join(router.catalogue.names)})", flush=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", access_log=False,
                             timeout_graceful_shutdown=30)

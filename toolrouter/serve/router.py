@@ -86,10 +86,13 @@ class Router:
 
     @classmethod
     def load(cls, path, constrained: bool = True, catalogue=None, mode: Optional[str] = None,
-             device: Optional[str] = None, max_new_tokens: Optional[int] = None, copy: bool = False) -> "Router":
+             device: Optional[str] = None, max_new_tokens: Optional[int] = None,
+             copy: Optional[bool] = None) -> "Router":
         """Load a run dir (catalogue, mode and max_new_tokens come from it) or any model
         `load_for_inference` takes; a model without a run needs `catalogue=` (and `mode=`, default
-        compact). `catalogue` is a Catalogue or anything load_catalogue takes."""
+        compact). `catalogue` is a Catalogue or anything load_catalogue takes. `copy` (with
+        `constrained`): copied arguments only as spans of the request; None: as the run's recipe says
+        (eval.copy_spans), else off."""
         from toolrouter.infer.loading import load_for_inference
 
         loaded = load_for_inference(path, device=device)
@@ -101,6 +104,8 @@ class Router:
             raise ToolrouterError(f"{path} has no run.json/catalogue.json, so the router does not know its tools; "
                                   "pass catalogue= (a built-in name, a .py/.json path or a Catalogue)")
         run = loaded.run or {}
+        if copy is None:
+            copy = bool((run.get("eval") or {}).get("copy_spans"))
         return cls(loaded.model, loaded.tokenizer, catalogue, mode=mode or loaded.mode or "compact",
                    constrained=constrained, run=loaded.run, fmt=loaded.format, copy=copy,
                    max_new_tokens=max_new_tokens or int(run.get("max_new_tokens") or DEFAULT_MAX_NEW_TOKENS))
@@ -153,19 +158,24 @@ class Router:
         from toolrouter.infer.generate import generate_answers
 
         tools = self.fmt.template_tools(self.catalogue, self.mode)
-        grammars = None
-        if self.copy and self.constrained and conversations:
-            from toolrouter.formats.copy import copy_grammars
+
+        def generate(convs, grammars=None):
+            return generate_answers(self.model, self.tokenizer, convs, tools=[tools] * len(convs) if tools else None,
+                                    max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
+                                    catalogue=self.catalogue, constrained=self.constrained, progress=progress,
+                                    prefix_cache=self.prefix_cache, fmt=self.fmt, grammars=grammars)
+
+        copying = self.copy and self.constrained and bool(conversations)
+        if copying:
+            from toolrouter.formats.copy import copy_decode
             from toolrouter.infer.generate import _vocab_size, stop_token_ids
 
-            grammars = copy_grammars(self.catalogue, conversations, self.tokenizer, _vocab_size(self.model, self.tokenizer),
-                                     stop_token_ids(self.tokenizer, self.model), self.fmt)
-        answers = generate_answers(self.model, self.tokenizer, conversations,
-                                   tools=[tools] * len(conversations) if tools else None,
-                                   max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
-                                   catalogue=self.catalogue, constrained=self.constrained, progress=progress,
-                                   prefix_cache=self.prefix_cache, fmt=self.fmt, grammars=grammars)
-        if grammars is not None or self.lowercase:  # a lower-cased copy gets the request's case back
+            answers = copy_decode(generate, self.catalogue, conversations, self.tokenizer,
+                                  _vocab_size(self.model, self.tokenizer), stop_token_ids(self.tokenizer, self.model),
+                                  self.fmt)
+        else:
+            answers = generate(conversations)
+        if copying or self.lowercase:  # a lower-cased copy gets the request's case back
             from toolrouter.formats.copy import restore_case
 
             answers = restore_case(answers, conversations, self.catalogue, self.fmt)
@@ -220,8 +230,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run directory (runs/<name>), or a model dir / Hub id with --catalogue")
     parser.add_argument("--no-constrained", dest="constrained", action="store_false",
                         help="decode without the catalogue grammar (answers may then be invalid)")
-    parser.add_argument("--copy", action="store_true", help="copied arguments (free text, names, IDs) only as spans "
-                        "of the request (toolrouter.formats.copy)")
+    parser.add_argument("--copy", action="store_const", const=True, help="copied arguments (free text, names, IDs) "
+                        "only as spans of the request (toolrouter.formats.copy); default: as the run's recipe says "
+                        "(eval.copy_spans)")
+    parser.add_argument("--no-copy", dest="copy", action="store_const", const=False,
+                        help="the catalogue grammar alone, even where the run's recipe says eval.copy_spans: true")
     parser.add_argument("--catalogue", help="the tools, for a model that is not a run dir (built-in name or path)")
     parser.add_argument("--mode", choices=MODES,
                         help="prompt mode, for a model that is not a run dir (default compact)")

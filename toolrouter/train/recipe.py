@@ -182,6 +182,10 @@ class EvalConfig(Strict):
                                 "else the shipped evals/<catalogue>.jsonl")
     batch_size: int = Field(32, ge=1)
     max_new_tokens: int = Field(128, ge=1)
+    copy_spans: bool = Field(False, description="this run's constrained decoding (eval --constrained, route, serve) writes "
+                       "the arguments its data copies (free text, names, IDs) only as spans of the request, and "
+                       "numbers, times and dates only as values the request says (toolrouter.formats.copy); "
+                       "--no-copy gives the catalogue grammar alone")
     min: dict[str, float] = Field(default_factory=lambda: {"exact_match_rate": 0.9})
     max: dict[str, float] = Field(default_factory=lambda: {"false_tool_call_rate": 0.05})
     free_text_min_f1: Optional[float] = Field(
