@@ -167,13 +167,13 @@ def main() -> None:
     ratio = single_s / batched_s
     # Beside the target, not instead of it: every answer also pays one prefill, which batching speeds up
     # far less than a decoding step (compute-bound, not call-bound). The best a batch can do end to end is
-    # one unpadded prefill and `answer` full-width steps (no tail, no Python):
-    answer = sum(answer_tokens) / n
+    # one unpadded prefill and `mean_answer` full-width steps (no tail, no Python):
+    mean_answer = sum(answer_tokens) / n
     p1, pb = prefill_time(loaded.model, 1, context), prefill_time(loaded.model, args.batch_size, context)
-    bound = args.batch_size * (p1 + answer * t1) / (pb + answer * tb)
+    bound = args.batch_size * (p1 + mean_answer * t1) / (pb + mean_answer * tb)
     figures = [
         figure("cases", f"gold cases (evals/{loaded.catalogue.name}.jsonl)", n, "cases"),
-        figure("answer_tokens_mean", "mean answer length", round(sum(answer_tokens) / n, 1), "tokens"),
+        figure("answer_tokens_mean", "mean answer length", round(mean_answer, 1), "tokens"),
         figure("examples_per_s_batched", f"examples/s, batch {args.batch_size}", round(n / batched_s, 1), "ex/s"),
         figure("examples_per_s_single", "examples/s, one at a time", round(n / single_s, 1), "ex/s"),
         figure("examples_per_s_one_call", f"examples/s, batch {args.batch_size}, one call over all {n} cases (as "

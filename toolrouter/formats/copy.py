@@ -66,13 +66,12 @@ _WORD = re.compile(r"\w+(?:['’\-.@/:&+]\w+)*")
 _CHUNK = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]+")
 
-_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said_fields)
-_ANCHORS: dict = {}  # the same key -> {tool: {argument: words said right before it}} (anchors)
+_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said_fields, anchors)
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict]:
-    """(copied_fields, said_fields) of `catalogue`, from one compilation of the bank that made its data
-    (its phrasing bank beside the catalogue's source, else the schema draft), cached per catalogue."""
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
+    """(copied_fields, said_fields, anchors) of `catalogue`, from one compilation of the bank that made
+    its data (its phrasing bank beside the catalogue's source, else the schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
     from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
 
@@ -82,7 +81,6 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict]:
         compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
         copied: dict[str, dict[str, str]] = {}
         said: dict[str, dict[str, Reader]] = {}
-        _ANCHORS[key] = _slot_anchors(compiled)
         for spec in catalogue:
             for arg, schema in spec.properties.items():
                 sampler = compiled.samplers[spec.name].get(arg)
@@ -93,7 +91,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict]:
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = (copied, said)
+        _FIELDS[key] = (copied, said, _slot_anchors(compiled))
     return _FIELDS[key]
 
 
@@ -129,10 +127,7 @@ _ANCHOR_WORD = re.compile(r"[a-z']+")
 def anchors(catalogue: Catalogue) -> dict[str, dict[str, set]]:
     """{tool: {argument: words}}: the word the training data says right before each argument ("from"
     before a pickup, "to" before a destination), from the bank compilation that made the data."""
-    from toolrouter.data.bank import bank_path
-
-    _bank_fields(catalogue)
-    return _ANCHORS[(catalogue.fingerprint(), str(bank_path(catalogue)))]
+    return _bank_fields(catalogue)[2]
 
 
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
@@ -506,7 +501,7 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields, said = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
+    fields, said, _ = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for i, conv in enumerate(conversations):
@@ -560,14 +555,16 @@ def _anchored(value: str, texts: Sequence[str], words: set) -> bool:
         low = text.lower()
         at = low.find(v) if v else -1
         while at >= 0:
-            if _ANCHOR_WORD.findall(low[:at])[-1:] and _ANCHOR_WORD.findall(low[:at])[-1] in words:
+            before = _ANCHOR_WORD.findall(low[:at])
+            if before and before[-1] in words:
                 return True
             at = low.find(v, at + 1)
     return False
 
 
-def _anchor_score(call: dict, texts: Sequence[str], tool_anchors: dict) -> int:
-    return sum(_anchored(v, texts, tool_anchors[a]) for a, v in call["arguments"].items()
+def _anchor_score(args: dict, texts: Sequence[str], tool_anchors: dict) -> int:
+    """How many of `args`' string values stand right after one of their argument's anchor words."""
+    return sum(_anchored(v, texts, tool_anchors[a]) for a, v in args.items()
                if isinstance(v, str) and tool_anchors.get(a))
 
 
@@ -603,7 +600,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
 
     grammars = copy_grammars(catalogue, conversations, tokenizer, vocab_size, stop_token_ids, fmt)
     answers = list(generate(conversations, grammars))
-    fields, where = copied_fields(catalogue), anchors(catalogue)
+    fields, _, where = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
     redo = []  # (row, tool, first argument, second argument, first value, second value)
     for i, answer in enumerate(answers):
         result = parse(answer)
@@ -623,8 +620,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                         redo.append((i, call["tool"], a, b, va, vb))
                     break
                 tool_anchors = where.get(call["tool"], {})
-                own = _anchor_score({"arguments": {a: va, b: vb}}, texts, tool_anchors)
-                other = _anchor_score({"arguments": {a: vb, b: va}}, texts, tool_anchors)
+                own = _anchor_score({a: va, b: vb}, texts, tool_anchors)
+                other = _anchor_score({a: vb, b: va}, texts, tool_anchors)
                 if own == 0 and other == 2:
                     call["arguments"][a], call["arguments"][b] = vb, va
                     swapped = True
@@ -645,7 +642,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 result = parse(candidate)
                 if result.kind != "call" or len(result.calls) != 1 or result.calls[0]["tool"] != tool:
                     continue
-                score = _anchor_score(result.calls[0], texts, tool_anchors)
+                score = _anchor_score(result.calls[0]["arguments"], texts, tool_anchors)
                 if score > best_score:
                     best, best_score = candidate, score
             answers[i] = best
