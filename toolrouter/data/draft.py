@@ -53,6 +53,12 @@ NOUN_VERBS = {"reminder": ["remind me"], "text": ["text"], "message": ["message"
               "alarm": ["wake me up", "wake me"], "call": ["call"], "note": ["note down"], "booking": ["book"],
               "reservation": ["reserve"], "search": ["search"], "translation": ["translate"], "payment": ["pay"]}
 
+# What a yes/no check is also asked as: its opposite ("Check whether a flight is on time": "is it delayed?")
+OPPOSITES = {"on time": ["delayed", "late", "running late"], "open": ["closed"], "closed": ["open"],
+             "available": ["taken", "booked", "sold out"], "online": ["offline", "down"], "up": ["down"],
+             "in stock": ["out of stock", "sold out"], "valid": ["expired", "invalid"], "free": ["busy", "taken"],
+             "running": ["stopped", "down"], "active": ["inactive", "disabled"], "enabled": ["disabled"]}
+
 
 def _lit(text: str) -> str:
     """Literal text for a template: the bank language's special characters removed."""
@@ -226,14 +232,19 @@ def tool_templates(spec) -> list[str]:
     optional = [a for a in raw if a not in spec.required]
     # the first enum argument may sit before the object's noun ("a luxury taxi", "thai restaurants")
     adjective = next((a for a in required + optional if kinds[a] == "enum"), None)
+    # and a second enum before it, as people stack them ("cheap thai restaurants"): the optional one
+    # outside (it qualifies the rest), in every other frame that has the first
+    outer = next((a for a in required + optional if kinds[a] == "enum" and a != adjective), None)
+    if outer and outer in spec.required and adjective not in spec.required:
+        adjective, outer = outer, adjective
     adj_head = head_noun(raw[adjective]) if adjective else None  # "thai food", "a luxury car"
     if adj_head and adj_head in p.noun.split():
         adj_head = None
     phrases = {a: arg_phrases(a, raw[a], kinds[a]) for a in raw}
     verbs = _alt(p.verbs)
 
-    def args_text(order: list[str], skip: Optional[str] = None) -> str:
-        return " ".join(_arg_text(a, phrases[a], a not in spec.required) for a in order if a != skip)
+    def args_text(order: list[str], *skip: Optional[str]) -> str:
+        return " ".join(_arg_text(a, phrases[a], a not in spec.required) for a in order if a not in skip)
 
     orders = arg_orders(spec.name, required + optional)
     frames = ["{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
@@ -257,6 +268,7 @@ def tool_templates(spec) -> list[str]:
     m = re.match(r"(?:whether|if) (?:(?:a|an|the|my) )?(\w+) (is|are|has|was) (.+)", p.clause)
     if m and len(required) == 1:  # "Check whether a flight is on time" -> "is BA284 on time?"
         noun, be, rest = m.groups()
+        rest = _alt([rest] + OPPOSITES.get(rest, []))  # a yes/no question: "is BA284 delayed?" asks it too
         slot = "{" + required[0] + "}"
         frames += [f"{be} {slot} {rest}?", f"{be} my {noun} {slot} {rest}?", f"{be} {noun} {slot} {rest}?",
                    f"can you check if {noun} {slot} {be} {rest}?", f"{noun} {slot} - {be} it {rest}?"]
@@ -270,16 +282,18 @@ def tool_templates(spec) -> list[str]:
         for j, frame in enumerate(frames):
             order = orders[(2 * j + k) % len(orders)]
             use_adj = adjective if adjective and (j + k) % 2 == 0 else None
+            use_outer = outer if use_adj and outer and (j // 2) % 2 == 0 else None
             adj_slot = ""
             if use_adj:
-                adj_slot = "{" + use_adj + "}" if use_adj in spec.required else "[{" + use_adj + "}]"
+                adj_slot = " ".join("{" + a + "}" if a in spec.required else "[{" + a + "}]"
+                                    for a in (use_outer, use_adj) if a)
             objects = p.objects(adj_slot)
             if use_adj and adj_head:  # the enum's own noun may name the object
                 objects = objects + [f"a {adj_slot} {adj_head}" if p.article in ("a", "an") else f"{adj_slot} {adj_head}"]
             bare = [" ".join(o.split()[1:]) if o.split()[0] in ARTICLES else o for o in objects]
             nouns = _alt(objects + bare) if frame.startswith("{N}") else _alt(objects)
             text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns)
-                    .replace("{n}", f"{adj_slot} {p.noun or p.obj}").replace("{A}", args_text(order, use_adj)))
+                    .replace("{n}", f"{adj_slot} {p.noun or p.obj}").replace("{A}", args_text(order, use_adj, use_outer)))
             out.append(" ".join(text.split()))
     return list(dict.fromkeys(out)) + learned_templates(spec, raw, kinds)
 
