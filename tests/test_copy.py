@@ -316,3 +316,45 @@ def test_two_copied_arguments_of_one_call_are_two_places_of_the_request(tiny_tok
     (apart,) = copy_grammars(cat, convs[:1], tiny_tokenizer, apart=[{("book_taxi", "destination"): "the gym"}])
     assert accepts_text(apart, taxi("the gym", "the mall"))
     assert not accepts_text(apart, taxi("the gym", "the gym"))
+
+
+def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(tiny_tokenizer):
+    """copy_decode: a copied value that stands after none of the words the data says before its argument
+    ("money's" as the city of "french food in Lyon, money's no object") while such a word stands elsewhere
+    in the request is decoded again with the value kept off, up to STRAY_TRIES times, each try also off the
+    tries before; an answer whose values stand after their words more often wins. A try whose new value is
+    what another argument of the call says ("at 19:30" is the time) does not, and the first answer stays."""
+    from toolrouter.formats.copy import STRAY_TRIES, copy_decode
+
+    assert STRAY_TRIES == 3
+    cat = load_catalogue("tests/assets/natural/dining_travel.py")
+    food = lambda c: format_call("find_restaurants", {"city": c, "cuisine": "french"}, cat)  # noqa: E731
+    table = lambda r: format_call("book_table", {"restaurant": r, "party_size": 2, "date": "2026-12-31",  # noqa: E731
+                                                 "time": "19:30"}, cat)
+    convs = [[{"role": "user", "content": "french food in Lyon, money's no object"}],
+             [{"role": "user", "content": "reserve Chez Marie for two, 2026-12-31 at 19:30"}],
+             [{"role": "user", "content": "french food in Lyon"}]]
+    script = [
+        [food("money's"), table("Chez Marie"), food("Lyon")],
+        [food("no object"), table("19:30")],  # both still no better: each goes on, off both values so far
+        [food("Lyon"), table("for two")],  # Lyon stands after "in": it wins; "for two" is after no "at"
+        [table("2026-12-31")],  # after no "at" either, and the date's own value
+    ]
+    calls = []
+    refused = [[[], [], []],  # per pass, per row decoded: the answers its grammar must refuse
+               [[food("money's")], [table("Chez Marie")]],
+               [[food("money's"), food("no object")], [table("Chez Marie"), table("19:30")]],
+               [[table("Chez Marie"), table("19:30"), table("for two")]]]
+
+    def generate(conversations, grammars):
+        answers = script[len(calls)]
+        for answer, grammar, off in zip(answers, grammars, refused[len(calls)], strict=True):
+            assert accepts_text(grammar, answer), answer
+            assert not any(accepts_text(grammar, o) for o in off), off
+        calls.append(len(conversations))
+        return answers
+
+    out = copy_decode(generate, cat, convs, tiny_tokenizer)
+    assert calls == [3, 2, 2, 1]  # the anchored row is never decoded again; the others until won or tried out
+    assert [parse_tool_call(a, cat).arguments.get("city", parse_tool_call(a, cat).arguments.get("restaurant"))
+            for a in out] == ["Lyon", "Chez Marie", "Lyon"]

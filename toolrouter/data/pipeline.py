@@ -164,6 +164,11 @@ def filler_words(catalogue: Catalogue, bank: _Compiled) -> tuple[str, ...]:
         known |= _literal_words(t.seq)
     for text in [*bank.prefixes, *bank.suffixes]:
         known.update(_WORDS.findall(text.lower()))
+    for samplers in bank.samplers.values():  # the words enum values are said in ("a high-end car")
+        for sampler in samplers.values():
+            for table in (getattr(sampler, "forms", None) or {}).values():
+                for surfaces in (table.values() if isinstance(table, dict) else ()):
+                    known.update(_WORDS.findall(" ".join(map(str, surfaces)).lower()))
     return tuple(w for w in (w.lower() for w in Provider.word_list)
                  if w.isalpha() and len(w) > 2 and w not in known and w not in _NOT_FILLER)
 

@@ -381,7 +381,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 continue
             if kind == "text":
                 avoid = (apart or {}).get((spec.name, arg))
-                mine_spans = _without(spans, _lower(avoid) if lower else avoid) if avoid else spans
+                mine_spans = spans
+                for value in ([avoid] if isinstance(avoid, str) else avoid or []):
+                    mine_spans = _without(mine_spans, _lower(value) if lower else value)
                 props[arg], changed = {**schema, COPY_KEY: mine_spans or spans}, True
             else:
                 found = pattern_candidates(texts, schema["pattern"])
@@ -393,12 +395,14 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
 
 def _without(texts: Sequence[str], value: str) -> list[str]:
     """`texts` cut where `value` stands: the pieces around each of its occurrences (case-blind)."""
-    out, v = [], value.lower()
+    out, v = [], value.lower().strip()
+    # whole words only: keeping a value "me" apart must not cut "some" or "time"
+    where = re.compile((r"(?<!\w)" if v[:1].isalnum() else "") + re.escape(v) + (r"(?!\w)" if v[-1:].isalnum() else ""))
     for text in texts:
-        low, start = text.lower(), 0
-        while v and (at := low.find(v, start)) >= 0:
-            out.append(text[start:at])
-            start = at + len(v)
+        start = 0
+        for m in (where.finditer(text.lower()) if v else ()):
+            out.append(text[start:m.start()])
+            start = m.end()
         out.append(text[start:])
     return [t for t in out if t.strip()]
 
@@ -568,6 +572,22 @@ def _anchor_score(args: dict, texts: Sequence[str], tool_anchors: dict) -> int:
                if isinstance(v, str) and tool_anchors.get(a))
 
 
+STRAY_TRIES = 3  # re-decodes of a call whose copied value stands after none of its anchor words
+
+
+def _anchor_free(texts: Sequence[str], words: set, value: str) -> bool:
+    """Whether one of `words` stands in `texts` with something after it that is not `value`: a place an
+    anchored value could be copied from."""
+    v = value.lower()
+    for text in texts:
+        found = [(m.group(), m.end()) for m in _ANCHOR_WORD.finditer(text.lower())]
+        for word, end in found:
+            rest = text.lower()[end:].strip()
+            if word in words and rest and not rest.startswith(v):
+                return True
+    return False
+
+
 def _overlap(a: str, b: str) -> bool:
     a, b = a.lower().strip(), b.lower().strip()
     return bool(a and b) and (a in b or b in a)
@@ -585,7 +605,14 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         and the answer whose values stand after the words the training data says before them (anchors:
         "from" {pickup}, "to" {destination}) most often wins (ties: the first argument kept);
       - a call whose two copied text arguments each stand after the other's anchor words and neither
-        after its own ("from the marina to the casino" -> pickup "the casino") gets them swapped.
+        after its own ("from the marina to the casino" -> pickup "the casino") gets them swapped;
+      - a one-call answer whose copied value stands after none of its argument's anchor words while one
+        of them stands elsewhere in the request ("french food in Lyon, money's no object" -> city
+        "money's") is decoded again with the value kept off, up to STRAY_TRIES times, each try also
+        off the values tried before; the first try whose values stand after their anchors more often
+        wins, unless its new value is what another argument of the call says ("at 19:30" as the
+        restaurant of a table booked for 19:30). A 2-layer scratch router picks the start of a span
+        poorly; its next guesses, not a rule, give the value.
 
     Anchors come from the same bank compilation that made the data; an argument no template
     introduces with a word has none, and then nothing changes for it."""
@@ -602,6 +629,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     answers = list(generate(conversations, grammars))
     fields, _, where = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
     redo = []  # (row, tool, first argument, second argument, first value, second value)
+    strays = []  # (row, tool, {(tool, argument): value}): values standing after none of their anchor words
     for i, answer in enumerate(answers):
         result = parse(answer)
         if result.kind != "call":
@@ -628,6 +656,38 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                     break
         if swapped:
             answers[i] = write(calls)
+        elif len(calls) == 1 and not (redo and redo[-1][0] == i):
+            call, tool_anchors = calls[0], where.get(calls[0]["tool"], {})
+            stray = {(call["tool"], a): [v] for a, kind in fields.get(call["tool"], {}).items()
+                     if kind == "text" and isinstance(v := call["arguments"].get(a), str) and tool_anchors.get(a)
+                     and not _anchored(v, texts, tool_anchors[a]) and _anchor_free(texts, tool_anchors[a], v)}
+            if stray:
+                strays.append((i, call["tool"], stray))
+    for _ in range(STRAY_TRIES):
+        if not strays:
+            break
+        convs = [conversations[i] for i, _, _ in strays]
+        again = generate(convs, copy_grammars(catalogue, convs, tokenizer, vocab_size, stop_token_ids, fmt,
+                                              apart=[stray for _, _, stray in strays]))
+        left = []
+        for (i, tool, stray), candidate in zip(strays, again):
+            texts, tool_anchors, before = request_texts(conversations[i]), where.get(tool, {}), parse(answers[i])
+            result = parse(candidate)
+            if result.kind != "call" or len(result.calls) != 1 or result.calls[0]["tool"] != tool:
+                continue
+            args = result.calls[0]["arguments"]
+            # a value another argument of the call already says ("at 19:30" is the time) is no better place
+            taken = [str(v) for a, v in args.items() if (tool, a) not in stray and not isinstance(v, (dict, list))]
+            clash = any(_overlap(str(args.get(key[1], "")), t) for key in stray for t in taken)
+            if not clash and _anchor_score(args, texts, tool_anchors) > \
+                    _anchor_score(before.calls[0]["arguments"], texts, tool_anchors):
+                answers[i] = candidate
+                continue
+            more = {key: [*values, args[key[1]]] for key, values in stray.items()
+                    if isinstance(args.get(key[1]), str) and args[key[1]] not in values}
+            if more:
+                left.append((i, tool, more))
+        strays = left
     if redo:
         convs = [conversations[r[0]] for r in redo]
         variants = []
