@@ -392,3 +392,40 @@ def test_copy_grammars_per_request_in_the_server_batcher(tiny_model, tiny_tokeni
         assert result.arguments["reason"] in text, (text, result)
         if "ORD-" in text:  # the ID said is the only one it may write (a pattern copied as said)
             assert result.arguments["order_id"] == "ORD-48213"
+
+
+def test_the_server_decodes_astray_copies_again_as_route_does(tiny_model, tiny_tokenizer, one_thread, monkeypatch):
+    """`toolrouter serve` with copy runs copy_decode's later passes over its batch (values that collide or
+    stand after none of their anchor words decoded again, per tool subset, a required call still required),
+    so a request gets the answer the library's copy_decode (what `route` and `eval` use) gives it."""
+    from toolrouter.formats.copy import copy_decode
+    from toolrouter.infer import generate as gen
+    from toolrouter.infer.generate import _vocab_size, stop_token_ids
+    from toolrouter.serve.openai_server import Batcher, Job
+    from toolrouter.serve.router import Router
+
+    cat = load_catalogue("tests/assets/natural/dining_travel.py")
+    router = Router(tiny_model, tiny_tokenizer, cat, copy=True, max_new_tokens=80)
+    requests = ["taxi from the gym to the mall", "any good italian places in Rome?", "a cab to Union Square from home",
+                "fancy french food in Lyon, money's no object", "pick me up at the office and take me to 5 Elm Road"]
+    tools = ("book_taxi", "find_restaurants")
+    convs = [router.messages(text) for text in requests]
+
+    def generate(conversations, grammars):
+        return gen.generate_answers(tiny_model, tiny_tokenizer, conversations, max_new_tokens=80, catalogue=cat,
+                                    constrained=True, grammars=grammars)
+
+    expected = copy_decode(generate, cat.subset(tools), convs, tiny_tokenizer, _vocab_size(tiny_model, tiny_tokenizer),
+                           stop_token_ids(tiny_tokenizer, tiny_model), router.fmt, no_tool=False)
+    calls, real = [], gen.generate_answers
+
+    def counted(*args, **kwargs):
+        calls.append(len(args[2]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gen, "generate_answers", counted)
+    jobs = [Job(conv, tools, False, 80) for conv in convs]
+    Batcher(router)._run(jobs)
+    assert calls[0] == len(requests) and len(calls) > 1  # the batch, then the rows decoded again
+    assert [job.future.result(timeout=60) for job in jobs] == expected
+    assert all(router.fmt.parse(text, cat).tool in tools for text in expected)

@@ -594,7 +594,8 @@ def _overlap(a: str, b: str) -> bool:
 
 
 def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence[dict]], tokenizer,
-                vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None, fmt=None) -> list[str]:
+                vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None, fmt=None,
+                no_tool: bool = True, answers: Optional[Sequence[str]] = None) -> list[str]:
     """Answers under the copy grammars (copy_grammars), with two copied text arguments of one call kept
     to two places of the request. `generate(conversations, grammars)` -> answers (greedy, as the
     caller decodes). A small router that has learned *that* it copies but not *where from* writes
@@ -614,6 +615,10 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         restaurant of a table booked for 19:30). A 2-layer scratch router picks the start of a span
         poorly; its next guesses, not a rule, give the value.
 
+    `no_tool=False`: every grammar requires a call (the server's tool_choice). `answers`: the first
+    pass, already decoded under copy_grammars (the server decodes its whole batch first; only the rows
+    decoded again go back to `generate`).
+
     Anchors come from the same bank compilation that made the data; an argument no template
     introduces with a word has none, and then nothing changes for it."""
     from toolrouter.formats.parse import format_calls, parse_tool_call
@@ -625,8 +630,10 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         target = calls[0] if len(calls) == 1 else calls
         return fmt.answer_text(target, catalogue) if fmt is not None else format_calls(calls, catalogue)
 
-    grammars = copy_grammars(catalogue, conversations, tokenizer, vocab_size, stop_token_ids, fmt)
-    answers = list(generate(conversations, grammars))
+    if answers is None:
+        answers = generate(conversations, copy_grammars(catalogue, conversations, tokenizer, vocab_size,
+                                                        stop_token_ids, fmt, no_tool=no_tool))
+    answers = list(answers)
     fields, _, where = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
     redo = []  # (row, tool, first argument, second argument, first value, second value)
     strays = []  # (row, tool, {(tool, argument): value}): values standing after none of their anchor words
@@ -668,7 +675,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             break
         convs = [conversations[i] for i, _, _ in strays]
         again = generate(convs, copy_grammars(catalogue, convs, tokenizer, vocab_size, stop_token_ids, fmt,
-                                              apart=[stray for _, _, stray in strays]))
+                                              no_tool=no_tool, apart=[stray for _, _, stray in strays]))
         left = []
         for (i, tool, stray), candidate in zip(strays, again):
             texts, tool_anchors, before = request_texts(conversations[i]), where.get(tool, {}), parse(answers[i])
@@ -694,7 +701,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         for keep_first in (True, False):
             apart = [{(tool, b): va} if keep_first else {(tool, a): vb} for _, tool, a, b, va, vb in redo]
             variants.append(generate(convs, copy_grammars(catalogue, convs, tokenizer, vocab_size, stop_token_ids,
-                                                          fmt, apart=apart)))
+                                                          fmt, no_tool=no_tool, apart=apart)))
         for k, (i, tool, a, b, va, vb) in enumerate(redo):
             texts, tool_anchors = request_texts(conversations[i]), where.get(tool, {})
             best, best_score = answers[i], -1

@@ -332,6 +332,35 @@ class Batcher:
                                    stop_token_ids(router.tokenizer, router.model), router.fmt, no_tool=job.no_tool)
         return grammar
 
+    def _copy_decode(self, group: list[Job], texts: list[str], budget: int) -> list[str]:
+        """copy_decode's later passes over a decoded batch, per tool subset: only the rows whose copied
+        values collide or stand after none of their anchor words are decoded again."""
+        from toolrouter.formats.copy import copy_decode
+        from toolrouter.infer.generate import _vocab_size, generate_answers, stop_token_ids
+
+        router, out = self.router, list(texts)
+
+        def generate(conversations, grammars):
+            return generate_answers(router.model, router.tokenizer, conversations,
+                                    tools=router.catalogue.template_tools(router.mode), max_new_tokens=budget,
+                                    batch_size=self.max_batch, catalogue=router.catalogue, constrained=True,
+                                    grammars=grammars, prefix_cache=router.prefix_cache)
+
+        subsets: dict[tuple, list[int]] = {}
+        for k, job in enumerate(group):
+            subsets.setdefault((job.tools, job.no_tool), []).append(k)
+        for (tools, no_tool), rows in subsets.items():
+            cat = self._catalogue(tools)
+            if not len(cat):
+                continue
+            again = copy_decode(generate, cat, [group[k].conversation for k in rows], router.tokenizer,
+                                _vocab_size(router.model, router.tokenizer),
+                                stop_token_ids(router.tokenizer, router.model), router.fmt, no_tool=no_tool,
+                                answers=[texts[k] for k in rows])
+            for k, text in zip(rows, again):
+                out[k] = text
+        return out
+
     def _run(self, jobs: list[Job]) -> None:
         from toolrouter.infer.generate import generate_answers
 
@@ -350,6 +379,8 @@ class Batcher:
                                          tools=tools, max_new_tokens=budget, batch_size=self.max_batch,
                                          catalogue=router.catalogue, constrained=router.constrained,
                                          grammars=grammars, prefix_cache=router.prefix_cache)
+                if router.constrained and router.copy:  # decoded again where a copy went astray, as Router does
+                    texts = self._copy_decode(group, texts, budget)
                 if router.lowercase:  # a run that reads requests lower-cased copies values lower-cased
                     from toolrouter.formats.copy import restore_case
 
