@@ -291,7 +291,10 @@ def tool_templates(spec) -> list[str]:
             if use_adj and adj_head:  # the enum's own noun may name the object
                 objects = objects + [f"a {adj_slot} {adj_head}" if p.article in ("a", "an") else f"{adj_slot} {adj_head}"]
             bare = [" ".join(o.split()[1:]) if o.split()[0] in ARTICLES else o for o in objects]
-            nouns = _alt(objects + bare) if frame.startswith("{N}") else _alt(objects)
+            # a required enum that names the kind of thing asked for may stand for it alone, as people
+            # drop the noun ("cheap chinese in Toronto", "thai in Lisbon")
+            alone = [adj_slot] if use_adj in spec.required and adj_head else []
+            nouns = _alt(objects + bare + alone) if frame.startswith("{N}") else _alt(objects + alone)
             text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns)
                     .replace("{n}", f"{adj_slot} {p.noun or p.obj}").replace("{A}", args_text(order, use_adj, use_outer)))
             out.append(" ".join(text.split()))
