@@ -323,7 +323,8 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     ("money's" as the city of "french food in Lyon, money's no object") while such a word stands elsewhere
     in the request is decoded again with the value kept off, up to STRAY_TRIES times, each try also off the
     tries before; an answer whose values stand after their words more often wins. A try whose new value is
-    what another argument of the call says ("at 19:30" is the time) does not, and the first answer stays."""
+    what another argument of the call says ("at 19:30" is the time) does not, and the first answer stays. A
+    value that runs into the word of the next argument ("the marina to") is kept off that word only."""
     from toolrouter.formats.copy import STRAY_TRIES, copy_decode
 
     assert STRAY_TRIES == 3
@@ -331,18 +332,22 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     food = lambda c: format_call("find_restaurants", {"city": c, "cuisine": "french"}, cat)  # noqa: E731
     table = lambda r: format_call("book_table", {"restaurant": r, "party_size": 2, "date": "2026-12-31",  # noqa: E731
                                                  "time": "19:30"}, cat)
+    taxi = lambda p, d: format_call("book_taxi", {"pickup": p, "destination": d}, cat)  # noqa: E731
     convs = [[{"role": "user", "content": "french food in Lyon, money's no object"}],
              [{"role": "user", "content": "reserve Chez Marie for two, 2026-12-31 at 19:30"}],
-             [{"role": "user", "content": "french food in Lyon"}]]
+             [{"role": "user", "content": "french food in Lyon"}],
+             [{"role": "user", "content": "a cab from the marina to the casino"}]]
     script = [
-        [food("money's"), table("Chez Marie"), food("Lyon")],
-        [food("no object"), table("19:30")],  # both still no better: each goes on, off both values so far
+        [food("money's"), table("Chez Marie"), food("Lyon"), taxi("the marina to", "the casino")],
+        # both still no better: each goes on, off both values so far; the pickup that ran into the
+        # destination's word "to" is kept off that word only, and without it wins
+        [food("no object"), table("19:30"), taxi("the marina", "the casino")],
         [food("Lyon"), table("for two")],  # Lyon stands after "in": it wins; "for two" is after no "at"
         [table("2026-12-31")],  # after no "at" either, and the date's own value
     ]
     calls = []
-    refused = [[[], [], []],  # per pass, per row decoded: the answers its grammar must refuse
-               [[food("money's")], [table("Chez Marie")]],
+    refused = [[[], [], [], []],  # per pass, per row decoded: the answers its grammar must refuse
+               [[food("money's")], [table("Chez Marie")], [taxi("the marina to", "the casino")]],
                [[food("money's"), food("no object")], [table("Chez Marie"), table("19:30")]],
                [[table("Chez Marie"), table("19:30"), table("for two")]]]
 
@@ -355,6 +360,7 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
         return answers
 
     out = copy_decode(generate, cat, convs, tiny_tokenizer)
-    assert calls == [3, 2, 2, 1]  # the anchored row is never decoded again; the others until won or tried out
+    assert calls == [4, 3, 2, 1]  # the anchored row is never decoded again; the others until won or tried out
     assert [parse_tool_call(a, cat).arguments.get("city", parse_tool_call(a, cat).arguments.get("restaurant"))
-            for a in out] == ["Lyon", "Chez Marie", "Lyon"]
+            for a in out[:3]] == ["Lyon", "Chez Marie", "Lyon"]
+    assert parse_tool_call(out[3], cat).arguments == {"pickup": "the marina", "destination": "the casino"}

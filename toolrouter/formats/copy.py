@@ -572,6 +572,23 @@ def _anchor_score(args: dict, texts: Sequence[str], tool_anchors: dict) -> int:
                if isinstance(v, str) and tool_anchors.get(a))
 
 
+def _overruns(args: dict, tool_anchors: dict) -> list[str]:
+    """The arguments whose string value ends on a word that introduces another argument of the call and
+    never its own ("the marina to" as the pickup of a taxi whose destination follows "to")."""
+    out = []
+    for a, v in args.items():
+        words = _ANCHOR_WORD.findall(v.lower()) if isinstance(v, str) else []
+        if len(words) > 1 and words[-1] not in tool_anchors.get(a, set()) and any(
+                words[-1] in tool_anchors.get(b, set()) for b in args if b != a):
+            out.append(a)
+    return out
+
+
+def _placement(args: dict, texts: Sequence[str], tool_anchors: dict) -> int:
+    """_anchor_score less the values that run into the next argument's word (_overruns)."""
+    return _anchor_score(args, texts, tool_anchors) - len(_overruns(args, tool_anchors))
+
+
 STRAY_TRIES = 3  # re-decodes of a call whose copied value stands after none of its anchor words
 
 
@@ -586,6 +603,19 @@ def _anchor_free(texts: Sequence[str], words: set, value: str) -> bool:
             if word in words and rest and not rest.startswith(v):
                 return True
     return False
+
+
+def _strays(call: dict, texts: Sequence[str], fields: dict, where: dict) -> dict:
+    """{(tool, argument): [what to keep it off]} for the copied text values of `call` that stand after
+    none of their argument's anchor words while one stands elsewhere in `texts` (kept off the value), or
+    that run into another argument's word (kept off that word, so the value without it stays possible)."""
+    tool, args = call["tool"], call["arguments"]
+    tool_anchors = where.get(tool, {})
+    over = _overruns(args, tool_anchors)
+    return {(tool, a): [_ANCHOR_WORD.findall(v.lower())[-1] if a in over else v]
+            for a, kind in fields.get(tool, {}).items()
+            if kind == "text" and isinstance(v := args.get(a), str) and tool_anchors.get(a)
+            and (a in over or not _anchored(v, texts, tool_anchors[a]) and _anchor_free(texts, tool_anchors[a], v))}
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -663,13 +693,31 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                     break
         if swapped:
             answers[i] = write(calls)
-        elif len(calls) == 1 and not (redo and redo[-1][0] == i):
-            call, tool_anchors = calls[0], where.get(calls[0]["tool"], {})
-            stray = {(call["tool"], a): [v] for a, kind in fields.get(call["tool"], {}).items()
-                     if kind == "text" and isinstance(v := call["arguments"].get(a), str) and tool_anchors.get(a)
-                     and not _anchored(v, texts, tool_anchors[a]) and _anchor_free(texts, tool_anchors[a], v)}
+    if redo:
+        convs = [conversations[r[0]] for r in redo]
+        variants = []
+        for keep_first in (True, False):
+            apart = [{(tool, b): va} if keep_first else {(tool, a): vb} for _, tool, a, b, va, vb in redo]
+            variants.append(generate(convs, copy_grammars(catalogue, convs, tokenizer, vocab_size, stop_token_ids,
+                                                          fmt, no_tool=no_tool, apart=apart)))
+        for k, (i, tool, a, b, va, vb) in enumerate(redo):
+            texts, tool_anchors = request_texts(conversations[i]), where.get(tool, {})
+            best, best_score = answers[i], -1
+            for candidate in (variants[0][k], variants[1][k], answers[i]):
+                result = parse(candidate)
+                if result.kind != "call" or len(result.calls) != 1 or result.calls[0]["tool"] != tool:
+                    continue
+                score = _placement(result.calls[0]["arguments"], texts, tool_anchors)
+                if score > best_score:
+                    best, best_score = candidate, score
+            answers[i] = best
+    # then, after the collisions are settled, values astray: after none of their words, or into the next one's
+    for i, answer in enumerate(answers):
+        result = parse(answer)
+        if result.kind == "call" and len(result.calls) == 1:
+            stray = _strays(result.calls[0], request_texts(conversations[i]), fields, where)
             if stray:
-                strays.append((i, call["tool"], stray))
+                strays.append((i, result.calls[0]["tool"], stray))
     for _ in range(STRAY_TRIES):
         if not strays:
             break
@@ -686,8 +734,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             # a value another argument of the call already says ("at 19:30" is the time) is no better place
             taken = [str(v) for a, v in args.items() if (tool, a) not in stray and not isinstance(v, (dict, list))]
             clash = any(_overlap(str(args.get(key[1], "")), t) for key in stray for t in taken)
-            if not clash and _anchor_score(args, texts, tool_anchors) > \
-                    _anchor_score(before.calls[0]["arguments"], texts, tool_anchors):
+            if not clash and _placement(args, texts, tool_anchors) > \
+                    _placement(before.calls[0]["arguments"], texts, tool_anchors):
                 answers[i] = candidate
                 continue
             more = {key: [*values, args[key[1]]] for key, values in stray.items()
@@ -695,22 +743,4 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             if more:
                 left.append((i, tool, more))
         strays = left
-    if redo:
-        convs = [conversations[r[0]] for r in redo]
-        variants = []
-        for keep_first in (True, False):
-            apart = [{(tool, b): va} if keep_first else {(tool, a): vb} for _, tool, a, b, va, vb in redo]
-            variants.append(generate(convs, copy_grammars(catalogue, convs, tokenizer, vocab_size, stop_token_ids,
-                                                          fmt, no_tool=no_tool, apart=apart)))
-        for k, (i, tool, a, b, va, vb) in enumerate(redo):
-            texts, tool_anchors = request_texts(conversations[i]), where.get(tool, {})
-            best, best_score = answers[i], -1
-            for candidate in (variants[0][k], variants[1][k], answers[i]):
-                result = parse(candidate)
-                if result.kind != "call" or len(result.calls) != 1 or result.calls[0]["tool"] != tool:
-                    continue
-                score = _anchor_score(result.calls[0]["arguments"], texts, tool_anchors)
-                if score > best_score:
-                    best, best_score = candidate, score
-            answers[i] = best
     return answers
