@@ -408,7 +408,7 @@ class _Text:
     """Free text or a name, copied verbatim into the target: value == surface form, so the model
     learns to copy a span. Pools are split by the hash rule; `compose` joins one part of each list."""
 
-    copy, after = True, 0
+    copy, after, pattern = True, 0, None
 
     def __init__(self, pool: list[str], compose: list[list[str]], groups: Optional[dict[str, list[str]]] = None,
                  novel: float = 0.0):
@@ -893,7 +893,7 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
         return _Number(lo, hi, kind == "integer", spec.half if spec else 0.0, _formats(spec, ["{}"]), when)
     if kind == "string":
         pattern = schema.get("pattern") or (spec.pattern if spec else None)
-        if pattern:
+        if pattern and not (spec and spec.provider):
             return _Pattern(pattern, spec.repeat if spec else (1, 6), _formats(spec, ["{}"]))
         if spec and spec.provider:
             from toolrouter.data.values import PROVIDERS, provider_pool
@@ -901,8 +901,11 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
             if spec.provider not in PROVIDERS:
                 raise ValueError(f"unknown provider {spec.provider!r}; one of: {', '.join(PROVIDERS)}")
             lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
-            pool = [t for t in provider_pool(spec.provider, name, spec.pool or []) if lo_len <= len(t) <= hi_len]
-            return _Text(pool or ["x" * max(1, lo_len)], spec.compose or [], novel=spec.novel)
+            pool = [t for t in provider_pool(spec.provider, name, spec.pool or []) if lo_len <= len(t) <= hi_len
+                    and (not pattern or re.search(pattern, t))]  # a provider under a pattern: its valid values
+            text = _Text(pool or ["x" * max(1, lo_len)], spec.compose or [], novel=spec.novel)
+            text.pattern = pattern  # a lower-cased request keeps such a value as the pattern has it ("usd" -> USD)
+            return text
         pool = (spec.pool if spec else None) or ([] if spec and spec.compose else
                                                  GENERIC_TEXT if schema.get(FREE_TEXT_KEY) else GENERIC_WORDS)
         lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)

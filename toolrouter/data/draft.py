@@ -35,6 +35,7 @@ VERBS = {"get": ["get", "show me", "check", "tell me"], "check": ["check", "look
          "look up": ["look up", "find", "check"], "reserve": ["reserve", "book"], "book": ["book", "reserve"],
          "order": ["order", "book", "get", "call"], "play": ["play", "put on"], "show": ["show", "show me"],
          "list": ["list", "show me"], "schedule": ["schedule", "book", "set up"], "make": ["make", "create"],
+         "put": ["put", "add"], "file": ["file", "open", "log"], "raise": ["raise", "open"],
          "update": ["update", "change"], "turn on": ["turn on", "switch on"], "turn off": ["turn off", "switch off"],
          "open": ["open"], "close": ["close"], "call": ["call", "ring"], "buy": ["buy", "order", "get"]}
 ASKING = {"get", "check", "look up", "search for", "search", "find", "show", "list", "find out"}
@@ -115,6 +116,9 @@ class Phrase:
             article = "an" if self.noun[:1] in "aeiou" else "a"
         self.article = article
         self.verbs = VERBS.get(verb, [verb])
+        named = name_words[0] if len(name_words) > 1 else ""  # "schedule_meeting" described as "Put a meeting ..."
+        if named in VERBS and named != verb:
+            self.verbs = list(dict.fromkeys(self.verbs + VERBS[named]))
 
     def objects(self, adjective: str = "") -> list[str]:
         """Ways to name the tool's object, with an optional adjective slot before its noun."""
@@ -127,8 +131,11 @@ class Phrase:
             else:
                 forms.append(adj + self.obj)
         parts = self.obj.split()
+        # the head noun stands before any prepositional phrase: "a meeting on the calendar" -> "meeting"
+        parts = parts[:next((i for i, p in enumerate(parts) if i and p in PREPOSITIONS), len(parts))]
         if len(parts) > 2 and parts[0] in ARTICLES and parts[-1] != self.noun:  # its head noun: "the forecast"
-            forms.append(f"{parts[0]} {adj}{parts[-1]}")
+            art = parts[0] if parts[0] not in ("a", "an") or adj else ("an" if parts[-1][:1] in "aeiou" else "a")
+            forms.append(f"{art} {adj}{parts[-1]}")
         if self.noun:
             art = self.article
             if adjective and art in ("a", "an"):
@@ -141,6 +148,18 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     """The phrases that carry an argument in a request, by its kind: "in {city}", "at {time}"."""
     s = "{" + arg + "}"
     w = _lit(words_of(arg))
+    first = w.split()[0] if len(w.split()) > 1 else ""  # "from_currency", "target_language"; not "to" itself
+    if kind not in ("place_to", "place_from", "person") and first in ("from", "source", "origin"):
+        return [f"from {s}"] + ([s] if kind == "currency" else [])  # "from_currency": "100 USD to EUR"
+    if kind not in ("place_to", "place_from", "person") and first in ("to", "target", "into"):
+        return [f"to {s}", f"into {s}", f"in {s}"] if kind == "currency" else [f"to {s}", f"into {s}"]
+    if kind == "currency":
+        return [s, f"in {s}"]
+    if kind == "title":
+        said = "subject" if "subject" in w else "title"
+        return [f"called {s}", f"titled {s}", f"about {s}", f"with the {said} {s}", f"{said} {s}", f"{said}: {s}"]
+    if kind == "summary":
+        return [f": {s}", f"- {s}", f"about {s}", f"saying {s}", f"that says {s}", f"for {s}"]
     if kind == "time":
         return [f"at {s}", f"for {s}"]
     if kind == "date":
@@ -182,6 +201,8 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
             return [f"for {s}"]
         if unit in ("percent", "degree"):
             return [f"to {s}", f"at {s}"]
+        if w in ("amount", "quantity", "count", "sum", "number", "value", "total"):
+            return [s]  # "convert 100 USD", "order 3": the number says itself
         return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
     if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
         head = head_noun(schema)

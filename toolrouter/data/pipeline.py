@@ -112,7 +112,7 @@ class Dataset:
 
 
 _SPACES = re.compile(r"\s+")
-_SPACE_PUNCT = re.compile(r" ([,.?!;])")
+_SPACE_PUNCT = re.compile(r" ([,.?!;:])")
 _DOUBLE_PUNCT = re.compile(r"([,:;?!.]) ?[,.]")
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _WORDS = re.compile(r"[a-z']+")
@@ -371,7 +371,7 @@ class _Builder:
         if tpl.lowerable and P_TITLE + P_UPPER <= case < P_TITLE + P_UPPER + P_LOWER:
             text = text.lower()
             for arg, sampler in tpl.samplers.items():
-                if sampler.copy and arg in values:
+                if sampler.copy and arg in values and not getattr(sampler, "pattern", None):
                     values[arg] = _lower_value(values[arg])
         elif case >= P_TITLE + P_UPPER and rng.random() < P_CAP:
             # sentence case, also where the request opens with an enum or number ("Unlock the car")
@@ -448,7 +448,9 @@ class _Builder:
         if reason is None:
             # copied free text must be a span of the request, or the model cannot learn to copy it
             for arg, sampler in tpl.samplers.items():
-                if sampler.copy and arg in args and isinstance(args[arg], str) and args[arg] not in text:
+                value = args.get(arg)
+                if sampler.copy and isinstance(value, str) and value not in text and not (
+                        getattr(sampler, "pattern", None) and value.lower() in text.lower()):  # "usd" for USD
                     raise ToolrouterError(f"phrasing bank {self.bank.source}: template {tpl.id} ({tpl.tool}): "
                                           f"{arg} value {args[arg]!r} is not a span of the request {text!r}")
             target = format_call(tpl.tool, args, shown)

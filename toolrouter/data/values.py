@@ -150,7 +150,7 @@ def words_of(name: str) -> str:
 def arg_kind(arg: str, schema: dict) -> str:
     """What an argument is, for choosing values and phrases: time, date, datetime, email, url, uuid,
     phone, number, enum, bool, list, object, id, city, place_to, place_from, place, person, message,
-    task, label, query, restaurant, company, country, product, text."""
+    task, label, title, summary, currency, query, restaurant, company, country, product, text."""
     kind = schema.get("type")
     name = words_of(arg)
     desc = (schema.get("description") or "").lower()
@@ -180,6 +180,8 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "url"
     if fmt == "uuid" or "uuid" in name:
         return "uuid"
+    if re.search(r"\bcurrency\b", both) and (not pattern or re.fullmatch(pattern, "USD")):
+        return "currency"
     if pattern or re.search(r"\b(id|code|number|sku|ref|reference)\b", name) and "phone" not in both:
         return "id"
     if re.search(r"\bphone\b", name):
@@ -209,7 +211,11 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "task"
     if re.search(r"\b(query|search|keyword|term|topic)\b", name):
         return "query"
-    if re.search(r"\b(label|title|name|subject|tag)\b", name):
+    if re.search(r"\b(summary|description|problem|issue|details)\b", name):
+        return "summary"
+    if re.search(r"\b(title|subject|headline)\b", name):
+        return "title"
+    if re.search(r"\b(label|name|tag)\b", name):
         return "label"
     return "text"
 
@@ -494,7 +500,46 @@ def _place(rng, fake) -> str:
     return rng.choice([f"the {name} {kind}", f"{name} {kind}"])
 
 
+# Titles and subjects: a few words people give a meeting, an email or a document.
+TITLE_HEADS = ["review", "sync", "planning", "update", "kickoff", "retro", "check-in", "report", "meeting", "follow-up",
+               "workshop", "demo", "interview", "catch-up", "budget", "roadmap", "proposal", "invoice", "agenda", "notes"]
+# What goes wrong, for summaries of problems: "{thing} {problem}" ("the login page is down").
+THINGS = ["the login page", "checkout", "the app", "search", "the printer", "the VPN", "email sync", "the dashboard",
+          "file upload", "the API", "the website", "password reset", "the mobile app", "notifications", "the build",
+          "the payment page", "the export button", "the wifi", "the calendar", "single sign-on"]
+PROBLEMS = ["is down", "is slow", "keeps crashing", "does not load", "shows an error", "times out", "is broken",
+            "returns 500 errors", "keeps logging me out", "shows the wrong totals", "does nothing", "is very slow today",
+            "fails for some users", "freezes on start"]
+
+
+def _title(rng: random.Random, fake) -> str:
+    r = rng.random()
+    if r < 0.3:
+        return f"{fake.word()} {rng.choice(TITLE_HEADS)}"
+    if r < 0.45:
+        return f"{rng.choice(['Q1', 'Q2', 'Q3', 'Q4', 'weekly', 'monthly', 'team', 'project'])} {rng.choice(TITLE_HEADS)}"
+    if r < 0.6:
+        return rng.choice(TOPICS + TASKS)
+    if r < 0.75:
+        return " ".join(fake.words(rng.randint(2, 4)))
+    if r < 0.85:
+        return f"{rng.choice(TITLE_HEADS)} with {fake.first_name()}"
+    return fake.catch_phrase().lower() if rng.random() < 0.5 else f"{fake.word()} {fake.word()} {rng.randint(2, 9999)}"
+
+
+def _summary(rng: random.Random, fake) -> str:
+    r = rng.random()
+    if r < 0.6:
+        return f"{rng.choice(THINGS)} {rng.choice(PROBLEMS)}"
+    if r < 0.8:
+        return f"{fake.word()} {rng.choice(['page', 'button', 'report', 'service', 'screen', 'form'])} {rng.choice(PROBLEMS)}"
+    return " ".join(fake.words(rng.randint(3, 6)))
+
+
 PROVIDERS = {
+    "title": _title,
+    "summary": _summary,
+    "currency": lambda rng, fake: fake.currency_code(),
     "city": lambda rng, fake: rng.choice(CITIES) if rng.random() < 0.5 else fake.city(),
     "place": lambda rng, fake: rng.choice([rng.choice(PLACES), _street(rng, fake), rng.choice(CITIES), fake.city()]),
     "place_to": lambda rng, fake: _place(rng, fake),
@@ -523,7 +568,7 @@ PROVIDERS = {
     "text": lambda rng, fake: rng.choice([rng.choice(LABELS), rng.choice(TOPICS), fake.word(),
                                           f"{fake.word()} {fake.word()}"]),
 }
-_FREE = ("message", "task", "email", "url", "phone", "uuid", "id")
+_FREE = ("message", "task", "email", "url", "phone", "uuid", "id", "title", "summary", "currency")
 _TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" or "." from a provider
 # No it_IT: Faker builds its city list from a set, so its order (and every seeded draw from it) changed
 # with each process's string hashing (PYTHONHASHSEED), and so did a build's bytes.
@@ -634,8 +679,8 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
         if pattern and not all(re.search(pattern, draw(kind, rng)) for _ in range(20)):
             return {}  # a pattern that is not plain ISO/HH:MM: the regex generator follows it
         return {"say": kind}
-    if pattern:
-        return {}  # the bank's regex generator makes valid IDs
+    if pattern and kind != "currency":
+        return {}  # the bank's regex generator makes valid IDs (a currency code: real ones, filtered by it)
     if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
         kind = "message"
     return {"provider": kind, **({"pool": examples} if examples else {})}

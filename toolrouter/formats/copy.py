@@ -60,6 +60,9 @@ from toolrouter.core.catalogue import Catalogue
 
 COPY_KEY = "x-copy-spans"  # a string schema whose value is a span of these texts (the grammar builder reads it)
 MAX_PATTERN_SPAN = 64  # characters of a span tried against a pattern
+# string formats copied as the spans that have their shape (no span matching: the catalogue's grammar)
+FORMATS = {"email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "uri": r"https?://\S+", "url": r"https?://\S+",
+           "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}
 # A word: letters/digits with inner apostrophes, hyphens, dots, @, slashes, colons, & and + ("I'm",
 # "ORD-48213", "a@b.com", "07:30"); a chunk: a run of non-whitespace ("milk?", "(Hotel").
 _WORD = re.compile(r"\w+(?:['’\-.@/:&+]\w+)*")
@@ -86,7 +89,9 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
                 sampler = compiled.samplers[spec.name].get(arg)
                 if schema.get("type") == "string" and "minLength" not in schema and "maxLength" not in schema \
                         and (isinstance(sampler, _Text) or isinstance(sampler, _Pattern) and schema.get("pattern")):
-                    copied.setdefault(spec.name, {})[arg] = "text" if isinstance(sampler, _Text) else "pattern"
+                    # a pattern (an ID, a currency code) or a format (an email) is copied as the spans that match
+                    copied.setdefault(spec.name, {})[arg] = ("pattern" if schema.get("pattern") else
+                                                             "format" if schema.get("format") in FORMATS else "text")
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
                     reader = _reader(sampler, schema)
                     if reader is not None:
@@ -131,7 +136,7 @@ def anchors(catalogue: Catalogue) -> dict[str, dict[str, set]]:
 
 
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
-    """{tool: {argument: "text" | "pattern"}} of the top-level string arguments the training data
+    """{tool: {argument: "text" | "pattern" | "format"}} of the top-level string arguments the training data
     copies from the request, as the bank compilation of `catalogue` samples them."""
     return _bank_fields(catalogue)[0]
 
@@ -386,7 +391,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                     mine_spans = _without(mine_spans, _lower(value) if lower else value)
                 props[arg], changed = {**schema, COPY_KEY: mine_spans or spans}, True
             else:
-                found = pattern_candidates(texts, schema["pattern"])
+                found = pattern_candidates(texts, schema["pattern"] if kind == "pattern" else FORMATS[schema["format"]])
                 if found:
                     props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
