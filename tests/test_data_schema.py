@@ -456,3 +456,38 @@ def test_a_plural_noun_ending_in_us_stays_whole():
 
     assert [_singular(w) for w in ("flights", "status", "bus", "class", "analysis", "alarms")] == [
         "flight", "status", "bus", "class", "analysis", "alarm"]
+
+
+def test_titles_summaries_and_currencies_are_said_as_people_say_them():
+    """A catalogue with a meeting title, an email subject, a problem summary and ISO currency codes under a
+    pattern (tests/assets/natural/office_tools.py): titles of several words after "titled"/"about"/"subject:",
+    summaries as problems ("the VPN keeps crashing"), real currency codes (upper-case in every target, as
+    the pattern says, even in a request typed in lower case), from_/to_ arguments said "from"/"to", amounts
+    bare; no schema echo ("from currency XYZ", "amount 5"). Copying keeps an email to the spans shaped like one."""
+    from faker.providers.currency import Provider as Currencies
+
+    from toolrouter.formats.copy import copied_fields, copy_catalogue
+
+    office = str(ASSETS / "office_tools.py")
+    rows = list(_calls(build_dataset(office, n=3000, seed=0)))
+    codes = {code for code, _ in Currencies.currencies}
+    money = [(r, t["arguments"]) for r, t in rows if t["tool"] == "convert_currency"]
+    assert len(money) > 200
+    for request, args in money:
+        assert args["from_currency"] in codes and args["to_currency"] in codes
+        assert args["from_currency"].lower() in request.lower() and args["to_currency"].lower() in request.lower()
+        assert not re.search(r"(?i)\b(from|to) currency\b|\bamount (of )?\d", request), request
+    assert any(a["from_currency"].lower() in r and a["from_currency"] not in r for r, a in money)  # typed lower
+    assert sum(bool(re.search(r"(?i)\bfrom " + re.escape(a["from_currency"]), r)) for r, a in money) > len(money) / 4
+    titles = [a["title"] for _, t in rows if t["tool"] == "schedule_meeting" for a in [t["arguments"]]]
+    assert sum(len(t.split()) for t in titles) / len(titles) > 2
+    subjects = [r for r, t in rows if t["tool"] == "send_email"]
+    assert any(re.search(r"(?i)\bsubject: ", r) for r in subjects) and any(" titled " in r.lower() for r in subjects)
+    summaries = [(r, t["arguments"]["summary"]) for r, t in rows if t["tool"] == "create_ticket"]
+    assert sum(bool(re.search(r"(?i)\b(is down|is slow|keeps crashing|times out)$", s)) for _, s in summaries) > 50
+    assert not any(" :" in r for r, _ in summaries)
+    cat = load_catalogue(office)
+    assert copied_fields(cat)["send_email"]["to"] == "format:email"
+    assert copied_fields(cat)["convert_currency"]["from_currency"] == "pattern"
+    copied = copy_catalogue(cat, ["email jane.doe@example.com with the subject Invoice 4471"])
+    assert copied["send_email"].properties["to"]["enum"] == ["jane.doe@example.com"]

@@ -77,6 +77,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
     its data (its phrasing bank beside the catalogue's source, else the schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
     from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
+    from toolrouter.data.values import raw_properties
 
     path = bank_path(catalogue)
     key = (catalogue.fingerprint(), str(path))
@@ -90,8 +91,9 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
                 if schema.get("type") == "string" and "minLength" not in schema and "maxLength" not in schema \
                         and (isinstance(sampler, _Text) or isinstance(sampler, _Pattern) and schema.get("pattern")):
                     # a pattern (an ID, a currency code) or a format (an email) is copied as the spans that match
+                    fmt = raw_properties(spec).get(arg, {}).get("format")  # ToolSpec drops `format`
                     copied.setdefault(spec.name, {})[arg] = ("pattern" if schema.get("pattern") else
-                                                             "format" if schema.get("format") in FORMATS else "text")
+                                                             f"format:{fmt}" if fmt in FORMATS else "text")
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
                     reader = _reader(sampler, schema)
                     if reader is not None:
@@ -136,7 +138,7 @@ def anchors(catalogue: Catalogue) -> dict[str, dict[str, set]]:
 
 
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
-    """{tool: {argument: "text" | "pattern" | "format"}} of the top-level string arguments the training data
+    """{tool: {argument: "text" | "pattern" | "format:<name>"}} of the top-level string arguments the training data
     copies from the request, as the bank compilation of `catalogue` samples them."""
     return _bank_fields(catalogue)[0]
 
@@ -342,6 +344,14 @@ def pattern_candidates(texts: Sequence[str], pattern: str) -> list[str]:
     return list(out)
 
 
+def format_candidates(texts: Sequence[str], regex: str) -> list[str]:
+    """Distinct whole chunks of `texts` (whitespace to whitespace, edge punctuation off) that have the
+    shape `regex` gives a format: "mark@acme.io," is the email "mark@acme.io", never "acme.io"."""
+    rx = re.compile(regex)
+    found = (m.group().strip(_EDGE) for text in texts for m in _CHUNK.finditer(text))
+    return list(dict.fromkeys(c for c in found if rx.fullmatch(c)))
+
+
 def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
                    said: Optional[dict[str, dict[str, Reader]]] = None,
@@ -391,7 +401,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                     mine_spans = _without(mine_spans, _lower(value) if lower else value)
                 props[arg], changed = {**schema, COPY_KEY: mine_spans or spans}, True
             else:
-                found = pattern_candidates(texts, schema["pattern"] if kind == "pattern" else FORMATS[schema["format"]])
+                found = (pattern_candidates(texts, schema["pattern"]) if kind == "pattern" else
+                         format_candidates(texts, FORMATS[kind[7:]]))
                 if found:
                     props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
