@@ -458,7 +458,7 @@ def test_a_plural_noun_ending_in_us_stays_whole():
         "flight", "status", "bus", "class", "analysis", "alarm"]
 
 
-def test_titles_summaries_and_currencies_are_said_as_people_say_them():
+def test_titles_summaries_and_currencies_are_said_as_people_say_them(tmp_path):
     """A catalogue with a meeting title, an email subject, a problem summary and ISO currency codes under a
     pattern (tests/assets/natural/office_tools.py): titles of several words after "titled"/"about"/"subject:",
     summaries as problems ("the VPN keeps crashing"), real currency codes (upper-case in every target, as
@@ -491,3 +491,14 @@ def test_titles_summaries_and_currencies_are_said_as_people_say_them():
     assert copied_fields(cat)["convert_currency"]["from_currency"] == "pattern"
     copied = copy_catalogue(cat, ["email jane.doe@example.com with the subject Invoice 4471"])
     assert copied["send_email"].properties["to"]["enum"] == ["jane.doe@example.com"]
+    # a run's snapshot has no `format`, but its catalogue.bank.yaml (the draft, written by training) says
+    # the address is drawn as an email: copied the same way
+    from toolrouter.train.trainer import run_bank
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "catalogue.json").write_text(json.dumps(cat.to_openai()))
+    (run / "catalogue.bank.yaml").write_text(run_bank(cat))
+    snapshot = load_catalogue(run / "catalogue.json")
+    assert "format" not in snapshot["send_email"].properties["to"]
+    assert copied_fields(snapshot) == copied_fields(cat)

@@ -144,6 +144,11 @@ def test_run_dir_holds_everything(lora_run):
     assert run["adapter"] is True and run["catalogue"] == "support_router" and run["global_step"] == 8
     snapshot = load_catalogue(d / "catalogue.json")
     assert snapshot.fingerprint() == run["catalogue_sha256"] == load_catalogue("support_router").fingerprint()
+    # the bank that made the data sits beside the snapshot, so copying reads the data's own convention
+    from toolrouter.data.bank import bank_path
+
+    assert (d / "catalogue.bank.yaml").read_text() == bank_path(load_catalogue("support_router")).read_text()
+    assert bank_path(snapshot) == d / "catalogue.bank.yaml"
     assert Path(run["base_model"]) == (d / "base").resolve()
     assert json.loads((d / "adapter_config.json").read_text())["base_model_name_or_path"] == run["base_model"]
     lines = (d / "loss.csv").read_text().splitlines()

@@ -408,7 +408,7 @@ class _Text:
     """Free text or a name, copied verbatim into the target: value == surface form, so the model
     learns to copy a span. Pools are split by the hash rule; `compose` joins one part of each list."""
 
-    copy, after, pattern = True, 0, None
+    copy, after, pattern, provider = True, 0, None, None
 
     def __init__(self, pool: list[str], compose: list[list[str]], groups: Optional[dict[str, list[str]]] = None,
                  novel: float = 0.0):
@@ -905,6 +905,7 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
                     and (not pattern or re.search(pattern, t))]  # a provider under a pattern: its valid values
             text = _Text(pool or ["x" * max(1, lo_len)], spec.compose or [], novel=spec.novel)
             text.pattern = pattern  # a lower-cased request keeps such a value as the pattern has it ("usd" -> USD)
+            text.provider = spec.provider
             return text
         pool = (spec.pool if spec else None) or ([] if spec and spec.compose else
                                                  GENERIC_TEXT if schema.get(FREE_TEXT_KEY) else GENERIC_WORDS)

@@ -91,7 +91,8 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
                 if schema.get("type") == "string" and "minLength" not in schema and "maxLength" not in schema \
                         and (isinstance(sampler, _Text) or isinstance(sampler, _Pattern) and schema.get("pattern")):
                     # a pattern (an ID, a currency code) or a format (an email) is copied as the spans that match
-                    fmt = raw_properties(spec).get(arg, {}).get("format")  # ToolSpec drops `format`
+                    # ToolSpec drops `format`: the schema's, else the provider the bank draws it from
+                    fmt = raw_properties(spec).get(arg, {}).get("format") or getattr(sampler, "provider", None)
                     copied.setdefault(spec.name, {})[arg] = ("pattern" if schema.get("pattern") else
                                                              f"format:{fmt}" if fmt in FORMATS else "text")
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):

@@ -223,6 +223,19 @@ def template_is_marked(tokenizer) -> bool:
 # ---------------------------------------------------------------------------------------------
 # models
 
+def run_bank(catalogue) -> str:
+    """The phrasing bank the run's data speaks (the catalogue's own bank file, else the draft of its
+    schema), saved beside the run's catalogue.json snapshot as catalogue.bank.yaml: the snapshot is the
+    tools as the prompt shows them, without field examples, formats or synonyms, and span copying at
+    eval, route and serve (toolrouter.formats.copy) reads which arguments are copied, and the words said
+    before them, from the same bank that made the data."""
+    from toolrouter.data.bank import bank_path
+    from toolrouter.data.draft import draft_yaml
+
+    path = bank_path(catalogue)
+    return path.read_text() if path else draft_yaml(catalogue)
+
+
 def build_tiny_base(recipe: Recipe, catalogue, splits: dict, base_dir: Path) -> None:
     """The scratch base: a BPE tokenizer trained on the train rows + catalogue renders, a random-init
     Llama sized by `model.tiny`; saved to run_dir/base/ so an adapter's base resolves offline."""
@@ -388,6 +401,7 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
             run_dir.mkdir(parents=True, exist_ok=True)
             write_text(run_dir / "recipe.yaml", recipe.to_yaml())
             write_json(run_dir / "catalogue.json", catalogue.to_openai())
+            write_text(run_dir / "catalogue.bank.yaml", run_bank(catalogue))
             if not (resume and (run_dir / "data" / "train.jsonl").is_file()):
                 write_splits(splits, report, run_dir / "data")
             write_json(run_dir / "data_report.json", report)
@@ -637,6 +651,8 @@ def merge(run_dir: Path, out: Path) -> Path:
         tokenizer.response_template = format_of_run(run, tokenizer).response_template(tokenizer)
     tokenizer.save_pretrained(str(out))
     shutil.copy(run_dir / "catalogue.json", out / "catalogue.json")
+    if (run_dir / "catalogue.bank.yaml").is_file():
+        shutil.copy(run_dir / "catalogue.bank.yaml", out / "catalogue.bank.yaml")
     from toolrouter.train.card import merged_card
 
     write_text(out / "README.md", str(merged_card(run_dir / "README.md", run_dir, out)))
