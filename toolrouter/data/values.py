@@ -512,28 +512,30 @@ PROBLEMS = ["is down", "is slow", "keeps crashing", "does not load", "shows an e
             "fails for some users", "freezes on start"]
 
 
-def _title(rng: random.Random, fake) -> str:
+def _weighted(rng: random.Random, options: list) -> str:
+    """One of `options` [(cumulative share, make)]: the first whose share is above a uniform draw."""
     r = rng.random()
-    if r < 0.3:
-        return f"{fake.word()} {rng.choice(TITLE_HEADS)}"
-    if r < 0.45:
-        return f"{rng.choice(['Q1', 'Q2', 'Q3', 'Q4', 'weekly', 'monthly', 'team', 'project'])} {rng.choice(TITLE_HEADS)}"
-    if r < 0.6:
-        return rng.choice(TOPICS + TASKS)
-    if r < 0.75:
-        return " ".join(fake.words(rng.randint(2, 4)))
-    if r < 0.85:
-        return f"{rng.choice(TITLE_HEADS)} with {fake.first_name()}"
-    return fake.catch_phrase().lower() if rng.random() < 0.5 else f"{fake.word()} {fake.word()} {rng.randint(2, 9999)}"
+    return next(make() for upto, make in options if r < upto)
+
+
+def _title(rng: random.Random, fake) -> str:
+    return _weighted(rng, [
+        (0.3, lambda: f"{fake.word()} {rng.choice(TITLE_HEADS)}"),
+        (0.45, lambda: f"{rng.choice(['Q1', 'Q2', 'Q3', 'Q4', 'weekly', 'monthly', 'team', 'project'])} "
+                       f"{rng.choice(TITLE_HEADS)}"),
+        (0.6, lambda: rng.choice(TOPICS + TASKS)),
+        (0.75, lambda: " ".join(fake.words(rng.randint(2, 4)))),
+        (0.85, lambda: f"{rng.choice(TITLE_HEADS)} with {fake.first_name()}"),
+        (1.0, lambda: fake.catch_phrase().lower() if rng.random() < 0.5
+         else f"{fake.word()} {fake.word()} {rng.randint(2, 9999)}")])
 
 
 def _summary(rng: random.Random, fake) -> str:
-    r = rng.random()
-    if r < 0.6:
-        return f"{rng.choice(THINGS)} {rng.choice(PROBLEMS)}"
-    if r < 0.8:
-        return f"{fake.word()} {rng.choice(['page', 'button', 'report', 'service', 'screen', 'form'])} {rng.choice(PROBLEMS)}"
-    return " ".join(fake.words(rng.randint(3, 6)))
+    return _weighted(rng, [
+        (0.6, lambda: f"{rng.choice(THINGS)} {rng.choice(PROBLEMS)}"),
+        (0.8, lambda: f"{fake.word()} {rng.choice(['page', 'button', 'report', 'service', 'screen', 'form'])} "
+                      f"{rng.choice(PROBLEMS)}"),
+        (1.0, lambda: " ".join(fake.words(rng.randint(3, 6))))])
 
 
 PROVIDERS = {
