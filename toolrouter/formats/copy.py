@@ -613,11 +613,10 @@ def _anchor_free(texts: Sequence[str], words: set, value: str) -> bool:
     """Whether one of `words` stands in `texts` with something after it that is not `value`: a place an
     anchored value could be copied from."""
     v = value.lower()
-    for text in texts:
-        found = [(m.group(), m.end()) for m in _ANCHOR_WORD.finditer(text.lower())]
-        for word, end in found:
-            rest = text.lower()[end:].strip()
-            if word in words and rest and not rest.startswith(v):
+    for low in (text.lower() for text in texts):
+        for m in _ANCHOR_WORD.finditer(low):
+            rest = low[m.end():].strip()
+            if m.group() in words and rest and not rest.startswith(v):
                 return True
     return False
 
@@ -659,8 +658,10 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         "money's") is decoded again with the value kept off, up to STRAY_TRIES times, each try also
         off the values tried before; the first try whose values stand after their anchors more often
         wins, unless its new value is what another argument of the call says ("at 19:30" as the
-        restaurant of a table booked for 19:30). A 2-layer scratch router picks the start of a span
-        poorly; its next guesses, not a rule, give the value.
+        restaurant of a table booked for 19:30). A value that runs into the word of another argument
+        ("the marina to" as the pickup) is decoded again the same way, kept off that word only, and a
+        try wins on anchored values less such overruns. A 2-layer scratch router picks the start of a
+        span poorly; its next guesses, not a rule, give the value.
 
     `no_tool=False`: every grammar requires a call (the server's tool_choice). `answers`: the first
     pass, already decoded under copy_grammars (the server decodes its whole batch first; only the rows
