@@ -408,11 +408,13 @@ class _Text:
     """Free text or a name, copied verbatim into the target: value == surface form, so the model
     learns to copy a span. Pools are split by the hash rule; `compose` joins one part of each list."""
 
-    copy, after, pattern, provider = True, 0, None, None
+    copy, after = True, 0
 
     def __init__(self, pool: list[str], compose: list[list[str]], groups: Optional[dict[str, list[str]]] = None,
-                 novel: float = 0.0):
-        self.novel = novel
+                 novel: float = 0.0, pattern: Optional[str] = None, provider: Optional[str] = None):
+        # pattern: a lower-cased request keeps the value as the pattern has it ("usd" -> USD); provider:
+        # where the values come from (copying reads an email's shape from it)
+        self.novel, self.pattern, self.provider = novel, pattern, provider
         self.sides = {side: [t for t in pool if _held_out(t) == side] or pool for side in (False, True)}
         self.pool, self.compose = pool, compose
         # a group is its own pool ({reason:bare}: the whole ask is the reason, "human agent please")
@@ -903,10 +905,8 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
             lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)
             pool = [t for t in provider_pool(spec.provider, name, spec.pool or []) if lo_len <= len(t) <= hi_len
                     and (not pattern or re.search(pattern, t))]  # a provider under a pattern: its valid values
-            text = _Text(pool or ["x" * max(1, lo_len)], spec.compose or [], novel=spec.novel)
-            text.pattern = pattern  # a lower-cased request keeps such a value as the pattern has it ("usd" -> USD)
-            text.provider = spec.provider
-            return text
+            return _Text(pool or ["x" * max(1, lo_len)], spec.compose or [], novel=spec.novel, pattern=pattern,
+                         provider=spec.provider)
         pool = (spec.pool if spec else None) or ([] if spec and spec.compose else
                                                  GENERIC_TEXT if schema.get(FREE_TEXT_KEY) else GENERIC_WORDS)
         lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", 10 ** 6)

@@ -383,13 +383,13 @@ def enum_forms(values: list, synonyms: Optional[dict] = None) -> dict:
     the same enum is or has ("big" cannot say both "large" and "xl")."""
     forms = {v: enum_words(v, synonyms) for v in values}
     own = {v: {f.lower() for f in fs} for v, fs in forms.items()}
+    said = {v: own[v] | {e.lower() for e in COMMON_SYNONYMS.get(fs[0], [])} for v, fs in forms.items()}
     declared = {str(k) for k in (synonyms or {})}
     out = {}
     for v, fs in forms.items():
-        extra = [] if str(v) in declared else COMMON_SYNONYMS.get(fs[0], [])
-        others = set().union(*(own[w] | {e.lower() for e in COMMON_SYNONYMS.get(forms[w][0], [])}
-                               for w in values if w != v)) if len(values) > 1 else set()
-        extra = [e for e in extra if e.lower() not in others and e.lower() not in own[v]]
+        others = set().union(*(said[w] for w in values if w != v))
+        extra = [e for e in ([] if str(v) in declared else COMMON_SYNONYMS.get(fs[0], []))
+                 if e.lower() not in others and e.lower() not in own[v]]
         out[v] = fs + ([fs[0]] + extra if extra else [])
     return out
 

@@ -44,17 +44,16 @@ again with each kept off the other's place, and the answer whose values follow t
 before them ("from" {pickup}, "to" {destination}: `anchors`) wins; values standing each after the
 other's words are swapped back.
 
-Known gaps: a run dir's catalogue snapshot (catalogue.json) has no phrasing bank beside it, so its
-copied fields come from the schema draft (the same fields for the built-in catalogues); lists of
-free strings and nested objects are not restricted; the OpenAI-compatible server copies spans per
-request but does not run copy_decode's second pass.
+A run dir keeps the bank that made its data beside its catalogue snapshot (catalogue.bank.yaml, written
+by training), so copying there reads the data's own convention; a run trained before that falls back
+to a draft of the snapshot. Known gaps: lists of free strings and nested objects are not restricted.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import re
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 from toolrouter.core.catalogue import Catalogue
 
@@ -86,13 +85,14 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
         copied: dict[str, dict[str, str]] = {}
         said: dict[str, dict[str, Reader]] = {}
         for spec in catalogue:
+            formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
             for arg, schema in spec.properties.items():
                 sampler = compiled.samplers[spec.name].get(arg)
                 if schema.get("type") == "string" and "minLength" not in schema and "maxLength" not in schema \
                         and (isinstance(sampler, _Text) or isinstance(sampler, _Pattern) and schema.get("pattern")):
-                    # a pattern (an ID, a currency code) or a format (an email) is copied as the spans that match
-                    # ToolSpec drops `format`: the schema's, else the provider the bank draws it from
-                    fmt = raw_properties(spec).get(arg, {}).get("format") or getattr(sampler, "provider", None)
+                    # a pattern (an ID, a currency code) or a format (an email: the schema's, else the provider
+                    # the bank draws it from) is copied as the spans that match
+                    fmt = formats.get(arg) or getattr(sampler, "provider", None)
                     copied.setdefault(spec.name, {})[arg] = ("pattern" if schema.get("pattern") else
                                                              f"format:{fmt}" if fmt in FORMATS else "text")
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
@@ -356,7 +356,7 @@ def format_candidates(texts: Sequence[str], regex: str) -> list[str]:
 def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
                    said: Optional[dict[str, dict[str, Reader]]] = None,
-                   apart: Optional[dict[tuple[str, str], str]] = None) -> Catalogue:
+                   apart: Optional[dict[tuple[str, str], Union[str, list[str]]]] = None) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
@@ -364,8 +364,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     chatml_lower template): it writes values as it saw them, the same for every casing of a request,
     and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
     table argument becomes an enum of the values the request says (none said: it stays as it is).
-    `apart` {(tool, argument): value}: that text argument's spans may not overlap where `value` stands
-    in the texts (keep_apart: two arguments of one call are two places in the request)."""
+    `apart` {(tool, argument): value or values}: that text argument's spans may not overlap where a
+    value stands in the texts (two arguments of one call are two places in the request; a value tried
+    before is not tried again)."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
@@ -682,11 +683,11 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         answers = generate(conversations, copy_grammars(catalogue, conversations, tokenizer, vocab_size,
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
+    results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
     fields, _, where = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
     redo = []  # (row, tool, first argument, second argument, first value, second value)
-    strays = []  # (row, tool, {(tool, argument): value}): values standing after none of their anchor words
-    for i, answer in enumerate(answers):
-        result = parse(answer)
+    strays = []  # (row, tool, {(tool, argument): [values to keep it off]})
+    for i, result in enumerate(results):
         if result.kind != "call":
             continue
         texts = request_texts(conversations[i])
@@ -711,6 +712,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                     break
         if swapped:
             answers[i] = write(calls)
+            results[i] = parse(answers[i])
     if redo:
         convs = [conversations[r[0]] for r in redo]
         variants = []
@@ -720,18 +722,17 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                           fmt, no_tool=no_tool, apart=apart)))
         for k, (i, tool, a, b, va, vb) in enumerate(redo):
             texts, tool_anchors = request_texts(conversations[i]), where.get(tool, {})
-            best, best_score = answers[i], -1
+            best, best_score = (answers[i], results[i]), -1
             for candidate in (variants[0][k], variants[1][k], answers[i]):
                 result = parse(candidate)
                 if result.kind != "call" or len(result.calls) != 1 or result.calls[0]["tool"] != tool:
                     continue
                 score = _placement(result.calls[0]["arguments"], texts, tool_anchors)
                 if score > best_score:
-                    best, best_score = candidate, score
-            answers[i] = best
+                    best, best_score = (candidate, result), score
+            answers[i], results[i] = best
     # then, after the collisions are settled, values astray: after none of their words, or into the next one's
-    for i, answer in enumerate(answers):
-        result = parse(answer)
+    for i, result in enumerate(results):
         if result.kind == "call" and len(result.calls) == 1:
             stray = _strays(result.calls[0], request_texts(conversations[i]), fields, where)
             if stray:
@@ -744,7 +745,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                               no_tool=no_tool, apart=[stray for _, _, stray in strays]))
         left = []
         for (i, tool, stray), candidate in zip(strays, again):
-            texts, tool_anchors, before = request_texts(conversations[i]), where.get(tool, {}), parse(answers[i])
+            texts, tool_anchors, before = request_texts(conversations[i]), where.get(tool, {}), results[i]
             result = parse(candidate)
             if result.kind != "call" or len(result.calls) != 1 or result.calls[0]["tool"] != tool:
                 continue
@@ -754,7 +755,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             clash = any(_overlap(str(args.get(key[1], "")), t) for key in stray for t in taken)
             if not clash and _placement(args, texts, tool_anchors) > \
                     _placement(before.calls[0]["arguments"], texts, tool_anchors):
-                answers[i] = candidate
+                answers[i], results[i] = candidate, result
                 continue
             more = {key: [*values, args[key[1]]] for key, values in stray.items()
                     if isinstance(args.get(key[1]), str) and args[key[1]] not in values}
