@@ -275,6 +275,11 @@ def test_a_run_whose_recipe_says_copy_copies_whenever_it_is_constrained(tiny_mod
     assert cli_main(["eval", "--run", str(run), "--gold", str(gold), "--copy", "--no-copy"]) == 2
 
 
+def _asks(*requests: str) -> list[list[dict]]:
+    """One single-turn conversation per request."""
+    return [[{"role": "user", "content": r}] for r in requests]
+
+
 def test_two_copied_arguments_of_one_call_are_two_places_of_the_request(tiny_tokenizer):
     """copy_decode: "from the gym to the mall" written as pickup "the gym", destination "the gym" is decoded
     again with each argument kept off the other's place, and the answer whose values follow the words the
@@ -288,10 +293,8 @@ def test_two_copied_arguments_of_one_call_are_two_places_of_the_request(tiny_tok
     assert "from" in where["book_taxi"]["pickup"] and "to" in where["book_taxi"]["destination"]
     assert "from" not in where["book_taxi"]["destination"]
     taxi = lambda p, d: format_call("book_taxi", {"pickup": p, "destination": d}, cat)  # noqa: E731
-    convs = [[{"role": "user", "content": "taxi from the gym to the mall"}],
-             [{"role": "user", "content": "taxi from the airport to the hilton"}],
-             [{"role": "user", "content": "taxi from the marina to the casino"}],
-             [{"role": "user", "content": "taxi to the beach from the zoo"}]]
+    convs = _asks("taxi from the gym to the mall", "taxi from the airport to the hilton",
+                  "taxi from the marina to the casino", "taxi to the beach from the zoo")
     script = [
         [taxi("the gym", "the gym"), taxi("the hilton", "the hilton"), taxi("the casino", "the marina"),
          taxi("the zoo", "the beach")],
@@ -333,10 +336,8 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     table = lambda r: format_call("book_table", {"restaurant": r, "party_size": 2, "date": "2026-12-31",  # noqa: E731
                                                  "time": "19:30"}, cat)
     taxi = lambda p, d: format_call("book_taxi", {"pickup": p, "destination": d}, cat)  # noqa: E731
-    convs = [[{"role": "user", "content": "french food in Lyon, money's no object"}],
-             [{"role": "user", "content": "reserve Chez Marie for two, 2026-12-31 at 19:30"}],
-             [{"role": "user", "content": "french food in Lyon"}],
-             [{"role": "user", "content": "a cab from the marina to the casino"}]]
+    convs = _asks("french food in Lyon, money's no object", "reserve Chez Marie for two, 2026-12-31 at 19:30",
+                  "french food in Lyon", "a cab from the marina to the casino")
     script = [
         [food("money's"), table("Chez Marie"), food("Lyon"), taxi("the marina to", "the casino")],
         # both still no better: each goes on, off both values so far; the pickup that ran into the
