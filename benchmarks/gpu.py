@@ -24,6 +24,8 @@ on what the weights are.
              never emit an end token, so every answer runs to 32 new tokens, about a real answer's length.
   routing    Router.route p50/p95 over the LoRA run dir, constrained (the default), one request at a time,
              with the prefix cache (the default) and without; batched routing throughput (batch 32) both ways.
+  serving    `toolrouter serve` (the real process) under 32 concurrent clients vs one request at a time:
+             requests/s and p50/p95/p99 latency (bench_serve.py's load generator).
 
 MFU = (6 x matmul parameters + 12 x layers x hidden x sequence) FLOPs per real token x tokens/s / peak
 bf16 dense FLOP/s (PaLM's model-FLOPs definition; with LoRA the frozen weights get no weight gradient,
@@ -170,6 +172,33 @@ def route_latency(run_dir: Path, n: int = 30) -> dict:
     return out
 
 
+def serve_load(run_dir: Path, clients: int = 32, requests: int = 256, sequential: int = 32) -> dict:
+    """`toolrouter serve` (the real process, on this GPU) under `clients` concurrent clients against the
+    same requests one at a time: bench_serve's load generator and figures, over the LoRA run dir."""
+    import json
+    import signal
+
+    from bench_serve import free_port, load, start_server
+
+    tools = json.loads((run_dir / "catalogue.json").read_text())
+    gold = (REPO / "toolrouter" / "evals" / "support_router.jsonl").read_text(encoding="utf-8").splitlines()
+    prompts = [json.loads(line)["prompt"] for line in gold if line.strip() and "prompt" in json.loads(line)]
+    port = free_port()
+    proc, model = start_server(run_dir, port, 4, clients, run_dir / "server.log")
+    try:
+        def bodies(n: int) -> list:
+            return [json.dumps({"model": model, "tools": tools, "messages": [
+                {"role": "user", "content": prompts[i % len(prompts)]}]}).encode() for i in range(n)]
+
+        load(port, bodies(clients), clients)  # warm-up: grammar compile, first batch shapes
+        one = load(port, bodies(sequential), 1)
+        many = load(port, bodies(requests), clients)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+    return {"sequential": one, "concurrent": many, "clients": clients}
+
+
 def tiny_config(tokenizer):
     """Qwen2's architecture at a size a CPU runs in seconds: what --dry-run measures."""
     from transformers import Qwen2Config
@@ -180,9 +209,12 @@ def tiny_config(tokenizer):
                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
 
 
-def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=(1, 32, 128), route_n: int = 30) -> tuple:
+def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=(1, 32, 128), route_n: int = 30,
+            serve_requests: int = 256) -> tuple:
     """Every figure: (figures, notes, details). `make_config` and `batch_sizes` are parameters so the code
-    path can be exercised on a small shape; main() runs it on Qwen2.5-0.5B's."""
+    path can be exercised on a small shape; main() runs it on Qwen2.5-0.5B's. A stage that fails is
+    reported in the notes and the others still run: a GPU is lent for minutes, not to be lost to one error."""
+    import traceback
     import torch
     from transformers import AutoTokenizer
 
@@ -196,12 +228,21 @@ def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=
     with workdir() as tmp:
         base = build_base(tmp / "base", make_config)
         config = make_config(AutoTokenizer.from_pretrained(base))
-        run_dir = None
+        run_dir, failed = None, []
+
+        def failure(stage: str) -> None:
+            traceback.print_exc()
+            failed.append(f"{stage} failed: {traceback.format_exc().strip().splitlines()[-1][:300]}")
+
         for recipe_name, label, packing in (("support_router", "LoRA", "none"), ("support_router", "LoRA", "padding_free"),
                                             ("support_router_qlora", "QLoRA", "none"),
                                             ("support_router_qlora", "QLoRA", "padding_free")):
-            recipe, speed, peak_gib, trainer, info, output = train_recipe(recipe_name, base, tmp / f"{recipe_name}_{packing}",
-                                                                          steps, warmup, packing)
+            try:
+                recipe, speed, peak_gib, trainer, info, output = train_recipe(
+                    recipe_name, base, tmp / f"{recipe_name}_{packing}", steps, warmup, packing)
+            except Exception:
+                failure(f"{label} packing={packing}")
+                continue
             seq = speed["real_tokens"] / (speed["steps"] * recipe.training.batch_size)
             mfu = flops_per_token(config, seq) * speed["real_per_s"] / (peak * 1e12) if peak else None
             trainable = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
@@ -225,27 +266,49 @@ def measure(steps: int, peak_tflops, make_config=qwen25_05b_config, batch_sizes=
             if cuda:
                 torch.cuda.empty_cache()
 
-        rates = eval_throughput(base, batch_sizes)
-        figures += [figure(f"eval_b{b}", f"eval examples/s, batch {b} ({NEW_TOKENS} new tokens each)", round(r, 1),
-                           "ex/s") for b, r in rates.items()]
-        route = route_latency(run_dir, n=route_n)
-        for way in ("cached", "uncached"):
-            r = route[way]
-            figures += [figure(f"route_p50_{way}", f"route() p50, constrained, one request at a time, prefix {way}",
-                               round(r["p50_ms"], 1), "ms"),
-                        figure(f"route_p95_{way}", f"route() p95, prefix {way}", round(r["p95_ms"], 1), "ms"),
-                        figure(f"route_batched_{way}", f"routing throughput, batch 32, prefix {way}",
-                               round(r["batched_per_s"], 1), "req/s")]
-        details["route"] = route
+        try:
+            rates = eval_throughput(base, batch_sizes)
+            figures += [figure(f"eval_b{b}", f"eval examples/s, batch {b} ({NEW_TOKENS} new tokens each)",
+                               round(r, 1), "ex/s") for b, r in rates.items()]
+        except Exception:
+            failure("eval throughput")
+        route = None
+        try:
+            route = route_latency(run_dir, n=route_n)
+            for way in ("cached", "uncached"):
+                r = route[way]
+                figures += [figure(f"route_p50_{way}", f"route() p50, constrained, one request at a time, prefix {way}",
+                                   round(r["p50_ms"], 1), "ms"),
+                            figure(f"route_p95_{way}", f"route() p95, prefix {way}", round(r["p95_ms"], 1), "ms"),
+                            figure(f"route_batched_{way}", f"routing throughput, batch 32, prefix {way}",
+                                   round(r["batched_per_s"], 1), "req/s")]
+            details["route"] = route
+        except Exception:
+            failure("routing")
+        try:
+            from bench_serve import phase_figures
+
+            served = serve_load(run_dir, requests=serve_requests, sequential=min(32, serve_requests))
+            clients = served["clients"]
+            figures += phase_figures(served["sequential"], served["concurrent"], clients, who="toolrouter serve: ")
+            figures.append(figure("serve_throughput_ratio", f"toolrouter serve: requests/s, {clients} concurrent "
+                                  "/ one at a time", round(served["concurrent"]["rps"] / served["sequential"]["rps"], 2),
+                                  "x"))
+            details["serve"] = {k: served[k]["kinds"] for k in ("sequential", "concurrent")}
+        except (Exception, SystemExit):
+            failure("toolrouter serve")
 
     notes = [f"{name}; bf16; random weights of Qwen2.5-0.5B's shape ({config.num_hidden_layers} layers, hidden "
              f"{config.hidden_size}), scratch tokenizer; peak used for MFU: {peak} TFLOPS.",
              "QLoRA runs with activation checkpointing (as its recipe ships), LoRA without: compare memory, not "
              "speed alone.",
-             f"Routing answers are up to 48 tokens of grammar-valid JSON from random weights "
-             f"(mean {route['cached']['answer_tokens']:.0f} tokens); answers identical with and without the prefix "
-             f"cache: {route['identical']}."]
-    return figures, notes, details
+             "toolrouter serve: the real server process on this GPU (torch threads 4, --max-batch 32), requests "
+             "from 32 keep-alive clients (bench_serve.py's load generator) against the same requests one at a time."]
+    if route:
+        notes.append(f"Routing answers are up to 48 tokens of grammar-valid JSON from random weights (mean "
+                     f"{route['cached']['answer_tokens']:.0f} tokens); answers identical with and without the "
+                     f"prefix cache: {route['identical']}.")
+    return figures, notes + failed, details
 
 
 def main() -> int:
@@ -264,9 +327,11 @@ def main() -> int:
 
         set_threads(1)
         figures, notes, details = measure(2, args.peak_tflops or 1.0, make_config=tiny_config, batch_sizes=(1, 4),
-                                          route_n=3)
+                                          route_n=3, serve_requests=8)
         for row in figures:
             print(f"  {row['label']}: {row['value']} {row['unit']}")
+        for note in notes:
+            print(f"  note: {note}")
         print("gpu.py --dry-run: every step ran; nothing was written (figures from a tiny model on "
               f"{'cuda' if torch.cuda.is_available() else 'cpu'} mean nothing)")
         return 0
