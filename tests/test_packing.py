@@ -68,7 +68,9 @@ def test_each_packing_collates_the_rows_with_their_own_labels_and_attention(tmp_
 def test_packing_auto_by_device_and_old_booleans(tmp_path, rows_dir):
     from toolrouter.train.trainer import packing_for
 
-    assert packing_for("auto", "cpu") == "none" and packing_for("auto", "cuda:0") == "none"
+    assert packing_for("auto", "cpu") == "none" and packing_for("auto", "cpu", quantized=True) == "none"
+    assert packing_for("auto", "cuda:0") == "padding_free"  # measured on an H200: benchmarks/results/gpu.json
+    assert packing_for("auto", "cuda", quantized=True) == "none"
     assert packing_for("bfd", "cpu") == "bfd"
     assert tiny_recipe(tmp_path, rows_dir, "training.packing=true").training.packing == "bfd"
     assert tiny_recipe(tmp_path, rows_dir, "training.packing=false").training.packing == "none"

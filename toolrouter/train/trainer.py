@@ -329,18 +329,19 @@ def lora_config(recipe: Recipe):
 # ---------------------------------------------------------------------------------------------
 # the trainer
 
-def packing_for(packing: str, device: str) -> str:
-    """training.packing with `auto` resolved for the device (the reasons: recipe.TrainingConfig)."""
+def packing_for(packing: str, device: str, quantized: bool = False) -> str:
+    """training.packing with `auto` resolved for the device and base (the reasons, with the measured
+    figures: recipe.TrainingConfig): padding_free for a bf16 base on CUDA, none otherwise."""
     if packing != "auto":
         return packing
-    return "none"  # CPU: measured; CUDA: not yet (benchmarks/gpu.py measures none vs padding_free)
+    return "padding_free" if device.startswith("cuda") and not quantized else "none"
 
 
 def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: bool):
     from trl import SFTConfig
 
     t = recipe.training
-    packing = packing_for(t.packing, device)
+    packing = packing_for(t.packing, device, quantized=recipe.quantization is not None)
     # warmup < 1 is a ratio of all optimizer steps (transformers reads a float in [0, 1) that way).
     warmup = t.warmup if t.warmup < 1 else int(t.warmup)
     return SFTConfig(
