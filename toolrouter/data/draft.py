@@ -39,6 +39,13 @@ VERBS = {"get": ["get", "show me", "check", "tell me"], "check": ["check", "look
          "update": ["update", "change"], "turn on": ["turn on", "switch on"], "turn off": ["turn off", "switch off"],
          "open": ["open"], "close": ["close"], "call": ["call", "ring"], "buy": ["buy", "order", "get"]}
 ASKING = {"get", "check", "look up", "search for", "search", "find", "show", "list", "find out"}
+# Verbs people say without the tool's object, its arguments in its place: "book at Nopa for 4",
+# "convert 100 USD to EUR", "schedule the budget review on Monday at 10", "send it to sam@x.com"
+OBJECTLESS = ("book", "reserve", "schedule", "convert", "send", "email", "translate", "order", "call", "transfer",
+              "pay", "text", "message", "move", "exchange", "invite", "forward", "share")
+AMOUNTS = ("amount", "sum", "total", "value", "price", "cost")
+_VERB_FRAMES = ("{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
+                "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now")
 PREPOSITIONS = ("for", "to", "in", "on", "at", "from", "with", "of", "by", "into", "about", "between")
 INDEFINITE = ("a", "an", "one", "another", "some", "any", "given", "specified", "specific")
 ARTICLES = ("a", "an", "the", "some")
@@ -150,7 +157,7 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     w = _lit(words_of(arg))
     first = w.split()[0] if len(w.split()) > 1 else ""  # "from_currency", "target_language"; not "to" itself
     if kind not in ("place_to", "place_from", "person") and first in ("from", "source", "origin"):
-        return [f"from {s}"] + ([s] if kind == "currency" else [])  # "from_currency": "100 USD to EUR"
+        return [f"from {s}"]  # a bare "from" currency follows its amount: tool_templates' money frames
     if kind not in ("place_to", "place_from", "person") and first in ("to", "target", "into"):
         return [f"to {s}", f"into {s}", f"in {s}"] if kind == "currency" else [f"to {s}", f"into {s}"]
     if kind == "currency":
@@ -268,10 +275,16 @@ def tool_templates(spec) -> list[str]:
         return " ".join(_arg_text(a, phrases[a], a not in spec.required) for a in order if a not in skip)
 
     orders = arg_orders(spec.name, required + optional)
-    frames = ["{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
-              "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now",
-              "{N} {A}", "{N} {A} please", "i need {N} {A}", "i'd like {N} {A}", "{N} {A}?", "can i get {N} {A}?",
-              "i want {N} {A}"]
+    # an object that a number argument says ("convert an amount of money" with `amount`): the request
+    # says the value where the object would be, so the verb frames go without it and {N} frames are off
+    obj_words = set(p.obj.split()) - set(ARTICLES) - set(PREPOSITIONS)
+    said_object = any(set(words_of(a).split()) & obj_words for a in required if kinds[a] == "number")
+    frames = [] if said_object else list(_VERB_FRAMES) + [
+        "{N} {A}", "{N} {A} please", "i need {N} {A}", "i'd like {N} {A}", "{N} {A}?", "can i get {N} {A}?",
+        "i want {N} {A}"]
+    # frames without the object, for verbs people say that way; every verb frame when an argument is it
+    bare_verbs = list(p.verbs) if said_object else [v for v in p.verbs if v in OBJECTLESS]
+    objectless = list(_VERB_FRAMES if said_object else _VERB_FRAMES[:4]) if bare_verbs else []
     person = next((a for a in required if kinds[a] == "person"), None)
     message = next((a for a in required if kinds[a] == "message"), None)
     if person and message:  # a messaging tool: "tell Sam ...", "let Sam know ..."
@@ -296,6 +309,17 @@ def tool_templates(spec) -> list[str]:
     if p.verb in ASKING or p.verb.split()[0] in ASKING:
         frames += ["what's {N} {A}?", "i want to know {N} {A}", "tell me {N} {A}", "how's {N} {A}?",
                    "any {n} {A}?", "show me {N} {A}"]
+    # money: "convert 100 USD to EUR", "100 USD in EUR?": the source currency said bare after the amount
+    amount = next((a for a in required if kinds[a] == "number" and words_of(a).split()[-1] in AMOUNTS), None)
+    source = next((a for a in required if kinds[a] == "currency" and words_of(a).split()[0] in ("from", "source")),
+                  None)
+    if amount and source:
+        rest = args_text([a for a in required + optional if a not in (amount, source)])
+        money, said = f"{{{amount}}} {{{source}}}", _alt(bare_verbs or p.verbs)
+        frames += [f"{said} {money} {rest}", f"please {said} {money} {rest}", f"{money} {rest}", f"{money} {rest}?",
+                   f"how much is {money} {rest}?", f"what's {money} {rest}?", f"can you {said} {money} {rest}?"]
+    # a title may stand where the object would ("schedule the budget review on Monday at 10")
+    title = next((a for a in required if kinds[a] == "title"), None)
     out = []
     # two orders per frame, taken in turn from the list: every order is said, not just the schema's and
     # its reverse, so the router finds an argument by its phrase ("at {restaurant}"), not by its place
@@ -319,6 +343,12 @@ def tool_templates(spec) -> list[str]:
             text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns)
                     .replace("{n}", f"{adj_slot} {p.noun or p.obj}").replace("{A}", args_text(order, use_adj, use_outer)))
             out.append(" ".join(text.split()))
+        for j, frame in enumerate(objectless):  # enums by their own phrases here: no object to qualify
+            order = orders[(2 * j + k + 1) % len(orders)]
+            said = args_text(order)
+            if title and j % 2 == 0:
+                said = f"{_alt(['{' + title + '}', 'the {' + title + '}'])} {args_text(order, title)}"
+            out.append(" ".join(frame.replace("{V}", _alt(bare_verbs)).replace("{A}", said).split()))
     return list(dict.fromkeys(out)) + learned_templates(spec, raw, kinds)
 
 
