@@ -854,7 +854,7 @@ def _sampler(name: str, schema: dict, spec: Optional[SlotSpec]):
         if spec.say == "number":
             from toolrouter.data.values import number_bounds
 
-            lo, hi = spec.range or number_bounds(schema)
+            lo, hi = spec.range or number_bounds(schema, name)
         return _Spoken(spec.say, lo, hi, spec.unit, schema.get("pattern"))
     if kind == "array":
         items = schema.get("items", {})

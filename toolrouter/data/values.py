@@ -416,16 +416,22 @@ NICE = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 
 DATES = (dt.date(2025, 1, 1), dt.date(2028, 12, 31))  # fixed, so a build never depends on today
 
 
-def number_bounds(schema: dict) -> tuple[int, int]:
-    """The integer range a number argument's values are drawn from: its bounds, else 1..100."""
+# an amount of money has no natural top: "convert 1000 CHF", "a 2500 budget"
+_MONEY = re.compile(r"\b(?:amount|price|cost|money|budget|salary|payment|fee|total|sum)\b")
+
+
+def number_bounds(schema: dict, name: str = "") -> tuple[int, int]:
+    """The integer range a number argument's values are drawn from: its bounds, else 1..100 (1..5000
+    for an amount of money without an upper bound, by its name or description)."""
     lo = schema.get("minimum", schema["exclusiveMinimum"] + 1 if "exclusiveMinimum" in schema else None)
     hi = schema.get("maximum", schema["exclusiveMaximum"] - 1 if "exclusiveMaximum" in schema else None)
+    top = 4999 if _MONEY.search(f"{words_of(name)} {schema.get('description') or ''}".lower()) else 99
     if lo is None and hi is None:
-        lo, hi = 1, 100
+        lo, hi = 1, top + 1
     elif lo is None:
         lo = hi - 99 if hi < 1 or hi > 100 else 1
     elif hi is None:
-        hi = lo + 99
+        hi = lo + top
     return int(-(-lo // 1)), int(hi // 1)
 
 
@@ -624,7 +630,10 @@ COMMON = {"city": CITIES, "place": PLACES + CITIES[:30], "place_to": PLACES, "pl
           "person": RELATIONS + ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah", "Tom", "Anna",
                                  "Ben", "Lucy", "James", "Laura", "Mike", "Kate", "Dan", "Priya", "Omar", "Mei"],
           "message": MESSAGES, "task": TASKS, "label": LABELS, "query": TOPICS, "product": PRODUCTS,
-          "text": LABELS + TOPICS}
+          "text": LABELS + TOPICS,
+          # the currencies most conversions are in (the long tail: every ISO code Faker knows)
+          "currency": ["USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "CNY", "INR", "MXN", "SEK", "NZD", "HKD",
+                       "SGD", "KRW", "BRL"]}
 COMMON_SHARE = 1 / 3
 # A field's own examples where its provider has no common values: they show what a value looks like,
 # not what people ask for most. At the common share, a restaurant field's two examples were 39 % of

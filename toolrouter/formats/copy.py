@@ -365,7 +365,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
     table argument becomes an enum of the values the request says (none said: it stays as it is).
     `apart` {(tool, argument): value or values}: that text argument's spans may not overlap where a
-    value stands in the texts (two arguments of one call are two places in the request; a value tried
+    value stands in the texts, and a pattern or format argument may not be that value unless the
+    request has no other (two arguments of one call are two places in the request; a value tried
     before is not tried again)."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
@@ -396,15 +397,18 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             schema = props.get(arg)
             if schema is None:
                 continue
+            avoid = (apart or {}).get((spec.name, arg))
+            avoid = [avoid] if isinstance(avoid, str) else list(avoid or [])
             if kind == "text":
-                avoid = (apart or {}).get((spec.name, arg))
                 mine_spans = spans
-                for value in ([avoid] if isinstance(avoid, str) else avoid or []):
+                for value in avoid:
                     mine_spans = _without(mine_spans, _lower(value) if lower else value)
                 props[arg], changed = {**schema, COPY_KEY: mine_spans or spans}, True
             else:
                 found = (pattern_candidates(texts, schema["pattern"]) if kind == "pattern" else
                          format_candidates(texts, FORMATS[kind[7:]]))
+                off = {v.lower() for v in avoid}  # a code or address tried before: the others, if any
+                found = [f for f in found if f.lower() not in off] or found
                 if found:
                     props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
@@ -630,8 +634,8 @@ def _strays(call: dict, texts: Sequence[str], fields: dict, where: dict) -> dict
     tool_anchors = where.get(tool, {})
     over = _overruns(args, tool_anchors)
     return {(tool, a): [_ANCHOR_WORD.findall(v.lower())[-1] if a in over else v]
-            for a, kind in fields.get(tool, {}).items()
-            if kind == "text" and isinstance(v := args.get(a), str) and tool_anchors.get(a)
+            for a in fields.get(tool, {})
+            if isinstance(v := args.get(a), str) and tool_anchors.get(a)
             and (a in over or not _anchored(v, texts, tool_anchors[a]) and _anchor_free(texts, tool_anchors[a], v))}
 
 
@@ -643,8 +647,8 @@ def _overlap(a: str, b: str) -> bool:
 def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence[dict]], tokenizer,
                 vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None, fmt=None,
                 no_tool: bool = True, answers: Optional[Sequence[str]] = None) -> list[str]:
-    """Answers under the copy grammars (copy_grammars), with two copied text arguments of one call kept
-    to two places of the request. `generate(conversations, grammars)` -> answers (greedy, as the
+    """Answers under the copy grammars (copy_grammars), with two copied arguments of one kind in one call
+    (two texts, or two codes: "20 AUD to NZD") kept to two places of the request. `generate(conversations, grammars)` -> answers (greedy, as the
     caller decodes). A small router that has learned *that* it copies but not *where from* writes
     "from the gym to the mall" as pickup "the gym", destination "the gym", or swaps the two. So:
 
@@ -694,9 +698,10 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
         swapped = False
         for call in calls:
-            text_args = [a for a, kind in fields.get(call["tool"], {}).items()
-                         if kind == "text" and isinstance(call["arguments"].get(a), str)]
-            pairs = [(a, b) for j, a in enumerate(text_args) for b in text_args[j + 1:]]
+            kinds = {a: kind for a, kind in fields.get(call["tool"], {}).items()
+                     if isinstance(call["arguments"].get(a), str)}
+            # two copied arguments of one kind: two texts, or two codes ("20 AUD to NZD": from and to)
+            pairs = [(a, b) for j, a in enumerate(kinds) for b in list(kinds)[j + 1:] if kinds[a] == kinds[b]]
             for a, b in pairs:
                 va, vb = call["arguments"][a], call["arguments"][b]
                 if _overlap(va, vb):
