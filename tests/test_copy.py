@@ -365,3 +365,38 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     assert [parse_tool_call(a, cat).arguments.get("city", parse_tool_call(a, cat).arguments.get("restaurant"))
             for a in out[:3]] == ["Lyon", "Chez Marie", "Lyon"]
     assert parse_tool_call(out[3], cat).arguments == {"pickup": "the marina", "destination": "the casino"}
+
+
+def test_two_codes_of_one_call_are_two_places_of_the_request(tiny_tokenizer):
+    """copy_decode keeps pattern arguments apart as it does texts: "convert 20 AUD to NZD" written with
+    AUD as both currencies is decoded again with each kept off the other's code, and the answer whose
+    codes stand after their words ("to" NZD) wins; a code after none of its words while one stands
+    elsewhere ("to" in "50 EUR to GBP") is decoded again off it. The grammars of the later passes refuse
+    the code kept off."""
+    from toolrouter.formats.copy import anchors, copied_fields, copy_decode
+
+    cat = load_catalogue("tests/assets/natural/office_tools.py")
+    assert copied_fields(cat)["convert_currency"] == {"from_currency": "pattern", "to_currency": "pattern"}
+    assert {"to", "into"} <= anchors(cat)["convert_currency"]["to_currency"]
+    conv = lambda a, f, t: format_call("convert_currency", {"amount": a, "from_currency": f,  # noqa: E731
+                                                            "to_currency": t}, cat)
+    convs = _asks("convert 20 AUD to NZD", "how much is 50 EUR to GBP?")
+    script = [[conv(20, "AUD", "AUD"), conv(50, "GBP", "EUR")],
+              [conv(20, "AUD", "NZD")],  # to_currency kept off AUD
+              [conv(20, "NZD", "AUD")],  # from_currency kept off AUD
+              [conv(50, "EUR", "GBP")]]  # the stray to_currency kept off EUR
+    refused = [[[], []], [[conv(20, "AUD", "AUD")]], [[conv(20, "AUD", "AUD")]], [[conv(50, "GBP", "EUR")]]]
+    calls = []
+
+    def generate(conversations, grammars):
+        for answer, grammar, off in zip(script[len(calls)], grammars, refused[len(calls)], strict=True):
+            assert accepts_text(grammar, answer), answer
+            assert not any(accepts_text(grammar, o) for o in off), off
+        calls.append(len(conversations))
+        return script[len(calls) - 1]
+
+    out = copy_decode(generate, cat, convs, tiny_tokenizer)
+    assert calls == [2, 1, 1, 1]
+    assert [parse_tool_call(a, cat).arguments for a in out] == [
+        {"amount": 20, "from_currency": "AUD", "to_currency": "NZD"},
+        {"amount": 50, "from_currency": "EUR", "to_currency": "GBP"}]

@@ -479,9 +479,18 @@ def test_titles_summaries_and_currencies_are_said_as_people_say_them(tmp_path):
         assert not re.search(r"(?i)\b(from|to) currency\b|\bamount (of )?\d", request), request
     assert any(a["from_currency"].lower() in r and a["from_currency"] not in r for r, a in money)  # typed lower
     assert sum(bool(re.search(r"(?i)\bfrom " + re.escape(a["from_currency"]), r)) for r, a in money) > len(money) / 4
+    # said as people say money, without the object: "convert 250 GBP to JPY", "how much is 1000 CHF in CAD?";
+    # amounts of money up to thousands; "an amount of money" only ever in the schema
+    bare = [r for r, a in money if re.search(rf"(?i)\b{a['amount']:g} {a['from_currency']}\b", r)]
+    assert len(bare) > len(money) / 5 and any(r.lower().startswith("how much is") for r in bare)
+    assert sum(a["amount"] > 100 for _, a in money) > len(money) / 2
+    assert not any("amount of money" in r.lower() for r, _ in money)
     titles = [a["title"] for _, t in rows if t["tool"] == "schedule_meeting" for a in [t["arguments"]]]
     assert sum(len(t.split()) for t in titles) / len(titles) > 2
     subjects = [r for r, t in rows if t["tool"] == "send_email"]
+    assert not any(re.search(r"(?i)\bsend (to|at|called|titled|about|subject)\b", r) for r in subjects)  # "send" takes its object
+    assert sum(bool(re.search(r"(?i)\b(schedule|book) (the )?" + re.escape(a["title"]), r))
+               for r, t in rows if t["tool"] == "schedule_meeting" for a in [t["arguments"]]) > 20  # the title as object
     assert any(re.search(r"(?i)\bsubject: ", r) for r in subjects) and any(" titled " in r.lower() for r in subjects)
     summaries = [(r, t["arguments"]["summary"]) for r, t in rows if t["tool"] == "create_ticket"]
     assert sum(bool(re.search(r"(?i)\b(is down|is slow|keeps crashing|times out)$", s)) for _, s in summaries) > 50
@@ -502,3 +511,23 @@ def test_titles_summaries_and_currencies_are_said_as_people_say_them(tmp_path):
     snapshot = load_catalogue(run / "catalogue.json")
     assert "format" not in snapshot["send_email"].properties["to"]
     assert copied_fields(snapshot) == copied_fields(cat)
+
+
+
+def test_a_polar_twin_turns_over_the_choice_not_a_word_inside_a_copied_value():
+    """The contrastive twin of a request turns its polar choice over ("low" -> "high" priority). Where the
+    choice's word also stands inside another argument's copied value (the summary "low disk space
+    warning"), the twin turns over the choice's own occurrence and the value stays a span. (A 20,000-row
+    office_tools build drew such a request and stopped on it: the twin's summary was no span.)"""
+    from toolrouter.data.bank import _Compiled
+    from toolrouter.data.pipeline import _Builder
+
+    cat = load_catalogue(str(ASSETS / "office_tools.py"))
+    builder = _Builder(cat, _Compiled(cat, None, "generic"), "compact", robust=False)
+    tpl = next(t for t in builder.bank.tools["create_ticket"] if "priority" in t.samplers)
+    builder.polar = ("priority", "", "low", "high")
+    args = {"summary": "low disk space warning", "priority": "low"}
+    twin = builder.contrastive_twin(tpl, "open a ticket: low disk space warning, low priority", args, random.Random(0))
+    assert twin == ("open a ticket: low disk space warning, high priority", {**args, "priority": "high"})
+    # no occurrence of its own: no twin
+    assert builder.contrastive_twin(tpl, "open a ticket: low disk space warning", args, random.Random(0)) is None

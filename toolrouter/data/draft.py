@@ -294,8 +294,11 @@ def tool_templates(spec) -> list[str]:
         rest = args_text([a for a in required + optional if a not in (person, message)])
         frames += [f"tell {{{person}}} {{{message}}} {rest}", f"let {{{person}}} know {{{message}}} {rest}",
                    f"message {{{person}}} {{{message}}} {rest}"]
-    counted = next((a for a in required if kinds[a] == "number" and unit_of(a, raw[a]) in _ADJ_UNITS), None)
-    if counted and p.noun:  # "set a 25-minute timer", "10 min timer please"
+    # a length said before the noun: "set a 25-minute timer", "10 min timer please", and an optional one
+    # too, in these frames ("a 30 minute sync on Friday at 4")
+    counted = next((a for a in required + optional if kinds[a] == "number" and unit_of(a, raw[a]) in _ADJ_UNITS),
+                   None)
+    if counted and p.noun:
         rest = args_text([a for a in required + optional if a != counted])
         slot = "{" + counted + ":adj}"
         frames += [f"{verbs} a {slot} {p.noun} {rest}", f"{slot} {p.noun} {rest}", f"a {slot} {p.noun} {rest} please",

@@ -437,10 +437,16 @@ class _Builder:
         side_rng = random.Random(zlib.crc32(text.encode()))  # the twin's word, without touching `rng`
         said = sampler.say(side_rng, other, group)
         # the surface as the request's casing left it: as said, lower, ALL CAPS, Title Case, Sentence case
+        # and not inside a copied value of another argument ("low" in the summary "low disk space warning"):
+        # every span the request had stays a span of the twin
+        copied = [v for a, v in args.items()
+                  if a != arg and isinstance(v, str) and getattr(tpl.samplers.get(a), "copy", False)]
         for case in (str, str.lower, str.upper, _title, lambda t: t[:1].upper() + t[1:]):
-            m = re.search(r"(?<!\w)" + re.escape(case(surface)) + r"(?!\w)", text) if surface else None
-            if m is not None:
-                return text[:m.start()] + case(said) + text[m.end():], {**args, arg: other}
+            for m in (re.finditer(r"(?<!\w)" + re.escape(case(surface)) + r"(?!\w)", text) if surface else ()):
+                twin = text[:m.start()] + case(said) + text[m.end():]
+                if all((v not in text or v in twin) and (v.lower() not in text.lower() or v.lower() in twin.lower())
+                       for v in copied):
+                    return twin, {**args, arg: other}
         return None
 
     def _row(self, view, text, tpl, args, reason, kind, split) -> dict:
