@@ -400,3 +400,34 @@ def test_two_codes_of_one_call_are_two_places_of_the_request(tiny_tokenizer):
     assert [parse_tool_call(a, cat).arguments for a in out] == [
         {"amount": 20, "from_currency": "AUD", "to_currency": "NZD"},
         {"amount": 50, "from_currency": "EUR", "to_currency": "GBP"}]
+
+
+def test_a_value_that_stops_inside_a_name_or_phrase_runs_on_to_its_end(tiny_tokenizer):
+    """copy_decode, last: a copied value that stops where its request shows a name or phrase goes on
+    runs on to its end: after a word no phrase ends on ("my" -> "my hotel"), inside a run of
+    capitalised words or a name and its number ("12 Oak" -> "12 Oak Street", "Invoice" -> "Invoice
+    4471"); never into a word that introduces an argument ("the Ritz" before "to"), across punctuation,
+    into the pronoun I, or by capitals in a request typed in Title Case. A lower-cased value (a model
+    that reads requests lower-cased) runs on lower-cased, for restore_case."""
+    from toolrouter.formats.copy import _stretched, copy_decode
+
+    stops = {"to", "from", "at", "on"}
+    cases = {("12 Oak", "a big car from 12 Oak Street to the stadium"): "12 Oak Street",
+             ("my", "standard taxi from the museum to my hotel"): "my hotel",
+             ("the Golden", "I'm going to the Golden Gate Bridge"): "the Golden Gate Bridge",
+             ("Invoice", "email jane@x.com with the subject Invoice 4471"): "Invoice 4471",
+             ("central", "a ride from Central Station"): "central station",
+             ("the Ritz", "a luxury car from the Ritz to the opera house"): "the Ritz",
+             ("Lyon", "french food in Lyon, money's no object"): "Lyon",
+             ("Sam", "text Sam I'm late"): "Sam",
+             ("The Ritz", "Book A Luxury Car From The Ritz Hotel"): "The Ritz",
+             ("nowhere", "a ride from Central Station"): "nowhere"}
+    assert {k: _stretched(*k[:1], [k[1]], stops) for k in cases} == cases
+
+    cat = load_catalogue("tests/assets/natural/dining_travel.py")
+    taxi = lambda p, d: format_call("book_taxi", {"pickup": p, "destination": d}, cat)  # noqa: E731
+    convs = _asks("taxi from 12 Oak Street to my hotel", "a cab from the Ritz to the opera")
+    answers = [taxi("12 Oak", "my"), taxi("the Ritz", "the opera")]
+    out = copy_decode(lambda c, g: [], cat, convs, tiny_tokenizer, answers=answers)
+    assert [parse_tool_call(a, cat).arguments for a in out] == [
+        {"pickup": "12 Oak Street", "destination": "my hotel"}, {"pickup": "the Ritz", "destination": "the opera"}]

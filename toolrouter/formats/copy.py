@@ -639,6 +639,74 @@ def _strays(call: dict, texts: Sequence[str], fields: dict, where: dict) -> dict
             and (a in over or not _anchored(v, texts, tool_anchors[a]) and _anchor_free(texts, tool_anchors[a], v))}
 
 
+# Words after which a copied value cannot end: "my" (hotel), "the" (Golden Gate Bridge), "Bank of" (England)
+_OPEN_ENDS = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "this", "that", "these", "those", "its",
+              "of", "and", "&"}
+_SMALL_WORDS = {"the", "a", "an", "to", "from", "of", "in", "on", "at", "for", "with", "and", "my", "me", "is", "it"}
+_NEXT_WORD = re.compile(r" ([\w'&-]+)")
+MAX_EXTEND = 4  # words a value may be stretched by
+
+
+def _stretched(value: str, texts: Sequence[str], stops: set) -> str:
+    """`value` run on to the end of the name or phrase it stops inside, where its request shows that it
+    stops inside one: after a word a phrase cannot end on ("my" -> "my hotel"), or in a run of
+    capitalised words or a name and its number ("Central" -> "Central Station", "12 Oak" -> "12 Oak
+    Street", "Invoice" -> "Invoice 4471"; not in a request typed in Title Case or capitals). Never into
+    a word that introduces an argument (`stops`: "the Ritz" stays before "to the opera"), nor across
+    punctuation. The value as it was where it is no span, or nothing runs on."""
+    v = value.lower().strip()
+    for text in texts:
+        low = text.lower()
+        if not v or len(low) != len(text):
+            continue
+        at = low.find(v)
+        while at >= 0 and not ((at == 0 or not text[at - 1].isalnum())
+                               and (at + len(v) == len(text) or not text[at + len(v)].isalnum())):
+            at = low.find(v, at + 1)
+        if at < 0:
+            continue
+        # Title Case or capitals: its small words are capitalised too ("From The Ritz To ...")
+        small = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in _SMALL_WORDS]
+        titled = any(w[:1].isupper() for w in small[1:]) if len(small) > 1 else text.upper() == text
+        start, end = at, at + len(v)
+        for _ in range(MAX_EXTEND):
+            m = _NEXT_WORD.match(text, end)
+            last = re.findall(r"[\w'&-]+", text[start:end])
+            if m is None or not last or m.group(1).lower() in stops:
+                break
+            last, nxt = last[-1], m.group(1)
+            named = (not titled and last[:1].isupper() and (nxt[:1].isupper() or nxt.isdigit())
+                     and nxt.split("'")[0] != "I")  # "text Sam I'm late": the pronoun starts a clause
+            if last.lower() not in _OPEN_ENDS and not named:
+                break
+            end = m.end()
+        if end == at + len(v):
+            return value
+        more = text[at + len(v):end]
+        return value + (more.lower() if value == value.lower() and text[at:at + len(v)] != value else more)
+    return value
+
+
+def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict) -> dict:
+    """`args` with each copied text value that stops inside a name or phrase run on to its end
+    (_stretched), and one that still runs into another argument's word ("the Ritz to") cut before it."""
+    out = dict(args)
+    stops = set().union(*tool_anchors.values()) if tool_anchors else set()
+    over = _overruns(args, tool_anchors)
+    for a, kind in fields.items():
+        v = out.get(a)
+        if kind != "text" or not isinstance(v, str):
+            continue
+        if a in over:
+            cut = v[:v.lower().rfind(_ANCHOR_WORD.findall(v.lower())[-1])].rstrip(" ,")
+            v = cut or v
+        longer = _stretched(v, texts, stops)
+        if longer != v and any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str)):
+            longer = v  # it would run into another argument's value
+        out[a] = longer
+    return out
+
+
 def _overlap(a: str, b: str) -> bool:
     a, b = a.lower().strip(), b.lower().strip()
     return bool(a and b) and (a in b or b in a)
@@ -767,4 +835,16 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             if more:
                 left.append((i, tool, more))
         strays = left
+    # last, values that stop inside a name or phrase, or still run into the next argument's word
+    for i, result in enumerate(results):
+        if result.kind != "call":
+            continue
+        texts, changed = request_texts(conversations[i]), False
+        calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
+        for call in calls:
+            trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}))
+            if trimmed != call["arguments"]:
+                call["arguments"], changed = trimmed, True
+        if changed:
+            answers[i] = write(calls)
     return answers
