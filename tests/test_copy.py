@@ -431,3 +431,28 @@ def test_a_value_that_stops_inside_a_name_or_phrase_runs_on_to_its_end(tiny_toke
     out = copy_decode(lambda c, g: [], cat, convs, tiny_tokenizer, answers=answers)
     assert [parse_tool_call(a, cat).arguments for a in out] == [
         {"pickup": "12 Oak Street", "destination": "my hotel"}, {"pickup": "the Ritz", "destination": "the opera"}]
+
+
+def test_a_title_summary_or_message_runs_on_to_the_end_of_its_clause(tiny_tokenizer):
+    """A copied value that the data draws as a phrase or sentence (a title, a subject, a problem summary,
+    a message: CLAUSE_KINDS) runs on to the end of its clause, up to the next word that introduces an
+    argument, punctuation or a closing "please"; a name does not ("the pizza" stays a timer's label)."""
+    from toolrouter.formats.copy import _bank_fields, copy_decode
+
+    office = load_catalogue("tests/assets/natural/office_tools.py")
+    assert _bank_fields(office)[3] == {("send_email", "subject"), ("create_ticket", "summary"),
+                                       ("schedule_meeting", "title")}
+    assert _bank_fields(load_catalogue("support_router"))[3] == set()  # its bank's values are names and IDs
+    email = lambda s: format_call("send_email", {"to": "mark@acme.io", "subject": s}, office)  # noqa: E731
+    ticket = lambda s: format_call("create_ticket", {"summary": s, "priority": "high"}, office)  # noqa: E731
+    convs = _asks("send an email to mark@acme.io about the offsite agenda please",
+                  "new ticket: printer on floor 3 is jammed, high priority")
+    out = copy_decode(lambda c, g: [], office, convs, tiny_tokenizer, answers=[email("the offsite"), ticket("printer")])
+    assert [parse_tool_call(a, office).arguments for a in out] == [
+        {"to": "mark@acme.io", "subject": "the offsite agenda"},
+        {"summary": "printer on floor 3 is jammed", "priority": "high"}]
+    home = load_catalogue("tests/assets/natural/home_assistant.py")
+    timer = format_call("start_timer", {"minutes": 25, "label": "the pizza"}, home)
+    (same,) = copy_decode(lambda c, g: [], home, _asks("start a 25 minute timer for the pizza oven"), tiny_tokenizer,
+                          answers=[timer])
+    assert parse_tool_call(same, home).arguments["label"] == "the pizza"

@@ -68,12 +68,15 @@ _WORD = re.compile(r"\w+(?:['’\-.@/:&+]\w+)*")
 _CHUNK = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]+")
 
-_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said_fields, anchors)
+_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said_fields, anchors, clauses)
+# Copied values the data draws as a phrase or sentence (a title, a problem summary, a message, a to-do):
+# said to the end of their clause, unlike names ("the holiday schedule", not "holiday")
+CLAUSE_KINDS = ("title", "summary", "message", "task")
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
-    """(copied_fields, said_fields, anchors) of `catalogue`, from one compilation of the bank that made
-    its data (its phrasing bank beside the catalogue's source, else the schema draft), cached per catalogue."""
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set]:
+    """(copied_fields, said_fields, anchors, clause fields: {(tool, argument)} of CLAUSE_KINDS) of
+    `catalogue`, from one compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
     from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
     from toolrouter.data.values import raw_properties
@@ -84,6 +87,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
         compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
         copied: dict[str, dict[str, str]] = {}
         said: dict[str, dict[str, Reader]] = {}
+        clauses: set = set()
         for spec in catalogue:
             formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
             for arg, schema in spec.properties.items():
@@ -95,11 +99,13 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict]:
                     fmt = formats.get(arg) or getattr(sampler, "provider", None)
                     copied.setdefault(spec.name, {})[arg] = ("pattern" if schema.get("pattern") else
                                                              f"format:{fmt}" if fmt in FORMATS else "text")
+                    if getattr(sampler, "provider", None) in CLAUSE_KINDS:
+                        clauses.add((spec.name, arg))
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = (copied, said, _slot_anchors(compiled))
+        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses)
     return _FIELDS[key]
 
 
@@ -527,7 +533,7 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields, said, _ = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
+    fields, said, _, _ = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for i, conv in enumerate(conversations):
@@ -645,15 +651,19 @@ _OPEN_ENDS = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "thi
 _SMALL_WORDS = {"the", "a", "an", "to", "from", "of", "in", "on", "at", "for", "with", "and", "my", "me", "is", "it"}
 _NEXT_WORD = re.compile(r" ([\w'&-]+)")
 MAX_EXTEND = 4  # words a value may be stretched by
+MAX_CLAUSE = 8  # the same for a phrase or sentence (CLAUSE_KINDS)
+_CLOSERS = {"please", "pls", "plz", "thanks", "thx", "cheers", "asap", "now"}
 
 
-def _stretched(value: str, texts: Sequence[str], stops: set) -> str:
+def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = False) -> str:
     """`value` run on to the end of the name or phrase it stops inside, where its request shows that it
     stops inside one: after a word a phrase cannot end on ("my" -> "my hotel"), or in a run of
     capitalised words or a name and its number ("Central" -> "Central Station", "12 Oak" -> "12 Oak
     Street", "Invoice" -> "Invoice 4471"; not in a request typed in Title Case or capitals). Never into
     a word that introduces an argument (`stops`: "the Ritz" stays before "to the opera"), nor across
-    punctuation. The value as it was where it is no span, or nothing runs on."""
+    punctuation. `clause` (a title, summary, message or to-do): on to the end of its clause, word by
+    word, up to the next such word, punctuation or a closing "please". The value as it was where it is
+    no span, or nothing runs on."""
     v = value.lower().strip()
     for text in texts:
         low = text.lower()
@@ -669,11 +679,14 @@ def _stretched(value: str, texts: Sequence[str], stops: set) -> str:
         small = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in _SMALL_WORDS]
         titled = any(w[:1].isupper() for w in small[1:]) if len(small) > 1 else text.upper() == text
         start, end = at, at + len(v)
-        for _ in range(MAX_EXTEND):
+        for _ in range(MAX_CLAUSE if clause else MAX_EXTEND):
             m = _NEXT_WORD.match(text, end)
             last = re.findall(r"[\w'&-]+", text[start:end])
             if m is None or not last or m.group(1).lower() in stops:
                 break
+            if clause and m.group(1).lower() not in _CLOSERS:
+                end = m.end()
+                continue
             last, nxt = last[-1], m.group(1)
             named = (not titled and last[:1].isupper() and (nxt[:1].isupper() or nxt.isdigit())
                      and nxt.split("'")[0] != "I")  # "text Sam I'm late": the pronoun starts a clause
@@ -687,9 +700,11 @@ def _stretched(value: str, texts: Sequence[str], stops: set) -> str:
     return value
 
 
-def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict) -> dict:
+def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
+             clauses: set = frozenset()) -> dict:
     """`args` with each copied text value that stops inside a name or phrase run on to its end
-    (_stretched), and one that still runs into another argument's word ("the Ritz to") cut before it."""
+    (_stretched; the arguments in `clauses` to the end of their clause), and one that still runs into
+    another argument's word ("the Ritz to") cut before it."""
     out = dict(args)
     stops = set().union(*tool_anchors.values()) if tool_anchors else set()
     over = _overruns(args, tool_anchors)
@@ -700,7 +715,7 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict)
         if a in over:
             cut = v[:v.lower().rfind(_ANCHOR_WORD.findall(v.lower())[-1])].rstrip(" ,")
             v = cut or v
-        longer = _stretched(v, texts, stops)
+        longer = _stretched(v, texts, stops, a in clauses)
         if longer != v and any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str)):
             longer = v  # it would run into another argument's value
         out[a] = longer
@@ -756,7 +771,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
     results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
-    fields, _, where = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
+    fields, _, where, clauses = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
     redo = []  # (row, tool, first argument, second argument, first value, second value)
     strays = []  # (row, tool, {(tool, argument): [values to keep it off]})
     for i, result in enumerate(results):
@@ -842,7 +857,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         texts, changed = request_texts(conversations[i]), False
         calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
         for call in calls:
-            trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}))
+            trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
+                               {a for t, a in clauses if t == call["tool"]})
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
         if changed:
