@@ -64,6 +64,7 @@ NOUN_VERBS = {"reminder": ["remind me"], "text": ["text"], "message": ["message"
               "alarm": ["wake me up", "wake me"], "call": ["call"], "note": ["note down"], "booking": ["book"],
               "reservation": ["reserve"], "search": ["search"], "translation": ["translate"], "payment": ["pay"]}
 
+_SENT = ("text", "message", "email", "call")  # nouns whose verb needs someone to send it to
 # What a yes/no check is also asked as: its opposite ("Check whether a flight is on time": "is it delayed?")
 OPPOSITES = {"on time": ["delayed", "late", "running late"], "open": ["closed"], "closed": ["open"],
              "available": ["taken", "booked", "sold out"], "online": ["offline", "down"], "up": ["down"],
@@ -303,8 +304,12 @@ def tool_templates(spec) -> list[str]:
         slot = "{" + counted + ":adj}"
         frames += [f"{verbs} a {slot} {p.noun} {rest}", f"{slot} {p.noun} {rest}", f"a {slot} {p.noun} {rest} please",
                    f"can you {verbs} a {slot} {p.noun} {rest}?"]
-    for said in NOUN_VERBS.get(_singular(p.noun.split()[-1]) if p.noun else "", []):
-        frames += [f"{said} {{A}}", f"please {said} {{A}}", f"can you {said} {{A}}?", f"{said} {{A}} please"]
+    # verbs made of the tool's noun: "remind me ...", "text mom ..."; a message's verb only where the tool
+    # has someone to send it to ("translate_text" is no texting)
+    noun = _singular(p.noun.split()[-1]) if p.noun else ""
+    if noun not in _SENT or any(kinds[a] in ("person", "email", "phone") for a in required):
+        for said in NOUN_VERBS.get(noun, []):
+            frames += [f"{said} {{A}}", f"please {said} {{A}}", f"can you {said} {{A}}?", f"{said} {{A}} please"]
     m = re.match(r"(?:whether|if) (?:(?:a|an|the|my) )?(\w+) (is|are|has|was) (.+)", p.clause)
     if m and len(required) == 1:  # "Check whether a flight is on time" -> "is BA284 on time?"
         noun, be, rest = m.groups()
@@ -333,7 +338,8 @@ def tool_templates(spec) -> list[str]:
     for k in range(min(2, len(orders))):
         for j, frame in enumerate(frames):
             order = orders[(2 * j + k) % len(orders)]
-            use_adj = adjective if adjective and (j + k) % 2 == 0 else None
+            # the enum goes before the object's noun, so only in frames that name the object
+            use_adj = adjective if adjective and (j + k) % 2 == 0 and re.search(r"\{[VNn]\}", frame) else None
             use_outer = outer if use_adj and outer and (j // 2) % 2 == 0 else None
             adj_slot = ""
             if use_adj:
@@ -356,7 +362,10 @@ def tool_templates(spec) -> list[str]:
             if title and j % 2 == 0:
                 said = f"{_alt(['{' + title + '}', 'the {' + title + '}'])} {args_text(order, title)}"
             out.append(" ".join(frame.replace("{V}", _alt(bare_verbs)).replace("{A}", said).split()))
-    return list(dict.fromkeys(out)) + learned_templates(spec, raw, kinds)
+    # a drafted call says every required argument: a frame that lost one (an enum kept for an object the
+    # frame does not name) would stop the build with a target that does not verify
+    said = [t for t in dict.fromkeys(out) if all(re.search(r"\{" + re.escape(a) + r"[:}]", t) for a in required)]
+    return said + learned_templates(spec, raw, kinds)
 
 
 # ---------------------------------------------------------------------------------------------
