@@ -531,3 +531,22 @@ def test_a_polar_twin_turns_over_the_choice_not_a_word_inside_a_copied_value():
     assert twin == ("open a ticket: low disk space warning, high priority", {**args, "priority": "high"})
     # no occurrence of its own: no twin
     assert builder.contrastive_twin(tpl, "open a ticket: low disk space warning", args, random.Random(0)) is None
+
+
+def test_every_drafted_call_says_its_required_arguments():
+    """Each drafted call template of every natural catalogue says every required argument (a frame that
+    put a required enum before an object it does not name lost it, and the build stopped on a target
+    that did not verify: household's translate_text); a message's verb ("text ...") is drafted only for
+    a tool with a recipient, so "translate_text" gets no "text saying ..."."""
+    from toolrouter.data.draft import draft_bank
+
+    for name in ("household", "office_tools", "dining_travel", "home_assistant"):
+        cat = load_catalogue(str(ASSETS / f"{name}.py"))
+        for tool, drafted in draft_bank(cat)["tools"].items():
+            for template in drafted["templates"]:
+                for arg in cat[tool].required:
+                    assert re.search(r"\{" + arg + r"[:}]", template), (name, tool, template)
+    household = draft_bank(load_catalogue(str(ASSETS / "household.py")))["tools"]
+    assert not any(re.match(r"(please |can you )?text\b", t) for t in household["translate_text"]["templates"])
+    assert any(re.match(r"text\b", t) for t in draft_bank(load_catalogue(str(ASSETS / "home_assistant.py")))
+               ["tools"]["send_text"]["templates"])
