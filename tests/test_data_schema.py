@@ -550,3 +550,21 @@ def test_every_drafted_call_says_its_required_arguments():
     assert not any(re.match(r"(please |can you )?text\b", t) for t in household["translate_text"]["templates"])
     assert any(re.match(r"text\b", t) for t in draft_bank(load_catalogue(str(ASSETS / "home_assistant.py")))
                ["tools"]["send_text"]["templates"])
+
+
+def test_an_argument_that_is_the_object_is_said_in_its_place():
+    """A tool whose description's object is a placeholder for an argument ("Add an item to the shopping
+    list" with `item`, "Translate a piece of text" with `text`) or whose argument is described as what
+    the verb acts on ("Song, artist or playlist to play.") is asked with the value in the object's place:
+    "add 6 eggs to the shopping list", "translate good morning into spanish", "play Daft Punk"; the
+    placeholder is never said in a call ("add an item to the shopping list for milk"). A language said
+    with "into" does not qualify the object ("a spanish piece of text")."""
+    from toolrouter.data.draft import draft_bank
+
+    tools = draft_bank(load_catalogue(str(ASSETS / "household.py")))["tools"]
+    shop, play, tr = (tools[t]["templates"] for t in ("add_to_shopping_list", "play_music", "translate_text"))
+    assert "(add|put|create) [{quantity}] {item} to the shopping list" in shop
+    assert not any("an item" in t for t in shop)
+    assert any(t.startswith("(play|put on) {query}") for t in play) and not any("for {query}" in t for t in play)
+    assert "translate {text} (to {target_language}|into {target_language})" in tr
+    assert not any("piece of text" in t or "{target_language} text" in t for t in tr)

@@ -46,6 +46,8 @@ ASKING = {"get", "check", "look up", "search for", "search", "find", "show", "li
 OBJECTLESS = ("book", "reserve", "schedule", "convert", "translate", "order", "call", "transfer", "pay",
               "exchange", "invite")
 AMOUNTS = ("amount", "sum", "total", "value", "price", "cost")
+# nouns that stand for an argument's value in a description: "an item", "a piece of text", "an entry"
+PLACEHOLDERS = ("item", "items", "piece", "thing", "things", "entry", "something")
 _VERB_FRAMES = ("{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
                 "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now")
 PREPOSITIONS = ("for", "to", "in", "on", "at", "from", "with", "of", "by", "into", "about", "between")
@@ -121,6 +123,8 @@ class Phrase:
             self.clause, self.obj = " ".join(words), ""
         rest = name_words[1:] if len(name_words) > 1 and name_words[0] in (verb, verb.split()[0], *VERBS) \
             else name_words
+        while rest and rest[0] in PREPOSITIONS + ARTICLES:  # "add_to_shopping_list": "shopping list"
+            rest = rest[1:]
         self.noun = " ".join(rest) or (self.obj.split()[-1] if self.obj else "")
         article = self.obj.split()[0] if self.obj and self.obj.split()[0] in ARTICLES else ""
         if article in ("a", "an"):
@@ -263,10 +267,13 @@ def tool_templates(spec) -> list[str]:
     required = [a for a in raw if a in spec.required]
     optional = [a for a in raw if a not in spec.required]
     # the first enum argument may sit before the object's noun ("a luxury taxi", "thai restaurants")
-    adjective = next((a for a in required + optional if kinds[a] == "enum"), None)
+    # (not one said with a preposition: "into {target_language}" qualifies no object)
+    qualities = [a for a in required + optional if kinds[a] == "enum" and not any(
+        ph.split()[0] in PREPOSITIONS for ph in arg_phrases(a, raw[a], kinds[a]))]
+    adjective = next(iter(qualities), None)
     # and a second enum before it, as people stack them ("cheap thai restaurants"): the optional one
     # outside (it qualifies the rest), in every other frame that has the first
-    outer = next((a for a in required + optional if kinds[a] == "enum" and a != adjective), None)
+    outer = next((a for a in qualities if a != adjective), None)
     if outer and outer in spec.required and adjective not in spec.required:
         adjective, outer = outer, adjective
     adj_head = head_noun(raw[adjective]) if adjective else None  # "thai food", "a luxury car"
@@ -289,6 +296,30 @@ def tool_templates(spec) -> list[str]:
     # frames without the object, for verbs people say that way; every verb frame when an argument is it
     bare_verbs = list(p.verbs) if said_object else [v for v in p.verbs if v in OBJECTLESS]
     objectless = list(_VERB_FRAMES if said_object else _VERB_FRAMES[:4]) if bare_verbs else []
+    # the object that a text argument says: a placeholder ("Add an item to the shopping list" with
+    # `item`, "Translate a piece of text" with `text`) or what the argument's description says the
+    # verb acts on ("Song, artist or playlist to play."): "add milk to the shopping list", "play Daft Punk"
+    head = [w for w in p.obj.split() if w not in ARTICLES][:1]
+    acts_on = next((a for a in required if kinds[a] not in ("enum", "number", "bool", "list", "object") and (
+        head and head[0] in PLACEHOLDERS and (set(words_of(a).split()) & set(p.obj.split()) or head[0] == "piece")
+        or kinds[a] not in ("message", "person", "email", "phone")  # "The message to send.": said after "saying"
+        and re.search(r"\bto " + re.escape(p.verb) + r"\b", (raw[a].get("description") or "").lower()))), None)
+    if acts_on and not said_object:
+        parts = p.obj.split()
+        cut = next((i for i, w in enumerate(parts) if i and w in PREPOSITIONS and not (
+            w == "of" and i == 2 and parts[1] in PLACEHOLDERS)), len(parts))
+        tail = " ".join(parts[cut:])  # "to the shopping list", "on the speaker"
+        count = next((a for a in optional + required if kinds[a] == "number" and words_of(a).split()[-1]
+                      in ("quantity", "count", "number")), None)
+        lead = f"[{{{count}}}] " if count and count in optional else f"{{{count}}} " if count else ""
+        rest = args_text([a for a in required + optional if a not in (acts_on, count)])
+        said = f"{lead}{{{acts_on}}}"
+        tails = [tail, f"[{tail}]"] if tail and tail.split()[0] != "of" else [""]
+        # these replace the frames that say the placeholder object ("add an item to the shopping list for milk")
+        frames = [f for f in frames if "{V}" not in f and "{N}" not in f]
+        for t in tails:
+            frames += [f.replace("{V} {A}", " ".join(f"{_alt(p.verbs)} {said} {t} {rest}".split()))
+                       for f in _VERB_FRAMES]
     person = next((a for a in required if kinds[a] == "person"), None)
     message = next((a for a in required if kinds[a] == "message"), None)
     if person and message:  # a messaging tool: "tell Sam ...", "let Sam know ..."
