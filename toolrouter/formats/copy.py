@@ -731,7 +731,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 vocab_size: Optional[int] = None, stop_token_ids: Optional[list[int]] = None, fmt=None,
                 no_tool: bool = True, answers: Optional[Sequence[str]] = None) -> list[str]:
     """Answers under the copy grammars (copy_grammars), with two copied arguments of one kind in one call
-    (two texts, or two codes: "20 AUD to NZD") kept to two places of the request. `generate(conversations, grammars)` -> answers (greedy, as the
+    (two texts, or two codes: "20 AUD to NZD") kept to two places of the request.
+    `generate(conversations, grammars)` -> answers (greedy, as the
     caller decodes). A small router that has learned *that* it copies but not *where from* writes
     "from the gym to the mall" as pickup "the gym", destination "the gym", or swaps the two. So:
 
@@ -749,7 +750,11 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         restaurant of a table booked for 19:30). A value that runs into the word of another argument
         ("the marina to" as the pickup) is decoded again the same way, kept off that word only, and a
         try wins on anchored values less such overruns. A 2-layer scratch router picks the start of a
-        span poorly; its next guesses, not a rule, give the value.
+        span poorly; its next guesses, not a rule, give the value;
+      - last, by rule: a copied text value that stops inside a name or phrase runs on to its end ("12
+        Oak" -> "12 Oak Street", a title or message to the end of its clause: `_stretched`), and one
+        that still runs into another argument's word is cut before it ("the Ritz to": `_trimmed`). The
+        scratch router ends spans early far more often than it starts them wrong.
 
     `no_tool=False`: every grammar requires a call (the server's tool_choice). `answers`: the first
     pass, already decoded under copy_grammars (the server decodes its whole batch first; only the rows
