@@ -395,8 +395,9 @@ def tool_templates(spec) -> list[str]:
             out.append(" ".join(frame.replace("{V}", _alt(bare_verbs)).replace("{A}", said).split()))
     # a drafted call says every required argument: a frame that lost one (an enum kept for an object the
     # frame does not name) would stop the build with a target that does not verify
-    said = [t for t in dict.fromkeys(out) if all(re.search(r"\{" + re.escape(a) + r"[:}]", t) for a in required)]
-    return said + learned_templates(spec, raw, kinds)
+    slots = [re.compile(r"\{" + re.escape(a) + r"[:}]") for a in required]
+    complete = [t for t in dict.fromkeys(out) if all(slot.search(t) for slot in slots)]
+    return complete + learned_templates(spec, raw, kinds)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -441,11 +441,13 @@ class _Builder:
         # every span the request had stays a span of the twin
         copied = [v for a, v in args.items()
                   if a != arg and isinstance(v, str) and getattr(tpl.samplers.get(a), "copy", False)]
+        low = text.lower()
+        spans = [(v, v in text, v.lower() in low) for v in copied]  # what the twin must keep
         for case in (str, str.lower, str.upper, _title, lambda t: t[:1].upper() + t[1:]):
             for m in (re.finditer(r"(?<!\w)" + re.escape(case(surface)) + r"(?!\w)", text) if surface else ()):
                 twin = text[:m.start()] + case(said) + text[m.end():]
-                if all((v not in text or v in twin) and (v.lower() not in text.lower() or v.lower() in twin.lower())
-                       for v in copied):
+                if all((not exact or v in twin) and (not blind or v.lower() in twin.lower())
+                       for v, exact, blind in spans):
                     return twin, {**args, arg: other}
         return None
 

@@ -76,7 +76,8 @@ CLAUSE_KINDS = ("title", "summary", "message", "task")
 
 def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set]:
     """(copied_fields, said_fields, anchors, clause fields: {(tool, argument)} of CLAUSE_KINDS) of
-    `catalogue`, from one compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the schema draft), cached per catalogue."""
+    `catalogue`, from one compilation of the bank that made its data (its phrasing bank beside the
+    catalogue's source, else the schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
     from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
     from toolrouter.data.values import raw_properties
@@ -96,10 +97,11 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set]:
                         and (isinstance(sampler, _Text) or isinstance(sampler, _Pattern) and schema.get("pattern")):
                     # a pattern (an ID, a currency code) or a format (an email: the schema's, else the provider
                     # the bank draws it from) is copied as the spans that match
-                    fmt = formats.get(arg) or getattr(sampler, "provider", None)
+                    provider = getattr(sampler, "provider", None)
+                    fmt = formats.get(arg) or provider
                     copied.setdefault(spec.name, {})[arg] = ("pattern" if schema.get("pattern") else
                                                              f"format:{fmt}" if fmt in FORMATS else "text")
-                    if getattr(sampler, "provider", None) in CLAUSE_KINDS:
+                    if provider in CLAUSE_KINDS:
                         clauses.add((spec.name, arg))
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
                     reader = _reader(sampler, schema)
@@ -145,8 +147,8 @@ def anchors(catalogue: Catalogue) -> dict[str, dict[str, set]]:
 
 
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
-    """{tool: {argument: "text" | "pattern" | "format:<name>"}} of the top-level string arguments the training data
-    copies from the request, as the bank compilation of `catalogue` samples them."""
+    """{tool: {argument: "text" | "pattern" | "format:<name>"}} of the top-level string arguments the
+    training data copies from the request, as the bank compilation of `catalogue` samples them."""
     return _bank_fields(catalogue)[0]
 
 
@@ -421,11 +423,20 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     return Catalogue(specs, name=catalogue.name, source=catalogue.source) if changed else catalogue
 
 
+def _whole(v: str) -> re.Pattern:
+    """Where `v` stands as whole words: "me" not inside "some" or "time"."""
+    return re.compile((r"(?<!\w)" if v[:1].isalnum() else "") + re.escape(v) + (r"(?!\w)" if v[-1:].isalnum() else ""))
+
+
+def _last_word(value: str) -> str:
+    """The last anchor-like word of `value` ("the marina to" -> "to")."""
+    return _ANCHOR_WORD.findall(value.lower())[-1]
+
+
 def _without(texts: Sequence[str], value: str) -> list[str]:
     """`texts` cut where `value` stands: the pieces around each of its occurrences (case-blind)."""
     out, v = [], value.lower().strip()
-    # whole words only: keeping a value "me" apart must not cut "some" or "time"
-    where = re.compile((r"(?<!\w)" if v[:1].isalnum() else "") + re.escape(v) + (r"(?!\w)" if v[-1:].isalnum() else ""))
+    where = _whole(v)
     for text in texts:
         start = 0
         for m in (where.finditer(text.lower()) if v else ()):
@@ -633,13 +644,13 @@ def _anchor_free(texts: Sequence[str], words: set, value: str) -> bool:
 
 
 def _strays(call: dict, texts: Sequence[str], fields: dict, where: dict) -> dict:
-    """{(tool, argument): [what to keep it off]} for the copied text values of `call` that stand after
+    """{(tool, argument): [what to keep it off]} for the copied values of `call` that stand after
     none of their argument's anchor words while one stands elsewhere in `texts` (kept off the value), or
     that run into another argument's word (kept off that word, so the value without it stays possible)."""
     tool, args = call["tool"], call["arguments"]
     tool_anchors = where.get(tool, {})
     over = _overruns(args, tool_anchors)
-    return {(tool, a): [_ANCHOR_WORD.findall(v.lower())[-1] if a in over else v]
+    return {(tool, a): [_last_word(v) if a in over else v]
             for a in fields.get(tool, {})
             if isinstance(v := args.get(a), str) and tool_anchors.get(a)
             and (a in over or not _anchored(v, texts, tool_anchors[a]) and _anchor_free(texts, tool_anchors[a], v))}
@@ -665,34 +676,28 @@ def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = Fals
     word, up to the next such word, punctuation or a closing "please". The value as it was where it is
     no span, or nothing runs on."""
     v = value.lower().strip()
+    where = _whole(v) if v else None
     for text in texts:
-        low = text.lower()
-        if not v or len(low) != len(text):
+        # _lower keeps offsets, or leaves the text as it is (and then a lower-cased value is not found)
+        found = where.search(_lower(text)) if where else None
+        if found is None:
             continue
-        at = low.find(v)
-        while at >= 0 and not ((at == 0 or not text[at - 1].isalnum())
-                               and (at + len(v) == len(text) or not text[at + len(v)].isalnum())):
-            at = low.find(v, at + 1)
-        if at < 0:
-            continue
+        at = found.start()
         # Title Case or capitals: its small words are capitalised too ("From The Ritz To ...")
         small = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in _SMALL_WORDS]
         titled = any(w[:1].isupper() for w in small[1:]) if len(small) > 1 else text.upper() == text
-        start, end = at, at + len(v)
+        end = found.end()
+        last = (re.findall(r"[\w'&-]+", text[at:end]) or [""])[-1]
         for _ in range(MAX_CLAUSE if clause else MAX_EXTEND):
             m = _NEXT_WORD.match(text, end)
-            last = re.findall(r"[\w'&-]+", text[start:end])
             if m is None or not last or m.group(1).lower() in stops:
                 break
-            if clause and m.group(1).lower() not in _CLOSERS:
-                end = m.end()
-                continue
-            last, nxt = last[-1], m.group(1)
+            nxt = m.group(1)
             named = (not titled and last[:1].isupper() and (nxt[:1].isupper() or nxt.isdigit())
                      and nxt.split("'")[0] != "I")  # "text Sam I'm late": the pronoun starts a clause
-            if last.lower() not in _OPEN_ENDS and not named:
+            if not (clause and nxt.lower() not in _CLOSERS) and last.lower() not in _OPEN_ENDS and not named:
                 break
-            end = m.end()
+            last, end = nxt, m.end()
         if end == at + len(v):
             return value
         more = text[at + len(v):end]
@@ -713,7 +718,7 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         if kind != "text" or not isinstance(v, str):
             continue
         if a in over:
-            cut = v[:v.lower().rfind(_ANCHOR_WORD.findall(v.lower())[-1])].rstrip(" ,")
+            cut = v[:v.lower().rfind(_last_word(v))].rstrip(" ,")
             v = cut or v
         longer = _stretched(v, texts, stops, a in clauses)
         if longer != v and any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str)):

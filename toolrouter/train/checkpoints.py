@@ -30,7 +30,8 @@ from toolrouter.errors import ToolrouterError
 # Everything `toolrouter train` / `merge` / `eval --run` writes at the top of a run dir (the model
 # and tokenizer files come from save_pretrained, which names them itself).
 RUN_FILES = {
-    "run.json", "recipe.yaml", "catalogue.json", "catalogue.bank.yaml", "data_report.json", "loss.csv", "loss.png", "README.md",
+    "run.json", "recipe.yaml", "catalogue.json", "catalogue.bank.yaml", "data_report.json", "loss.csv", "loss.png",
+    "README.md",
     "eval.json", "eval.confusion.png", "training_args.bin",
     "config.json", "generation_config.json", "model.safetensors", "model.safetensors.index.json",
     "adapter_config.json", "adapter_model.safetensors", "pytorch_model.bin", "adapter_model.bin",
