@@ -46,6 +46,8 @@ ASKING = {"get", "check", "look up", "search for", "search", "find", "show", "li
 OBJECTLESS = ("book", "reserve", "schedule", "convert", "translate", "order", "call", "transfer", "pay",
               "exchange", "invite")
 AMOUNTS = ("amount", "sum", "total", "value", "price", "cost")
+MONEY_UNITS = ("dollar", "euro")
+MONEY_NOUNS = ("money", "cash", "funds")
 # nouns that stand for an argument's value in a description: "an item", "a piece of text", "an entry"
 PLACEHOLDERS = ("item", "items", "piece", "thing", "things", "entry", "something")
 _VERB_FRAMES = ("{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
@@ -54,6 +56,8 @@ PREPOSITIONS = ("for", "to", "in", "on", "at", "from", "with", "of", "by", "into
 INDEFINITE = ("a", "an", "one", "another", "some", "any", "given", "specified", "specific", "someone", "somebody",
               "something", "anyone")
 ARTICLES = ("a", "an", "the", "some")
+PLACE_PREPOSITIONS = ("near", "around", "over", "under", "below", "above", "within")
+SUBORDINATORS = ("when", "whenever", "once", "so", "that", "which", "who", "because", "until", "while")
 NEAR_MISS_VERBS = ["cancel", "delete", "change", "reschedule", "undo", "rename", "share", "edit", "remove"]
 _SPECIAL = re.compile(r"[{}()\[\]|]")
 _LEAD = re.compile(r"\b(?:in|for|at|on|to|with|by|over|from|called|named|labelled|saying)(?: the next| the)? $")
@@ -64,7 +68,9 @@ _ADJ_UNITS = ("minute", "hour", "second", "day", "week", "night", "month")
 # the verbs people make of some nouns: "remind me to ...", "text mom ...", "wake me up at 7"
 NOUN_VERBS = {"reminder": ["remind me"], "text": ["text"], "message": ["message"], "email": ["email"],
               "alarm": ["wake me up", "wake me"], "call": ["call"], "note": ["note down"], "booking": ["book"],
-              "reservation": ["reserve"], "search": ["search"], "translation": ["translate"], "payment": ["pay"]}
+              "reservation": ["reserve"], "search": ["search"], "translation": ["translate"], "payment": ["pay"],
+              "alert": ["alert me", "notify me", "warn me", "let me know"],
+              "notification": ["notify me", "let me know"]}
 
 _SENT = ("text", "message", "email", "call")  # nouns whose verb needs someone to send it to
 # What a yes/no check is also asked as: its opposite ("Check whether a flight is on time": "is it delayed?")
@@ -113,25 +119,49 @@ class Phrase:
             verb, words = name_words[0], name_words[1:]
         cut = len(words)
         for i in range(1, len(words) - 1):  # "... for a city": an argument's placeholder, said by the slots
-            if words[i] in PREPOSITIONS and words[i + 1] in INDEFINITE or words[i] in (",", "and", "or", "if"):
+            if words[i] in PREPOSITIONS + PLACE_PREPOSITIONS and words[i + 1] in INDEFINITE \
+                    or words[i] in (",", "and", "or", "if") + SUBORDINATORS:
                 cut = i
                 break
         self.verb = verb
         self.obj = " ".join(words[:cut]).strip()
+        # what the description says after a "when" ("Get an alert when monthly spending in a category goes
+        # over a limit"): a clause a request may say as it is, its placeholders said by the arguments
+        self.when = " ".join(words[cut:]) if cut < len(words) and words[cut] in ("when", "whenever", "once") else ""
+        # the placeholders the description names after a preposition: ("to", "company") in "Pay a bill
+        # to a company", ("near", "place") in "Find ATMs near a place"; an argument they stand for is
+        # said with that preposition
+        self.placeholders = [(words[i], words[i + 2].strip(",")) for i in range(len(words) - 2)
+                             if words[i] in PREPOSITIONS + PLACE_PREPOSITIONS and words[i + 1] in INDEFINITE]
         self.clause = ""
+        mine = False
         if self.obj.startswith(("whether ", "if ")):  # "check whether a flight is on time": a question, no object
             self.clause, self.obj = " ".join(words), ""
-        rest = name_words[1:] if len(name_words) > 1 and name_words[0] in (verb, verb.split()[0], *VERBS) \
-            else name_words
+        elif self.obj.startswith(("how ", "what ", "which ", "who ")):  # "Check how much money is in an
+            self.clause, self.obj, mine = " ".join(words), "", True  # account": the name's noun is the object
+        # a name that puts another verb before the object ("transfer_money" described as "Send money ..."):
+        # its first word is a verb too, not part of the noun
+        obj_words = [w for w in self.obj.split() if w not in ARTICLES]
+        name_verb = len(name_words) > 1 and name_words[0] not in PREPOSITIONS and obj_words \
+            and name_words[-1] in (obj_words[-1], _singular(obj_words[-1])) and name_words[0] not in obj_words
+        rest = name_words[1:] if len(name_words) > 1 and (name_words[0] in (verb, verb.split()[0], *VERBS)
+                                                          or name_verb) else name_words
         while rest and rest[0] in PREPOSITIONS + ARTICLES:  # "add_to_shopping_list": "shopping list"
             rest = rest[1:]
         self.noun = " ".join(rest) or (self.obj.split()[-1] if self.obj else "")
         article = self.obj.split()[0] if self.obj and self.obj.split()[0] in ARTICLES else ""
         if article in ("a", "an"):
             article = "an" if self.noun[:1] in "aeiou" else "a"
-        self.article = article
+        self.article = "my" if mine else article
         self.verbs = VERBS.get(verb, [verb])
+        if name_verb and name_words[0] not in self.verbs:
+            self.verbs = self.verbs + [name_words[0]]
+        # "Get an alert when ..." named set_budget_alert: a thing made, not information asked for: the
+        # name's verbs, not "show me" / "tell me"
+        self.asking = bool(verb) and (verb in ASKING or verb.split()[0] in ASKING)
         named = name_words[0] if len(name_words) > 1 else ""  # "schedule_meeting" described as "Put a meeting ..."
+        if verb == "get" and named in ("set", "create", "add", "make", "start"):
+            self.verbs, self.asking = ["get"] + VERBS[named] + ["set up"], False
         if named in VERBS and named != verb:
             self.verbs = list(dict.fromkeys(self.verbs + VERBS[named]))
 
@@ -191,6 +221,8 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         return [f"from {s}"]
     if kind == "person":
         return [f"to {s}", f"for {s}"] if w in ("to", "recipient", "contact") else [f"for {s}", f"with {s}"]
+    if kind == "message" and w in ("note", "memo", "reference", "comment"):  # a payment's note: "for rent"
+        return [f"for {s}", f"with the {w} {s}", f"{w}: {s}"]
     if kind == "message":
         return [f"saying {s}", f"that says {s}", f"with the message {s}", f"telling them {s}"]
     if kind == "task":
@@ -225,6 +257,78 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind in ("country", "company", "product"):
         return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
     return [f"{w} {s}", f"for {s}"]
+
+
+def _stands_for(arg: str, schema: dict, kind: str, noun: str) -> bool:
+    """Whether a description's placeholder noun ("a company") stands for this argument: its name, its
+    description's first word, or its kind says that noun."""
+    noun = _singular(noun)
+    first = re.match(r"(?:the |a |an )?([a-z]+)", (schema.get("description") or "").lower())
+    said = set(words_of(arg).split()) | ({_singular(first.group(1))} if first else set()) | {kind}
+    return noun in said
+
+
+def tool_phrases(spec, raw: dict, kinds: dict, p: "Phrase") -> dict[str, list[str]]:
+    """Each argument's phrases, the description's own preposition first where it names the argument's
+    placeholder ("Pay a bill to a company": "to {payee}"; "Find ATMs near a place": "near {near}").
+    Enums keep theirs (they qualify the object); a placeholder that fits two arguments ("from a currency"
+    for from_currency and to_currency) says neither."""
+    phrases = {a: arg_phrases(a, raw[a], kinds[a]) for a in raw}
+    for prep, noun in p.placeholders:
+        fits = [a for a in raw if kinds[a] not in ("enum", "bool", "list", "object")
+                and _stands_for(a, raw[a], kinds[a], noun)]
+        if len(fits) != 1 or words_of(fits[0]).split()[0] in PREPOSITIONS + ("source", "target"):
+            continue
+        s = "{" + fits[0] + "}"
+        said = [f"{prep} {s}"] + ([f"around {s}", f"close to {s}"] if prep == "near" else [])
+        phrases[fits[0]] = list(dict.fromkeys(said + phrases[fits[0]]))
+    return phrases
+
+
+def when_clause(p: "Phrase", phrases: dict, raw: dict, kinds: dict) -> str:
+    """The description's "when" clause with each placeholder ("in a category", "over a limit") said by
+    the one argument it stands for ("in {category}", "over {limit}"); "" when a placeholder fits none."""
+    if not p.when:
+        return ""
+    words, out, i = p.when.split(), [], 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] in INDEFINITE + ("the",):
+            fits = [a for a in raw if _stands_for(a, raw[a], kinds[a], words[i + 1])]
+            if len(fits) == 1:
+                out.append("{" + fits[0] + "}")
+                i += 2
+                continue
+            if words[i] in INDEFINITE and words[i + 1] not in ("few", "lot"):
+                return ""  # a placeholder no argument says
+        out.append(words[i])
+        i += 1
+    return " ".join(out)
+
+
+def wh_question(p: "Phrase", raw: dict, kinds: dict, required) -> str:
+    """A description's wh-clause as the question people ask, each placeholder said by its argument:
+    "how much money is in an account" -> "how much money is in my [{account}] account" (an enum before
+    the noun, optional in [...]); "" when it is no wh-clause or a placeholder fits none."""
+    if not p.clause.startswith(("how ", "what ", "which ", "who ")):
+        return ""
+    words, out, i = p.clause.split(), [], 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] in INDEFINITE:
+            noun = words[i + 1]
+            fits = [a for a in raw if _stands_for(a, raw[a], kinds[a], noun)]
+            if len(fits) != 1:
+                return ""
+            slot = "{" + fits[0] + "}"
+            if kinds[fits[0]] == "enum":
+                out += ["my", slot if fits[0] in required else f"[{slot}]", noun]
+            else:
+                out.append(slot)
+            i += 2
+            continue
+        out.append(words[i])
+        i += 1
+    said = " ".join(out)
+    return said if all("{" + a + "}" in said for a in required) else ""
 
 
 def head_noun(schema: dict) -> Optional[str]:
@@ -279,7 +383,7 @@ def tool_templates(spec) -> list[str]:
     adj_head = head_noun(raw[adjective]) if adjective else None  # "thai food", "a luxury car"
     if adj_head and adj_head in p.noun.split():
         adj_head = None
-    phrases = {a: arg_phrases(a, raw[a], kinds[a]) for a in raw}
+    phrases = tool_phrases(spec, raw, kinds, p)
     verbs = _alt(p.verbs)
 
     def args_text(order: list[str], *skip: Optional[str]) -> str:
@@ -290,6 +394,10 @@ def tool_templates(spec) -> list[str]:
     # says the value where the object would be, so the verb frames go without it and {N} frames are off
     obj_words = set(p.obj.split()) - set(ARTICLES) - set(PREPOSITIONS)
     said_object = any(set(words_of(a).split()) & obj_words for a in required if kinds[a] == "number")
+    # money as the object ("Send money to a person" with an amount in dollars): "send $50 to Anna"
+    money = next((a for a in required if kinds[a] == "number" and (
+        unit_of(a, raw[a]) in MONEY_UNITS or words_of(a).split()[-1] in AMOUNTS)), None)
+    said_object = said_object or bool(money and obj_words & set(MONEY_NOUNS))
     frames = [] if said_object else list(_VERB_FRAMES) + [
         "{N} {A}", "{N} {A} please", "i need {N} {A}", "i'd like {N} {A}", "{N} {A}?", "can i get {N} {A}?",
         "i want {N} {A}"]
@@ -320,6 +428,30 @@ def tool_templates(spec) -> list[str]:
         for t in tails:
             frames += [f.replace("{V} {A}", " ".join(f"{_alt(p.verbs)} {said} {t} {rest}".split()))
                        for f in _VERB_FRAMES]
+    # who gets the money, said before it ("send Anna $50", "pay Geico $210"), and a company that names
+    # the object's kind ("pay the Comcast bill")
+    payee = next((a for a in required if kinds[a] in ("person", "company")), None)
+    if money and payee and (said_object or p.verb in OBJECTLESS):
+        rest = args_text([a for a in required + optional if a not in (money, payee)])
+        said = _alt(p.verbs + (["give", "wire"] if said_object and kinds[payee] == "person" else []))
+        frames += [f"{said} {{{payee}}} {{{money}}} {rest}", f"please {said} {{{payee}}} {{{money}}} {rest}",
+                   f"can you {said} {{{payee}}} {{{money}}} {rest}?"]
+    company = next((a for a in required if kinds[a] == "company"), None)
+    if company and p.noun and not said_object:
+        rest = args_text([a for a in required + optional if a != company])
+        frames += [f"{verbs} (the|my) {{{company}}} {p.noun} {rest}", f"please {verbs} (the|my) {{{company}}} {p.noun} {rest}",
+                   f"i need to {verbs} (the|my) {{{company}}} {p.noun} {rest}"]
+    # the description's "when" clause, its placeholders said by their arguments: "alert me when monthly
+    # spending in groceries goes over $400"
+    when = when_clause(p, phrases, raw, kinds)
+    if when and all(re.search(r"\{" + a + r"\}", when) for a in required):
+        said_when = when.replace("when ", "(when|if) ", 1)
+        frames += [f"{verbs} {_alt(p.objects())} {said_when}", f"please {verbs} {_alt(p.objects())} {said_when}",
+                   f"i want {_alt(p.objects())} {said_when}"]
+        noun_last = _singular(p.noun.split()[-1]) if p.noun else ""
+        frames += [f"{v} {said_when}" for v in NOUN_VERBS.get(noun_last, [])]
+    else:
+        when = ""
     person = next((a for a in required if kinds[a] == "person"), None)
     message = next((a for a in required if kinds[a] == "message"), None)
     if person and message:  # a messaging tool: "tell Sam ...", "let Sam know ..."
@@ -338,8 +470,8 @@ def tool_templates(spec) -> list[str]:
     # verbs made of the tool's noun: "remind me ...", "text mom ..."; a message's verb only where the tool
     # has someone to send it to ("translate_text" is no texting)
     noun = _singular(p.noun.split()[-1]) if p.noun else ""
-    if noun not in _SENT or any(kinds[a] in ("person", "email", "phone") for a in required):
-        for said in NOUN_VERBS.get(noun, []):
+    if (noun not in _SENT or any(kinds[a] in ("person", "email", "phone") for a in required)) and not when:
+        for said in NOUN_VERBS.get(noun, []):  # (an alert's verbs say its "when" clause above)
             frames += [f"{said} {{A}}", f"please {said} {{A}}", f"can you {said} {{A}}?", f"{said} {{A}} please"]
     m = re.match(r"(?:whether|if) (?:(?:a|an|the|my) )?(\w+) (is|are|has|was) (.+)", p.clause)
     if m and len(required) == 1:  # "Check whether a flight is on time" -> "is BA284 on time?"
@@ -348,7 +480,10 @@ def tool_templates(spec) -> list[str]:
         slot = "{" + required[0] + "}"
         frames += [f"{be} {slot} {rest}?", f"{be} my {noun} {slot} {rest}?", f"{be} {noun} {slot} {rest}?",
                    f"can you check if {noun} {slot} {be} {rest}?", f"{noun} {slot} - {be} it {rest}?"]
-    if p.verb in ASKING or p.verb.split()[0] in ASKING:
+    question = wh_question(p, raw, kinds, spec.required)
+    if question:  # "Check how much money is in an account": "how much money is in my savings account?"
+        frames += [f"{question}?", f"can you tell me {question}?", f"{verbs} {question}", f"i want to know {question}"]
+    if p.asking:
         frames += ["what's {N} {A}?", "i want to know {N} {A}", "tell me {N} {A}", "how's {N} {A}?",
                    "any {n} {A}?", "show me {N} {A}"]
     # money: "convert 100 USD to EUR", "100 USD in EUR?": the source currency said bare after the amount
@@ -397,7 +532,7 @@ def tool_templates(spec) -> list[str]:
     # frame does not name) would stop the build with a target that does not verify
     slots = [re.compile(r"\{" + re.escape(a) + r"[:}]") for a in required]
     complete = [t for t in dict.fromkeys(out) if all(slot.search(t) for slot in slots)]
-    return complete + learned_templates(spec, raw, kinds)
+    return complete + learned_templates(spec, raw, kinds, phrases)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,9 +574,10 @@ def _find(text: str, forms: list[str], taken: list[tuple[int, int]]) -> Optional
     return None
 
 
-def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
+def learned_templates(spec, raw: dict, kinds: dict, phrases: Optional[dict] = None) -> list[str]:
     """Templates from a tool's example requests: each argument value found in the example becomes
     its slot (an optional one in [...]); an example whose required values cannot all be found is skipped."""
+    phrases = phrases or {a: arg_phrases(a, raw[a], kinds[a]) for a in raw}
     out = []
     for ex in tool_examples(spec):
         if isinstance(ex, dict) and isinstance(ex.get("request"), str):
@@ -477,8 +613,8 @@ def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
                                          "label", "country", "company"):
                 # a place or name after its preposition: "in Lisbon", "from the Ritz", "to 5 Elm Road"
                 value = r"((?:[A-Z][\w'.-]*)(?: [A-Z][\w'.-]*)*)" if kind in ("city", "label", "country") else \
-                    r"((?:the |my |a )?[\w'.-]+(?: [\w'.-]+)*?)(?=(?: (?:to|from|in|at|for|on|with|and|please)\b)|[,.?!]|$)"
-                for phrase in arg_phrases(arg, schema, kind):
+                    r"((?:the |my |a )?[\w'.&-]+(?: [\w'.&-]+)*?)(?=(?: (?:to|from|in|at|for|on|with|and|please)\b)|[,.?!]|$)"
+                for phrase in phrases[arg]:
                     prep = phrase.split("{")[0].strip()
                     if not prep:
                         continue
@@ -489,6 +625,9 @@ def learned_templates(spec, raw: dict, kinds: dict) -> list[str]:
             if span is None and kind in ("message", "task", "text") and taken:
                 end = max(b for _, b in taken)
                 tail = text[end:].strip(" :,")
+                # the words that lead the text in stay in the template ("... for pizza": "for {note}")
+                lead = re.match(r"(?:for|to|saying|that says|about|with the (?:note|message)|note:?|message:?)\s+", tail)
+                tail = tail[lead.end():] if lead else tail
                 if tail:
                     start = text.index(tail, end)
                     span = (start, start + len(tail))
@@ -545,6 +684,11 @@ def missing_groups(spec) -> list[dict]:
 
 
 _KIN = [{"cancel", "delete", "remove"}, {"change", "edit", "update", "rename", "reschedule", "move"}]
+# the action that undoes a tool's verb: "unfreeze my debit card", "remove milk from the shopping list"
+UNDOING = {"freeze": "unfreeze", "lock": "unlock", "block": "unblock", "mute": "unmute", "follow": "unfollow",
+           "subscribe": "unsubscribe", "pin": "unpin", "archive": "unarchive", "hide": "unhide", "add": "remove",
+           "turn on": "turn off", "switch on": "switch off", "start": "stop", "enable": "disable",
+           "install": "uninstall", "connect": "disconnect", "join": "leave", "accept": "decline", "like": "unlike"}
 
 
 def _near_verbs(catalogue) -> list[str]:
@@ -609,11 +753,22 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
         "near_miss": [],
     }
     verbs = _near_verbs(catalogue)
+    said = " ".join(f"{words_of(t.name)} {t.description} {' '.join(Phrase(t).verbs)}".lower() for t in catalogue)
     for tool in catalogue:
         p = Phrase(tool)
         noun = " ".join(_singular(w) for w in p.noun.split()) if p.noun else ""
-        if not noun or not verbs:
+        if not noun:
             continue
+        undo = next((UNDOING[v] for v in [p.verb] + p.verbs if v in UNDOING and not re.search(
+            r"\b" + UNDOING[v] + r"\b", said)), None)
+        if undo:  # the tool's own object, qualified as its requests qualify it ("my debit card")
+            raw = raw_properties(tool)
+            adj = next((a for a in raw if "enum" in raw[a] and a in tool.required), None)
+            kinds = [enum_words(v, raw[adj].get("synonyms"))[0] for v in raw[adj]["enum"][:3]] if adj else []
+            obj = p.obj.replace(" to the ", " from the ").replace(" to my ", " from my ") if p.obj else f"the {noun}"
+            groups["near_miss"].append({"reason": f"not supported: {undo} {noun}", "templates": list(dict.fromkeys([
+                f"{undo} my {noun}", f"can you {undo} my {noun}?", f"please {undo} {obj}", f"i want to {undo} {obj}"]
+                + [f"{undo} my {k} {noun}" for k in kinds] + [f"please {undo} the {k} {noun}" for k in kinds]))})
         for verb in verbs[:6]:
             groups["near_miss"].append({"reason": f"not supported: {verb} {noun}", "templates": [
                 f"{verb} my {noun}", f"can you {verb} the {noun}?", f"i want to {verb} my {noun}",

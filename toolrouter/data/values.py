@@ -62,6 +62,12 @@ TASKS = ["call the dentist", "pay rent", "buy milk", "renew my passport", "water
          "fix the bike", "prepare the slides", "collect the parcel", "change the bed sheets", "defrost the freezer",
          "book a doctor's appointment", "renew the car insurance", "send mum a card", "practise the speech",
          "sign the contract", "review the budget"]
+# what a payment is for, as its note says it
+PURPOSES = ["rent", "dinner", "lunch", "pizza", "groceries", "tickets", "concert tickets", "the trip", "gas",
+            "coffee", "babysitting", "utilities", "birthday gift", "drinks", "the cab", "movie night", "brunch",
+            "the hotel", "parking", "books", "the gift", "phone bill", "internet", "tuition", "cleaning",
+            "dog walking", "the wedding gift", "bowling", "takeout", "haircut", "car repair", "October rent",
+            "half the deposit", "team lunch", "Friday drinks", "ski trip", "festival tickets", "the flowers"]
 LABELS = ["gym", "work", "pasta", "laundry", "eggs", "tea", "meds", "pills", "school run", "meeting", "yoga",
           "bread", "nap", "call mum", "pizza", "rice", "study", "shower", "dog walk", "cake", "standup", "run",
           "coffee", "bus", "homework", "flight", "train", "pickup", "dinner", "break"]
@@ -217,6 +223,18 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "title"
     if re.search(r"\b(label|name|tag)\b", name):
         return "label"
+    # a name that says nothing ("payee", "near"): the description's first noun says what it is
+    # ("Company the bill is from.", "Address, street or neighbourhood to search around.")
+    first = re.match(r"(?:the |a |an )?([a-z]+)", desc)
+    first = first.group(1) if first else ""
+    if first in ("company", "business", "merchant", "vendor", "brand", "biller", "provider", "organisation",
+                 "organization", "employer"):
+        return "company"
+    if first in ("address", "street", "neighbourhood", "neighborhood", "location", "place", "area", "venue",
+                 "landmark", "spot"):
+        return "place"
+    if first in ("city", "town"):
+        return "city"
     return "text"
 
 
@@ -253,7 +271,8 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
     """The ways to say a number (with its unit): 60 minutes -> "an hour", "60 minutes", "sixty minutes"."""
     if isinstance(n, float) and not n.is_integer():
         text = str(n)
-        return [f"{text} {UNITS[unit][1]}", text] if unit else [text]
+        money = {"dollar": [f"${n:.2f}", f"{n:.2f}"], "euro": [f"€{n:.2f}"]}.get(unit, []) if unit else []
+        return list(dict.fromkeys([f"{text} {UNITS[unit][1]}", text] + money)) if unit else [text]
     n = int(n)
     if unit is None:
         return [str(n)] + ([number_words(n)] if 0 <= n <= 20 else [])
@@ -281,6 +300,10 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
         forms += [f"{n}%"] + (["half"] if n == 50 else ["full"] if n == 100 else [])
     if unit == "degree":
         forms.append(str(n))
+    if unit == "dollar":  # "$50", "50 bucks", and bare where the rest of the request says it is money
+        forms += [f"${n}", f"{n} bucks", str(n)]
+    if unit == "euro":
+        forms += [f"€{n}", f"{n} EUR", str(n)]
     if unit in ("person", "people") or unit == "guest":
         forms += [f"{n} of us"] if n > 1 else ["just me", "one person"]
         # a head count is said bare as often as not: "a table for 4", "for two"
@@ -580,6 +603,7 @@ PROVIDERS = {
                                                                                  f"{rng.choice(PRODUCTS).split()[-1]}",
     "message": lambda rng, fake: _composed(rng, fake, "message"),
     "task": lambda rng, fake: _composed(rng, fake, "task"),
+    "purpose": lambda rng, fake: rng.choice(PURPOSES),
     "label": lambda rng, fake: rng.choice(LABELS) if rng.random() < 0.5 else
     rng.choice([fake.word(), f"{fake.word()} {rng.choice(LABELS)}", fake.first_name()]),
     "query": lambda rng, fake: rng.choice(TOPICS) if rng.random() < 0.4 else f"{fake.word()} {rng.choice(TOPICS)}",
@@ -704,6 +728,9 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
         return {}  # the bank's regex generator makes valid IDs (a currency code: real ones, filtered by it)
     if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
         kind = "message"
+    if kind == "message" and words_of(arg).split()[-1] in ("note", "memo", "reference") and re.search(
+            r"\b(payment|money|transfer|paid|pay)\b", (schema.get("description") or "").lower()):
+        kind = "purpose"  # a payment's note says what it is for: "rent", "pizza", not a message
     return {"provider": kind, **({"pool": examples} if examples else {})}
 
 
