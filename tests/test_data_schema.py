@@ -568,3 +568,112 @@ def test_an_argument_that_is_the_object_is_said_in_its_place():
     assert any(t.startswith("(play|put on) {query}") for t in play) and not any("for {query}" in t for t in play)
     assert "translate {text} (to {target_language}|into {target_language})" in tr
     assert not any("piece of text" in t or "{target_language} text" in t for t in tr)
+
+
+class _Transfer(Tool):
+    """Send money to a person or another account."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": ["send 50 dollars to Anna for pizza"]})
+    recipient: str = Field(description="Person or account that receives the money.")
+    amount: float = Field(gt=0, le=10000, description="Amount to send, in dollars.")
+    note: Optional[str] = Field(default=None, description="Short note that goes with the payment.")
+
+
+class _PayBill(Tool):
+    """Pay a bill to a company."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": ["pay the electric bill, 84.50 to PG&E"]})
+    payee: str = Field(description="Company the bill is from.")
+    amount: float = Field(gt=0, description="Amount to pay, in dollars.")
+
+
+class _Balance(Tool):
+    """Check how much money is in an account."""
+
+    account: Optional[Literal["checking", "savings"]] = Field(default=None, description="Which account.")
+
+
+class _FreezeCard(Tool):
+    """Freeze a card so nobody can use it."""
+
+    card: Literal["debit", "credit"] = Field(description="Which card to freeze.")
+
+
+class _SetBudgetAlert(Tool):
+    """Get an alert when monthly spending in a category goes over a limit."""
+
+    category: Literal["groceries", "travel"] = Field(description="Spending category to watch.")
+    limit: int = Field(ge=10, le=10000, description="Monthly limit in dollars.")
+
+
+class _Atm(Tool):
+    """Find ATMs near a place."""
+
+    near: str = Field(description="Address, street or neighbourhood to search around.")
+
+
+def _templates(model):
+    return tool_templates(spec_from_model(model))
+
+
+def test_a_descriptions_placeholders_and_clauses_say_the_arguments():
+    """What the description says around its placeholders is how requests say the arguments: "Pay a bill
+    to a company" -> "to {payee}" (never "payee {payee}"), "Find ATMs near a place" -> "near {near}";
+    a name that says nothing takes its kind from the description's first noun (payee: company, near:
+    place); a company names the object's kind ("pay the Comcast bill"); a "when" clause is said with its
+    arguments ("alert me when monthly spending in groceries goes over $400") and a made thing is not asked
+    for ("tell me an alert"); a wh-clause is asked as the question ("how much money is in my savings
+    account?"); an object stops at "so" ("freeze a card", not "a card so nobody can use it")."""
+    assert arg_kind("payee", {"type": "string", "description": "Company the bill is from."}) == "company"
+    assert arg_kind("near", {"type": "string", "description": "Address, street or neighbourhood."}) == "place"
+    pay = _templates(_PayBill)
+    assert any("to {payee}" in t for t in pay) and not any("payee {payee}" in t for t in pay)
+    assert "pay (the|my) {payee} bill {amount}" in pay
+    assert "pay the electric bill, {amount} to {payee}" in pay  # the example's "to" stays in the template
+    assert any("near {near}" in t for t in _templates(_Atm))
+    alert = _templates(_SetBudgetAlert)
+    assert "alert me (when|if) monthly spending in {category} goes over {limit}" in alert
+    assert not any(t.startswith(("tell me", "what's", "show me")) for t in alert)
+    assert "how much money is in my [{account}] account?" in _templates(_Balance)
+    freeze = _templates(_FreezeCard)
+    assert any(t.startswith("freeze a {card} card") or t.startswith("freeze (a {card} card") for t in freeze) and not any("nobody" in t for t in freeze)
+
+
+def test_money_is_said_as_the_object():
+    """A tool that sends money, with its amount in dollars, is asked with the amount in the object's place
+    and the recipient before it too ("send $50 to Anna", "give Carlos 30 dollars"); the name's own verb
+    joins the description's ("transfer"); dollars are said "$50" and "50 bucks"; a payment's note says what
+    it is for ("for pizza", from a purpose list, not a message sentence), and an example's trailing note
+    keeps its "for"."""
+    from toolrouter.data.values import slot_values
+
+    class TransferMoney(_Transfer):
+        """Send money to a person or another account."""
+
+    money = _templates(TransferMoney)
+    assert not any("money" in t for t in money)
+    assert any(re.search(r"\(send\|transfer\) \{amount\} \(to \{recipient\}", t) for t in money)
+    assert any(re.search(r"\(send\|transfer\|give\|wire\) \{recipient\} \{amount\}", t) for t in money)
+    assert "send {amount} to {recipient} [for {note}]" in money
+    assert {"$50", "50 bucks", "50 dollars"} <= set(say_number(50, "dollar"))
+    assert "$15.50" in say_number(15.5, "dollar")
+    note = slot_values("transfer_money", "note", raw_properties(spec_from_model(TransferMoney))["note"])
+    assert note["provider"] == "purpose"
+
+
+def test_near_misses_undo_a_tools_verb():
+    """The action that undoes a tool's verb is a near-miss no_tool ("unfreeze my debit card"), said with
+    the tool's own enum values, unless a tool of the catalogue does it."""
+    from toolrouter.data.draft import negative_groups
+
+    class Unfreeze(Tool):
+        """Unfreeze a card."""
+
+        card: Literal["debit", "credit"] = Field(description="Which card.")
+
+    def undo(*models):
+        groups = negative_groups(Catalogue(list(models), name="t"))["near_miss"]
+        return [t for g in groups if g["reason"].startswith("not supported: unfreeze") for t in g["templates"]]
+
+    assert "unfreeze my debit card" in undo(_FreezeCard, _Atm)
+    assert undo(_FreezeCard, Unfreeze) == []
