@@ -456,3 +456,18 @@ def test_a_title_summary_or_message_runs_on_to_the_end_of_its_clause(tiny_tokeni
     (same,) = copy_decode(lambda c, g: [], home, _asks("start a 25 minute timer for the pizza oven"), tiny_tokenizer,
                           answers=[timer])
     assert parse_tool_call(same, home).arguments["label"] == "the pizza"
+
+
+def test_a_name_never_takes_another_arguments_number(tiny_tokenizer):
+    """A copied name stops before the number another argument of the call holds: "give Carlos 30
+    dollars" keeps recipient "Carlos" (a capitalised name and a number would otherwise run on, as
+    "Invoice 4471" does), and a copied "PG&E 84" of "pay PG&E 84.50" is cut back to "PG&E"."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/banking.py")
+    give = format_call("transfer_money", {"recipient": "Carlos", "amount": 30}, cat)
+    pay = format_call("pay_bill", {"payee": "PG&E 84", "amount": 84.5}, cat)
+    out = copy_decode(lambda c, g: [], cat, _asks("give Carlos 30 dollars", "pay PG&E 84.50"), tiny_tokenizer,
+                      answers=[give, pay])
+    assert [parse_tool_call(a, cat).arguments for a in out] == [
+        {"recipient": "Carlos", "amount": 30}, {"payee": "PG&E", "amount": 84.5}]

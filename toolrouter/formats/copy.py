@@ -717,11 +717,19 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         v = out.get(a)
         if kind != "text" or not isinstance(v, str):
             continue
+        # another argument's number, as the request says it ("15" of 15.5, "84" of 84.50): a name runs
+        # into it in "pay PG&E 84.50", "give Carlos 30 dollars", and it is never part of the name
+        numbers = {f for b, w in out.items() if b != a and isinstance(w, (int, float)) and not isinstance(w, bool)
+                   for f in (str(w), str(int(w)))}
         if a in over:
             cut = v[:v.lower().rfind(_last_word(v))].rstrip(" ,")
             v = cut or v
+        words = v.split()
+        if len(words) > 1 and words[-1] in numbers:
+            v = " ".join(words[:-1])
         longer = _stretched(v, texts, stops, a in clauses)
-        if longer != v and any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str)):
+        if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
+                            or set(longer[len(v):].split()) & numbers):
             longer = v  # it would run into another argument's value
         out[a] = longer
     return out
