@@ -125,6 +125,11 @@ class Phrase:
                 break
         self.verb = verb
         self.obj = " ".join(words[:cut]).strip()
+        # where an "or" cut the object ("Save a movie or show to the watchlist"), the phrase after it
+        # that says where ("to the watchlist"), when it names no placeholder
+        after = words[cut + 1:] if cut < len(words) and words[cut] in ("or", "and") else []
+        at = next((i for i, w in enumerate(after) if w in PREPOSITIONS), None)
+        self.tail = " ".join(after[at:]) if at is not None and not set(after[at:]) & set(INDEFINITE) else ""
         # what the description says after a "when" ("Get an alert when monthly spending in a category goes
         # over a limit"): a clause a request may say as it is, its placeholders said by the arguments
         self.when = " ".join(words[cut:]) if cut < len(words) and words[cut] in ("when", "whenever", "once") else ""
@@ -250,6 +255,10 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
             return [f"to {s}", f"at {s}"]
         if w in ("amount", "quantity", "count", "sum", "number", "value", "total"):
             return [s]  # "convert 100 USD", "order 3": the number says itself
+        if w == "year":
+            return [f"from {s}", f"in {s}"]
+        if unit and unit in UNITS and unit not in ("dollar", "euro"):
+            return [s]  # said with its unit, it says itself: "2 tickets", "5 stars" (not "tickets 2 tickets")
         return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
     if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
         head = head_noun(schema)
@@ -257,6 +266,12 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind in ("country", "company", "product"):
         return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
     return [f"{w} {s}", f"for {s}"]
+
+
+def _money(required, raw: dict, kinds: dict) -> Optional[str]:
+    """The required number argument that is an amount of money (in dollars, or named amount, price, ...)."""
+    return next((a for a in required if kinds[a] == "number" and (
+        unit_of(a, raw[a]) in MONEY_UNITS or words_of(a).split()[-1] in AMOUNTS)), None)
 
 
 def _stands_for(arg: str, schema: dict, kind: str, noun: str) -> bool:
@@ -395,8 +410,7 @@ def tool_templates(spec) -> list[str]:
     obj_words = set(p.obj.split()) - set(ARTICLES) - set(PREPOSITIONS)
     said_object = any(set(words_of(a).split()) & obj_words for a in required if kinds[a] == "number")
     # money as the object ("Send money to a person" with an amount in dollars): "send $50 to Anna"
-    money = next((a for a in required if kinds[a] == "number" and (
-        unit_of(a, raw[a]) in MONEY_UNITS or words_of(a).split()[-1] in AMOUNTS)), None)
+    money = _money(required, raw, kinds)
     said_object = said_object or bool(money and obj_words & set(MONEY_NOUNS))
     frames = [] if said_object else list(_VERB_FRAMES) + [
         "{N} {A}", "{N} {A} please", "i need {N} {A}", "i'd like {N} {A}", "{N} {A}?", "can i get {N} {A}?",
@@ -411,9 +425,13 @@ def tool_templates(spec) -> list[str]:
     acts_on = next((a for a in required if kinds[a] not in ("enum", "number", "bool", "list", "object") and (
         head and head[0] in PLACEHOLDERS and (set(words_of(a).split()) & set(p.obj.split()) or head[0] == "piece")
         or kinds[a] not in ("message", "person", "email", "phone")  # "The message to send.": said after "saying"
-        and re.search(r"\bto " + re.escape(p.verb) + r"\b", (raw[a].get("description") or "").lower()))), None)
+        and re.search(r"\bto " + re.escape(p.verb) + r"\b", (raw[a].get("description") or "").lower())
+        # a title of the very thing the verb acts on ("Rate a movie ..." with "Title of the movie."): the
+        # title names it ("rate Oppenheimer 5 stars", "add Dune to the watchlist")
+        or kinds[a] == "title" and head and re.match(r"(?:title|name) of (?:the |a |an )?" + re.escape(head[0]) + r"\b",
+                                                     (raw[a].get("description") or "").lower()))), None)
     if acts_on and not said_object:
-        parts = p.obj.split()
+        parts = p.obj.split() + (p.tail.split() if kinds[acts_on] == "title" else [])
         cut = next((i for i, w in enumerate(parts) if i and w in PREPOSITIONS and not (
             w == "of" and i == 2 and parts[1] in PLACEHOLDERS)), len(parts))
         tail = " ".join(parts[cut:])  # "to the shopping list", "on the speaker"
@@ -673,10 +691,15 @@ def missing_groups(spec) -> list[dict]:
             "{O} please", "i need {O}"]
     groups = [{"args": list(spec.required),
                "templates": [t.replace("{V}", f"{verbs} {objects}").replace("{O}", objects) for t in bare]}]
+    # money said as the object ("send $50 to Anna"): the asks that leave an argument out say it so too
+    # ("send 100 dollars", "send to Anna"), not "send money 100 dollars"
+    if _money(spec.required, raw, kinds) and set(p.obj.split()) & set(MONEY_NOUNS):
+        objects = ""
+    phrases = tool_phrases(spec, raw, kinds, p)  # as the calls say them: "pay a bill to {payee}"
     if len(spec.required) > 1:
         for miss in spec.required:
             said = [a for a in spec.required if a != miss]
-            rest, back = (" ".join(_alt(arg_phrases(a, raw[a], kinds[a])) for a in order) for order in (said, said[::-1]))
+            rest, back = (" ".join(_alt(phrases[a]) for a in order) for order in (said, said[::-1]))
             groups.append({"args": [miss], "templates": list(dict.fromkeys([
                 f"{verbs} {objects} {rest}", f"please {verbs} {objects} {back}", f"can you {verbs} {objects} {rest}?",
                 f"i want to {verbs} {objects} {back}"]))})
@@ -766,9 +789,10 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
             adj = next((a for a in raw if "enum" in raw[a] and a in tool.required), None)
             kinds = [enum_words(v, raw[adj].get("synonyms"))[0] for v in raw[adj]["enum"][:3]] if adj else []
             obj = p.obj.replace(" to the ", " from the ").replace(" to my ", " from my ") if p.obj else f"the {noun}"
-            groups["near_miss"].append({"reason": f"not supported: {undo} {noun}", "templates": list(dict.fromkeys([
-                f"{undo} my {noun}", f"can you {undo} my {noun}?", f"please {undo} {obj}", f"i want to {undo} {obj}"]
-                + [f"{undo} my {k} {noun}" for k in kinds] + [f"please {undo} the {k} {noun}" for k in kinds]))})
+            # the closest near-miss there is, so said in as many ways as a call ("unfreeze my debit card")
+            frames = ["{}", "please {}", "can you {}?", "i want to {}", "i need to {}", "{} now"]
+            groups["near_miss"].append({"reason": f"not supported: {undo} {noun}", "templates": list(dict.fromkeys(
+                [f.format(f"{undo} {o}") for f in frames for o in [f"my {noun}", obj] + [f"my {k} {noun}" for k in kinds]]))})
         for verb in verbs[:6]:
             groups["near_miss"].append({"reason": f"not supported: {verb} {noun}", "templates": [
                 f"{verb} my {noun}", f"can you {verb} the {noun}?", f"i want to {verb} my {noun}",

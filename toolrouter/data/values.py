@@ -92,7 +92,7 @@ UNITS = {"minute": ("minute", "minutes"), "hour": ("hour", "hours"), "second": (
          "passenger": ("passenger", "passengers"), "seat": ("seat", "seats"), "ticket": ("ticket", "tickets"),
          "room": ("room", "rooms"), "percent": ("percent", "percent"), "degree": ("degree", "degrees"),
          "kilometer": ("kilometre", "kilometres"), "km": ("km", "km"), "mile": ("mile", "miles"),
-         "item": ("item", "items"), "result": ("result", "results"), "dollar": ("dollar", "dollars"),
+         "item": ("item", "items"), "result": ("result", "results"), "star": ("star", "stars"), "dollar": ("dollar", "dollars"),
          "euro": ("euro", "euros")}
 _UNIT_ALIASES = {"party": "people", "party_size": "people", "adults": "people", "attendees": "people",
                  "persons": "people", "mins": "minute", "secs": "second", "%": "percent", "brightness": "percent",
