@@ -471,3 +471,18 @@ def test_a_name_never_takes_another_arguments_number(tiny_tokenizer):
                       answers=[give, pay])
     assert [parse_tool_call(a, cat).arguments for a in out] == [
         {"recipient": "Carlos", "amount": 30}, {"payee": "PG&E", "amount": 84.5}]
+
+
+def test_a_title_stops_where_the_tools_own_place_is_said(tiny_tokenizer):
+    """A title runs on to the end of its clause, but not into a phrase about the tool's own thing: "add
+    Dune to my watchlist" keeps "Dune" ("watchlist" is the tool's word), "put Frozen on the bedroom tv"
+    keeps "Frozen"; a title followed by words that name nothing of the tool's still runs on to the end of
+    its clause ("the last" -> "the last of us for later": the rule cannot tell where a title ends)."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/media.py")
+    add = lambda t: format_call("add_to_watchlist", {"title": t}, cat)  # noqa: E731
+    cast = format_call("cast_to_tv", {"title": "Frozen", "tv": "bedroom"}, cat)
+    convs = _asks("add Dune to my watchlist", "put Frozen on the bedroom tv", "save the last of us for later please")
+    out = copy_decode(lambda c, g: [], cat, convs, tiny_tokenizer, answers=[add("Dune"), cast, add("the last")])
+    assert [parse_tool_call(a, cat).arguments["title"] for a in out] == ["Dune", "Frozen", "the last of us for later"]

@@ -666,7 +666,20 @@ MAX_CLAUSE = 8  # the same for a phrase or sentence (CLAUSE_KINDS)
 _CLOSERS = {"please", "pls", "plz", "thanks", "thx", "cheers", "asap", "now"}
 
 
-def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = False) -> str:
+_LEADS = {"to", "on", "in", "into", "onto", "from", "for", "at", "with"}
+
+
+def _where_next(text: str, end: int, own: set) -> bool:
+    """Whether the words after `end` start a phrase about the tool's own thing: a preposition whose
+    next three words say one of the tool's name or description words ("Dune | to my watchlist",
+    "Frozen | on the bedroom tv")."""
+    m = _NEXT_WORD.match(text, end)
+    if m is None or m.group(1).lower() not in _LEADS:
+        return False
+    return any(w.lower() in own for w in re.findall(r"[\w'&-]+", text[m.end():])[:3])
+
+
+def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = False, own: set = frozenset()) -> str:
     """`value` run on to the end of the name or phrase it stops inside, where its request shows that it
     stops inside one: after a word a phrase cannot end on ("my" -> "my hotel"), or in a run of
     capitalised words or a name and its number ("Central" -> "Central Station", "12 Oak" -> "12 Oak
@@ -693,6 +706,8 @@ def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = Fals
             if m is None or not last or m.group(1).lower() in stops:
                 break
             nxt = m.group(1)
+            if clause and _where_next(text, end, own):
+                break  # "add Dune to my watchlist": the title ends where the tool's own place is said
             named = (not titled and last[:1].isupper() and (nxt[:1].isupper() or nxt.isdigit())
                      and nxt.split("'")[0] != "I")  # "text Sam I'm late": the pronoun starts a clause
             if not (clause and nxt.lower() not in _CLOSERS) and last.lower() not in _OPEN_ENDS and not named:
@@ -706,7 +721,7 @@ def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = Fals
 
 
 def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
-             clauses: set = frozenset()) -> dict:
+             clauses: set = frozenset(), own: set = frozenset()) -> dict:
     """`args` with each copied text value that stops inside a name or phrase run on to its end
     (_stretched; the arguments in `clauses` to the end of their clause), and one that still runs into
     another argument's word ("the Ritz to") cut before it."""
@@ -727,12 +742,22 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         words = v.split()
         if len(words) > 1 and words[-1] in numbers:
             v = " ".join(words[:-1])
-        longer = _stretched(v, texts, stops, a in clauses)
+        longer = _stretched(v, texts, stops, a in clauses, own)
         if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
                             or set(longer[len(v):].split()) & numbers):
             longer = v  # it would run into another argument's value
         out[a] = longer
     return out
+
+
+def _own_words(catalogue: Catalogue, tool: str) -> set:
+    """The content words of a tool's name and description ("watchlist", "tv", "movie", "save")."""
+    if tool not in catalogue.names:
+        return set()
+    spec = catalogue[tool]
+    words = re.findall(r"[a-z]+", f"{spec.name.replace('_', ' ')} {spec.description or ''}".lower())
+    return {w for w in words if len(w) > 1 and w not in _OPEN_ENDS and w not in _LEADS
+            and w not in ("or", "and", "of", "by", "as", "is")}
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -876,7 +901,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
         for call in calls:
             trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
-                               {a for t, a in clauses if t == call["tool"]})
+                               {a for t, a in clauses if t == call["tool"]}, _own_words(catalogue, call["tool"]))
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
         if changed:
