@@ -742,6 +742,11 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         words = v.split()
         if len(words) > 1 and words[-1] in numbers:
             v = " ".join(words[:-1])
+        if a in clauses and own:  # a copied title that took the tool's own place with it ("Arrival to my
+            for i in range(1, len(words)):  # watchlist"), cut before it
+                if words[i].lower() in _LEADS and any(w.lower().strip(",.") in own for w in words[i + 1:i + 4]):
+                    v = " ".join(words[:i])
+                    break
         longer = _stretched(v, texts, stops, a in clauses, own)
         if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
                             or set(longer[len(v):].split()) & numbers):
