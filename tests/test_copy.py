@@ -484,8 +484,9 @@ def test_a_title_stops_where_the_tools_own_place_is_said(tiny_tokenizer):
     add = lambda t: format_call("add_to_watchlist", {"title": t}, cat)  # noqa: E731
     cast = format_call("cast_to_tv", {"title": "Frozen", "tv": "bedroom"}, cat)
     convs = _asks("add Dune to my watchlist", "put Frozen on the bedroom tv", "save the last of us for later please",
-                  "can you save Arrival to my watchlist")
+                  "can you save Arrival to my watchlist", "can you save Arrival to my watchlist")
     out = copy_decode(lambda c, g: [], cat, convs, tiny_tokenizer,
-                      answers=[add("Dune"), cast, add("the last"), add("Arrival to my watchlist")])
+                      answers=[add("Dune"), cast, add("the last"), add("Arrival to my watchlist"), add("Arrival to")])
+    # a copied "Arrival to my watchlist" is cut, and so is one that stopped on its "to"
     assert [parse_tool_call(a, cat).arguments["title"] for a in out] == [
-        "Dune", "Frozen", "the last of us for later", "Arrival"]  # a copied "Arrival to my watchlist" is cut
+        "Dune", "Frozen", "the last of us for later", "Arrival", "Arrival"]

@@ -742,17 +742,24 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         words = v.split()
         if len(words) > 1 and words[-1] in numbers:
             v = " ".join(words[:-1])
-        if a in clauses and own:  # a copied title that took the tool's own place with it ("Arrival to my
-            for i in range(1, len(words)):  # watchlist"), cut before it
-                if words[i].lower() in _LEADS and any(w.lower().strip(",.") in own for w in words[i + 1:i + 4]):
-                    v = " ".join(words[:i])
-                    break
+        if a in clauses:
+            v = _off_own_place(v, own)
         longer = _stretched(v, texts, stops, a in clauses, own)
         if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
                             or set(longer[len(v):].split()) & numbers):
             longer = v  # it would run into another argument's value
-        out[a] = longer
+        # a copy that stopped on the preposition ("Arrival to") has run on into the tool's place: cut it
+        out[a] = _off_own_place(longer, own) if a in clauses else longer
     return out
+
+
+def _off_own_place(value: str, own: set) -> str:
+    """`value` cut before a phrase about the tool's own thing ("Arrival to my watchlist" -> "Arrival")."""
+    words = value.split()
+    for i in range(1, len(words)):
+        if words[i].lower() in _LEADS and any(w.lower().strip(",.") in own for w in words[i + 1:i + 4]):
+            return " ".join(words[:i])
+    return value
 
 
 def _own_words(catalogue: Catalogue, tool: str) -> set:
