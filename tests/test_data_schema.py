@@ -682,3 +682,49 @@ def test_near_misses_undo_a_tools_verb():
 
     assert "unfreeze my debit card" in undo(_FreezeCard, _Atm)
     assert undo(_FreezeCard, Unfreeze) == []
+
+
+def test_a_stores_tools_are_asked_the_way_people_ask_them():
+    """The object's noun that names an argument ("Add a product to the shopping cart" with `product`) is
+    said by its value ("add 2 yoga mats to the shopping cart"); a highest price is "under $80" (not "max
+    price 80"); a search is also asked as a want ("i'm looking for running shoes"); "Find out where an
+    order is" is asked "where is my order 482913?" and the name's verb joins ("track"); an enum described
+    as what something "is about" is said "about billing", not as an adjective; the near-miss that undoes
+    "add" says the field's own examples ("remove yoga mat from the shopping cart")."""
+    from toolrouter.data.draft import negative_groups
+
+    class SearchProducts(Tool):
+        """Search the store for products."""
+
+        query: str = Field(description="What to look for.")
+        max_price: Optional[float] = Field(default=None, gt=0, description="Highest price in dollars.")
+
+    class AddToCart(Tool):
+        """Add a product to the shopping cart."""
+
+        product: str = Field(description="Name of the product.", examples=["yoga mat"])
+        quantity: Optional[int] = Field(default=None, ge=1, le=20, description="How many.")
+
+    class TrackOrder(Tool):
+        """Find out where an order is."""
+
+        order_id: str = Field(pattern=r"^\d{6}$", description="Six-digit order number.")
+
+    class ContactSupport(Tool):
+        """Ask a human agent for help."""
+
+        topic: Literal["billing", "shipping"] = Field(description="What the problem is about.")
+
+    search = _templates(SearchProducts)
+    assert "(search|find|look for) {query} [(under {max_price}|below {max_price}|for less than {max_price}|" \
+           "up to {max_price})]" in search
+    assert any(t.startswith("i'm looking for {query}") for t in search)
+    assert not any("max price" in t for t in search)
+    cart = _templates(AddToCart)
+    assert "(add|put|create) [{quantity}] {product} to the shopping cart" in cart
+    track = _templates(TrackOrder)
+    assert "where is (my|the) order {order_id}?" in track and any(t.startswith("(find out|track)") for t in track)
+    support = _templates(ContactSupport)
+    assert any("about {topic}" in t for t in support) and not any("{topic} agent" in t for t in support)
+    near = [t for g in negative_groups(Catalogue([AddToCart], name="t"))["near_miss"] for t in g["templates"]]
+    assert "remove yoga mat from the shopping cart" in near

@@ -57,6 +57,14 @@ INDEFINITE = ("a", "an", "one", "another", "some", "any", "given", "specified", 
               "something", "anyone")
 ARTICLES = ("a", "an", "the", "some")
 PLACE_PREPOSITIONS = ("near", "around", "over", "under", "below", "above", "within")
+WH = ("how ", "what ", "which ", "who ", "where ", "when ")
+# verbs that begin tool names ("track_order", "contact_support", "apply_coupon"): the name's first word is
+# a verb people say, and the rest is the noun
+TOOL_VERBS = ("track", "contact", "apply", "return", "cancel", "book", "order", "buy", "send", "pay", "transfer",
+              "rate", "log", "record", "refill", "renew", "find", "search", "check", "get", "set", "add", "create",
+              "start", "stop", "play", "call", "email", "text", "remind", "schedule", "convert", "translate",
+              "open", "close", "reserve", "request", "submit", "report", "share", "upload", "download", "save",
+              "redeem", "message", "invite", "follow", "subscribe", "freeze", "lock", "unlock", "list", "show")
 SUBORDINATORS = ("when", "whenever", "once", "so", "that", "which", "who", "because", "until", "while")
 NEAR_MISS_VERBS = ["cancel", "delete", "change", "reschedule", "undo", "rename", "share", "edit", "remove"]
 _SPECIAL = re.compile(r"[{}()\[\]|]")
@@ -142,13 +150,14 @@ class Phrase:
         mine = False
         if self.obj.startswith(("whether ", "if ")):  # "check whether a flight is on time": a question, no object
             self.clause, self.obj = " ".join(words), ""
-        elif self.obj.startswith(("how ", "what ", "which ", "who ")):  # "Check how much money is in an
-            self.clause, self.obj, mine = " ".join(words), "", True  # account": the name's noun is the object
+        elif self.obj.startswith(WH):  # "Check how much money is in an account", "Find out where an
+            self.clause, self.obj, mine = " ".join(words), "", True  # order is": the name's noun is the object
         # a name that puts another verb before the object ("transfer_money" described as "Send money ..."):
         # its first word is a verb too, not part of the noun
         obj_words = [w for w in self.obj.split() if w not in ARTICLES]
-        name_verb = len(name_words) > 1 and name_words[0] not in PREPOSITIONS and obj_words \
-            and name_words[-1] in (obj_words[-1], _singular(obj_words[-1])) and name_words[0] not in obj_words
+        name_verb = len(name_words) > 1 and name_words[0] not in PREPOSITIONS and (
+            obj_words and name_words[-1] in (obj_words[-1], _singular(obj_words[-1])) and name_words[0] not in obj_words
+            or name_words[0] in TOOL_VERBS)  # "track_order", "contact_support": a verb people use
         rest = name_words[1:] if len(name_words) > 1 and (name_words[0] in (verb, verb.split()[0], *VERBS)
                                                           or name_verb) else name_words
         while rest and rest[0] in PREPOSITIONS + ARTICLES:  # "add_to_shopping_list": "shopping list"
@@ -257,9 +266,18 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
             return [s]  # "convert 100 USD", "order 3": the number says itself
         if w == "year":
             return [f"from {s}", f"in {s}"]
+        desc = (schema.get("description") or "").lower()
+        if w.split()[0] in ("max", "maximum") or re.match(r"(?:the )?(?:highest|maximum|most)\b", desc) \
+                or re.search(r"\bat most\b", desc):  # "under $80", not "max price 80"
+            return [f"under {s}", f"below {s}", f"for less than {s}", f"up to {s}"]
+        if w.split()[0] in ("min", "minimum") or re.match(r"(?:the )?(?:lowest|minimum|least)\b", desc) \
+                or re.search(r"\bat least\b", desc):
+            return [f"over {s}", f"above {s}", f"at least {s}"]
         if unit and unit in UNITS and unit not in ("dollar", "euro"):
             return [s]  # said with its unit, it says itself: "2 tickets", "5 stars" (not "tickets 2 tickets")
         return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
+    if kind == "enum" and re.search(r"\babout\W*$", (schema.get("description") or "").lower()):
+        return [f"about {s}", f"with {s}", f"for {s}"]  # "What the problem is about.": "about billing"
     if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
         head = head_noun(schema)
         return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head}"] if head else [])))
@@ -324,9 +342,12 @@ def wh_question(p: "Phrase", raw: dict, kinds: dict, required) -> str:
     """A description's wh-clause as the question people ask, each placeholder said by its argument:
     "how much money is in an account" -> "how much money is in my [{account}] account" (an enum before
     the noun, optional in [...]); "" when it is no wh-clause or a placeholder fits none."""
-    if not p.clause.startswith(("how ", "what ", "which ", "who ")):
+    if not p.clause.startswith(WH):
         return ""
     words, out, i = p.clause.split(), [], 0
+    m = re.fullmatch(r"(where|when) (.+) (is|are|was)", p.clause)
+    if m:  # "where an order is" is asked "where is my order 482913?"
+        words = [m.group(1), m.group(3)] + m.group(2).split()
     while i < len(words):
         if i + 1 < len(words) and words[i] in INDEFINITE:
             noun = words[i + 1]
@@ -336,6 +357,8 @@ def wh_question(p: "Phrase", raw: dict, kinds: dict, required) -> str:
             slot = "{" + fits[0] + "}"
             if kinds[fits[0]] == "enum":
                 out += ["my", slot if fits[0] in required else f"[{slot}]", noun]
+            elif kinds[fits[0]] in ("id", "number"):  # an order's number follows its noun: "my order 482913"
+                out += ["(my|the)", noun, slot if fits[0] in required else f"[{slot}]"]
             else:
                 out.append(slot)
             i += 2
@@ -422,10 +445,14 @@ def tool_templates(spec) -> list[str]:
     # `item`, "Translate a piece of text" with `text`) or what the argument's description says the
     # verb acts on ("Song, artist or playlist to play."): "add milk to the shopping list", "play Daft Punk"
     head = [w for w in p.obj.split() if w not in ARTICLES][:1]
+    acted = "|".join(re.escape(v) for v in p.verbs)
     acts_on = next((a for a in required if kinds[a] not in ("enum", "number", "bool", "list", "object") and (
         head and head[0] in PLACEHOLDERS and (set(words_of(a).split()) & set(p.obj.split()) or head[0] == "piece")
+        # the object's noun names the argument ("Add a product to the cart" with `product`)
+        or head and p.obj.split()[0] in ("a", "an") and kinds[a] not in ("message", "person", "email", "phone", "id")
+        and _stands_for(a, raw[a], kinds[a], head[0])
         or kinds[a] not in ("message", "person", "email", "phone")  # "The message to send.": said after "saying"
-        and re.search(r"\bto " + re.escape(p.verb) + r"\b", (raw[a].get("description") or "").lower())
+        and re.search(r"\bto (?:" + acted + r")\b", (raw[a].get("description") or "").lower())
         # a title of the very thing the verb acts on ("Rate a movie ..." with "Title of the movie."): the
         # title names it ("rate Oppenheimer 5 stars", "add Dune to the watchlist")
         or kinds[a] == "title" and head and re.match(r"(?:title|name) of (?:the |a |an )?" + re.escape(head[0]) + r"\b",
@@ -440,12 +467,16 @@ def tool_templates(spec) -> list[str]:
         lead = f"[{{{count}}}] " if count and count in optional else f"{{{count}}} " if count else ""
         rest = args_text([a for a in required + optional if a not in (acts_on, count)])
         said = f"{lead}{{{acts_on}}}"
-        tails = [tail, f"[{tail}]"] if tail and tail.split()[0] != "of" else [""]
+        # ("Search the store for products": "for products" names the object, no place to say)
+        tails = [tail, f"[{tail}]"] if tail and tail.split()[0] not in ("of", "for") else [""]
         # these replace the frames that say the placeholder object ("add an item to the shopping list for milk")
         frames = [f for f in frames if "{V}" not in f and "{N}" not in f]
         for t in tails:
             frames += [f.replace("{V} {A}", " ".join(f"{_alt(p.verbs)} {said} {t} {rest}".split()))
                        for f in _VERB_FRAMES]
+        if p.verb in ("search", "search for", "find", "look for", "look up"):  # a search is asked as a want
+            frames += [" ".join(f.format(f"{said} {rest}").split()) for f in (
+                "i'm looking for {}", "do you have {}?", "got any {}?", "i want {}", "show me {}")]
     # who gets the money, said before it ("send Anna $50", "pay Geico $210"), and a company that names
     # the object's kind ("pay the Comcast bill")
     payee = next((a for a in required if kinds[a] in ("person", "company")), None)
@@ -791,8 +822,15 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
             obj = p.obj.replace(" to the ", " from the ").replace(" to my ", " from my ") if p.obj else f"the {noun}"
             # the closest near-miss there is, so said in as many ways as a call ("unfreeze my debit card")
             frames = ["{}", "please {}", "can you {}?", "i want to {}", "i need to {}", "{} now"]
+            # and with the field's own example values where the tool says what it acts on ("remove yoga mat
+            # from the shopping cart")
+            examples = [e for a in tool.required if raw[a].get("type") == "string" and "enum" not in raw[a]
+                        for e in raw[a].get("examples", []) if isinstance(e, str)][:2]
+            where = " ".join(obj.split()[next((i for i, w in enumerate(obj.split()) if w == "from"), len(obj.split())):])
+            valued = [f"{e} {where}".strip() for e in examples] if where else []
             groups["near_miss"].append({"reason": f"not supported: {undo} {noun}", "templates": list(dict.fromkeys(
-                [f.format(f"{undo} {o}") for f in frames for o in [f"my {noun}", obj] + [f"my {k} {noun}" for k in kinds]]))})
+                [f.format(f"{undo} {o}") for f in frames
+                 for o in [f"my {noun}", obj] + [f"my {k} {noun}" for k in kinds] + valued]))})
         for verb in verbs[:6]:
             groups["near_miss"].append({"reason": f"not supported: {verb} {noun}", "templates": [
                 f"{verb} my {noun}", f"can you {verb} the {noun}?", f"i want to {verb} my {noun}",
