@@ -683,6 +683,15 @@ def test_near_misses_undo_a_tools_verb():
     assert "unfreeze my debit card" in undo(_FreezeCard, _Atm)
     assert undo(_FreezeCard, Unfreeze) == []
 
+    class TransferMoney(_Transfer):
+        """Send money to a person or another account."""
+
+    # only actions that fit the thing: nothing without a date or time is rescheduled, nothing without a
+    # title renamed; money is a payment
+    reasons = {g["reason"] for g in negative_groups(Catalogue([_FreezeCard, TransferMoney], name="t"))["near_miss"]}
+    assert "not supported: cancel payment" in reasons and not any(r.endswith(" money") for r in reasons)
+    assert not any(r.startswith(("not supported: reschedule", "not supported: rename")) for r in reasons)
+
 
 def test_a_stores_tools_are_asked_the_way_people_ask_them():
     """The object's noun that names an argument ("Add a product to the shopping cart" with `product`) is

@@ -831,7 +831,14 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
             groups["near_miss"].append({"reason": f"not supported: {undo} {noun}", "templates": list(dict.fromkeys(
                 [f.format(f"{undo} {o}") for f in frames
                  for o in [f"my {noun}", obj] + [f"my {k} {noun}" for k in kinds] + valued]))})
-        for verb in verbs[:6]:
+        # only actions that make sense for the thing: "reschedule" what has a date or time, "rename" what
+        # has a title or label; money is "a payment" ("cancel my payment", not "cancel my money")
+        raw_kinds = {arg_kind(a, sch) for a, sch in raw_properties(tool).items()}
+        fits = [v for v in verbs if (v != "reschedule" or raw_kinds & {"date", "time", "datetime"})
+                and (v != "rename" or raw_kinds & {"title", "label"})]
+        if noun in MONEY_NOUNS:
+            noun = "payment"
+        for verb in fits[:6]:
             groups["near_miss"].append({"reason": f"not supported: {verb} {noun}", "templates": [
                 f"{verb} my {noun}", f"can you {verb} the {noun}?", f"i want to {verb} my {noun}",
                 f"please {verb} the {noun} i made", f"how do i {verb} a {noun}?"]})
