@@ -636,7 +636,8 @@ def test_a_descriptions_placeholders_and_clauses_say_the_arguments():
     assert not any(t.startswith(("tell me", "what's", "show me")) for t in alert)
     assert "how much money is in my [{account}] account?" in _templates(_Balance)
     freeze = _templates(_FreezeCard)
-    assert any(t.startswith("freeze a {card} card") or t.startswith("freeze (a {card} card") for t in freeze) and not any("nobody" in t for t in freeze)
+    assert any(t.startswith(("freeze a {card} card", "freeze (a {card} card")) for t in freeze)
+    assert not any("nobody" in t for t in freeze)
 
 
 def test_money_is_said_as_the_object():

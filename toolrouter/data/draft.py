@@ -22,8 +22,8 @@ import re
 import sys
 from typing import Any, Optional
 
-from toolrouter.data.values import (UNITS, arg_kind, enum_words, raw_properties, say_date, say_number, say_time,
-                                    slot_values, tool_examples, unit_of, words_of)
+from toolrouter.data.values import (UNITS, arg_kind, enum_words, first_word, raw_properties, say_date, say_number,
+                                    say_time, slot_values, tool_examples, unit_of, words_of)
 
 # two-word verbs first; a description's first verb is looked up here for synonyms
 PHRASAL = ("look up", "search for", "turn on", "turn off", "switch on", "switch off", "set up", "sign up",
@@ -295,10 +295,8 @@ def _money(required, raw: dict, kinds: dict) -> Optional[str]:
 def _stands_for(arg: str, schema: dict, kind: str, noun: str) -> bool:
     """Whether a description's placeholder noun ("a company") stands for this argument: its name, its
     description's first word, or its kind says that noun."""
-    noun = _singular(noun)
-    first = re.match(r"(?:the |a |an )?([a-z]+)", (schema.get("description") or "").lower())
-    said = set(words_of(arg).split()) | ({_singular(first.group(1))} if first else set()) | {kind}
-    return noun in said
+    first = first_word(schema)
+    return _singular(noun) in set(words_of(arg).split()) | ({_singular(first)} if first else set()) | {kind}
 
 
 def tool_phrases(spec, raw: dict, kinds: dict, p: "Phrase") -> dict[str, list[str]]:
@@ -318,7 +316,7 @@ def tool_phrases(spec, raw: dict, kinds: dict, p: "Phrase") -> dict[str, list[st
     return phrases
 
 
-def when_clause(p: "Phrase", phrases: dict, raw: dict, kinds: dict) -> str:
+def when_clause(p: "Phrase", raw: dict, kinds: dict) -> str:
     """The description's "when" clause with each placeholder ("in a category", "over a limit") said by
     the one argument it stands for ("in {category}", "over {limit}"); "" when a placeholder fits none."""
     if not p.when:
@@ -488,11 +486,11 @@ def tool_templates(spec) -> list[str]:
     company = next((a for a in required if kinds[a] == "company"), None)
     if company and p.noun and not said_object:
         rest = args_text([a for a in required + optional if a != company])
-        frames += [f"{verbs} (the|my) {{{company}}} {p.noun} {rest}", f"please {verbs} (the|my) {{{company}}} {p.noun} {rest}",
-                   f"i need to {verbs} (the|my) {{{company}}} {p.noun} {rest}"]
+        named = f"{verbs} (the|my) {{{company}}} {p.noun} {rest}"
+        frames += [named, f"please {named}", f"i need to {named}"]
     # the description's "when" clause, its placeholders said by their arguments: "alert me when monthly
     # spending in groceries goes over $400"
-    when = when_clause(p, phrases, raw, kinds)
+    when = when_clause(p, raw, kinds)
     if when and all(re.search(r"\{" + a + r"\}", when) for a in required):
         said_when = when.replace("when ", "(when|if) ", 1)
         frames += [f"{verbs} {_alt(p.objects())} {said_when}", f"please {verbs} {_alt(p.objects())} {said_when}",
@@ -675,7 +673,8 @@ def learned_templates(spec, raw: dict, kinds: dict, phrases: Optional[dict] = No
                 end = max(b for _, b in taken)
                 tail = text[end:].strip(" :,")
                 # the words that lead the text in stay in the template ("... for pizza": "for {note}")
-                lead = re.match(r"(?:for|to|saying|that says|about|with the (?:note|message)|note:?|message:?)\s+", tail)
+                lead = re.match(r"(?:for|to|saying|that says|about|with the (?:note|message)|note:?|message:?)\s+",
+                                tail)
                 tail = tail[lead.end():] if lead else tail
                 if tail:
                     start = text.index(tail, end)
@@ -745,10 +744,14 @@ UNDOING = {"freeze": "unfreeze", "lock": "unlock", "block": "unblock", "mute": "
            "install": "uninstall", "connect": "disconnect", "join": "leave", "accept": "decline", "like": "unlike"}
 
 
-def _near_verbs(catalogue) -> list[str]:
-    """Actions no tool does: a verb (or a near synonym of one) that a tool's name, description or
-    verb synonyms use never makes a near-miss."""
-    said = " ".join(f"{words_of(t.name)} {t.description} {' '.join(Phrase(t).verbs)}".lower() for t in catalogue)
+def _catalogue_words(catalogue) -> str:
+    """Every tool's name, description and verb synonyms, lower-cased: what the catalogue says it does."""
+    return " ".join(f"{words_of(t.name)} {t.description} {' '.join(Phrase(t).verbs)}".lower() for t in catalogue)
+
+
+def _near_verbs(said: str) -> list[str]:
+    """Actions no tool does: a verb (or a near synonym of one) that the catalogue's words (`said`,
+    _catalogue_words) use never makes a near-miss."""
     used = {v for v in NEAR_MISS_VERBS + sorted(set().union(*_KIN)) if re.search(r"\b" + v, said)}
     for kin in _KIN:
         if used & kin:
@@ -806,8 +809,8 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
                          if not any(re.search(r"\b" + c, topics) for c in covers)],
         "near_miss": [],
     }
-    verbs = _near_verbs(catalogue)
-    said = " ".join(f"{words_of(t.name)} {t.description} {' '.join(Phrase(t).verbs)}".lower() for t in catalogue)
+    said = _catalogue_words(catalogue)
+    verbs = _near_verbs(said)
     for tool in catalogue:
         p = Phrase(tool)
         noun = " ".join(_singular(w) for w in p.noun.split()) if p.noun else ""
@@ -815,10 +818,10 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
             continue
         undo = next((UNDOING[v] for v in [p.verb] + p.verbs if v in UNDOING and not re.search(
             r"\b" + UNDOING[v] + r"\b", said)), None)
+        raw = raw_properties(tool)
         if undo:  # the tool's own object, qualified as its requests qualify it ("my debit card")
-            raw = raw_properties(tool)
             adj = next((a for a in raw if "enum" in raw[a] and a in tool.required), None)
-            kinds = [enum_words(v, raw[adj].get("synonyms"))[0] for v in raw[adj]["enum"][:3]] if adj else []
+            values = [enum_words(v, raw[adj].get("synonyms"))[0] for v in raw[adj]["enum"][:3]] if adj else []
             obj = p.obj.replace(" to the ", " from the ").replace(" to my ", " from my ") if p.obj else f"the {noun}"
             # the closest near-miss there is, so said in as many ways as a call ("unfreeze my debit card")
             frames = ["{}", "please {}", "can you {}?", "i want to {}", "i need to {}", "{} now"]
@@ -826,14 +829,15 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
             # from the shopping cart")
             examples = [e for a in tool.required if raw[a].get("type") == "string" and "enum" not in raw[a]
                         for e in raw[a].get("examples", []) if isinstance(e, str)][:2]
-            where = " ".join(obj.split()[next((i for i, w in enumerate(obj.split()) if w == "from"), len(obj.split())):])
+            parts = obj.split()
+            where = " ".join(parts[parts.index("from"):]) if "from" in parts else ""
             valued = [f"{e} {where}".strip() for e in examples] if where else []
             groups["near_miss"].append({"reason": f"not supported: {undo} {noun}", "templates": list(dict.fromkeys(
                 [f.format(f"{undo} {o}") for f in frames
-                 for o in [f"my {noun}", obj] + [f"my {k} {noun}" for k in kinds] + valued]))})
+                 for o in [f"my {noun}", obj] + [f"my {v} {noun}" for v in values] + valued]))})
         # only actions that make sense for the thing: "reschedule" what has a date or time, "rename" what
         # has a title or label; money is "a payment" ("cancel my payment", not "cancel my money")
-        raw_kinds = {arg_kind(a, sch) for a, sch in raw_properties(tool).items()}
+        raw_kinds = {arg_kind(a, sch) for a, sch in raw.items()}
         fits = [v for v in verbs if (v != "reschedule" or raw_kinds & {"date", "time", "datetime"})
                 and (v != "rename" or raw_kinds & {"title", "label"})]
         if noun in MONEY_NOUNS:

@@ -92,8 +92,8 @@ UNITS = {"minute": ("minute", "minutes"), "hour": ("hour", "hours"), "second": (
          "passenger": ("passenger", "passengers"), "seat": ("seat", "seats"), "ticket": ("ticket", "tickets"),
          "room": ("room", "rooms"), "percent": ("percent", "percent"), "degree": ("degree", "degrees"),
          "kilometer": ("kilometre", "kilometres"), "km": ("km", "km"), "mile": ("mile", "miles"),
-         "item": ("item", "items"), "result": ("result", "results"), "star": ("star", "stars"), "dollar": ("dollar", "dollars"),
-         "euro": ("euro", "euros")}
+         "item": ("item", "items"), "result": ("result", "results"), "star": ("star", "stars"),
+         "dollar": ("dollar", "dollars"), "euro": ("euro", "euros")}
 _UNIT_ALIASES = {"party": "people", "party_size": "people", "adults": "people", "attendees": "people",
                  "persons": "people", "mins": "minute", "secs": "second", "%": "percent", "brightness": "percent",
                  "temperature": "degree"}
@@ -225,8 +225,7 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "label"
     # a name that says nothing ("payee", "near"): the description's first noun says what it is
     # ("Company the bill is from.", "Address, street or neighbourhood to search around.")
-    first = re.match(r"(?:the |a |an )?([a-z]+)", desc)
-    first = first.group(1) if first else ""
+    first = first_word(schema)
     if first in ("company", "business", "merchant", "vendor", "brand", "biller", "provider", "organisation",
                  "organization", "employer"):
         return "company"
@@ -236,6 +235,13 @@ def arg_kind(arg: str, schema: dict) -> str:
     if first in ("city", "town"):
         return "city"
     return "text"
+
+
+def first_word(schema: dict) -> str:
+    """The first word of a field's description, lower-cased, past an article ("Company the bill is
+    from." -> "company"); "" when it has none."""
+    m = re.match(r"(?:the |a |an )?([a-z]+)", (schema.get("description") or "").lower())
+    return m.group(1) if m else ""
 
 
 def unit_of(arg: str, schema: dict) -> Optional[str]:
@@ -271,8 +277,10 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
     """The ways to say a number (with its unit): 60 minutes -> "an hour", "60 minutes", "sixty minutes"."""
     if isinstance(n, float) and not n.is_integer():
         text = str(n)
-        money = {"dollar": [f"${n:.2f}", f"{n:.2f}"], "euro": [f"€{n:.2f}"]}.get(unit, []) if unit else []
-        return list(dict.fromkeys([f"{text} {UNITS[unit][1]}", text] + money)) if unit else [text]
+        if unit is None:
+            return [text]
+        money = {"dollar": [f"${n:.2f}", f"{n:.2f}"], "euro": [f"€{n:.2f}"]}.get(unit, [])  # "$15.50"
+        return list(dict.fromkeys([f"{text} {UNITS[unit][1]}", text] + money))
     n = int(n)
     if unit is None:
         return [str(n)] + ([number_words(n)] if 0 <= n <= 20 else [])

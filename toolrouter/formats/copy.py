@@ -669,14 +669,10 @@ _CLOSERS = {"please", "pls", "plz", "thanks", "thx", "cheers", "asap", "now"}
 _LEADS = {"to", "on", "in", "into", "onto", "from", "for", "at", "with"}
 
 
-def _where_next(text: str, end: int, own: set) -> bool:
-    """Whether the words after `end` start a phrase about the tool's own thing: a preposition whose
-    next three words say one of the tool's name or description words ("Dune | to my watchlist",
-    "Frozen | on the bedroom tv")."""
-    m = _NEXT_WORD.match(text, end)
-    if m is None or m.group(1).lower() not in _LEADS:
-        return False
-    return any(w.lower() in own for w in re.findall(r"[\w'&-]+", text[m.end():])[:3])
+def _opens_own_place(words: Sequence[str], own: set) -> bool:
+    """Whether `words` start a phrase about the tool's own thing: a preposition whose next three words
+    say one of the tool's name or description words ("to my watchlist", "on the bedroom tv")."""
+    return bool(words) and words[0].lower() in _LEADS and any(w.lower().strip(",.") in own for w in words[1:4])
 
 
 def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = False, own: set = frozenset()) -> str:
@@ -706,7 +702,7 @@ def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = Fals
             if m is None or not last or m.group(1).lower() in stops:
                 break
             nxt = m.group(1)
-            if clause and _where_next(text, end, own):
+            if clause and _opens_own_place(re.findall(r"[\w'&-]+", text[end:])[:4], own):
                 break  # "add Dune to my watchlist": the title ends where the tool's own place is said
             named = (not titled and last[:1].isupper() and (nxt[:1].isupper() or nxt.isdigit())
                      and nxt.split("'")[0] != "I")  # "text Sam I'm late": the pronoun starts a clause
@@ -742,13 +738,12 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         words = v.split()
         if len(words) > 1 and words[-1] in numbers:
             v = " ".join(words[:-1])
-        if a in clauses:
-            v = _off_own_place(v, own)
         longer = _stretched(v, texts, stops, a in clauses, own)
         if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
                             or set(longer[len(v):].split()) & numbers):
             longer = v  # it would run into another argument's value
-        # a copy that stopped on the preposition ("Arrival to") has run on into the tool's place: cut it
+        # a title copied with the tool's own place ("Arrival to my watchlist"), or one that stopped on its
+        # preposition ("Arrival to") and ran on into it: cut before it
         out[a] = _off_own_place(longer, own) if a in clauses else longer
     return out
 
@@ -756,10 +751,8 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
 def _off_own_place(value: str, own: set) -> str:
     """`value` cut before a phrase about the tool's own thing ("Arrival to my watchlist" -> "Arrival")."""
     words = value.split()
-    for i in range(1, len(words)):
-        if words[i].lower() in _LEADS and any(w.lower().strip(",.") in own for w in words[i + 1:i + 4]):
-            return " ".join(words[:i])
-    return value
+    cut = next((i for i in range(1, len(words)) if _opens_own_place(words[i:], own)), len(words))
+    return " ".join(words[:cut]) if cut < len(words) else value
 
 
 def _own_words(catalogue: Catalogue, tool: str) -> set:
@@ -906,14 +899,17 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 left.append((i, tool, more))
         strays = left
     # last, values that stop inside a name or phrase, or still run into the next argument's word
+    own: dict[str, set] = {}  # each tool's own words, once
     for i, result in enumerate(results):
         if result.kind != "call":
             continue
         texts, changed = request_texts(conversations[i]), False
         calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
         for call in calls:
+            if call["tool"] not in own:
+                own[call["tool"]] = _own_words(catalogue, call["tool"])
             trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
-                               {a for t, a in clauses if t == call["tool"]}, _own_words(catalogue, call["tool"]))
+                               {a for t, a in clauses if t == call["tool"]}, own[call["tool"]])
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
         if changed:
