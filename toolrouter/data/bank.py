@@ -228,8 +228,9 @@ class _Spoken:
         from toolrouter.data import values
 
         self.say, self.lo, self.hi, self.unit, self.pattern, self.values = say, lo, hi, unit, pattern, values
-        if say == "number" and unit is not None and unit not in values.UNITS:
-            raise ValueError(f"unknown unit {unit!r}; one of: {', '.join(values.UNITS)}")
+        if say == "number" and unit is not None and unit not in values.UNITS and not re.fullmatch(r"[a-z]{3,}s", unit):
+            raise ValueError(f"unknown unit {unit!r}; one of: {', '.join(values.UNITS)}, or a plural noun a whole "
+                             f"number counts (\"glasses\" says 3 as \"3 glasses\")")
         # surface groups a template may name: {minutes:adj} says "a 25-minute timer"
         self.formats = {"": 0, "adj": 0} if say == "number" and unit else {"": 0}
 

@@ -23,7 +23,8 @@ import sys
 from typing import Any, Optional
 
 from toolrouter.data.values import (UNITS, arg_kind, enum_words, first_word, raw_properties, say_date, say_number,
-                                    say_time, slot_values, tool_examples, unit_of, words_of)
+                                    say_time, singular, slot_values, tool_examples, unit_forms, unit_of,
+                                    words_of)
 
 # two-word verbs first; a description's first verb is looked up here for synonyms
 PHRASAL = ("look up", "search for", "turn on", "turn off", "switch on", "switch off", "set up", "sign up",
@@ -39,6 +40,8 @@ VERBS = {"get": ["get", "show me", "check", "tell me"], "check": ["check", "look
          "update": ["update", "change"], "turn on": ["turn on", "switch on"], "turn off": ["turn off", "switch off"],
          "open": ["open"], "close": ["close"], "call": ["call", "ring"], "buy": ["buy", "order", "get"]}
 ASKING = {"get", "check", "look up", "search for", "search", "find", "show", "list", "find out"}
+PARTICLES = ("on", "off", "up", "down", "in", "out", "back", "over")
+SEARCHING = ("search", "search for", "find", "look for", "look up", "recommend", "browse", "discover")
 # Verbs people say without the tool's object, its arguments in its place: "book at Nopa for 4",
 # "convert 100 USD to EUR", "schedule the budget review on Monday at 10". Not "send": "send to
 # sam@x.com about the demo" trained a router (office_tools) to take "send an email to X about Y" for
@@ -98,11 +101,13 @@ def _alt(options: list[str]) -> str:
     return options[0] if len(options) == 1 else "(" + "|".join(options) + ")"
 
 
-def _singular(word: str) -> str:
-    """"flights" -> "flight"; "status", "bus", "class", "analysis" stay as they are."""
-    if not word.endswith("s") or word.endswith(("ss", "us", "is")) or len(word) <= 3:
-        return word
-    return word[:-1]
+def _it(verbs: list[str]) -> str:
+    """The verbs acting on "it", the pronoun before a particle: "freeze it", "put it on", "look it up"."""
+    return _alt([f"{v.split()[0]} it {v.split()[1]}" if len(v.split()) == 2 and v.split()[1] in PARTICLES
+                 else f"{v} it" for v in verbs])
+
+
+_singular = singular  # "flights" -> "flight", "glasses" -> "glass"; "status", "class" stay
 
 
 class Phrase:
@@ -173,6 +178,9 @@ class Phrase:
         # "Get an alert when ..." named set_budget_alert: a thing made, not information asked for: the
         # name's verbs, not "show me" / "tell me"
         self.asking = bool(verb) and (verb in ASKING or verb.split()[0] in ASKING)
+        # what a request may call the user's own ("freeze my debit card", "check my grade"): not what is
+        # searched for or found ("find a pharmacy")
+        self.owned = verb == "check" or not self.asking and verb not in SEARCHING
         named = name_words[0] if len(name_words) > 1 else ""  # "schedule_meeting" described as "Put a meeting ..."
         if verb == "get" and named in ("set", "create", "add", "make", "start"):
             self.verbs, self.asking = ["get"] + VERBS[named] + ["set up"], False
@@ -200,6 +208,9 @@ class Phrase:
             if adjective and art in ("a", "an"):
                 art = "a"  # "a {cuisine} ..." cannot know the vowel of the value; "a" reads fine
             forms.append(f"{art} {adj}{self.noun}".strip())
+        if self.owned:  # a thing of the user's is "my debit card" and "the card" as often as "a card"
+            forms += [f"{d} {f.split(' ', 1)[1]}" for f in forms if f.split()[0] in ("a", "an") and " " in f
+                      for d in ("my", "the")]
         return list(dict.fromkeys(f for f in forms if f)) or [self.noun or "it"]
 
 
@@ -273,7 +284,7 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         if w.split()[0] in ("min", "minimum") or re.match(r"(?:the )?(?:lowest|minimum|least)\b", desc) \
                 or re.search(r"\bat least\b", desc):
             return [f"over {s}", f"above {s}", f"at least {s}"]
-        if unit and unit in UNITS and unit not in ("dollar", "euro"):
+        if unit and unit not in ("dollar", "euro"):
             return [s]  # said with its unit, it says itself: "2 tickets", "5 stars" (not "tickets 2 tickets")
         return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
     if kind == "enum" and re.search(r"\babout\W*$", (schema.get("description") or "").lower()):
@@ -313,6 +324,14 @@ def tool_phrases(spec, raw: dict, kinds: dict, p: "Phrase") -> dict[str, list[st
         s = "{" + fits[0] + "}"
         said = [f"{prep} {s}"] + ([f"around {s}", f"close to {s}"] if prep == "near" else [])
         phrases[fits[0]] = list(dict.fromkeys(said + phrases[fits[0]]))
+    # a number that counts the object itself ("Record glasses of water drunk." with `glasses`): said with
+    # what the object is of ("3 glasses of water", "a glass of water"), and bare as often
+    words = p.obj.split()
+    for a in raw:
+        unit = unit_of(a, raw[a]) if kinds[a] == "number" else None
+        at = next((i for i, w in enumerate(words) if unit and w in unit_forms(unit)), None)
+        if at is not None and words[at + 1:at + 2] == ["of"] and len(words) > at + 2:
+            phrases[a] = [f"{{{a}}} of {words[at + 2]}", f"{{{a}}}"]
     return phrases
 
 
@@ -472,9 +491,24 @@ def tool_templates(spec) -> list[str]:
         for t in tails:
             frames += [f.replace("{V} {A}", " ".join(f"{_alt(p.verbs)} {said} {t} {rest}".split()))
                        for f in _VERB_FRAMES]
+            # the thing said first and then acted on ("Parasite, add it to my watchlist"), and named with
+            # its own noun ("add the movie Parasite to the watchlist", "log a meal: pad thai")
+            it = _it(p.verbs)
+            frames += [" ".join(f.split()) for f in (f"{said} {rest}, {it} {t}", f"{said} {rest} - {it} {t}",
+                                                    f"{said} {rest}, can you {it} {t}?")]
+            named = head[0] if head[0] not in PLACEHOLDERS else p.noun
+            # (not the argument's own name: "text: {text}" is the schema's echo)
+            if named and not set(named.split()) & set(words_of(acts_on).split()):
+                frames += [" ".join(f.split()) for f in (f"{verbs} the {named} {said} {t} {rest}",
+                                                        f"{verbs} (a|my|the) {named} {t}: {said} {rest}",
+                                                        f"{named}: {said} {rest}")]
         if p.verb in ("search", "search for", "find", "look for", "look up"):  # a search is asked as a want
             frames += [" ".join(f.format(f"{said} {rest}").split()) for f in (
                 "i'm looking for {}", "do you have {}?", "got any {}?", "i want {}", "show me {}")]
+    # the thing said first, then acted on: "my debit card was stolen, freeze it", "order 105577 - track it"
+    # (not for information asked for: "the weather in Oslo, get it" is no request)
+    if frames and not acts_on and not p.asking and p.verb not in SEARCHING and p.noun:
+        frames += ["{N} {A}, {it}", "{N} {A} - {it}", "{N} {A}, can you {it}?", "{N} {A}, please {it}"]
     # who gets the money, said before it ("send Anna $50", "pay Geico $210"), and a company that names
     # the object's kind ("pay the Comcast bill")
     payee = next((a for a in required if kinds[a] in ("person", "company")), None)
@@ -561,12 +595,15 @@ def tool_templates(spec) -> list[str]:
             objects = p.objects(adj_slot)
             if use_adj and adj_head:  # the enum's own noun may name the object
                 objects = objects + [f"a {adj_slot} {adj_head}" if p.article in ("a", "an") else f"{adj_slot} {adj_head}"]
-            bare = [" ".join(o.split()[1:]) if o.split()[0] in ARTICLES else o for o in objects]
+            bare = list(dict.fromkeys(" ".join(o.split()[1:]) if o.split()[0] in ARTICLES + ("my",) else o
+                                      for o in objects))
             # a required enum that names the kind of thing asked for may stand for it alone, as people
             # drop the noun ("cheap chinese in Toronto", "thai in Lisbon")
             alone = [adj_slot] if use_adj in spec.required and adj_head else []
-            nouns = _alt(objects + bare + alone) if frame.startswith("{N}") else _alt(objects + alone)
-            text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns)
+            # ("i need my dog walk" is no request; "my debit card was stolen, freeze it" is)
+            named = objects if "{it}" in frame else [o for o in objects if not o.startswith("my ")]
+            nouns = _alt(named + bare + alone) if frame.startswith("{N}") else _alt(named + alone)
+            text = (frame.replace("{V}", f"{verbs} {_alt(objects)}").replace("{N}", nouns).replace("{it}", _it(p.verbs))
                     .replace("{n}", f"{adj_slot} {p.noun or p.obj}").replace("{A}", args_text(order, use_adj, use_outer)))
             out.append(" ".join(text.split()))
         for j, frame in enumerate(objectless):  # enums by their own phrases here: no object to qualify
@@ -654,7 +691,7 @@ def learned_templates(spec, raw: dict, kinds: dict, phrases: Optional[dict] = No
                 span = (m.start(), m.end()) if m else None
                 unit = unit_of(arg, schema) if kind == "number" else None
                 if span and unit:  # "3 days": the unit belongs to the value's surface
-                    u = re.match(r"\s*(?:" + "|".join(map(re.escape, UNITS[unit])) + r")\b", text[span[1]:], re.I)
+                    u = re.match(r"\s*(?:" + "|".join(map(re.escape, unit_forms(unit))) + r")\b", text[span[1]:], re.I)
                     span = (span[0], span[1] + u.end()) if u else span
             if span is None and kind in ("city", "place", "place_to", "place_from", "person", "restaurant",
                                          "label", "country", "company"):

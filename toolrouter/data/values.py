@@ -245,8 +245,11 @@ def first_word(schema: dict) -> str:
 
 
 def unit_of(arg: str, schema: dict) -> Optional[str]:
-    """The unit a number is counted in, from its name, then its description ("Length in minutes")."""
-    for text in (words_of(arg), (schema.get("description") or "").lower()):
+    """The unit a number is counted in, from its name, then its description ("Length in minutes"); else
+    a whole number named by a plural noun counts that noun ("glasses", "bags": "3 glasses", "a bag"),
+    as does one described as a "Number of ..." ("Number of bags.")."""
+    # ("Steps per day.": a rate's "per day" is not the unit)
+    for text in (words_of(arg), re.sub(r"\bper \w+", "", (schema.get("description") or "").lower())):
         for word in re.findall(r"[a-z%]+", text):
             word = _UNIT_ALIASES.get(word, word)
             stem = word[:-1] if word.endswith("s") and word[:-1] in UNITS else word
@@ -255,7 +258,28 @@ def unit_of(arg: str, schema: dict) -> Optional[str]:
         for alias, unit in _UNIT_ALIASES.items():
             if alias in text.replace(" ", "_"):
                 return unit
-    return None
+    if schema.get("type") != "integer":
+        return None
+    m = re.match(r"(?:the )?(?:number|count) of ([a-z]+s)\b", (schema.get("description") or "").lower())
+    name = words_of(arg)
+    if m:
+        return m.group(1)
+    return name if re.fullmatch(r"[a-z]{3,}s", name) and not name.endswith(("ss", "us", "is")) else None
+
+
+def singular(word: str) -> str:
+    """A plural noun's singular, by the spelling rules alone: "glasses" -> "glass", "bags" -> "bag",
+    "boxes" -> "box"; "status", "bus", "class", "analysis" stay as they are."""
+    if not word.endswith("s") or word.endswith(("ss", "us", "is")) or len(word) <= 3:
+        return word
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def unit_forms(unit: str) -> tuple[str, str]:
+    """(singular, plural) of a unit: a known one (UNITS) or a counted plural noun ("glasses")."""
+    return UNITS.get(unit) or (singular(unit), unit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,11 +304,11 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
         if unit is None:
             return [text]
         money = {"dollar": [f"${n:.2f}", f"{n:.2f}"], "euro": [f"€{n:.2f}"]}.get(unit, [])  # "$15.50"
-        return list(dict.fromkeys([f"{text} {UNITS[unit][1]}", text] + money))
+        return list(dict.fromkeys([f"{text} {unit_forms(unit)[1]}", text] + money))
     n = int(n)
     if unit is None:
         return [str(n)] + ([number_words(n)] if 0 <= n <= 20 else [])
-    one, many = UNITS[unit]
+    one, many = unit_forms(unit)
     noun = one if n == 1 else many
     forms = [f"{n} {noun}"]
     if 0 <= n <= 20 or (n < 100 and n % 5 == 0):
@@ -323,7 +347,7 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
 
 def say_adjective(n: Any, unit: str) -> list[str]:
     """A number and its unit before a noun: "a 25-minute timer", "a three day forecast"."""
-    one = UNITS[unit][0]
+    one = unit_forms(unit)[0]
     forms = [f"{n} {one}", f"{n}-{one}"]
     if isinstance(n, int) and 0 <= n <= 20:
         forms.append(f"{number_words(n)}-{one}")
