@@ -327,7 +327,8 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     in the request is decoded again with the value kept off, up to STRAY_TRIES times, each try also off the
     tries before; an answer whose values stand after their words more often wins. A try whose new value is
     what another argument of the call says ("at 19:30" is the time) does not, and the first answer stays. A
-    value that runs into the word of the next argument ("the marina to") is kept off that word only."""
+    value that runs into the word of the next argument ("the marina to") is kept off that word only. (The
+    restaurant is asked in lower case: its casing says nothing of where a name starts, `name_starts`.)"""
     from toolrouter.formats.copy import STRAY_TRIES, copy_decode
 
     assert STRAY_TRIES == 3
@@ -336,10 +337,10 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     table = lambda r: format_call("book_table", {"restaurant": r, "party_size": 2, "date": "2026-12-31",  # noqa: E731
                                                  "time": "19:30"}, cat)
     taxi = lambda p, d: format_call("book_taxi", {"pickup": p, "destination": d}, cat)  # noqa: E731
-    convs = _asks("french food in Lyon, money's no object", "reserve Chez Marie for two, 2026-12-31 at 19:30",
+    convs = _asks("french food in Lyon, money's no object", "reserve chez marie for two, 2026-12-31 at 19:30",
                   "french food in Lyon", "a cab from the marina to the casino")
     script = [
-        [food("money's"), table("Chez Marie"), food("Lyon"), taxi("the marina to", "the casino")],
+        [food("money's"), table("chez marie"), food("Lyon"), taxi("the marina to", "the casino")],
         # both still no better: each goes on, off both values so far; the pickup that ran into the
         # destination's word "to" is kept off that word only, and without it wins
         [food("no object"), table("19:30"), taxi("the marina", "the casino")],
@@ -348,9 +349,9 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     ]
     calls = []
     refused = [[[], [], [], []],  # per pass, per row decoded: the answers its grammar must refuse
-               [[food("money's")], [table("Chez Marie")], [taxi("the marina to", "the casino")]],
-               [[food("money's"), food("no object")], [table("Chez Marie"), table("19:30")]],
-               [[table("Chez Marie"), table("19:30"), table("for two")]]]
+               [[food("money's")], [table("chez marie")], [taxi("the marina to", "the casino")]],
+               [[food("money's"), food("no object")], [table("chez marie"), table("19:30")]],
+               [[table("chez marie"), table("19:30"), table("for two")]]]
 
     def generate(conversations, grammars):
         answers = script[len(calls)]
@@ -363,7 +364,7 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     out = copy_decode(generate, cat, convs, tiny_tokenizer)
     assert calls == [4, 3, 2, 1]  # the anchored row is never decoded again; the others until won or tried out
     assert [parse_tool_call(a, cat).arguments.get("city", parse_tool_call(a, cat).arguments.get("restaurant"))
-            for a in out[:3]] == ["Lyon", "Chez Marie", "Lyon"]
+            for a in out[:3]] == ["Lyon", "chez marie", "Lyon"]
     assert parse_tool_call(out[3], cat).arguments == {"pickup": "the marina", "destination": "the casino"}
 
 
@@ -490,3 +491,28 @@ def test_a_title_stops_where_the_tools_own_place_is_said(tiny_tokenizer):
     # a copied "Arrival to my watchlist" is cut, and so is one that stopped on its "to"
     assert [parse_tool_call(a, cat).arguments["title"] for a in out] == [
         "Dune", "Frozen", "the last of us for later", "Arrival", "Arrival"]
+
+
+def test_a_name_starts_where_the_requests_casing_says_names_start(tiny_tokenizer):
+    """A name's span (a person, company or restaurant, or an argument said to be a name) starts at a run
+    of capitalised words when the request is in sentence case with capitalised words past its first:
+    the router reads requests lower-cased and took "see" for the pet in "can Rocky see the vet". A
+    request in lower case, capitals or Title Case says nothing, and keeps every span."""
+    from toolrouter.formats.copy import copy_grammars, name_starts
+
+    text = "Max needs his shots, can we see the vet on January 12, 2027?"
+    assert [text[i:i + 3] for i in name_starts(text)] == ["Max"]  # January is no name
+    food = "order 3 bags of Blue Buffalo for the dog"
+    assert [food[i:] for i in name_starts(food)] == ["Blue Buffalo for the dog"]  # never "Buffalo"
+    assert [t[i:i + 5] for t in ["write to Professor Smith, I'm late"] for i in name_starts(t)] == ["Smith"]
+    for said_nothing in ("book max at the vet", "BOOK MAX AT THE VET", "Book Max At The Vet", "I want a walk"):
+        assert name_starts(said_nothing) == []
+    cat = load_catalogue("tests/assets/natural/pets.py")
+    sentence, lower = copy_grammars(cat, _asks(text, text.lower()), tiny_tokenizer)
+    vet = lambda name: format_call("book_vet", {"pet_name": name, "date": "2027-01-12"}, cat)  # noqa: E731
+    assert any(accepts_text(sentence, vet(n)) for n in ("Max", "max"))
+    assert not any(accepts_text(sentence, vet(n)) for n in ("see", "see the vet", "shots", "january"))
+    assert accepts_text(lower, vet("see"))  # all lower case: any span, as before
+    # a field that is no name is left alone: the dog park's place may be any span
+    park, = copy_grammars(cat, _asks("any dog parks near the old mill, Sam?"), tiny_tokenizer)
+    assert accepts_text(park, format_call("find_dog_park", {"near": "the old mill"}, cat))

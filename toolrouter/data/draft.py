@@ -500,7 +500,6 @@ def tool_templates(spec) -> list[str]:
             # (not the argument's own name: "text: {text}" is the schema's echo)
             if named and not set(named.split()) & set(words_of(acts_on).split()):
                 frames += [" ".join(f.split()) for f in (f"{verbs} the {named} {said} {t} {rest}",
-                                                        f"{verbs} (a|my|the) {named} {t}: {said} {rest}",
                                                         f"{named}: {said} {rest}")]
         if p.verb in ("search", "search for", "find", "look for", "look up"):  # a search is asked as a want
             frames += [" ".join(f.format(f"{said} {rest}").split()) for f in (

@@ -58,6 +58,7 @@ from typing import Any, Optional, Sequence, Union
 from toolrouter.core.catalogue import Catalogue
 
 COPY_KEY = "x-copy-spans"  # a string schema whose value is a span of these texts (the grammar builder reads it)
+HEAD_KEY = "x-copy-head"  # with COPY_KEY: the span starts where each of those texts starts
 MAX_PATTERN_SPAN = 64  # characters of a span tried against a pattern
 # string formats copied as the spans that have their shape (no span matching: the catalogue's grammar)
 FORMATS = {"email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "uri": r"https?://\S+", "url": r"https?://\S+",
@@ -72,12 +73,18 @@ _FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said
 # Copied values the data draws as a phrase or sentence (a title, a problem summary, a message, a to-do):
 # said to the end of their clause, unlike names ("the holiday schedule", not "holiday")
 CLAUSE_KINDS = ("title", "summary", "message", "task")
+NAME_KINDS = ("person", "company", "restaurant")  # providers of names (and any argument said to be a name)
+# capitalised words that start no name: "I", a title before one ("Professor Nguyen"), months and days
+_NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir",
+              "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+              "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set]:
-    """(copied_fields, said_fields, anchors, clause fields: {(tool, argument)} of CLAUSE_KINDS) of
-    `catalogue`, from one compilation of the bank that made its data (its phrasing bank beside the
-    catalogue's source, else the schema draft), cached per catalogue."""
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set, set]:
+    """(copied_fields, said_fields, anchors, clause fields: {(tool, argument)} of CLAUSE_KINDS, name fields:
+    {(tool, argument)} drawn from NAME_KINDS or named or described as a name) of `catalogue`, from one
+    compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the
+    schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
     from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
     from toolrouter.data.values import raw_properties
@@ -89,6 +96,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set]:
         copied: dict[str, dict[str, str]] = {}
         said: dict[str, dict[str, Reader]] = {}
         clauses: set = set()
+        names: set = set()
         for spec in catalogue:
             formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
             for arg, schema in spec.properties.items():
@@ -103,11 +111,15 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set]:
                                                              f"format:{fmt}" if fmt in FORMATS else "text")
                     if provider in CLAUSE_KINDS:
                         clauses.add((spec.name, arg))
+                    if fmt not in FORMATS and not schema.get("pattern") and (
+                            provider in NAME_KINDS or "name" in arg.lower().split("_")
+                            or re.search(r"\bname\b", (schema.get("description") or "").lower())):
+                        names.add((spec.name, arg))
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses)
+        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names)
     return _FIELDS[key]
 
 
@@ -328,6 +340,23 @@ def boundaries(text: str) -> tuple[set[int], set[int]]:
     return starts, ends
 
 
+def name_starts(text: str) -> list[int]:
+    """Where a name may start in `text`, when its casing says which words are names: a request in
+    sentence case with capitalised words past its first ("can Rocky see the vet on Friday" -> Rocky) gives
+    the start of each run of capitalised words ("Blue Buffalo", never "Buffalo"; the first word, and a
+    run right after it, may start one too); "I", months, days and titles ("Professor") start none.
+    All lower case, upper case or title case says nothing: []."""
+    words = list(_WORD.finditer(text))
+    upper = [i for i, m in enumerate(words) if m.group()[:1].isupper() and not re.fullmatch(r"I(?:'\w+)?", m.group())]
+    if len(upper) * 2 > len(words) or not any(i > 0 for i in upper):  # (a month says the casing is a writer's)
+        return []
+
+    def cap(i: int) -> bool:
+        return i in upper and words[i].group().lower() not in _NOT_NAMES
+
+    return [words[i].start() for i in range(len(words)) if cap(i) and (i <= 1 or not cap(i - 1))]
+
+
 def pattern_candidates(texts: Sequence[str], pattern: str) -> list[str]:
     """Distinct spans of `texts` (between word, alphanumeric-run or chunk edges) that match `pattern`
     as written, upper- or lower-cased, in the form that matches (as written first)."""
@@ -364,7 +393,8 @@ def format_candidates(texts: Sequence[str], regex: str) -> list[str]:
 def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
                    said: Optional[dict[str, dict[str, Reader]]] = None,
-                   apart: Optional[dict[tuple[str, str], Union[str, list[str]]]] = None) -> Catalogue:
+                   apart: Optional[dict[tuple[str, str], Union[str, list[str]]]] = None,
+                   names: frozenset = frozenset()) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
@@ -375,7 +405,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     `apart` {(tool, argument): value or values}: that text argument's spans may not overlap where a
     value stands in the texts, and a pattern or format argument may not be that value unless the
     request has no other (two arguments of one call are two places in the request; a value tried
-    before is not tried again)."""
+    before is not tried again). `names` {(tool, argument)}: a name's span starts where a name may
+    (`name_starts`) when the request's casing says where names are."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
@@ -407,7 +438,13 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 continue
             avoid = (apart or {}).get((spec.name, arg))
             avoid = [avoid] if isinstance(avoid, str) else list(avoid or [])
-            if kind == "text":
+            heads = [spans[i][at:] for i, t in enumerate(texts) for at in name_starts(t) or ()] \
+                if kind == "text" and (spec.name, arg) in names else []
+            if heads:  # "Max needs his shots, ... on January 12": the name is "Max", not "see"
+                off = [(_lower(v) if lower else v).lower() for v in avoid]
+                heads = [h for h in heads if not any(h.lower().startswith(v) for v in off)] or heads
+                props[arg], changed = {**schema, COPY_KEY: heads, HEAD_KEY: True}, True
+            elif kind == "text":
                 mine_spans = spans
                 for value in avoid:
                     mine_spans = _without(mine_spans, _lower(value) if lower else value)
@@ -500,9 +537,10 @@ def lower_copied(rows: Sequence[dict], catalogue: Catalogue, fmt) -> list[dict]:
     return out
 
 
-def span_rule(builder, texts: Sequence[str]) -> str:
+def span_rule(builder, texts: Sequence[str], head: bool = False) -> str:
     """Add to `builder` (toolrouter.formats.grammar's schema walker) the rules of a JSON string whose
-    content is a span of one of `texts`; returns the name of its root rule."""
+    content is a span of one of `texts` (`head`: one that starts where its text starts); returns the
+    name of its root rule."""
     from toolrouter.formats.grammar import _lit
 
     root = builder._name()
@@ -523,7 +561,7 @@ def span_rule(builder, texts: Sequence[str]) -> str:
             else:
                 body = f"{piece} {names[nxt]}"
             builder.rules[names[p]] = body
-        heads += [names[p] for p in points[:-1] if p in starts]
+        heads += [names[p] for p in points[:-1] if p in starts and (not head or p == min(starts))]
     builder.rules[root] = f'"\\"" ({" | ".join(heads)}) "\\""'
     return root
 
@@ -544,12 +582,12 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields, said, _, _ = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
+    fields, said, _, _, names = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for i, conv in enumerate(conversations):
         derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said,
-                                 apart=apart[i] if apart else None)
+                                 apart=apart[i] if apart else None, names=names)
         if derived is catalogue:
             out.append(plain)
         else:
@@ -752,6 +790,9 @@ def _off_own_place(value: str, own: set) -> str:
     """`value` cut before a phrase about the tool's own thing ("Arrival to my watchlist" -> "Arrival")."""
     words = value.split()
     cut = next((i for i in range(1, len(words)) if _opens_own_place(words[i:], own)), len(words))
+    # nor does it end on the preposition or article of a phrase it stopped inside ("Arrival to my")
+    while cut > 1 and words[cut - 1].lower() in _LEADS | _OPEN_ENDS:
+        cut -= 1
     return " ".join(words[:cut]) if cut < len(words) else value
 
 
@@ -819,7 +860,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
     results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
-    fields, _, where, clauses = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
+    fields, _, where, clauses, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
     redo = []  # (row, tool, first argument, second argument, first value, second value)
     strays = []  # (row, tool, {(tool, argument): [values to keep it off]})
     for i, result in enumerate(results):
