@@ -516,3 +516,27 @@ def test_a_name_starts_where_the_requests_casing_says_names_start(tiny_tokenizer
     # a field that is no name is left alone: the dog park's place may be any span
     park, = copy_grammars(cat, _asks("any dog parks near the old mill, Sam?"), tiny_tokenizer)
     assert accepts_text(park, format_call("find_dog_park", {"near": "the old mill"}, cat))
+
+
+def test_an_optional_number_the_request_does_not_say_is_left_out(tiny_tokenizer):
+    """The data writes an optional number, time or date only when its request says it, so a request that
+    says none has none to give ("show me dogs up for adoption" was answered with max_age 1); a required
+    one keeps its catalogue rule (a missing value is the router's to see)."""
+    cat = load_catalogue("tests/assets/natural/pets.py")
+    bare, aged, walk = copy_grammars(cat, _asks("show me dogs up for adoption", "adoptable cats no older than 3",
+                                                "log a walk"), tiny_tokenizer)
+    adopt = lambda animal, **age: format_call("search_adoptions", {"animal": animal, **age}, cat)  # noqa: E731
+    assert accepts_text(bare, adopt("dog")) and not accepts_text(bare, adopt("dog", max_age=1))
+    assert accepts_text(aged, adopt("cat", max_age=3)) and not accepts_text(aged, adopt("cat", max_age=1))
+    assert accepts_text(walk, format_call("log_walk", {"minutes": 30}, cat))  # required: as the catalogue has it
+
+
+def test_a_value_does_not_end_on_the_article_of_a_phrase_it_stopped_in(tiny_tokenizer):
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/pets.py")
+    food = lambda b: format_call("order_pet_food", {"brand": b, "animal": "dog", "bags": 5}, cat)  # noqa: E731
+    out = copy_decode(lambda c, g: [], cat, _asks("get five bags of Pedigree for my dog", "order Dog Chow for"),
+                      tiny_tokenizer, answers=[food("Pedigree for my"), food("Dog Chow for")])
+    # the request goes on past "for my": cut back; "for" ends the second request: left as copied
+    assert [parse_tool_call(a, cat).arguments["brand"] for a in out] == ["Pedigree", "Dog Chow for"]

@@ -401,7 +401,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
     chatml_lower template): it writes values as it saw them, the same for every casing of a request,
     and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
-    table argument becomes an enum of the values the request says (none said: it stays as it is).
+    table argument becomes an enum of the values the request says; none said: a required one stays as it
+    is and an optional one is left out (the data says every optional value it writes: "show me dogs up
+    for adoption" has no age to give).
     `apart` {(tool, argument): value or values}: that text argument's spans may not overlap where a
     value stands in the texts, and a pattern or format argument may not be that value unless the
     request has no other (two arguments of one call are two places in the request; a value tried
@@ -430,6 +432,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 props[arg] = {k: v for k, v in schema.items() if k not in ("pattern", "format", "minimum", "maximum",
                                                                            "exclusiveMinimum", "exclusiveMaximum")} \
                     | {"enum": found}
+                changed = True
+            elif arg not in spec.required:
+                del props[arg]
                 changed = True
         mine = mine or {}
         for arg, kind in mine.items():
@@ -781,16 +786,28 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
                             or set(longer[len(v):].split()) & numbers):
             longer = v  # it would run into another argument's value
         # a title copied with the tool's own place ("Arrival to my watchlist"), or one that stopped on its
-        # preposition ("Arrival to") and ran on into it: cut before it
-        out[a] = _off_own_place(longer, own) if a in clauses else longer
+        # preposition ("Arrival to") and ran on into it: cut before it; no value ends on the preposition or
+        # article of a phrase it stopped inside ("Pedigree for my")
+        out[a] = _off_own_place(longer, own, texts) if a in clauses else _dangling_off(longer, texts)
     return out
 
 
-def _off_own_place(value: str, own: set) -> str:
+def _off_own_place(value: str, own: set, texts: Sequence[str] = ()) -> str:
     """`value` cut before a phrase about the tool's own thing ("Arrival to my watchlist" -> "Arrival")."""
     words = value.split()
     cut = next((i for i in range(1, len(words)) if _opens_own_place(words[i:], own)), len(words))
-    # nor does it end on the preposition or article of a phrase it stopped inside ("Arrival to my")
+    return " ".join(words[:cut]) if cut < len(words) else _dangling_off(value, texts)
+
+
+def _dangling_off(value: str, texts: Sequence[str]) -> str:
+    """`value` without the preposition or article it ends on where the request goes on past it, inside
+    the phrase it stopped in ("Arrival to my watchlist" -> "Arrival", "Pedigree for my dog" -> "Pedigree";
+    a title that ends the request, "Hold On", stays); its first word always stays."""
+    words = value.split()
+    v = value.lower().strip()
+    if not v or not any(re.search(re.escape(v) + r"\s+\w", _lower(t).lower()) for t in texts):
+        return value
+    cut = len(words)
     while cut > 1 and words[cut - 1].lower() in _LEADS | _OPEN_ENDS:
         cut -= 1
     return " ".join(words[:cut]) if cut < len(words) else value
