@@ -784,3 +784,11 @@ def test_the_thing_acted_on_is_named_with_its_own_noun():
     # "add the movie Parasite to my watchlist": the old draft never said "movie" in a call
     watch = tool_templates(load_catalogue(str(ASSETS / "media.py"))["add_to_watchlist"])
     assert any("the movie {title}" in t for t in watch)
+
+
+def test_an_enum_described_with_a_closing_preposition_is_said_with_it():
+    # "Which animal the food is for.": "for the dog", never "dog animal"; "Order pet food to be delivered.":
+    # the object is "pet food", its purpose clause is not said
+    food = tool_templates(load_catalogue(str(ASSETS / "pets.py"))["order_pet_food"])
+    assert any("for the {animal}" in t for t in food) and any("for my {animal}" in t for t in food)
+    assert not any("{animal} animal" in t or "to be delivered" in t for t in food)

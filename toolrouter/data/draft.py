@@ -133,7 +133,8 @@ class Phrase:
         cut = len(words)
         for i in range(1, len(words) - 1):  # "... for a city": an argument's placeholder, said by the slots
             if words[i] in PREPOSITIONS + PLACE_PREPOSITIONS and words[i + 1] in INDEFINITE \
-                    or words[i] in (",", "and", "or", "if") + SUBORDINATORS:
+                    or words[i] in (",", "and", "or", "if") + SUBORDINATORS \
+                    or words[i:i + 2] == ["to", "be"]:  # "Order pet food to be delivered": "pet food"
                 cut = i
                 break
         self.verb = verb
@@ -289,6 +290,9 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         return [f"{w} {s}", f"with {w} of {s}"] if w else [s]
     if kind == "enum" and re.search(r"\babout\W*$", (schema.get("description") or "").lower()):
         return [f"about {s}", f"with {s}", f"for {s}"]  # "What the problem is about.": "about billing"
+    ends = re.search(r"\b(for|with|from|in|on|at)\W*$", (schema.get("description") or "").lower())
+    if kind == "enum" and ends:  # "Which animal the food is for.": "for the dog", "for my cat"
+        return [f"{ends.group(1)} the {s}", f"{ends.group(1)} my {s}", f"{ends.group(1)} {s}"]
     if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
         head = head_noun(schema)
         return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head}"] if head else [])))
