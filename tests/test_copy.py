@@ -85,8 +85,9 @@ def test_json_escapes_and_unicode_in_spans(tiny_tokenizer):
     for track in ['"Café del Mar"', "Café del Mar", 'play "Café', "\\ loud"]:
         assert accepts_text(compiled, format_call("play_music", {"track": track}, cat)), track
     assert not accepts_text(compiled, format_call("play_music", {"track": "Cafe del Mar"}, cat))
-    # enums and numbers keep the catalogue grammar
-    assert accepts_text(compiled, format_call("set_temperature", {"temperature": 21, "unit": "celsius"}, cat))
+    # enums keep the catalogue grammar; a tool whose required number the request does not say is left out
+    assert accepts_text(compiled, format_call("toggle_headlights", {"light_state": "off"}, cat))
+    assert not accepts_text(compiled, format_call("set_temperature", {"temperature": 21, "unit": "celsius"}, cat))
 
 
 def test_a_router_with_copy_answers_only_spans(tiny_model, tiny_tokenizer):
@@ -519,16 +520,21 @@ def test_a_name_starts_where_the_requests_casing_says_names_start(tiny_tokenizer
 
 
 def test_an_optional_number_the_request_does_not_say_is_left_out(tiny_tokenizer):
-    """The data writes an optional number, time or date only when its request says it, so a request that
-    says none has none to give ("show me dogs up for adoption" was answered with max_age 1); a required
-    one keeps its catalogue rule (a missing value is the router's to see)."""
+    """The data writes a number, time or date only when its request says it, so a request that says none
+    has none to give: an optional one is left out ("show me dogs up for adoption" was answered with
+    max_age 1), and so is a tool that needs one ("log a walk" is the missing-argument no_tool, not a
+    walk of 30 minutes); a tool needing one is kept where no other tool would be left (a required call,
+    tool_choice "required", keeps its catalogue rule)."""
     cat = load_catalogue("tests/assets/natural/pets.py")
     bare, aged, walk = copy_grammars(cat, _asks("show me dogs up for adoption", "adoptable cats no older than 3",
                                                 "log a walk"), tiny_tokenizer)
     adopt = lambda animal, **age: format_call("search_adoptions", {"animal": animal, **age}, cat)  # noqa: E731
     assert accepts_text(bare, adopt("dog")) and not accepts_text(bare, adopt("dog", max_age=1))
     assert accepts_text(aged, adopt("cat", max_age=3)) and not accepts_text(aged, adopt("cat", max_age=1))
-    assert accepts_text(walk, format_call("log_walk", {"minutes": 30}, cat))  # required: as the catalogue has it
+    assert not accepts_text(walk, format_call("log_walk", {"minutes": 30}, cat))
+    assert accepts_text(walk, format_no_tool("missing minutes for log_walk"))
+    forced, = copy_grammars(cat, _asks("log a walk"), tiny_tokenizer, no_tool=False)
+    assert accepts_text(forced, format_call("log_walk", {"minutes": 30}, cat))
 
 
 def test_a_value_does_not_end_on_the_article_of_a_phrase_it_stopped_in(tiny_tokenizer):

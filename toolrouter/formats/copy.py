@@ -394,7 +394,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
                    said: Optional[dict[str, dict[str, Reader]]] = None,
                    apart: Optional[dict[tuple[str, str], Union[str, list[str]]]] = None,
-                   names: frozenset = frozenset()) -> Catalogue:
+                   names: frozenset = frozenset(), unsaid_out: bool = False) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
@@ -408,7 +408,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     value stands in the texts, and a pattern or format argument may not be that value unless the
     request has no other (two arguments of one call are two places in the request; a value tried
     before is not tried again). `names` {(tool, argument)}: a name's span starts where a name may
-    (`name_starts`) when the request's casing says where names are."""
+    (`name_starts`) when the request's casing says where names are. `unsaid_out`: a tool with a required
+    number, time or date the request does not say is left out (the data never writes a value its request
+    does not say: "log a walk" is no log_walk call), unless that leaves no tool."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
@@ -417,6 +419,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     spans = [_lower(t) for t in texts] if lower else list(texts)
     specs = []
     changed = False
+    unsaid = []
     for spec in catalogue:
         mine, readers = fields.get(spec.name), said.get(spec.name, {})
         if not mine and not readers:
@@ -436,6 +439,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             elif arg not in spec.required:
                 del props[arg]
                 changed = True
+            else:
+                unsaid.append(spec.name)
         mine = mine or {}
         for arg, kind in mine.items():
             schema = props.get(arg)
@@ -462,6 +467,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 if found:
                     props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
+    if unsaid_out and unsaid and len(set(unsaid)) < len(specs):
+        specs, changed = [s for s in specs if s.name not in unsaid], True
     return Catalogue(specs, name=catalogue.name, source=catalogue.source) if changed else catalogue
 
 
@@ -592,7 +599,7 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
     out = []
     for i, conv in enumerate(conversations):
         derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said,
-                                 apart=apart[i] if apart else None, names=names)
+                                 apart=apart[i] if apart else None, names=names, unsaid_out=no_tool)
         if derived is catalogue:
             out.append(plain)
         else:
