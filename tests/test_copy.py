@@ -546,3 +546,15 @@ def test_a_value_does_not_end_on_the_article_of_a_phrase_it_stopped_in(tiny_toke
                       tiny_tokenizer, answers=[food("Pedigree for my"), food("Dog Chow for")])
     # the request goes on past "for my": cut back; "for" ends the second request: left as copied
     assert [parse_tool_call(a, cat).arguments["brand"] for a in out] == ["Pedigree", "Dog Chow for"]
+
+
+def test_money_and_thousands_are_read_as_numbers():
+    """"$200", "€84.50" and "12,000" are numbers a request says (before, only bare digits were, so a
+    tool needing an amount said "$200" was left out of "transfer $200 to my savings")."""
+    from toolrouter.formats.copy import said_fields
+
+    banking = said_fields(load_catalogue("tests/assets/natural/banking.py"))
+    assert banking["transfer_money"]["amount"].read(["transfer $200 to my savings"]) == [200]
+    assert banking["pay_bill"]["amount"].read(["pay PG&E €84.50 today"]) == [84.5]
+    health = said_fields(load_catalogue("tests/assets/natural/health.py"))
+    assert health["set_step_goal"]["steps"].read(["change my daily goal to 12,000 steps"]) == [12000]

@@ -25,7 +25,15 @@ request gets its own answer grammar in which such an argument can only be:
     four" -> 4), may only be one of the values the request says, read back the same ways (`Reader`:
     every reading of every span, so "eight" may be a party size and "quarter past eight" 08:15 or
     20:15; digits inside an ID, a date, a time or "7pm" are not a number). When the request says
-    none, the argument keeps its catalogue rule ("book a table at Sakura" -> no restriction).
+    none, an optional argument is left out ("show me dogs up for adoption" has no age to give) and a
+    tool that needs one is left out of the answer ("log a walk" can only be the missing-argument
+    no_tool or another tool), as the data never writes a value its request does not say; where that
+    would leave no tool, or a call is required, the argument keeps its catalogue rule.
+  - name: a text argument that is a name (a person, company or restaurant, or one named or described
+    as a name) starts at a run of capitalised words, when the request's casing says where names are:
+    sentence case with capitals past the first word ("can Rocky see the vet on Friday" -> "Rocky", not
+    "see"; "Blue Buffalo", never "Buffalo"; "I", months, days and titles like "Professor" start none).
+    A request in lower case, capitals or Title Case keeps every span, so those casings answer alike.
 
 Everything else is left as the catalogue grammar has it: enums (already a closed list), booleans and
 lists. Which fields are copied or said comes from the same bank compilation that made the training data
@@ -165,7 +173,8 @@ def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
 
 
 _EDGE = ",.!?;:\"'()[]"
-_NUMBER_WORD = re.compile(r"(\d+(?:\.\d+)?)(?:°[cf]?|%)?")  # "22", "21.5", "22°", "70°f", "40%"
+# "22", "21.5", "22°", "70°f", "40%", "$200", "€84.50", "12,000"
+_NUMBER_WORD = re.compile(r"[$€£]?((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?:°[cf]?|%)?")
 _ISO_WORD = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_FORM_WORDS = 8
 MAX_SPOKEN_RANGE = 5000  # a spoken-number range wider than this is read from digits and words only
@@ -204,7 +213,7 @@ class Reader:
                 m = _NUMBER_WORD.fullmatch(word) if self.numbers else None
                 if m:
                     lo, hi, integer = self.numbers
-                    v = float(m.group(1))
+                    v = float(m.group(1).replace(",", ""))
                     if lo <= v <= hi and (v.is_integer() or not integer):
                         out.append((t, i, i + 1, int(v) if v.is_integer() else v))
                 if self.iso_dates and _ISO_WORD.fullmatch(word):
