@@ -535,6 +535,9 @@ def test_an_optional_number_the_request_does_not_say_is_left_out(tiny_tokenizer)
     assert accepts_text(walk, format_no_tool("missing minutes for log_walk"))
     forced, = copy_grammars(cat, _asks("log a walk"), tiny_tokenizer, no_tool=False)
     assert accepts_text(forced, format_call("log_walk", {"minutes": 30}, cat))
+    # a value said outside what the data draws ("72 degrees" for a car's temperature) still keeps its tool
+    long, = copy_grammars(cat, _asks("log a walk of 500 minutes"), tiny_tokenizer)
+    assert accepts_text(long, format_call("log_walk", {"minutes": 300}, cat))
 
 
 def test_a_value_does_not_end_on_the_article_of_a_phrase_it_stopped_in(tiny_tokenizer):

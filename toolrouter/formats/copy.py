@@ -83,9 +83,9 @@ _FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said
 CLAUSE_KINDS = ("title", "summary", "message", "task")
 NAME_KINDS = ("person", "company", "restaurant")  # providers of names (and any argument said to be a name)
 # capitalised words that start no name: "I", a title before one ("Professor Nguyen"), months and days
-_NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir",
-              "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-              "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+             "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir"} | _CALENDAR
 
 
 def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set, set]:
@@ -226,6 +226,20 @@ class Reader:
 
     def read(self, texts: Sequence[str]) -> list:
         return _values(longest_readings(self.spans(texts)))
+
+
+_VALUE_WORDS = {"noon", "midnight", "dozen", "half", "quarter", "couple", "today", "tomorrow", "tonight", "week",
+                "weekend", "hour", "minute", "hundred", "thousand"} | _CALENDAR
+
+
+def _says_a_value(texts: Sequence[str]) -> bool:
+    """Whether `texts` say any number, time or date at all, in any form or range (a digit, a number word,
+    "noon", a month or weekday, "tomorrow"): where one does, a tool needing one stays, read or not
+    ("72 degrees" outside the data's range of temperatures is still said)."""
+    from toolrouter.data.values import ONES, TENS
+
+    words = {w for t in texts for w in _norm(t)}
+    return any(re.search(r"\d", w) for w in words) or bool(words & (_VALUE_WORDS | set(ONES[1:]) | set(TENS[2:])))
 
 
 def longest_readings(spans: list) -> list:
@@ -448,7 +462,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             elif arg not in spec.required:
                 del props[arg]
                 changed = True
-            else:
+            elif not _says_a_value(texts):
                 unsaid.append(spec.name)
         mine = mine or {}
         for arg, kind in mine.items():
