@@ -194,8 +194,8 @@ class Reader:
     `read(texts)` -> the values of the longest readings (`longest_readings`), in order."""
 
     def __init__(self, forms: dict[str, set], numbers: Optional[tuple[float, float, bool]] = None,
-                 iso_dates: bool = False):
-        self.forms, self.numbers, self.iso_dates = forms, numbers, iso_dates
+                 iso_dates: bool = False, kind: str = "table"):
+        self.forms, self.numbers, self.iso_dates, self.kind = forms, numbers, iso_dates, kind
         self.longest = min(MAX_FORM_WORDS, max((len(k.split()) for k in forms), default=1))
 
     def spans(self, texts: Sequence[str]) -> list[tuple[int, int, int, Any]]:
@@ -228,18 +228,23 @@ class Reader:
         return _values(longest_readings(self.spans(texts)))
 
 
-_VALUE_WORDS = {"noon", "midnight", "dozen", "half", "quarter", "couple", "today", "tomorrow", "tonight", "week",
-                "weekend", "hour", "minute", "hundred", "thousand"} | _CALENDAR
+# words that say some value of a kind, read by the data or not (with digits and number words)
+_VALUE_WORDS = {"number": {"dozen", "half", "couple", "hundred", "thousand", "hour", "minute"},
+                "time": {"noon", "midnight", "half", "quarter", "morning", "evening", "tonight"},
+                "date": {"today", "tomorrow", "tonight", "week", "weekend"} | _CALENDAR}
 
 
-def _says_a_value(texts: Sequence[str]) -> bool:
-    """Whether `texts` say any number, time or date at all, in any form or range (a digit, a number word,
-    "noon", a month or weekday, "tomorrow"): where one does, a tool needing one stays, read or not
-    ("72 degrees" outside the data's range of temperatures is still said)."""
+def _says_a_value(texts: Sequence[str], kind: str) -> bool:
+    """Whether `texts` say any value of `kind` (number, time, date; a value table: always) in any form or
+    range: a digit, a number word, "noon" for a time, a month or "tomorrow" for a date. Where one does, a
+    tool needing one stays, read or not ("72 degrees" outside the data's range of temperatures is still
+    said); "how many steps did I walk today" says no number."""
     from toolrouter.data.values import ONES, TENS
 
+    if kind not in _VALUE_WORDS:
+        return True
     words = {w for t in texts for w in _norm(t)}
-    return any(re.search(r"\d", w) for w in words) or bool(words & (_VALUE_WORDS | set(ONES[1:]) | set(TENS[2:])))
+    return any(re.search(r"\d", w) for w in words) or bool(words & (_VALUE_WORDS[kind] | set(ONES[1:]) | set(TENS[2:])))
 
 
 def longest_readings(spans: list) -> list:
@@ -280,7 +285,7 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
         return Reader(forms)
     if isinstance(sampler, _Number):
         words(sampler.lo, sampler.hi)
-        return Reader(forms, numbers=(sampler.lo, sampler.hi, sampler.integer))
+        return Reader(forms, numbers=(sampler.lo, sampler.hi, sampler.integer), kind="number")
     if isinstance(sampler, _Spoken):
         if sampler.say == "number":
             if sampler.hi - sampler.lo <= MAX_SPOKEN_RANGE:
@@ -288,14 +293,14 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
                     add(v, V.say_number(v, sampler.unit) + (V.say_adjective(v, sampler.unit) if sampler.unit else []))
             words(sampler.lo, sampler.hi)
             integer = schema.get("type") == "integer"
-            return Reader(forms, numbers=(sampler.lo, sampler.hi, integer))
+            return Reader(forms, numbers=(sampler.lo, sampler.hi, integer), kind="number")
         if sampler.say == "time":
             for h in range(24):
                 for m in range(60):
                     hhmm = f"{h:02d}:{m:02d}"
                     if not sampler.pattern or re.search(sampler.pattern, hhmm):
                         add(hhmm, V.say_time(hhmm))
-            return Reader(forms)
+            return Reader(forms, kind="time")
         if sampler.say == "date":
             import datetime as dt
 
@@ -303,7 +308,7 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
             while day <= V.DATES[1]:
                 add(day.isoformat(), V.say_date(day.isoformat()))
                 day += dt.timedelta(days=1)
-            return Reader(forms, iso_dates=True)
+            return Reader(forms, iso_dates=True, kind="date")
     return None
 
 
@@ -462,7 +467,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             elif arg not in spec.required:
                 del props[arg]
                 changed = True
-            elif not _says_a_value(texts):
+            elif not _says_a_value(texts, readers[arg].kind):
                 unsaid.append(spec.name)
         mine = mine or {}
         for arg, kind in mine.items():
