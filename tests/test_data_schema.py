@@ -563,7 +563,7 @@ def test_an_argument_that_is_the_object_is_said_in_its_place():
 
     tools = draft_bank(load_catalogue(str(ASSETS / "household.py")))["tools"]
     shop, play, tr = (tools[t]["templates"] for t in ("add_to_shopping_list", "play_music", "translate_text"))
-    assert "(add|put|create) [{quantity}] {item} to the shopping list" in shop
+    assert "(add|put|create) [{quantity}] {item} to (the|my) shopping list" in shop
     assert not any("an item" in t for t in shop)
     assert any(t.startswith("(play|put on) {query}") for t in play) and not any("for {query}" in t for t in play)
     assert "translate {text} (to {target_language}|into {target_language})" in tr
@@ -731,7 +731,7 @@ def test_a_stores_tools_are_asked_the_way_people_ask_them():
     assert any(t.startswith("i'm looking for {query}") for t in search)
     assert not any("max price" in t for t in search)
     cart = _templates(AddToCart)
-    assert "(add|put|create) [{quantity}] {product} to the shopping cart" in cart
+    assert "(add|put|create) [{quantity}] {product} to (the|my) shopping cart" in cart  # the user's own cart
     track = _templates(TrackOrder)
     assert "where is (my|the) order {order_id}?" in track and any(t.startswith("(find out|track)") for t in track)
     support = _templates(ContactSupport)
@@ -792,3 +792,22 @@ def test_an_enum_described_with_a_closing_preposition_is_said_with_it():
     food = tool_templates(load_catalogue(str(ASSETS / "pets.py"))["order_pet_food"])
     assert any("for the {animal}" in t for t in food) and any("for my {animal}" in t for t in food)
     assert not any("{animal} animal" in t or "to be delivered" in t for t in food)
+
+
+def test_the_data_report_names_words_whose_rows_are_mostly_no_tool():
+    """cue_words: a gold-free check of what the data teaches a router about a word. Rows with "my" that are
+    all near-misses ("cancel my card") while the calls say "a card" make "my" a sign of no_tool."""
+    from toolrouter.data.pipeline import cue_words
+
+    banking = load_catalogue(str(ASSETS / "banking.py"))
+    row = lambda text, tool: {"messages": [{"role": "user", "content": text}], "meta": {"tool": tool}}  # noqa: E731
+    rows = [row("cancel my card", "no_tool")] * 30 + [row("freeze a card", "freeze_card")] * 30
+    assert cue_words(rows, banking) == [{"word": "my", "rows": 30, "call_share": 0.0}]  # "cancel": no tool's word
+    water = [row("cancel my water", "no_tool")] * 25
+    assert {"word": "water", "rows": 25, "call_share": 0.0, "tool": "log_water"} in cue_words(
+        water, load_catalogue(str(ASSETS / "health.py")))  # a tool's own word, in negatives alone
+    rows += [row("freeze my card", "freeze_card")] * 31  # now most rows with "my" are calls
+    assert cue_words(rows, banking) == []
+    # the drafted data of a catalogue says these words in its calls, and its report carries the check
+    ds = build_dataset(str(ASSETS / "banking.py"), n=3000, seed=0)
+    assert not {"my", "it", "the", "a"} & {c["word"] for c in ds.report["cue_words"]}

@@ -490,6 +490,9 @@ def tool_templates(spec) -> list[str]:
         said = f"{lead}{{{acts_on}}}"
         # ("Search the store for products": "for products" names the object, no place to say)
         tails = [tail, f"[{tail}]"] if tail and tail.split()[0] not in ("of", "for") else [""]
+        if p.owned and re.match(r"\w+ the ", tails[0]):  # "to the watchlist": "to my watchlist" too
+            mine = re.sub(r"^(\w+) the ", r"\1 (the|my) ", tail)
+            tails = [mine, f"[{mine}]"]
         # these replace the frames that say the placeholder object ("add an item to the shopping list for milk")
         frames = [f for f in frames if "{V}" not in f and "{N}" not in f]
         for t in tails:

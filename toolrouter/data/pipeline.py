@@ -717,7 +717,37 @@ def _report(splits, catalogue, bank, **info) -> dict:
                                   "test": sum(x.side == "test" for x in bank.negatives[k])} for k in NEGATIVE_KINDS},
         "test_templates_seen_in_train": sorted(used["test"] & used["train"]),
     }
+    report["cue_words"] = cue_words(splits.get("train", []), catalogue)
     return report
+
+
+# words people say in calls as often as anywhere: data whose rows with one are mostly no_tool teaches a
+# router that the word means no_tool ("freeze my debit card" read as the near-miss "unfreeze my card")
+CUE_WORDS = ("my", "the", "a", "it", "this", "of", "in", "on", "at", "for", "to", "with", "from", "some", "me", "i")
+_STOP = set(CUE_WORDS) | {"an", "and", "or", "is", "are", "be", "so", "can", "when", "up", "out", "what", "how", "same",
+                          "every", "one", "someone", "nobody", "use", "that", "get", "set", "new", "your", "into"}
+
+
+def cue_words(rows: list[dict], catalogue, min_rows: int = 20) -> list[dict]:
+    """The common request words (CUE_WORDS) and each tool's own words (its name and description) whose
+    rows in `rows` are mostly no_tool, with their row count and call share, lowest share first. A
+    router reads such a word as a sign of no_tool; people use it in calls ("add it to my cart"), so
+    each is a phrasing the calls lack. Needs no gold set."""
+    from toolrouter.data.values import words_of
+
+    own = {w: t.name for t in catalogue for w in re.findall(r"[a-z]+", f"{words_of(t.name)} {t.description or ''}".lower())
+           if len(w) > 2 and w not in _STOP}
+    seen: dict[str, list[int]] = {}
+    for row in rows:
+        text = next((m["content"] for m in reversed(row["messages"]) if m["role"] == "user"), "")
+        call = row["meta"]["tool"] != NO_TOOL
+        for w in set(re.findall(r"[a-z']+", text.lower())):
+            if w in CUE_WORDS or w in own:
+                seen.setdefault(w, [0, 0])[0] += 1
+                seen[w][1] += call
+    out = [{"word": w, "rows": n, "call_share": round(c / n, 3), **({"tool": own[w]} if w in own else {})}
+           for w, (n, c) in seen.items() if n >= min_rows and c / n < 0.5]
+    return sorted(out, key=lambda d: (d["call_share"], -d["rows"], d["word"]))
 
 
 def _split_stats(rows: list[dict], enum_args: dict[str, list]) -> tuple[dict, dict, set]:
@@ -819,6 +849,10 @@ def print_summary(dataset: Dataset, out_dir: Union[str, Path]) -> None:
             console.print(f"[yellow]train misses enum values: {missing}[/yellow]")
     for w in rep.get("warnings", []):
         console.print(f"[yellow]warning: {w}[/yellow]")
+    cues = rep.get("cue_words") or []
+    if cues:  # words the calls lack: the router will read them as no_tool
+        said = ", ".join(f"{c['word']!r} {c['call_share']:.0%} of {c['rows']}" for c in cues[:8])
+        console.print(f"[yellow]rows with these words are mostly no_tool (calls lack them): {said}[/yellow]")
     total = sum(s["rows"] for s in rep["splits"].values())
     if dataset.seconds:
         console.print(f"{total} rows in {dataset.seconds:.2f} s ({total / dataset.seconds:,.0f} rows/s)")
