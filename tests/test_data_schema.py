@@ -811,3 +811,10 @@ def test_the_data_report_names_words_whose_rows_are_mostly_no_tool():
     # the drafted data of a catalogue says these words in its calls, and its report carries the check
     ds = build_dataset(str(ASSETS / "banking.py"), n=3000, seed=0)
     assert not {"my", "it", "the", "a"} & {c["word"] for c in ds.report["cue_words"]}
+
+
+def test_a_name_whose_second_word_is_a_preposition_starts_with_a_verb():
+    # cast_to_tv described as "Play a movie or show on a TV": people say "cast Top Gun to the basement TV"
+    from toolrouter.data.draft import Phrase
+
+    assert "cast" in Phrase(load_catalogue(str(ASSETS / "media.py"))["cast_to_tv"]).verbs

@@ -163,7 +163,8 @@ class Phrase:
         obj_words = [w for w in self.obj.split() if w not in ARTICLES]
         name_verb = len(name_words) > 1 and name_words[0] not in PREPOSITIONS and (
             obj_words and name_words[-1] in (obj_words[-1], _singular(obj_words[-1])) and name_words[0] not in obj_words
-            or name_words[0] in TOOL_VERBS)  # "track_order", "contact_support": a verb people use
+            or name_words[0] in TOOL_VERBS  # "track_order", "contact_support": a verb people use
+            or len(name_words) > 2 and name_words[1] in PREPOSITIONS)  # "cast_to_tv", "add_to_cart": a verb
         rest = name_words[1:] if len(name_words) > 1 and (name_words[0] in (verb, verb.split()[0], *VERBS)
                                                           or name_verb) else name_words
         while rest and rest[0] in PREPOSITIONS + ARTICLES:  # "add_to_shopping_list": "shopping list"
