@@ -489,3 +489,17 @@ def test_novel_share_outside_0_1_is_a_bank_error(tmp_path):
 
     with pytest.raises(ValueError, match="novel"):
         SlotSpec(novel=1.5)
+
+
+def test_a_negative_group_may_say_a_tools_slots_and_names_a_missing_tool(tmp_path):
+    (tmp_path / "shop.json").write_text(json.dumps(load_catalogue("support_router").to_openai()))
+    (tmp_path / "shop.bank.yaml").write_text(
+        "negatives:\n  near_miss:\n"
+        "    - {reason: 'not supported: cancel order', tool: track_order, templates: ['cancel order {order_id}']}\n")
+    ds = build_dataset(str(tmp_path / "shop.json"), n=300)
+    cancels = [r for s in ds.splits.values() for r in s if r["messages"][-2]["content"].lower().startswith("cancel order")]
+    assert cancels and all(re.search(r"(?i)ord-\d+", r["messages"][-2]["content"]) for r in cancels)
+    (tmp_path / "shop.bank.yaml").write_text(
+        "negatives:\n  near_miss:\n    - {reason: x, tool: track_ordr, templates: ['cancel order {order_id}']}\n")
+    with pytest.raises(ToolrouterError, match=r"negatives.near_miss\[0\].tool: no tool 'track_ordr' in the catalogue"):
+        build_dataset(str(tmp_path / "shop.json"), n=100)

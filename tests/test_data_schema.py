@@ -818,3 +818,18 @@ def test_a_name_whose_second_word_is_a_preposition_starts_with_a_verb():
     from toolrouter.data.draft import Phrase
 
     assert "cast" in Phrase(load_catalogue(str(ASSETS / "media.py"))["cast_to_tv"]).verbs
+
+
+def test_near_misses_say_the_thing_by_its_value_too():
+    """"cancel order 482913" and "remove Dune" were called: every near-miss said its thing with no value,
+    so a value in a request read as a call. A near-miss group now says the tool's first required ID,
+    title or product through the tool's own slot (GroupSpec.tool), never a place or a person."""
+    from toolrouter.data.draft import negative_groups
+
+    shop = negative_groups(load_catalogue(str(ASSETS / "shop.py")))["near_miss"]
+    assert any(g.get("tool") == "track_order" and "delete (my|the) order {order_id}" in g["templates"] for g in shop)
+    banking = negative_groups(load_catalogue(str(ASSETS / "banking.py")))["near_miss"]
+    assert not any("{" in t for g in banking for t in g["templates"])  # payee, recipient, near: no "delete Cairo"
+    ds = build_dataset(str(ASSETS / "shop.py"), n=3000, seed=0)
+    said = [r for r in ds.splits["train"] if r["meta"]["tool"] == "no_tool" and re.search(r"order \d{6}", r["messages"][-2]["content"].lower())]
+    assert said and all('"no_tool"' in r["messages"][-1]["content"] for r in said)

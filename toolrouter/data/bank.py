@@ -520,6 +520,7 @@ class GroupSpec(_Strict):
     reason: str
     templates: list[str]
     slots: dict[str, SlotSpec] = {}
+    tool: Optional[str] = None  # its templates may say this tool's argument slots ("cancel order {order_id}")
 
 
 class MissingSpec(_Strict):
@@ -686,6 +687,12 @@ class _Compiled:
             n = 0
             for j, group in enumerate(groups):
                 local = {}
+                if group.tool is not None:
+                    if group.tool not in self.samplers:
+                        problems.append(f"negatives.{kind}[{j}].tool: no tool {group.tool!r} in the catalogue "
+                                        f"(tools: {', '.join(self.samplers)})")
+                        continue
+                    local = dict(self.samplers[group.tool])
                 for name, slot in group.slots.items():
                     try:
                         local[name] = _free_sampler(slot)

@@ -886,10 +886,18 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
                 and (v != "rename" or raw_kinds & {"title", "label"})]
         if noun in MONEY_NOUNS:
             noun = "payment"
+        # and said of one thing by its value, as calls say it ("cancel order 482913", "delete Dune"), so a
+        # value in a request is no sign of a call: the tool's first required ID, title or product
+        kinds = {a: arg_kind(a, raw[a]) for a in raw}
+        one = next((a for a in tool.required if kinds[a] in ("id", "title", "product")), None)  # not "delete Cairo"
+        valued = ([f"{{verb}} (my|the) {noun} {{{one}}}", f"can you {{verb}} {noun} {{{one}}}?"]
+                  if kinds.get(one) == "id" else [f"{{verb}} {{{one}}}", f"can you {{verb}} {{{one}}}?"]) if one else []
         for verb in fits[:6]:
-            groups["near_miss"].append({"reason": f"not supported: {verb} {noun}", "templates": [
+            group = {"reason": f"not supported: {verb} {noun}", "templates": [
                 f"{verb} my {noun}", f"can you {verb} the {noun}?", f"i want to {verb} my {noun}",
-                f"please {verb} the {noun} i made", f"how do i {verb} a {noun}?"]})
+                f"please {verb} the {noun} i made", f"how do i {verb} a {noun}?"] + [t.replace("{verb}", verb)
+                                                                                   for t in valued]}
+            groups["near_miss"].append({**group, "tool": tool.name} if valued else group)
     return groups
 
 
