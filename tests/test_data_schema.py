@@ -19,7 +19,7 @@ from toolrouter.core.schema import spec_from_model
 from toolrouter.data.bank import _Compiled, read_bank
 from toolrouter.data.draft import draft_yaml, learned_templates, main as bank_main, tool_templates
 from toolrouter.data.pipeline import build_dataset, write_dataset
-from toolrouter.data.values import (arg_kind, raw_properties, sample_call, sample_negative, say_adjective, say_date,
+from toolrouter.data.values import (arg_kind, bool_forms, raw_properties, sample_call, sample_negative, say_adjective, say_date,
                                     say_number, say_time)
 
 ASSETS = Path(__file__).parent / "assets" / "natural"
@@ -833,3 +833,23 @@ def test_near_misses_say_the_thing_by_its_value_too():
     ds = build_dataset(str(ASSETS / "shop.py"), n=3000, seed=0)
     said = [r for r in ds.splits["train"] if r["meta"]["tool"] == "no_tool" and re.search(r"order \d{6}", r["messages"][-2]["content"].lower())]
     assert said and all('"no_tool"' in r["messages"][-1]["content"] for r in said)
+
+
+def test_a_boolean_is_said_as_its_quality_not_its_name_and_yes_or_no():
+    # "online_only" ("Only online classes."): "online" or "online only", false "not just online"; never the
+    # old echo "online only online only yes" or "with online only"
+    school = build_dataset(str(ASSETS / "school.py"), n=1500, seed=0)
+    said = {True: 0, False: 0}
+    for text, target in _calls(school):
+        if target.get("tool") != "find_course":
+            continue
+        low = text.lower()
+        assert not re.search(r"online only (online only|yes|no)\b|with(out)? online only", low), text
+        value = target["arguments"].get("online_only")
+        if value is not None:
+            said[value] += 1
+            assert ("not just online" in low) == (value is False), text
+            assert "online" in low, text
+    assert said[True] > 10 and said[False] > 5
+    assert bool_forms("include_tax", {})[False] == ["without tax", "no tax"]
+    assert bool_forms("urgent", {"synonyms": {"true": ["asap"]}})[True] == ["asap", "urgent"]

@@ -299,6 +299,8 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head}"] if head else [])))
     if kind in ("country", "company", "product"):
         return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
+    if kind == "bool":
+        return [s]  # its forms say it ("online", "not urgent"): "online only online only yes" was an echo
     return [f"{w} {s}", f"for {s}"]
 
 

@@ -449,6 +449,36 @@ def enum_forms(values: list, synonyms: Optional[dict] = None) -> dict:
     return out
 
 
+# A boolean named for what it adds ("include_tax", "with_breakfast", "send_receipt"): said as the action,
+# or its absence with "without"; any other name is a quality said as itself ("urgent", "online").
+_BOOL_ACTIONS = ("include", "with", "has", "have", "show", "send", "notify", "allow", "enable", "add", "is")
+
+
+def bool_forms(arg: str, schema: dict) -> dict:
+    """Surface forms of a boolean argument, by its name: `online_only` ("Only online classes.") is
+    "online" or "online only", and false "not just online"; `urgent` is "urgent", false "not urgent";
+    `include_tax` is "include tax", false "without tax". The user's synonyms ({true: [...], false: [...]},
+    as for an enum) come first. No name echo: the name is not said with a yes or no after it."""
+    words = words_of(arg).split()
+    only = "only" in words or (schema.get("description") or "").lower().startswith("only ")
+    core = [w for w in words if w != "only"] or words
+    if core[0] in _BOOL_ACTIONS and len(core) > 1:
+        rest = " ".join(core[1:])
+        act = " ".join(core) if core[0] != "is" else rest
+        forms = {True: [act, f"with {rest}"] if core[0] != "with" else [act, f"and {rest}"],
+                 False: [f"without {rest}", f"no {rest}"]}
+    else:
+        quality = " ".join(core)
+        forms = {True: [quality] + ([f"{quality} only"] if only else []),
+                 False: [f"not just {quality}"] if only else [f"not {quality}"]}
+    declared = {str(k).lower(): v for k, v in (schema.get(SYNONYMS_KEY) or {}).items()}
+    for value in (True, False):
+        more = declared.get(str(value).lower())
+        if more:
+            forms[value] = list(dict.fromkeys(([more] if isinstance(more, str) else list(more)) + forms[value]))
+    return forms
+
+
 def enum_words(value: Any, synonyms: Optional[dict] = None) -> list[str]:
     """Natural words of an enum value (snake/kebab split) plus the user's declared synonyms."""
     text = str(value)
@@ -736,7 +766,8 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
     """The slot spec (a plain dict of the bank language) that draws and says an argument's values:
     {"forms": ...} for enums (natural words + synonyms), {"say": "time"|"date"|"datetime"|"number"}
     for values with spoken forms, {"provider": ..., "pool": examples} for strings copied verbatim;
-    {} where the bank's own sampler already does right (patterns, booleans, lists, objects)."""
+    {"forms": ...} for booleans too (bool_forms); {} where the bank's own sampler already does right
+    (patterns, lists, objects)."""
     kind = arg_kind(arg, schema)
     examples = [e for e in schema.get("examples", []) if isinstance(e, str)]
     if kind == "enum":
@@ -744,6 +775,8 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
     if kind == "number":
         unit = unit_of(arg, schema)
         return {"say": "number", **({"unit": unit} if unit else {})}
+    if kind == "bool":
+        return {"forms": bool_forms(arg, schema)}
     items = schema.get("items") or {}
     if kind == "list" and items.get("type") == "string" and "enum" not in items and "pattern" not in items:
         inner = arg_kind(arg[:-1] if arg.endswith("s") else arg, {**items, "description": schema.get("description")})
