@@ -345,14 +345,14 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
         # both still no better: each goes on, off both values so far; the pickup that ran into the
         # destination's word "to" is kept off that word only, and without it wins
         [food("no object"), table("19:30"), taxi("the marina", "the casino")],
-        [food("Lyon"), table("for two")],  # Lyon stands after "in": it wins; "for two" is after no "at"
+        [food("Lyon"), table("reserve")],  # Lyon stands after "in": it wins; "reserve" is after no "at"
         [table("2026-12-31")],  # after no "at" either, and the date's own value
     ]
     calls = []
     refused = [[[], [], [], []],  # per pass, per row decoded: the answers its grammar must refuse
                [[food("money's")], [table("chez marie")], [taxi("the marina to", "the casino")]],
                [[food("money's"), food("no object")], [table("chez marie"), table("19:30")]],
-               [[table("chez marie"), table("19:30"), table("for two")]]]
+               [[table("chez marie"), table("19:30"), table("reserve")]]]
 
     def generate(conversations, grammars):
         answers = script[len(calls)]
@@ -561,3 +561,18 @@ def test_money_and_thousands_are_read_as_numbers():
     assert banking["pay_bill"]["amount"].read(["pay PG&E €84.50 today"]) == [84.5]
     health = said_fields(load_catalogue("tests/assets/natural/health.py"))
     assert health["set_step_goal"]["steps"].read(["change my daily goal to 12,000 steps"]) == [12000]
+
+
+def test_a_copied_value_never_starts_with_a_preposition_nor_is_an_article_alone(tiny_tokenizer):
+    # a small router's worst spans: "search for online photography classes" -> topic "for", "submit my Essay
+    # on Hamlet" -> assignment "my"; a value may still start with an article when it goes on ("my Essay")
+    cat = load_catalogue("tests/assets/natural/school.py")
+    topic = lambda t: format_call("find_course", {"topic": t}, cat)  # noqa: E731
+    essay = lambda a: format_call("submit_assignment", {"course": "ENG 210", "assignment": a}, cat)  # noqa: E731
+    find, submit, only = copy_grammars(cat, _asks("search for online photography classes",
+                                                  "submit my Essay on Hamlet for ENG 210", "for"), tiny_tokenizer)
+    assert accepts_text(find, topic("online photography")) and accepts_text(find, topic("photography classes"))
+    assert not any(accepts_text(find, topic(t)) for t in ("for", "for online photography", "for online"))
+    assert accepts_text(submit, essay("Essay on Hamlet")) and accepts_text(submit, essay("my Essay on Hamlet"))
+    assert not accepts_text(submit, essay("my")) and not accepts_text(submit, essay("on Hamlet"))
+    assert accepts_text(only, topic("for"))  # a request of nothing else keeps it: the grammar is never empty

@@ -577,10 +577,18 @@ def lower_copied(rows: Sequence[dict], catalogue: Catalogue, fmt) -> list[dict]:
     return out
 
 
+# A copied value never starts with a preposition, nor is an article or possessive alone: no gold value of
+# any set here does, and a small router's worst spans were those ("search for online photography classes"
+# -> topic "for"). Only spans no answer should be are taken away, so every other answer is unchanged.
+_NO_START = {"to", "on", "in", "into", "onto", "from", "for", "at", "with", "of", "by", "about"}
+_NOT_ALONE = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "this", "that"}
+
+
 def span_rule(builder, texts: Sequence[str], head: bool = False) -> str:
     """Add to `builder` (toolrouter.formats.grammar's schema walker) the rules of a JSON string whose
-    content is a span of one of `texts` (`head`: one that starts where its text starts); returns the
-    name of its root rule."""
+    content is a span of one of `texts` (`head`: one that starts where its text starts) that does not
+    start with a preposition (_NO_START) nor stop after a leading article or possessive (_NOT_ALONE);
+    returns the name of its root rule."""
     from toolrouter.formats.grammar import _lit
 
     root = builder._name()
@@ -601,7 +609,23 @@ def span_rule(builder, texts: Sequence[str], head: bool = False) -> str:
             else:
                 body = f"{piece} {names[nxt]}"
             builder.rules[names[p]] = body
-        heads += [names[p] for p in points[:-1] if p in starts and (not head or p == min(starts))]
+        every = [names[p] for p in points[:-1] if p in starts and (not head or p == min(starts))]
+        kept = []
+        for i, p in enumerate(points[:-1]):
+            if names[p] not in every:
+                continue
+            word = _WORD.match(text, p)
+            word = word.group().lower() if word else ""
+            if word in _NO_START:  # "for", "to": no value starts with a preposition ("search for" -> "for")
+                continue
+            if word not in _NOT_ALONE:
+                kept.append(names[p])
+            elif points[i + 1] != points[-1]:  # "the", "my": only with what follows ("my Essay", never "my")
+                alone = f"{root}_h{t}_{i}"
+                builder.rules[alone] = f"{_lit(json.dumps(text[p:points[i + 1]], ensure_ascii=False)[1:-1])} " \
+                                       f"{names[points[i + 1]]}"
+                kept.append(alone)
+        heads += kept or every  # (a text of prepositions alone keeps them)
     builder.rules[root] = f'"\\"" ({" | ".join(heads)}) "\\""'
     return root
 
