@@ -211,6 +211,10 @@ def arg_kind(arg: str, schema: dict) -> str:
     if name in ("to", "recipient", "contact", "person", "who", "attendee", "assignee", "user") \
             or re.search(r"\b(contact|recipient|person|attendee|first name|full name|name of the person)\b", both):
         return "person"
+    # the name of a being someone acts for ("pet_name": "The pet's name."): said like a person's, "for Bella"
+    if re.search(r"\bname\b", name) and re.search(r"\b(pet|dog|cat|puppy|kitten|animal|child|kid|baby|son|daughter|"
+                                                  r"patient)s?\b", both):
+        return "person"
     if re.search(r"\b(message|body|content|text|note|comment)\b", name):
         return "message"
     if re.search(r"\b(task|todo|reminder|what)\b", name) or "remind" in desc:
