@@ -853,3 +853,11 @@ def test_a_boolean_is_said_as_its_quality_not_its_name_and_yes_or_no():
     assert said[True] > 10 and said[False] > 5
     assert bool_forms("include_tax", {})[False] == ["without tax", "no tax"]
     assert bool_forms("urgent", {"synonyms": {"true": ["asap"]}})[True] == ["asap", "urgent"]
+
+
+def test_the_name_of_a_pet_or_child_is_a_persons_name_not_a_label():
+    assert arg_kind("pet_name", {"type": "string", "description": "The pet's name."}) == "person"
+    assert arg_kind("child_name", {"type": "string", "description": "Name of the child."}) == "person"
+    assert arg_kind("playlist_name", {"type": "string", "description": "Name of the playlist."}) == "label"
+    vet = tool_templates(load_catalogue(str(ASSETS / "pets.py"))["book_vet"])
+    assert any("for {pet_name}" in t for t in vet) and not any("called {pet_name}" in t for t in vet)
