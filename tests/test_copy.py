@@ -576,3 +576,32 @@ def test_a_copied_value_never_starts_with_a_preposition_nor_is_an_article_alone(
     assert accepts_text(submit, essay("Essay on Hamlet")) and accepts_text(submit, essay("my Essay on Hamlet"))
     assert not accepts_text(submit, essay("my")) and not accepts_text(submit, essay("on Hamlet"))
     assert accepts_text(only, topic("for"))  # a request of nothing else keeps it: the grammar is never empty
+
+
+def test_a_no_tool_whose_missing_argument_the_request_says_is_decoded_again_as_that_tool(tiny_tokenizer):
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/school.py")
+    room = format_call("book_study_room", {"date": "2027-02-01", "time": "11:00", "hours": 2}, cat)
+    asks = _asks("book me a room in the library on February 1, 2027 at 11 for two hours",  # says the time
+                 "book a study room for tomorrow",  # says neither time nor hours: the reason stands
+                 "I need a study room January 14, 2027 from 9 for an hour")  # "an hour": 1
+    first = [format_no_tool("missing time for book_study_room"), format_no_tool("missing time and hours for "
+                                                                                "book_study_room"),
+             format_no_tool("missing hours for book_study_room")]
+    calls = []
+
+    def generate(conversations, grammars):
+        calls.append([c[-1]["content"] for c in conversations])
+        (grammar,) = grammars  # one tool, a call required: no no_tool, no other tool
+        assert not accepts_text(grammar, format_no_tool("missing time for book_study_room"))
+        assert not accepts_text(grammar, format_call("pay_tuition", {"amount": 11}, cat))
+        if "February" in conversations[0][-1]["content"]:
+            assert accepts_text(grammar, room)
+            return [room]
+        return [format_call("book_study_room", {"date": "2027-01-14", "time": "09:00", "hours": 1}, cat)]
+
+    out = copy_decode(generate, cat, asks, tiny_tokenizer, answers=first)
+    assert [c[0].split()[0] for c in calls] == ["book", "I"]
+    assert out[0] == room and out[1] == first[1]
+    assert parse_tool_call(out[2], cat).arguments["hours"] == 1

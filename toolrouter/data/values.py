@@ -318,7 +318,7 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
     if 0 <= n <= 20 or (n < 100 and n % 5 == 0):
         forms.append(f"{number_words(n)} {noun}")
     if n == 1 and unit not in ("percent", "degree"):
-        forms.append(("an " if one[0] in "aeiou" else "a ") + one)
+        forms.append(("an " if one[0] in "aeiou" or one.startswith(("hour", "honou", "hono")) else "a ") + one)
     if unit == "minute":
         forms += {30: ["half an hour"], 60: ["an hour", "1 hour"], 90: ["an hour and a half", "1.5 hours"],
                   15: ["a quarter of an hour"], 45: ["three quarters of an hour"]}.get(n, [])

@@ -768,6 +768,8 @@ MAX_CLAUSE = 8  # the same for a phrase or sentence (CLAUSE_KINDS)
 _CLOSERS = {"please", "pls", "plz", "thanks", "thx", "cheers", "asap", "now"}
 
 
+# the reason the data writes for a request that leaves a required argument out (data.bank, data.draft)
+_MISSING = re.compile(r"missing ([a-z0-9_, ]+?) for ([A-Za-z0-9_.-]+)")
 _LEADS = {"to", "on", "in", "into", "onto", "from", "for", "at", "with"}
 
 
@@ -893,7 +895,11 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     """Answers under the copy grammars (copy_grammars), with two copied arguments of one kind in one call
     (two texts, or two codes: "20 AUD to NZD") kept to two places of the request.
     `generate(conversations, grammars)` -> answers (greedy, as the
-    caller decodes). A small router that has learned *that* it copies but not *where from* writes
+    caller decodes). First, a no_tool whose reason says a required argument is missing ("missing hours for
+    book_study_room", the reason the data writes for such asks) while the request says every argument it
+    names, as the data's readers read them ("... for an hour"), is decoded again under a grammar of that one
+    tool with a call required, and the call is taken: the router's own reason, checked against the request.
+    Then: a small router that has learned *that* it copies but not *where from* writes
     "from the gym to the mall" as pickup "the gym", destination "the gym", or swaps the two. So:
 
       - a call whose two copied text arguments overlap ("the gym" twice) is decoded twice more, once
@@ -936,7 +942,23 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
     results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
-    fields, _, where, clauses, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
+    fields, said, where, clauses, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
+    # first, a no_tool whose own reason the request belies: "missing hours for book_study_room" of "a study room
+    # on January 14 from 9 for an hour", where the data's reader finds every argument it names; decoded again
+    # as that tool, a call required (what a decoded call says is then checked as any other's)
+    belied = []
+    for i, result in enumerate(results):
+        m = _MISSING.fullmatch((result.reason or "").strip()) if result.kind == "no_tool" else None
+        readers = said.get(m.group(2), {}) if m and m.group(2) in catalogue.names else {}
+        named = [a.strip() for a in re.split(r",| and ", m.group(1)) if a.strip()] if readers else []
+        if named and all(a in readers and readers[a].spans(request_texts(conversations[i])) for a in named):
+            belied.append((i, m.group(2)))
+    for i, tool in belied:
+        (again,) = generate([conversations[i]], copy_grammars(catalogue.subset([tool]), [conversations[i]], tokenizer,
+                                                              vocab_size, stop_token_ids, fmt, no_tool=False))
+        result = parse(again)
+        if result.kind == "call" and all(c["tool"] == tool for c in result.calls):
+            answers[i], results[i] = again, result
     redo = []  # (row, tool, first argument, second argument, first value, second value)
     strays = []  # (row, tool, {(tool, argument): [values to keep it off]})
     for i, result in enumerate(results):
