@@ -628,7 +628,7 @@ def test_a_descriptions_placeholders_and_clauses_say_the_arguments():
     assert arg_kind("near", {"type": "string", "description": "Address, street or neighbourhood."}) == "place"
     pay = _templates(_PayBill)
     assert any("to {payee}" in t for t in pay) and not any("payee {payee}" in t for t in pay)
-    assert "pay (the|my) {payee} bill {amount}" in pay
+    assert "(pay|settle) (the|my) {payee} bill {amount}" in pay
     assert "pay the electric bill, {amount} to {payee}" in pay  # the example's "to" stays in the template
     assert any("near {near}" in t for t in _templates(_Atm))
     alert = _templates(_SetBudgetAlert)
@@ -636,7 +636,7 @@ def test_a_descriptions_placeholders_and_clauses_say_the_arguments():
     assert not any(t.startswith(("tell me", "what's", "show me")) for t in alert)
     assert "how much money is in my [{account}] account?" in _templates(_Balance)
     freeze = _templates(_FreezeCard)
-    assert any(t.startswith(("freeze a {card} card", "freeze (a {card} card")) for t in freeze)
+    assert any(t.startswith(("(freeze|lock|block) a {card} card", "(freeze|lock|block) (a {card} card")) for t in freeze)
     assert not any("nobody" in t for t in freeze)
 
 
@@ -653,14 +653,14 @@ def test_money_is_said_as_the_object():
 
     money = _templates(TransferMoney)
     assert not any("money" in t for t in money)
-    assert any(re.search(r"\(send\|transfer\) \{amount\} \(to \{recipient\}", t) for t in money)
-    assert any(re.search(r"\(send\|transfer\|give\|wire\) \{recipient\} \{amount\}", t) for t in money)
+    assert any(re.search(r"\(send\|transfer\|move\) \{amount\} \(to \{recipient\}", t) for t in money)
+    assert any(re.search(r"\(send\|transfer\|move\|give\|wire\) \{recipient\} \{amount\}", t) for t in money)
     assert "send {amount} to {recipient} [for {note}]" in money
     from toolrouter.data.draft import missing_groups  # the asks missing one argument say it so too
 
     one_missing = [t for g in missing_groups(spec_from_model(TransferMoney))[1:] for t in g["templates"]]
     assert one_missing and not any("money" in t for t in one_missing)
-    assert any(re.fullmatch(r"\(send\|transfer\) +\{amount\}", t) for t in one_missing)
+    assert any(re.fullmatch(r"\(send\|transfer\|move\) +\{amount\}", t) for t in one_missing)
     assert {"$50", "50 bucks", "50 dollars"} <= set(say_number(50, "dollar"))
     assert "$15.50" in say_number(15.5, "dollar")
     note = slot_values("transfer_money", "note", raw_properties(spec_from_model(TransferMoney))["note"])
@@ -772,7 +772,7 @@ def test_my_and_it_are_said_in_calls_not_only_in_negatives():
             assert len(rows) > 50 and len(calls) / len(rows) > 0.6, (name, word, len(calls), len(rows))
     cards = tool_templates(load_catalogue(str(ASSETS / "banking.py"))["freeze_card"])
     assert any(re.search(r"\bmy \{card\} card\b", t) for t in cards)
-    assert any(t.endswith(", freeze it") or ", freeze it" in t for t in cards)
+    assert any(", (freeze it|lock it|block it)" in t for t in cards)
     # the user's own thing, not what is searched for: "find a pharmacy", never "find my pharmacy"
     assert not any("my pharmacy" in t for t in tool_templates(load_catalogue(str(ASSETS / "health.py"))["find_pharmacy"]))
     # a verb with a particle takes "it" before it: "put it on", not "put on it"
@@ -861,3 +861,13 @@ def test_the_name_of_a_pet_or_child_is_a_persons_name_not_a_label():
     assert arg_kind("playlist_name", {"type": "string", "description": "Name of the playlist."}) == "label"
     vet = tool_templates(load_catalogue(str(ASSETS / "pets.py"))["book_vet"])
     assert any("for {pet_name}" in t for t in vet) and not any("called {pet_name}" in t for t in vet)
+
+
+def test_a_formal_verb_is_also_said_with_its_everyday_words():
+    school = load_catalogue(str(ASSETS / "school.py"))
+    submit = " ".join(tool_templates(school["submit_assignment"]))
+    assert "turn in" in submit and "hand in" in submit
+    assert "settle" in " ".join(tool_templates(school["pay_tuition"]))
+    # and none that says another thing: pet food is ordered or got, never "called" or "booked"
+    food = " ".join(tool_templates(load_catalogue(str(ASSETS / "pets.py"))["order_pet_food"]))
+    assert not re.search(r"\b(call|book)\b", food)
