@@ -823,13 +823,23 @@ def test_a_name_whose_second_word_is_a_preposition_starts_with_a_verb():
 def test_near_misses_say_the_thing_by_its_value_too():
     """"cancel order 482913" and "remove Dune" were called: every near-miss said its thing with no value,
     so a value in a request read as a call. A near-miss group now says the tool's first required ID,
-    title or product through the tool's own slot (GroupSpec.tool), never a place or a person."""
+    title or product through the tool's own slot (GroupSpec.tool), and its first two required names,
+    dates or times as the tool's calls say them ("change my grade in Biology 101"), never a bare place
+    or person."""
     from toolrouter.data.draft import negative_groups
 
     shop = negative_groups(load_catalogue(str(ASSETS / "shop.py")))["near_miss"]
     assert any(g.get("tool") == "track_order" and "delete (my|the) order {order_id}" in g["templates"] for g in shop)
     banking = negative_groups(load_catalogue(str(ASSETS / "banking.py")))["near_miss"]
-    assert not any("{" in t for g in banking for t in g["templates"])  # payee, recipient, near: no "delete Cairo"
+    # payee, recipient, near: never bare ("delete Cairo"), only after the thing's noun, as calls say them
+    # ("cancel my payment to {recipient}"), and not for a search ("remove my atm near ...")
+    slots = [t for g in banking for t in g["templates"] if "{" in t]
+    assert slots and not any(re.match(r"(can you )?\w+ \{", t) for t in slots)
+    assert any(re.fullmatch(r"cancel \(my\|the\) payment \(to \{recipient\}.*", t) for t in slots)
+    assert not any("{near}" in t for t in slots)
+    school = negative_groups(load_catalogue(str(ASSETS / "school.py")))["near_miss"]
+    assert any(g.get("tool") == "check_grade" and "change (my|the) grade (in {course}|course {course}|for {course})"
+               in g["templates"] for g in school)
     ds = build_dataset(str(ASSETS / "shop.py"), n=3000, seed=0)
     said = [r for r in ds.splits["train"] if r["meta"]["tool"] == "no_tool" and re.search(r"order \d{6}", r["messages"][-2]["content"].lower())]
     assert said and all('"no_tool"' in r["messages"][-1]["content"] for r in said)

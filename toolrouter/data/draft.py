@@ -902,6 +902,18 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
         one = next((a for a in tool.required if kinds[a] in ("id", "title", "product")), None)  # not "delete Cairo"
         valued = ([f"{{verb}} (my|the) {noun} {{{one}}}", f"can you {{verb}} {noun} {{{one}}}?"]
                   if kinds.get(one) == "id" else [f"{{verb}} {{{one}}}", f"can you {{verb}} {{{one}}}?"]) if one else []
+        # and the thing said by what a call says of it ("change my grade in Biology 101", "cancel my study room
+        # on Friday at 3"): its first two required words, dates or times, as the tool's calls say them
+        # (not a message: "cancel my email saying ..." says what is sent, not which)
+        which = [a for a in tool.required if kinds[a] not in ("number", "bool", "list", "object", "enum", "message",
+                                                                "summary", "task", "purpose")][:2]
+        if which and which != [one] and p.verb not in SEARCHING:  # (nothing of mine to cancel in a search)
+            phrases = tool_phrases(tool, raw, kinds, p)
+            nouns = set(noun.split())
+            # not the noun twice ("my assignment assignment Lab Report 3"): the value right after it then
+            args = " ".join(_alt([ph for ph in phrases[a] if ph.split()[0] not in nouns] or [f"{{{a}}}"])
+                            for a in which)
+            valued += [f"{{verb}} (my|the) {noun} {args}", f"i need to {{verb}} the {noun} {args}"]
         for verb in fits[:6]:
             group = {"reason": f"not supported: {verb} {noun}", "templates": [
                 f"{verb} my {noun}", f"can you {verb} the {noun}?", f"i want to {verb} my {noun}",
