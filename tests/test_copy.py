@@ -442,9 +442,9 @@ def test_a_title_summary_or_message_runs_on_to_the_end_of_its_clause(tiny_tokeni
     from toolrouter.formats.copy import _bank_fields, copy_decode
 
     office = load_catalogue("tests/assets/natural/office_tools.py")
-    assert _bank_fields(office)[3] == {("send_email", "subject"), ("create_ticket", "summary"),
-                                       ("schedule_meeting", "title")}
-    assert _bank_fields(load_catalogue("support_router"))[3] == set()  # its bank's values are names and IDs
+    assert set(_bank_fields(office)[3]) == {("send_email", "subject"), ("create_ticket", "summary"),
+                                            ("schedule_meeting", "title")}
+    assert not _bank_fields(load_catalogue("support_router"))[3]  # its bank's values are names and IDs
     email = lambda s: format_call("send_email", {"to": "mark@acme.io", "subject": s}, office)  # noqa: E731
     ticket = lambda s: format_call("create_ticket", {"summary": s, "priority": "high"}, office)  # noqa: E731
     convs = _asks("send an email to mark@acme.io about the offsite agenda please",
@@ -605,3 +605,20 @@ def test_a_no_tool_whose_missing_argument_the_request_says_is_decoded_again_as_t
     assert [c[0].split()[0] for c in calls] == ["book", "I"]
     assert out[0] == room and out[1] == first[1]
     assert parse_tool_call(out[2], cat).arguments["hours"] == 1
+
+
+def test_a_message_that_starts_late_runs_back_to_the_word_that_introduces_it(tiny_tokenizer):
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/school.py")
+    mail = lambda p, m: format_call("email_professor", {"professor": p, "message": m}, cat)  # noqa: E731
+    asks = _asks("email Patel saying thanks for the recommendation letter",
+                 "send an email to Professor Garcia: can we meet during office hours?",
+                 "message Professor Brown that the link to the quiz is broken",  # Brown stands between: as it is
+                 "email Okafor saying see you. the lab is done")  # a sentence ends between: as it is
+    first = [mail("Patel", "letter"), mail("Garcia", "meet during office hours"),
+             mail("Brown", "the link to the quiz is broken"), mail("Okafor", "the lab is done")]
+    out = copy_decode(lambda c, g: [], cat, asks, tiny_tokenizer, answers=first)
+    assert [parse_tool_call(a, cat).arguments["message"] for a in out] == [
+        "thanks for the recommendation letter", "can we meet during office hours?", "the link to the quiz is broken",
+        "the lab is done"]

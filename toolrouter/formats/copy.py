@@ -88,8 +88,8 @@ _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "au
 _NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir"} | _CALENDAR
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set, set]:
-    """(copied_fields, said_fields, anchors, clause fields: {(tool, argument)} of CLAUSE_KINDS, name fields:
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set]:
+    """(copied_fields, said_fields, anchors, clause fields: {(tool, argument): provider} of CLAUSE_KINDS, name fields:
     {(tool, argument)} drawn from NAME_KINDS or named or described as a name) of `catalogue`, from one
     compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the
     schema draft), cached per catalogue."""
@@ -103,7 +103,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set, set]:
         compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
         copied: dict[str, dict[str, str]] = {}
         said: dict[str, dict[str, Reader]] = {}
-        clauses: set = set()
+        clauses: dict = {}  # (tool, argument) -> its provider, of CLAUSE_KINDS
         names: set = set()
         for spec in catalogue:
             formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
@@ -118,7 +118,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, set, set]:
                     copied.setdefault(spec.name, {})[arg] = ("pattern" if schema.get("pattern") else
                                                              f"format:{fmt}" if fmt in FORMATS else "text")
                     if provider in CLAUSE_KINDS:
-                        clauses.add((spec.name, arg))
+                        clauses[(spec.name, arg)] = provider
                     if fmt not in FORMATS and not schema.get("pattern") and (
                             provider in NAME_KINDS or "name" in arg.lower().split("_")
                             or re.search(r"\bname\b", (schema.get("description") or "").lower())):
@@ -820,11 +820,40 @@ def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = Fals
     return value
 
 
+def _started(value: str, texts: Sequence[str], anchors: set, others: Sequence[str]) -> str:
+    """`value` (a message or to-do) run back to the word that introduces it in the data (`anchors`:
+    "saying", "telling them") or a colon, where one stands before it in the same sentence with no other
+    argument's value between: "email Patel saying thanks for the recommendation letter" -> "thanks for
+    the recommendation letter", not "letter"; "... Professor Garcia: can we meet" -> "can we meet".
+    The scratch router starts a long span late far more often than early."""
+    v = value.lower().strip()
+    if not v:
+        return value
+    where = _whole(v)
+    words = "|".join(re.escape(w) for w in sorted(anchors) if w)
+    mark = re.compile((r"\b(?:" + words + r")\b|:") if words else ":")
+    for text in texts:
+        low = _lower(text)
+        found = where.search(low)
+        if found is None:
+            continue
+        at = found.start()
+        ends = [m.end() for m in mark.finditer(low[:at])]
+        gap = text[ends[-1]:at] if ends else ""
+        if not gap.strip() or re.search(r"[.!?;]", gap) or len(gap.split()) > MAX_CLAUSE \
+                or any(o.strip() and re.search(r"\b" + re.escape(o.lower().strip()) + r"\b", gap.lower()) for o in others):
+            return value
+        gap = gap.lstrip()
+        return (gap.lower() if value == value.lower() and text[at:at + len(v)] != value else gap) + value
+    return value
+
+
 def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
-             clauses: set = frozenset(), own: set = frozenset()) -> dict:
+             clauses: set = frozenset(), own: set = frozenset(), said: set = frozenset()) -> dict:
     """`args` with each copied text value that stops inside a name or phrase run on to its end
-    (_stretched; the arguments in `clauses` to the end of their clause), and one that still runs into
-    another argument's word ("the Ritz to") cut before it."""
+    (_stretched; the arguments in `clauses` to the end of their clause), one in `said` (a message or
+    to-do) run back to the word that introduces it (_started), and one that still runs into another
+    argument's word ("the Ritz to") cut before it."""
     out = dict(args)
     stops = set().union(*tool_anchors.values()) if tool_anchors else set()
     over = _overruns(args, tool_anchors)
@@ -842,6 +871,9 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         words = v.split()
         if len(words) > 1 and words[-1] in numbers:
             v = " ".join(words[:-1])
+        if a in said:
+            v = _started(v, texts, tool_anchors.get(a, set()),
+                         [str(w) for b, w in out.items() if b != a and not isinstance(w, (dict, list))])
         longer = _stretched(v, texts, stops, a in clauses, own)
         if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
                             or set(longer[len(v):].split()) & numbers):
@@ -850,6 +882,11 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         # preposition ("Arrival to") and ran on into it: cut before it; no value ends on the preposition or
         # article of a phrase it stopped inside ("Pedigree for my")
         out[a] = _off_own_place(longer, own, texts) if a in clauses else _dangling_off(longer, texts)
+        # a message that is a question ends with its question mark, where it ends the request ("...: can we
+        # meet during office hours?")
+        if a in said and out[a] and any(re.search(re.escape(_lower(out[a]).lower()) + r"\?\s*$", _lower(t).lower())
+                                        for t in texts):
+            out[a] += "?"
     return out
 
 
@@ -1048,7 +1085,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             if call["tool"] not in own:
                 own[call["tool"]] = _own_words(catalogue, call["tool"])
             trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
-                               {a for t, a in clauses if t == call["tool"]}, own[call["tool"]])
+                               {a for t, a in clauses if t == call["tool"]}, own[call["tool"]],
+                               {a for (t, a), k in clauses.items() if t == call["tool"] and k in ("message", "task")})
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
         if changed:
