@@ -622,3 +622,16 @@ def test_a_message_that_starts_late_runs_back_to_the_word_that_introduces_it(tin
     assert [parse_tool_call(a, cat).arguments["message"] for a in out] == [
         "thanks for the recommendation letter", "can we meet during office hours?", "the link to the quiz is broken",
         "the lab is done"]
+
+
+def test_a_lone_number_is_no_date_so_a_tool_that_needs_one_is_left_out():
+    from toolrouter.formats.copy import _bank_fields, _says_a_value
+
+    assert not _says_a_value(["turn in Problem Set 5 for Physics"], "date")
+    assert all(_says_a_value([t], "date") for t in ("on the 5th", "12/3 at noon", "January 14", "in 2027", "tomorrow"))
+    assert _says_a_value(["turn in Problem Set 5 for Physics"], "number")  # still a number
+    cat = load_catalogue("tests/assets/natural/school.py")
+    fields, said, _, _, names = _bank_fields(cat)
+    derived = copy_catalogue(cat, ["turn in Problem Set 5 for Physics"], fields, lower=True, said=said, names=names,
+                             unsaid_out=True)
+    assert "book_study_room" not in derived.names and "submit_assignment" in derived.names

@@ -234,9 +234,13 @@ _VALUE_WORDS = {"number": {"dozen", "half", "couple", "hundred", "thousand", "ho
                 "date": {"today", "tomorrow", "tonight", "week", "weekend"} | _CALENDAR}
 
 
+_DATE_DIGITS = re.compile(r"\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|\d{1,2}(?:st|nd|rd|th)|(?:19|20)\d{2}")
+
+
 def _says_a_value(texts: Sequence[str], kind: str) -> bool:
     """Whether `texts` say any value of `kind` (number, time, date; a value table: always) in any form or
-    range: a digit, a number word, "noon" for a time, a month or "tomorrow" for a date. Where one does, a
+    range: a digit, a number word, "noon" for a time, a month, "tomorrow" or a date's digits ("12/3", "the 5th",
+    2027) for a date. Where one does, a
     tool needing one stays, read or not ("72 degrees" outside the data's range of temperatures is still
     said); "how many steps did I walk today" says no number."""
     from toolrouter.data.values import ONES, TENS
@@ -244,6 +248,8 @@ def _says_a_value(texts: Sequence[str], kind: str) -> bool:
     if kind not in _VALUE_WORDS:
         return True
     words = {w for t in texts for w in _norm(t)}
+    if kind == "date":  # a month, a weekday, "tomorrow", or digits shaped as a date: "Problem Set 5" says none
+        return bool(words & _VALUE_WORDS[kind]) or any(_DATE_DIGITS.fullmatch(w) for w in words)
     return any(re.search(r"\d", w) for w in words) or bool(words & (_VALUE_WORDS[kind] | set(ONES[1:]) | set(TENS[2:])))
 
 
