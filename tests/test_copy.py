@@ -635,3 +635,17 @@ def test_a_lone_number_is_no_date_so_a_tool_that_needs_one_is_left_out():
     derived = copy_catalogue(cat, ["turn in Problem Set 5 for Physics"], fields, lower=True, said=said, names=names,
                              unsaid_out=True)
     assert "book_study_room" not in derived.names and "submit_assignment" in derived.names
+
+
+def test_a_bare_number_is_a_time_only_where_no_time_is_said_as_one():
+    cat = load_catalogue("tests/assets/natural/school.py")
+    from toolrouter.formats.copy import _bank_fields
+
+    fields, said, _, _, names = _bank_fields(cat)
+
+    def times(text):
+        derived = copy_catalogue(cat, [text], fields, lower=True, said=said, names=names, unsaid_out=True)
+        return derived["book_study_room"].properties["time"].get("enum")
+
+    assert times("a study room for 6 on December 15, 2026 at 6pm for 2 hours") == ["18:00"]  # not 06:00 of "for 6"
+    assert times("a study room on February 1, 2027 at 11 for two hours") == ["11:00"]  # a bare one, when alone

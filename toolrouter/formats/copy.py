@@ -234,6 +234,7 @@ _VALUE_WORDS = {"number": {"dozen", "half", "couple", "hundred", "thousand", "ho
                 "date": {"today", "tomorrow", "tonight", "week", "weekend"} | _CALENDAR}
 
 
+_BARE_NUMBER = re.compile(r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve")
 _DATE_DIGITS = re.compile(r"\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?|\d{1,2}(?:st|nd|rd|th)|(?:19|20)\d{2}")
 
 
@@ -461,6 +462,11 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             continue
         props = dict(spec.properties)
         readings = {arg: reader.spans(texts) for arg, reader in readers.items() if arg in props}
+        for arg, spans_ in readings.items():  # "for 6 ... at 6pm": a bare number is a time only when no time
+            if readers[arg].kind == "time":      # is said as one (6pm, 18:30, noon, quarter past eight)
+                bare = [sp for sp in spans_ if _BARE_NUMBER.fullmatch(" ".join(_norm(texts[sp[0]])[sp[1]:sp[2]]))]
+                if bare and len(bare) < len(spans_):
+                    readings[arg] = [sp for sp in spans_ if sp not in bare]
         kept = longest_readings([(*s, arg) for arg, spans in readings.items() for s in spans])
         for arg in readings:
             schema = props[arg]
