@@ -881,3 +881,16 @@ def test_a_formal_verb_is_also_said_with_its_everyday_words():
     # and none that says another thing: pet food is ordered or got, never "called" or "booked"
     food = " ".join(tool_templates(load_catalogue(str(ASSETS / "pets.py"))["order_pet_food"]))
     assert not re.search(r"\b(call|book)\b", food)
+
+
+def test_questions_about_a_tools_thing_that_no_tool_answers_are_negatives():
+    from toolrouter.data.draft import negative_groups
+
+    school = load_catalogue(str(ASSETS / "school.py"))
+    questions = [t for g in negative_groups(school)["domain_question"] for t in g["templates"]]
+    assert "what's the policy on grades?" in questions and "how long does a study room take?" in questions
+    assert "what can you (do|help me with)?" in questions  # the capability asks stay
+    ds = build_dataset(str(ASSETS / "school.py"), n=2000, seed=0)
+    rows = [r for r in ds.splits["train"] if r["meta"].get("kind") == "no_tool:domain_question"]
+    assert rows and all('"no_tool"' in r["messages"][-1]["content"] for r in rows)
+    assert any("policy on" in r["messages"][-2]["content"].lower() for r in rows)

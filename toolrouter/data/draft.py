@@ -870,6 +870,14 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
         noun = " ".join(_singular(w) for w in p.noun.split()) if p.noun else ""
         if not noun:
             continue
+        # questions about the tool's thing that no tool answers ("what's the policy on refunds?", "how long does
+        # a return take?"): its words in a request are no sign of a call; the way it is asked is
+        nouns = noun if noun.endswith("s") else f"{noun}s"
+        groups["domain_question"].append({"reason": f"question no tool answers: {noun}", "templates": [
+            f"what's the policy on {nouns}?", f"how much does a {noun} usually cost?", f"how long does a {noun} take?",
+            f"what are the rules for {nouns}?", f"who (handles|is in charge of) {nouns} here?",
+            f"is there a limit on {nouns}?", f"why is my {noun} taking so long?", f"when is the {noun} deadline?",
+            f"can you explain how {nouns} work?", f"what('s| is) a {noun} anyway?"]})
         undo = next((UNDOING[v] for v in [p.verb] + p.verbs if v in UNDOING and not re.search(
             r"\b" + UNDOING[v] + r"\b", said)), None)
         raw = raw_properties(tool)
