@@ -615,13 +615,16 @@ def test_a_message_that_starts_late_runs_back_to_the_word_that_introduces_it(tin
     asks = _asks("email Patel saying thanks for the recommendation letter",
                  "send an email to Professor Garcia: can we meet during office hours?",
                  "message Professor Brown that the link to the quiz is broken",  # Brown stands between: as it is
-                 "email Okafor saying see you. the lab is done")  # a sentence ends between: as it is
+                 "email Okafor saying see you. the lab is done",  # a sentence ends between: as it is
+                 "message Professor Brown that the link to the quiz is broken",  # "to" is not Brown's: runs on
+                 "send a note saying running late to Professor Kim")  # "to" Kim's: stops
     first = [mail("Patel", "letter"), mail("Garcia", "meet during office hours"),
-             mail("Brown", "the link to the quiz is broken"), mail("Okafor", "the lab is done")]
+             mail("Brown", "the link to the quiz is broken"), mail("Okafor", "the lab is done"),
+             mail("Brown", "that the link"), mail("Kim", "running late")]
     out = copy_decode(lambda c, g: [], cat, asks, tiny_tokenizer, answers=first)
     assert [parse_tool_call(a, cat).arguments["message"] for a in out] == [
         "thanks for the recommendation letter", "can we meet during office hours?", "the link to the quiz is broken",
-        "the lab is done"]
+        "the lab is done", "that the link to the quiz is broken", "running late"]
 
 
 def test_a_lone_number_is_no_date_so_a_tool_that_needs_one_is_left_out():

@@ -886,7 +886,15 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         if a in said:
             v = _started(v, texts, tool_anchors.get(a, set()),
                          [str(w) for b, w in out.items() if b != a and not isinstance(w, (dict, list))])
-        longer = _stretched(v, texts, stops, a in clauses, own)
+        mine = stops
+        if a in said:  # a message runs past the words of arguments already said before it ("message Professor
+            # Brown that the link to the quiz is broken": "to" is not Brown's here)
+            low = [_lower(t).lower() for t in texts]
+            at = min((t.find(v.lower()) for t in low if v.lower() in t), default=-1)
+            before = {b for b, w in out.items() if b != a and not isinstance(w, (dict, list, bool)) and at > 0
+                      and any(0 <= t.find(str(w).lower()) < at for t in low)}
+            mine = set().union(*(ws for b, ws in tool_anchors.items() if b not in before)) if tool_anchors else set()
+        longer = _stretched(v, texts, mine, a in clauses, own)
         if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
                             or set(longer[len(v):].split()) & numbers):
             longer = v  # it would run into another argument's value
