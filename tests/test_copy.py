@@ -652,3 +652,22 @@ def test_a_bare_number_is_a_time_only_where_no_time_is_said_as_one():
 
     assert times("a study room for 6 on December 15, 2026 at 6pm for 2 hours") == ["18:00"]  # not 06:00 of "for 6"
     assert times("a study room on February 1, 2027 at 11 for two hours") == ["11:00"]  # a bare one, when alone
+
+
+def test_a_tool_subset_of_a_catalogue_whose_bank_names_other_tools_copies(tmp_path, tiny_tokenizer):
+    # a run dir keeps the drafted bank beside its catalogue, and its near-miss groups name their tools
+    # (`tool: check_grade`); a subset of the catalogue (a belied no_tool's one tool, the server's tools)
+    # compiled that bank and stopped on "no tool 'check_grade' in the catalogue"
+    import shutil
+
+    from toolrouter.data.draft import draft_yaml
+    from toolrouter.formats.copy import copy_decode
+
+    shutil.copy("tests/assets/natural/school.py", tmp_path / "school.py")
+    cat = load_catalogue(str(tmp_path / "school.py"))
+    (tmp_path / "school.bank.yaml").write_text(draft_yaml(cat))
+    assert "tool: check_grade" in (tmp_path / "school.bank.yaml").read_text()
+    room = format_call("book_study_room", {"date": "2027-02-01", "time": "11:00", "hours": 2}, cat)
+    out = copy_decode(lambda c, g: [room], cat, _asks("book a room on February 1, 2027 at 11 for two hours"),
+                      tiny_tokenizer, answers=[format_no_tool("missing time for book_study_room")])
+    assert out == [room]

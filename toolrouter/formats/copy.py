@@ -100,7 +100,11 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set]:
     path = bank_path(catalogue)
     key = (catalogue.fingerprint(), str(path))
     if key not in _FIELDS:
-        compiled = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
+        bank = read_bank(path) if path else None
+        if bank is not None:  # a tool subset (the server's, a belied no_tool's) keeps the negatives of its own tools
+            bank = bank.model_copy(update={"negatives": {k: [g for g in v if g.tool is None or g.tool in catalogue.names]
+                                                         for k, v in bank.negatives.items()}})
+        compiled = _Compiled(catalogue, bank, str(path) if path else "generic")
         copied: dict[str, dict[str, str]] = {}
         said: dict[str, dict[str, Reader]] = {}
         clauses: dict = {}  # (tool, argument) -> its provider, of CLAUSE_KINDS
