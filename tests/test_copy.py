@@ -338,14 +338,15 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     table = lambda r: format_call("book_table", {"restaurant": r, "party_size": 2, "date": "2026-12-31",  # noqa: E731
                                                  "time": "19:30"}, cat)
     taxi = lambda p, d: format_call("book_taxi", {"pickup": p, "destination": d}, cat)  # noqa: E731
-    convs = _asks("french food in Lyon, money's no object", "reserve chez marie for two, 2026-12-31 at 19:30",
+    # (the first in lower case: a city starts at any word there)
+    convs = _asks("french food in lyon, money's no object", "reserve chez marie for two, 2026-12-31 at 19:30",
                   "french food in Lyon", "a cab from the marina to the casino")
     script = [
         [food("money's"), table("chez marie"), food("Lyon"), taxi("the marina to", "the casino")],
         # both still no better: each goes on, off both values so far; the pickup that ran into the
         # destination's word "to" is kept off that word only, and without it wins
         [food("no object"), table("19:30"), taxi("the marina", "the casino")],
-        [food("Lyon"), table("reserve")],  # Lyon stands after "in": it wins; "reserve" is after no "at"
+        [food("lyon"), table("reserve")],  # lyon stands after "in": it wins; "reserve" is after no "at"
         [table("2026-12-31")],  # after no "at" either, and the date's own value
     ]
     calls = []
@@ -365,7 +366,7 @@ def test_a_copied_value_after_none_of_its_anchor_words_is_decoded_again_off_it(t
     out = copy_decode(generate, cat, convs, tiny_tokenizer)
     assert calls == [4, 3, 2, 1]  # the anchored row is never decoded again; the others until won or tried out
     assert [parse_tool_call(a, cat).arguments.get("city", parse_tool_call(a, cat).arguments.get("restaurant"))
-            for a in out[:3]] == ["Lyon", "chez marie", "Lyon"]
+            for a in out[:3]] == ["lyon", "chez marie", "Lyon"]
     assert parse_tool_call(out[3], cat).arguments == {"pickup": "the marina", "destination": "the casino"}
 
 
@@ -671,3 +672,13 @@ def test_a_tool_subset_of_a_catalogue_whose_bank_names_other_tools_copies(tmp_pa
     out = copy_decode(lambda c, g: [room], cat, _asks("book a room on February 1, 2027 at 11 for two hours"),
                       tiny_tokenizer, answers=[format_no_tool("missing time for book_study_room")])
     assert out == [room]
+
+
+def test_a_city_starts_where_the_requests_casing_says_a_name_starts(tiny_tokenizer):
+    # "where can we stay in Queenstown?" wrote city "we": a city is a name, as a person's or a company's is
+    cat = load_catalogue("tests/assets/natural/home_assistant.py")
+    weather = lambda c: format_call("get_weather", {"city": c}, cat)  # noqa: E731
+    (sentence, lower) = copy_grammars(cat, _asks("will it rain where we stay in Oslo on Friday?",
+                                                 "will it rain where we stay in oslo on friday?"), tiny_tokenizer)
+    assert accepts_text(sentence, weather("Oslo")) and not accepts_text(sentence, weather("we"))
+    assert accepts_text(lower, weather("we"))  # lower case says nothing of where names are

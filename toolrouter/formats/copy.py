@@ -81,7 +81,7 @@ _FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said
 # Copied values the data draws as a phrase or sentence (a title, a problem summary, a message, a to-do):
 # said to the end of their clause, unlike names ("the holiday schedule", not "holiday")
 CLAUSE_KINDS = ("title", "summary", "message", "task")
-NAME_KINDS = ("person", "company", "restaurant")  # providers of names (and any argument said to be a name)
+NAME_KINDS = ("person", "company", "restaurant", "city", "country")  # providers of names (and any argument said to be a name)
 # capitalised words that start no name: "I", a title before one ("Professor Nguyen"), months and days
 _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
              "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
