@@ -577,6 +577,15 @@ def bank_path(catalogue: Catalogue) -> Optional[Path]:
     return path if path.is_file() else None
 
 
+def missing_reason(args, tool: str) -> str:
+    """The no_tool reason of a request that leaves required `args` of `tool` out: "missing date and time for
+    book_study_room" (MISSING_REASON reads it back: formats.copy checks it against the request)."""
+    return f"missing {' and '.join(args)} for {tool}"
+
+
+MISSING_REASON = re.compile(r"missing ([a-z0-9_, ]+?) for ([A-Za-z0-9_.-]+)")
+
+
 def read_bank(path: Path) -> BankSpec:
     """Read and check a bank file's shape; every problem is reported at once."""
     data = read_yaml(path, source=f"phrasing bank {path}") or {}
@@ -666,7 +675,7 @@ class _Compiled:
                     problems.append(f"{where}.missing[{j}].args: {bad} are not required arguments of {tool.name} "
                                     f"(required: {', '.join(tool.required) or 'none'})")
                     continue
-                reason = f"missing {' and '.join(args)} for {tool.name}"
+                reason = missing_reason(args, tool.name)
                 present = {a: s for a, s in samplers.items() if a not in args}
                 for k, text in enumerate(group):
                     tpl = self._template(f"missing_argument/{tool.name}/{n:02d}", text, present, "missing_argument",

@@ -22,6 +22,7 @@ import re
 import sys
 from typing import Any, Optional
 
+from toolrouter.data.bank import missing_reason
 from toolrouter.data.values import (UNITS, arg_kind, enum_words, first_word, raw_properties, say_date, say_number,
                                     say_time, singular, slot_values, tool_examples, unit_forms, unit_of,
                                     words_of)
@@ -935,7 +936,7 @@ def negative_reasons(catalogue) -> dict[str, list[str]]:
     """The no_tool reasons the generic data uses, by kind (for other sources to phrase)."""
     out = {k: [g["reason"] for g in v] for k, v in negative_groups(catalogue).items()}
     out["greeting"] = out["greeting"] + out.pop("domain_question")
-    out["missing_argument"] = [f"missing {' and '.join(g['args'])} for {t.name}" for t in catalogue
+    out["missing_argument"] = [missing_reason(g["args"], t.name) for t in catalogue
                                for g in missing_groups(t)]
     return {k: v or ["chit-chat"] for k, v in out.items()}
 

@@ -625,11 +625,12 @@ def span_rule(builder, texts: Sequence[str], head: bool = False) -> str:
             else:
                 body = f"{piece} {names[nxt]}"
             builder.rules[names[p]] = body
-        every = [names[p] for p in points[:-1] if p in starts and (not head or p == min(starts))]
-        kept = []
+        first = min(starts)
+        every, kept = [], []
         for i, p in enumerate(points[:-1]):
-            if names[p] not in every:
+            if p not in starts or head and p != first:
                 continue
+            every.append(names[p])
             word = _WORD.match(text, p)
             word = word.group().lower() if word else ""
             if word in _NO_START:  # "for", "to": no value starts with a preposition ("search for" -> "for")
@@ -784,8 +785,6 @@ MAX_CLAUSE = 8  # the same for a phrase or sentence (CLAUSE_KINDS)
 _CLOSERS = {"please", "pls", "plz", "thanks", "thx", "cheers", "asap", "now"}
 
 
-# the reason the data writes for a request that leaves a required argument out (data.bank, data.draft)
-_MISSING = re.compile(r"missing ([a-z0-9_, ]+?) for ([A-Za-z0-9_.-]+)")
 _LEADS = {"to", "on", "in", "into", "onto", "from", "for", "at", "with"}
 
 
@@ -887,12 +886,12 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
         words = v.split()
         if len(words) > 1 and words[-1] in numbers:
             v = " ".join(words[:-1])
+        mine = stops
         if a in said:
             v = _started(v, texts, tool_anchors.get(a, set()),
                          [str(w) for b, w in out.items() if b != a and not isinstance(w, (dict, list))])
-        mine = stops
-        if a in said:  # a message runs past the words of arguments already said before it ("message Professor
-            # Brown that the link to the quiz is broken": "to" is not Brown's here)
+            # and it runs past the words of arguments already said before it ("message Professor Brown that the
+            # link to the quiz is broken": "to" is not Brown's here)
             low = [_lower(t).lower() for t in texts]
             at = min((t.find(v.lower()) for t in low if v.lower() in t), default=-1)
             before = {b for b, w in out.items() if b != a and not isinstance(w, (dict, list, bool)) and at > 0
@@ -1007,9 +1006,11 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     # first, a no_tool whose own reason the request belies: "missing hours for book_study_room" of "a study room
     # on January 14 from 9 for an hour", where the data's reader finds every argument it names; decoded again
     # as that tool, a call required (what a decoded call says is then checked as any other's)
+    from toolrouter.data.bank import MISSING_REASON  # the reason the data writes for such asks
+
     belied = []
     for i, result in enumerate(results):
-        m = _MISSING.fullmatch((result.reason or "").strip()) if result.kind == "no_tool" else None
+        m = MISSING_REASON.fullmatch((result.reason or "").strip()) if result.kind == "no_tool" else None
         readers = said.get(m.group(2), {}) if m and m.group(2) in catalogue.names else {}
         named = [a.strip() for a in re.split(r",| and ", m.group(1)) if a.strip()] if readers else []
         if named and all(a in readers and readers[a].spans(request_texts(conversations[i])) for a in named):
