@@ -635,7 +635,7 @@ def test_a_lone_number_is_no_date_so_a_tool_that_needs_one_is_left_out():
     assert all(_says_a_value([t], "date") for t in ("on the 5th", "12/3 at noon", "January 14", "in 2027", "tomorrow"))
     assert _says_a_value(["turn in Problem Set 5 for Physics"], "number")  # still a number
     cat = load_catalogue("tests/assets/natural/school.py")
-    fields, said, _, _, names = _bank_fields(cat)
+    fields, said, _, _, names, _ = _bank_fields(cat)
     derived = copy_catalogue(cat, ["turn in Problem Set 5 for Physics"], fields, lower=True, said=said, names=names,
                              unsaid_out=True)
     assert "book_study_room" not in derived.names and "submit_assignment" in derived.names
@@ -645,7 +645,7 @@ def test_a_bare_number_is_a_time_only_where_no_time_is_said_as_one():
     cat = load_catalogue("tests/assets/natural/school.py")
     from toolrouter.formats.copy import _bank_fields
 
-    fields, said, _, _, names = _bank_fields(cat)
+    fields, said, _, _, names, _ = _bank_fields(cat)
 
     def times(text):
         derived = copy_catalogue(cat, [text], fields, lower=True, said=said, names=names, unsaid_out=True)
@@ -682,3 +682,104 @@ def test_a_city_starts_where_the_requests_casing_says_a_name_starts(tiny_tokeniz
                                                  "will it rain where we stay in oslo on friday?"), tiny_tokenizer)
     assert accepts_text(sentence, weather("Oslo")) and not accepts_text(sentence, weather("we"))
     assert accepts_text(lower, weather("we"))  # lower case says nothing of where names are
+
+
+def test_a_date_said_without_its_year_takes_the_one_year_the_request_says():
+    """"from December 21 to December 31, 2026": the first date is 2026-12-21 (the reader found only the
+    second, so the router could write no other start). No year said, or two: such a date says nothing."""
+    from toolrouter.formats.copy import said_fields
+
+    reader = said_fields(load_catalogue("tests/assets/natural/workplace.py"))["request_time_off"]["start_date"]
+    assert reader.read(["vacation from December 21 to December 31, 2026"]) == ["2026-12-21", "2026-12-31"]
+    assert reader.read(["personal leave March 3 through March 5, 2027?"]) == ["2027-03-03", "2027-03-05"]
+    assert reader.read(["off from the 3rd of May to the 9th of May 2027"]) == ["2027-05-03", "2027-05-09"]
+    assert reader.read(["vacation from December 21 to December 31"]) == []
+    assert reader.read(["from December 21, 2026 to January 4, 2027 and May 2"]) == ["2026-12-21", "2027-01-04"]
+    assert reader.read(["February 30 to March 2, 2027"]) == ["2027-03-02"]  # no such day
+
+
+def test_two_dates_of_one_call_are_the_two_the_request_says_each_where_its_words_put_it(tiny_tokenizer):
+    """copy_decode: a router that writes one date for both ends of a range ("2027-02-15 to 2027-02-19" ->
+    start and end both 2027-02-15) gets the two the request says, in the order it says them; a swapped pair
+    is put back where the words before them say ("through" ends a range); one date said stays one date."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/workplace.py")
+    off = lambda a, b: format_call("request_time_off", {"start_date": a, "end_date": b}, cat)  # noqa: E731
+    asks = _asks("request time off 2027-02-15 to 2027-02-19", "vacation from December 21 to December 31, 2026",
+                 "personal leave March 3 through March 5, 2027", "a sick day on December 2, 2026",
+                 "off 2027-06-01 and 2027-06-04")
+    first = [off("2027-02-15", "2027-02-15"), off("2026-12-31", "2026-12-31"), off("2027-03-05", "2027-03-03"),
+             off("2026-12-02", "2026-12-02"), off("2027-06-04", "2027-06-01")]
+
+    def generate(conversations, grammars):
+        raise AssertionError("placed by rule, not decoded again")
+
+    out = [parse_tool_call(a, cat).arguments for a in copy_decode(generate, cat, asks, tiny_tokenizer, answers=first)]
+    assert [(o["start_date"], o["end_date"]) for o in out] == [
+        ("2027-02-15", "2027-02-19"), ("2026-12-21", "2026-12-31"), ("2027-03-03", "2027-03-05"),
+        ("2026-12-02", "2026-12-02"),
+        ("2027-06-04", "2027-06-01")]  # two dates whose words say nothing of which is which: the router's pair
+
+
+def test_a_no_tool_whose_missing_choice_the_request_says_is_decoded_again(tiny_tokenizer):
+    """"missing month for check_payslip" of "can I see my March 2026 payslip?": the data says the month
+    ("March"), so the router's own reason is belied and it decodes again as that tool; "get my payslip"
+    says no month, and its no_tool stands."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/workplace.py")
+    slip = format_call("check_payslip", {"month": "march", "year": 2026}, cat)
+    asks = _asks("can I see my March 2026 payslip?", "get my payslip")
+    first = [format_no_tool("missing month for check_payslip")] * 2
+    seen = []
+
+    def generate(conversations, grammars):
+        seen.append(conversations[0][-1]["content"])
+        assert accepts_text(grammars[0], slip) and not accepts_text(grammars[0], first[0])
+        return [slip]
+
+    out = copy_decode(generate, cat, asks, tiny_tokenizer, answers=first)
+    assert seen == ["can I see my March 2026 payslip?"]
+    assert out == [slip, first[1]]
+
+
+def test_a_name_in_a_short_sentence_case_request_starts_where_its_capitals_do(tiny_tokenizer):
+    """"who's Olivia Park in HR?" has more capitalised words than not, but its small words ("in") are lower
+    case: it is sentence case, and the colleague's name starts at "Olivia" (the router wrote "Park"). A
+    name copied with its possessive ("Kenji Watanabe's extension") is the name."""
+    from toolrouter.formats.copy import copy_decode, name_starts
+
+    text = "who's Olivia Park in HR?"
+    assert [text[i:i + 6] for i in name_starts(text)] == ["Olivia", "HR?"]
+    assert name_starts("Olivia Park In HR") == [] and name_starts("OLIVIA PARK IN HR") == []
+    cat = load_catalogue("tests/assets/natural/workplace.py")
+    (grammar,) = copy_grammars(cat, _asks(text), tiny_tokenizer)
+    find = lambda n: format_call("find_colleague", {"name": n, "department": "hr"}, cat)  # noqa: E731
+    assert accepts_text(grammar, find("Olivia Park")) and not accepts_text(grammar, find("Park"))
+    asks = _asks("what's Kenji Watanabe's extension?")
+    out = copy_decode(lambda c, g: [], cat, asks, tiny_tokenizer,
+                      answers=[format_call("find_colleague", {"name": "Kenji Watanabe's"}, cat)])
+    assert parse_tool_call(out[0], cat).arguments == {"name": "Kenji Watanabe"}
+
+
+def test_a_rate_is_no_count_and_a_head_count_in_people_is_the_guests():
+    """"under $150 a night ... 5 nights": "a night" after a price is a rate, so the nights are 5, not 1;
+    "for 4 people ... 6 nights": four people are the guests, and the 4 is no number of nights; "for a
+    week" is 7 nights."""
+    from toolrouter.formats.copy import said_fields, said_readings
+
+    hotels = said_fields(load_catalogue("tests/assets/natural/travel.py"))["search_hotels"]
+
+    def read(text):
+        out = {}
+        for *_, value, arg in said_readings(hotels, [text]):
+            out.setdefault(arg, set()).add(value)
+        return out
+
+    assert read("hotels in Cape Town under $150 a night, check in February 2, 2027, 5 nights") == {
+        "check_in": {"2027-02-02"}, "nights": {5}, "max_price": {150}}
+    assert read("hotel in Seoul for 4 people, 2027-04-10, 6 nights") == {
+        "check_in": {"2027-04-10"}, "nights": {6}, "guests": {4}}
+    assert read("a place in Chicago, arriving December 20, 2026, for a week")["nights"] == {7}
+    assert read("a hotel in Oslo for a night on May 3, 2027")["nights"] == {1}

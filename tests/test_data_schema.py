@@ -873,6 +873,35 @@ def test_the_name_of_a_pet_or_child_is_a_persons_name_not_a_label():
     assert any("for {pet_name}" in t for t in vet) and not any("called {pet_name}" in t for t in vet)
 
 
+def test_someone_named_by_role_is_a_name_and_a_merchant_a_company_a_country_a_country():
+    """A colleague's name, a professor, a pet are people said by name (drawn from names, never "mom");
+    a surname is a surname; a merchant is a company said "at Staples"; a field described as a country is a
+    country even when named "destination"; a starting point is where one comes from."""
+    from toolrouter.data.draft import arg_phrases
+    from toolrouter.data.values import provider_pool, slot_values
+
+    s = lambda d: {"type": "string", "description": d}  # noqa: E731
+    assert arg_kind("name", s("The colleague's name.")) == "person"
+    assert arg_kind("professor", s("The professor's last name.")) == "person"
+    assert slot_values("t", "name", s("The colleague's name."))["provider"] == "person_name"
+    assert slot_values("t", "pet_name", s("The pet's name."))["provider"] == "person_name"
+    assert slot_values("t", "professor", s("The professor's last name."))["provider"] == "surname"
+    assert slot_values("t", "to", s("Contact name or phone number."))["provider"] == "person"  # "text mom"
+    names = provider_pool("person_name", "name", [])
+    assert "mom" not in names and "my boss" not in names and any(" " in n for n in names)
+    surnames = provider_pool("surname", "professor", [])
+    assert sum(" " in n for n in surnames) < len(surnames) / 10 and "mom" not in surnames  # ("de la Fuente")
+    assert arg_kind("merchant", s("Where the money was spent.")) == "company"
+    assert "at {merchant}" in arg_phrases("merchant", s("Where the money was spent."), "company")
+    assert arg_kind("destination", s("Country to visit.")) == "country"
+    assert "to {destination}" in arg_phrases("destination", s("Country to visit."), "country")
+    assert arg_kind("passport", s("Country that issued my passport.")) == "country"
+    assert "with a {passport} passport" in arg_phrases("passport", s("Country that issued my passport."), "country")
+    assert arg_kind("destination", s("Where to go.")) == "place_to"
+    assert arg_kind("start", s("Starting point; my current location if left out.")) == "place_from"
+    assert arg_kind("start", s("When it starts.")) == "text"
+
+
 def test_a_formal_verb_is_also_said_with_its_everyday_words():
     school = load_catalogue(str(ASSETS / "school.py"))
     submit = " ".join(tool_templates(school["submit_assignment"]))

@@ -306,6 +306,13 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
         head = head_noun(schema)
         return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head}"] if head else [])))
+    desc = (schema.get("description") or "").lower()
+    if kind == "country" and re.search(r"\b(passport|citizen|citizenship|nationality|issued)\b", desc):
+        return [f"with a {s} passport", f"on a {s} passport", f"from {s}"]  # whose passport, not where to
+    if kind == "country" and (re.search(r"\b(destination|to)\b", w) or re.search(r"\b(visit|travel|go|going)\b", desc)):
+        return [f"to {s}", f"for {s}", f"in {s}"]  # "a visa for Japan", "going to Japan"
+    if kind == "company" and re.search(r"\b(merchant|vendor|store|shop|retailer|supplier|airline)\b", f"{w} {desc}"):
+        return [f"at {s}", f"from {s}", f"with {s}", f"for {s}"]  # where money was spent: "at Staples"
     if kind in ("country", "company", "product"):
         return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
     if kind == "bool":

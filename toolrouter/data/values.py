@@ -153,6 +153,11 @@ def words_of(name: str) -> str:
     return " ".join(re.split(r"[\s_.\-]+", s)).strip().lower()
 
 
+# people an argument may name by role: "colleague" (a name argument described as "The colleague's name."), "professor"
+PEOPLE = (r"(?:colleague|coworker|co-worker|employee|friend|teacher|professor|tutor|doctor|dentist|nurse|manager|boss|"
+          r"customer|client|guest|host|member|student|passenger|driver|technician|contact person|participant)")
+
+
 def arg_kind(arg: str, schema: dict) -> str:
     """What an argument is, for choosing values and phrases: time, date, datetime, email, url, uuid,
     phone, number, enum, bool, list, object, id, city, place_to, place_from, place, person, message,
@@ -192,9 +197,15 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "id"
     if re.search(r"\bphone\b", name):
         return "phone"
+    first = first_word(schema)
+    # a country said as the place ("destination": "Country to visit."), or a country it is about ("passport":
+    # "Country that issued my passport."): a country's name, "to Japan"
+    if first in ("country", "nation") or re.search(r"\bcountry\b", name):
+        return "country"
     if re.search(r"\b(destination|dropoff|drop off|to location|arrival)\b", name):
         return "place_to"
-    if re.search(r"\b(pickup|pick up|origin|from location|departure|start location|source)\b", name):
+    if re.search(r"\b(pickup|pick up|origin|from location|departure|start location|source)\b", name) or \
+            name in ("start", "from", "starting point") and re.search(r"\b(point|place|location|address|where)\b", desc):
         return "place_from"
     if re.search(r"\b(city|town)\b", name) or (name in ("location", "place", "where") and "city" in desc):
         return "city"
@@ -202,18 +213,18 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "place"
     if re.search(r"\b(restaurant|hotel|bar|cafe|shop|store)\b", name):
         return "restaurant"
-    if re.search(r"\bcompany|employer|organi[sz]ation\b", name):
+    if re.search(r"\b(company|employer|organi[sz]ation|merchant|vendor|retailer|supplier|airline|brand|payee)\b", name):
         return "company"
-    if re.search(r"\bcountry\b", name):
-        return "country"
     if re.search(r"\b(product|item)\b", name):
         return "product"
     if name in ("to", "recipient", "contact", "person", "who", "attendee", "assignee", "user") \
             or re.search(r"\b(contact|recipient|person|attendee|first name|full name|name of the person)\b", both):
         return "person"
-    # the name of a being someone acts for ("pet_name": "The pet's name."): said like a person's, "for Bella"
+    # the name of a being someone acts for ("pet_name": "The pet's name.") or of someone ("name": "The colleague's
+    # name.", "professor"): said like a person's, "for Bella", "Priya Shah"
     if re.search(r"\bname\b", name) and re.search(r"\b(pet|dog|cat|puppy|kitten|animal|child|kid|baby|son|daughter|"
-                                                  r"patient)s?\b", both):
+                                                  r"patient|" + PEOPLE + r")s?\b", both) \
+            or re.fullmatch(PEOPLE, name):
         return "person"
     if re.search(r"\b(message|body|content|text|note|comment)\b", name):
         return "message"
@@ -229,7 +240,6 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "label"
     # a name that says nothing ("payee", "near"): the description's first noun says what it is
     # ("Company the bill is from.", "Address, street or neighbourhood to search around.")
-    first = first_word(schema)
     if first in ("company", "business", "merchant", "vendor", "brand", "biller", "provider", "organisation",
                  "organization", "employer"):
         return "company"
@@ -332,6 +342,8 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
         forms += {24: ["a day"], 48: ["two days"]}.get(n, [])
     if unit == "day":
         forms += {7: ["a week", "the week"], 14: ["two weeks"], 2: ["a couple of days"]}.get(n, [])
+    if unit == "night":
+        forms += {7: ["a week"], 14: ["two weeks"], 2: ["a couple of nights"]}.get(n, [])
     if unit == "percent":
         forms += [f"{n}%"] + (["half"] if n == 50 else ["full"] if n == 100 else [])
     if unit == "degree":
@@ -346,6 +358,8 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
         forms += [str(n)] + ([number_words(n)] if 0 <= n <= 20 else [])
         if n == 2:
             forms.append("two people")
+    if unit in ("guest", "passenger") and n > 1:  # guests and passengers are people: "for 4 people"
+        forms += [f"{n} people"] + ([f"{number_words(n)} people"] if n <= 20 else [])
     return list(dict.fromkeys(forms))
 
 
@@ -653,6 +667,10 @@ PROVIDERS = {
     "place_from": lambda rng, fake: _place(rng, fake),
     "person": lambda rng, fake: rng.choice([fake.first_name(), fake.first_name(), f"{fake.first_name()} {fake.last_name()}",
                                             rng.choice(RELATIONS)]),
+    # someone named by name, not by relation (a colleague, a pet: "find Priya Shah", never "find mom"), and a
+    # surname ("The professor's last name.")
+    "person_name": lambda rng, fake: rng.choice([fake.first_name(), f"{fake.first_name()} {fake.last_name()}"]),
+    "surname": lambda rng, fake: fake.last_name(),
     "company": lambda rng, fake: fake.company(),
     "country": lambda rng, fake: fake.country(),
     "email": lambda rng, fake: _email(rng, fake),
@@ -680,7 +698,8 @@ _FREE = ("message", "task", "email", "url", "phone", "uuid", "id", "title", "sum
 _TIDY = re.compile(r"[\w][\w .'&-]*[\w]", re.UNICODE)  # no stray trailing "'" or "." from a provider
 # No it_IT: Faker builds its city list from a set, so its order (and every seeded draw from it) changed
 # with each process's string hashing (PYTHONHASHSEED), and so did a build's bytes.
-_LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "fr_FR"), "person": ("en_US", "en_GB", "es_ES", "de_DE")}
+_LOCALES = {"city": ("en_US", "en_GB", "de_DE", "es_ES", "fr_FR"), "person": ("en_US", "en_GB", "es_ES", "de_DE"),
+            "person_name": ("en_US", "en_GB", "es_ES", "de_DE"), "surname": ("en_US", "en_GB", "es_ES", "de_DE")}
 
 
 NOVEL_CONNECTORS = ["of", "the", "and", "on", "at", "in"]
@@ -726,9 +745,10 @@ def novel_value(rng: random.Random) -> str:
 
 
 # the values people use most, by provider: a third of all draws, the long tail the rest
+FIRST_NAMES = ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah", "Tom", "Anna", "Ben", "Lucy", "James",
+               "Laura", "Mike", "Kate", "Dan", "Priya", "Omar", "Mei"]
 COMMON = {"city": CITIES, "place": PLACES + CITIES[:30], "place_to": PLACES, "place_from": PLACES,
-          "person": RELATIONS + ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah", "Tom", "Anna",
-                                 "Ben", "Lucy", "James", "Laura", "Mike", "Kate", "Dan", "Priya", "Omar", "Mei"],
+          "person": RELATIONS + FIRST_NAMES, "person_name": FIRST_NAMES,
           "message": MESSAGES, "task": TASKS, "label": LABELS, "query": TOPICS, "product": PRODUCTS,
           "text": LABELS + TOPICS,
           # the currencies most conversions are in (the long tail: every ISO code Faker knows)
@@ -795,6 +815,13 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
         return {"say": kind}
     if pattern and kind != "currency":
         return {}  # the bank's regex generator makes valid IDs (a currency code: real ones, filtered by it)
+    if kind == "person":  # a name (a colleague's, a pet's) or a surname, not "mom"; a contact or recipient may be
+        desc = (schema.get("description") or "").lower()
+        if re.search(r"\b(last name|surname|family name)\b", desc):
+            kind = "surname"
+        elif re.search(r"\bname\b", f"{words_of(arg)} {desc}") and not re.search(r"\b(contact|recipient|to)\b",
+                                                                                 f"{words_of(arg)} {desc}"):
+            kind = "person_name"
     if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
         kind = "message"
     if kind == "message" and words_of(arg).split()[-1] in ("note", "memo", "reference") and re.search(

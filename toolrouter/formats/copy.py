@@ -81,20 +81,21 @@ _FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said
 # Copied values the data draws as a phrase or sentence (a title, a problem summary, a message, a to-do):
 # said to the end of their clause, unlike names ("the holiday schedule", not "holiday")
 CLAUSE_KINDS = ("title", "summary", "message", "task")
-NAME_KINDS = ("person", "company", "restaurant", "city", "country")  # providers of names (and any argument said to be a name)
+NAME_KINDS = ("person", "person_name", "surname", "company", "restaurant", "city", "country")  # providers of names (and any argument said to be a name)
 # capitalised words that start no name: "I", a title before one ("Professor Nguyen"), months and days
 _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
              "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir"} | _CALENDAR
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set]:
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dict]:
     """(copied_fields, said_fields, anchors, clause fields: {(tool, argument): provider} of CLAUSE_KINDS, name fields:
-    {(tool, argument)} drawn from NAME_KINDS or named or described as a name) of `catalogue`, from one
+    {(tool, argument)} drawn from NAME_KINDS or named or described as a name, choice fields: {tool: {argument:
+    Reader}} of the enum arguments, read by every way the data says their values) of `catalogue`, from one
     compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the
     schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
-    from toolrouter.data.bank import _Compiled, _Pattern, _Text, bank_path, read_bank
+    from toolrouter.data.bank import _Choice, _Compiled, _Pattern, _Text, bank_path, read_bank
     from toolrouter.data.values import raw_properties
 
     path = bank_path(catalogue)
@@ -109,6 +110,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set]:
         said: dict[str, dict[str, Reader]] = {}
         clauses: dict = {}  # (tool, argument) -> its provider, of CLAUSE_KINDS
         names: set = set()
+        chosen: dict[str, dict[str, Reader]] = {}
         for spec in catalogue:
             formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
             for arg, schema in spec.properties.items():
@@ -127,11 +129,19 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set]:
                             provider in NAME_KINDS or "name" in arg.lower().split("_")
                             or re.search(r"\bname\b", (schema.get("description") or "").lower())):
                         names.add((spec.name, arg))
+                elif "enum" in schema and isinstance(sampler, _Choice):
+                    forms: dict[str, set] = {}
+                    for group in sampler.forms.values():
+                        for i, surfaces in group.items():
+                            for surface in surfaces:
+                                if " ".join(_norm(surface)):
+                                    forms.setdefault(" ".join(_norm(surface)), set()).add(sampler.values[i])
+                    chosen.setdefault(spec.name, {})[arg] = Reader(forms, kind="choice")
                 elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names)
+        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names, chosen)
     return _FIELDS[key]
 
 
@@ -195,12 +205,17 @@ class Reader:
     "quarter past eight" -> "08:15", "March 12, 2026" -> "2026-03-12"), and for numbers any number
     in digits or words within the range (a whole word: not the digits of an ID, a date, a time or
     "7pm"). `spans(texts)` -> (text index, first word, end word, value) of every reading;
-    `read(texts)` -> the values of the longest readings (`longest_readings`), in order."""
+    `read(texts)` -> the values of the longest readings (`longest_readings`), in order.
+
+    A date reader also reads a date said without its year ("from December 21 to December 31, 2026") in the
+    one year the request says elsewhere (a dated reading or a year on its own); where it says none or
+    several, such a date says nothing."""
 
     def __init__(self, forms: dict[str, set], numbers: Optional[tuple[float, float, bool]] = None,
                  iso_dates: bool = False, kind: str = "table"):
         self.forms, self.numbers, self.iso_dates, self.kind = forms, numbers, iso_dates, kind
         self.longest = min(MAX_FORM_WORDS, max((len(k.split()) for k in forms), default=1))
+        self.yearless = _yearless_forms() if kind == "date" else {}
 
     def spans(self, texts: Sequence[str]) -> list[tuple[int, int, int, Any]]:
         import datetime as dt
@@ -212,6 +227,8 @@ class Reader:
                 for n in range(1, self.longest + 1):
                     if i + n > len(words):
                         break
+                    if n > 1 and word in ("a", "an") and i and _NUMBER_WORD.fullmatch(words[i - 1]):
+                        break  # "$150 a night", "3 times a day": a rate, not one night
                     for v in sorted(self.forms.get(" ".join(words[i:i + n]), ()), key=str):
                         out.append((t, i, i + n, v))
                 m = _NUMBER_WORD.fullmatch(word) if self.numbers else None
@@ -226,10 +243,55 @@ class Reader:
                     except ValueError:
                         continue
                     out.append((t, i, i + 1, word))
+        if self.yearless:
+            out += self._yearless(texts, out)
+        return out
+
+    def _yearless(self, texts: Sequence[str], dated: list) -> list:
+        """Readings of the dates said without a year, in the one year the request says (see the class)."""
+        import datetime as dt
+
+        from toolrouter.data.values import DATES
+
+        years = {str(v)[:4] for *_, v in dated} | {w for t in texts for w in _norm(t) if re.fullmatch(r"(?:19|20)\d{2}", w)}
+        if len(years) != 1:
+            return []
+        year = int(next(iter(years)))
+        out = []
+        for t, text in enumerate(texts):
+            words = _norm(text)
+            for i in range(len(words)):
+                for n in (2, 3, 4):
+                    month_day = self.yearless.get(" ".join(words[i:i + n])) if i + n <= len(words) else None
+                    if month_day is None:
+                        continue
+                    try:
+                        day = dt.date(year, *month_day)
+                    except ValueError:
+                        continue
+                    if DATES[0] <= day <= DATES[1]:  # the range the data draws from, as the dated forms
+                        out.append((t, i, i + n, day.isoformat()))
         return out
 
     def read(self, texts: Sequence[str]) -> list:
         return _values(longest_readings(self.spans(texts)))
+
+
+def _yearless_forms() -> dict[str, tuple[int, int]]:
+    """{"december 21": (12, 21), "21st of december", "dec 21", "21 december", ...}: a date's words without its year."""
+    from toolrouter.data.values import MONTHS, _ordinal
+
+    if not _YEARLESS:
+        for m, month in enumerate(MONTHS, 1):
+            for name in {month.lower(), month[:3].lower()}:
+                for d in range(1, 32):
+                    for form in (f"{name} {d}", f"{name} {_ordinal(d)}", f"{d} {name}", f"{_ordinal(d)} {name}",
+                                 f"the {_ordinal(d)} of {name}", f"{_ordinal(d)} of {name}"):
+                        _YEARLESS[form] = (m, d)
+    return _YEARLESS
+
+
+_YEARLESS: dict[str, tuple[int, int]] = {}
 
 
 # words that say some value of a kind, read by the data or not (with digits and number words)
@@ -256,6 +318,60 @@ def _says_a_value(texts: Sequence[str], kind: str) -> bool:
     if kind == "date":  # a month, a weekday, "tomorrow", or digits shaped as a date: "Problem Set 5" says none
         return bool(words & _VALUE_WORDS[kind]) or any(_DATE_DIGITS.fullmatch(w) for w in words)
     return any(re.search(r"\d", w) for w in words) or bool(words & (_VALUE_WORDS[kind] | set(ONES[1:]) | set(TENS[2:])))
+
+
+def said_readings(readers: dict[str, Reader], texts: Sequence[str]) -> list[tuple[int, int, int, Any, str]]:
+    """(text index, first word, end word, value, argument) of every reading of a tool's readers that is not
+    inside a longer one (`longest_readings`); a bare number is a time only where no time is said as one
+    ("for 6 ... at 6pm": the 6 is no time; "at 6" alone is)."""
+    readings = {arg: reader.spans(texts) for arg, reader in readers.items()}
+    for arg, spans in readings.items():
+        if readers[arg].kind == "time":
+            bare = [sp for sp in spans if _BARE_NUMBER.fullmatch(" ".join(_norm(texts[sp[0]])[sp[1]:sp[2]]))]
+            if bare and len(bare) < len(spans):
+                readings[arg] = [sp for sp in spans if sp not in bare]
+    return longest_readings([(*sp, arg) for arg, spans in readings.items() for sp in spans])
+
+
+RANGE_STARTS = {"from", "starting", "beginning", "since"}  # words before the first end of a range
+RANGE_ENDS = {"to", "until", "till", "through", "thru", "ending", "returning"}  # and before its last
+
+
+def _two_said(args: dict, texts: Sequence[str], readers: dict[str, Reader], tool_anchors: dict) -> dict:
+    """`args` with two said arguments of one kind (two dates or two times: a start and an end, a check-in and
+    a check-out) set to the two values the request says, where it says exactly two: a call that gives both
+    arguments one of them ("from 2027-02-15 to 2027-02-19" -> start and end both 2027-02-15) gets them in the
+    order the request says them, the first to the argument the schema declares first, and a call that has the
+    two swapped gets them back where the words before them say so. Which is which: the words the data says
+    before each argument (anchors: "from" the start, "to" the end) where they tell the two apart, else the
+    words of a range ("from ... until ...", "through"). A scratch router reads *that* two dates are said
+    far better than *which* goes where."""
+    out = dict(args)
+    kinds: dict[str, list[str]] = {}
+    for arg, reader in readers.items():
+        if arg in out and reader.kind in ("date", "time") and not isinstance(out[arg], (dict, list)):
+            kinds.setdefault(reader.kind, []).append(arg)
+    for pair in kinds.values():
+        if len(pair) != 2:
+            continue
+        a, b = pair
+        seen: dict[str, tuple] = {}
+        for t, i, _, v, arg in sorted(said_readings({x: readers[x] for x in pair}, texts)):
+            seen.setdefault(json.dumps(v), (t, i, v))
+        if len(seen) != 2:
+            continue
+        (t1, i1, v1), (t2, i2, v2) = seen.values()
+        p1, p2 = (_norm(texts[t])[i - 1] if i > 0 else "" for t, i in ((t1, i1), (t2, i2)))
+        wa, wb = tool_anchors.get(a, set()), tool_anchors.get(b, set())
+        a_only, b_only = wa - wb, wb - wa
+        forward, reverse = p1 in a_only or p2 in b_only, p1 in b_only or p2 in a_only
+        if forward == reverse:  # the anchors do not tell: a range's words may
+            forward, reverse = p1 in RANGE_STARTS or p2 in RANGE_ENDS, p1 in RANGE_ENDS or p2 in RANGE_STARTS
+        first, second = (v2, v1) if reverse and not forward else (v1, v2)
+        if out[a] == out[b] and out[a] in (v1, v2) or \
+                {json.dumps(out[a]), json.dumps(out[b])} == {json.dumps(v1), json.dumps(v2)} and forward != reverse:
+            out[a], out[b] = first, second
+    return out
 
 
 def longest_readings(spans: list) -> list:
@@ -384,10 +500,14 @@ def name_starts(text: str) -> list[int]:
     sentence case with capitalised words past its first ("can Rocky see the vet on Friday" -> Rocky) gives
     the start of each run of capitalised words ("Blue Buffalo", never "Buffalo"; the first word, and a
     run right after it, may start one too); "I", months, days and titles ("Professor") start none.
-    All lower case, upper case or title case says nothing: []."""
+    All lower case, upper case or title case says nothing: []. Title Case shows in its small words ("At
+    The Vet"); a request without small words past its first is taken for one when most of its words and
+    its first are capitalised ("who's Olivia Park in HR?" is sentence case: its "in" is not)."""
     words = list(_WORD.finditer(text))
     upper = [i for i, m in enumerate(words) if m.group()[:1].isupper() and not re.fullmatch(r"I(?:'\w+)?", m.group())]
-    if len(upper) * 2 > len(words) or not any(i > 0 for i in upper):  # (a month says the casing is a writer's)
+    small = [m.group() for m in words[1:] if m.group().lower() in _SMALL_WORDS]
+    titled = any(w[:1].isupper() for w in small) if small else len(upper) * 2 > len(words) and 0 in upper
+    if titled or not any(i > 0 for i in upper):  # (a month says the casing is a writer's)
         return []
 
     def cap(i: int) -> bool:
@@ -465,14 +585,10 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
             specs.append(spec)
             continue
         props = dict(spec.properties)
-        readings = {arg: reader.spans(texts) for arg, reader in readers.items() if arg in props}
-        for arg, spans_ in readings.items():  # "for 6 ... at 6pm": a bare number is a time only when no time
-            if readers[arg].kind == "time":      # is said as one (6pm, 18:30, noon, quarter past eight)
-                bare = [sp for sp in spans_ if _BARE_NUMBER.fullmatch(" ".join(_norm(texts[sp[0]])[sp[1]:sp[2]]))]
-                if bare and len(bare) < len(spans_):
-                    readings[arg] = [sp for sp in spans_ if sp not in bare]
-        kept = longest_readings([(*s, arg) for arg, spans in readings.items() for s in spans])
-        for arg in readings:
+        kept = said_readings({arg: reader for arg, reader in readers.items() if arg in props}, texts)
+        for arg in readers:
+            if arg not in props:
+                continue
             schema = props[arg]
             found = _values([s[:4] for s in kept if s[4] == arg])
             if found:
@@ -663,7 +779,7 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields, said, _, _, names = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
+    fields, said, _, _, names, _ = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for i, conv in enumerate(conversations):
@@ -1002,7 +1118,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
     results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
-    fields, said, where, clauses, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
+    fields, said, where, clauses, names, chosen = _bank_fields(catalogue)  # one lookup: each fingerprints the catalogue
     # first, a no_tool whose own reason the request belies: "missing hours for book_study_room" of "a study room
     # on January 14 from 9 for an hour", where the data's reader finds every argument it names; decoded again
     # as that tool, a call required (what a decoded call says is then checked as any other's)
@@ -1011,7 +1127,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     belied = []
     for i, result in enumerate(results):
         m = MISSING_REASON.fullmatch((result.reason or "").strip()) if result.kind == "no_tool" else None
-        readers = said.get(m.group(2), {}) if m and m.group(2) in catalogue.names else {}
+        readers = {**said.get(m.group(2), {}), **chosen.get(m.group(2), {})} if m and m.group(2) in catalogue.names else {}
         named = [a.strip() for a in re.split(r",| and ", m.group(1)) if a.strip()] if readers else []
         if named and all(a in readers and readers[a].spans(request_texts(conversations[i])) for a in named):
             belied.append((i, m.group(2)))
@@ -1047,6 +1163,10 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                     call["arguments"][a], call["arguments"][b] = vb, va
                     swapped = True
                     break
+            # two dates or two times of one call: the two the request says, each where its words put it
+            placed = _two_said(call["arguments"], texts, said.get(call["tool"], {}), where.get(call["tool"], {}))
+            if placed != call["arguments"]:
+                call["arguments"], swapped = placed, True
         if swapped:
             answers[i] = write(calls)
             results[i] = parse(answers[i])
@@ -1109,6 +1229,9 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         for call in calls:
             if call["tool"] not in own:
                 own[call["tool"]] = _own_words(catalogue, call["tool"])
+            for a, v in call["arguments"].items():  # "what's Kenji Watanabe's extension?": the name, not its 's
+                if (call["tool"], a) in names and isinstance(v, str) and re.search(r"\w['’]s$", v):
+                    call["arguments"][a], changed = v[:-2], True
             trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
                                {a for t, a in clauses if t == call["tool"]}, own[call["tool"]],
                                {a for (t, a), k in clauses.items() if t == call["tool"] and k in ("message", "task")})
