@@ -902,6 +902,22 @@ def test_someone_named_by_role_is_a_name_and_a_merchant_a_company_a_country_a_co
     assert arg_kind("start", s("When it starts.")) == "text"
 
 
+def test_a_yes_no_question_of_the_users_own_is_asked_as_one_and_a_name_looked_up_is_the_object():
+    """"Check whether I need a visa to visit a country." is asked "do i need a visa for {destination}?" (it
+    was only "check visa requirements for ...", and the router took "do I need a visa for Vietnam?" for a
+    question no tool answers); "Look up a colleague ..." with "The colleague's name." looks the name up
+    ("look up {name} in the company directory"), not "a colleague with {name}"."""
+    travel = load_catalogue(str(ASSETS / "travel.py"))
+    visa = tool_templates(travel["check_visa_requirements"])
+    assert any(t.startswith("do i need a visa (to {destination}|for {destination}") for t in visa)
+    assert any(t.startswith("do i need a visa to visit {destination}") for t in visa)
+    colleague = tool_templates(load_catalogue(str(ASSETS / "workplace.py"))["find_colleague"])
+    assert any(t.startswith("(look up|find") and "{name} in the company directory" in t for t in colleague)
+    # a yes/no question of the thing's own stays as it was: "is BA284 on time?"
+    flight = tool_templates(load_catalogue(str(ASSETS / "dining_travel.py"))["check_flight_status"])
+    assert not any(t.startswith("do i ") for t in flight) and any(t.startswith("is {") for t in flight)
+
+
 def test_a_formal_verb_is_also_said_with_its_everyday_words():
     school = load_catalogue(str(ASSETS / "school.py"))
     submit = " ".join(tool_templates(school["submit_assignment"]))

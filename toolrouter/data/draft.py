@@ -496,7 +496,12 @@ def tool_templates(spec) -> list[str]:
         # a title of the very thing the verb acts on ("Rate a movie ..." with "Title of the movie."): the
         # title names it ("rate Oppenheimer 5 stars", "add Dune to the watchlist")
         or kinds[a] == "title" and head and re.match(r"(?:title|name) of (?:the |a |an )?" + re.escape(head[0]) + r"\b",
-                                                     (raw[a].get("description") or "").lower()))), None)
+                                                     (raw[a].get("description") or "").lower())
+        # the name of the very one looked for ("Look up a colleague ..." with "The colleague's name."): the name
+        # says who ("look up Priya Shah in the company directory", "find Tom")
+        or kinds[a] == "person" and head and re.search(r"\b(?:" + re.escape(head[0]) + r"['’]s (?:full |first |last )?name"
+                                                       r"|name of (?:the |a |an )?" + re.escape(head[0]) + r")\b",
+                                                       (raw[a].get("description") or "").lower()))), None)
     if acts_on and not said_object:
         parts = p.obj.split() + (p.tail.split() if kinds[acts_on] == "title" else [])
         cut = next((i for i, w in enumerate(parts) if i and w in PREPOSITIONS and not (
@@ -586,6 +591,23 @@ def tool_templates(spec) -> list[str]:
         slot = "{" + required[0] + "}"
         frames += [f"{be} {slot} {rest}?", f"{be} my {noun} {slot} {rest}?", f"{be} {noun} {slot} {rest}?",
                    f"can you check if {noun} {slot} {be} {rest}?", f"{noun} {slot} - {be} it {rest}?"]
+    # "Check whether I need a visa to visit a country": the user's own yes/no question, "do i need a visa to
+    # visit {destination}?", "do i need a visa for {destination}?", its placeholder said by the argument
+    mine = re.match(r"(?:whether|if) i (\w+) (.+)", p.clause)
+    holder = re.search(r"\b(a|an|some|any) (\w+)\b(?!.*\b(?:a|an|some|any) \w+\b)", mine.group(2)) if mine else None
+    fits = [a for a in required + optional if holder and kinds[a] not in ("enum", "bool", "list", "object")
+            and _stands_for(a, raw[a], kinds[a], holder.group(2))] if holder else []
+    fits = [a for a in fits if a in spec.required] if len(fits) > 1 else fits
+    if mine and len(fits) == 1 and not [a for a in required if a != fits[0]]:
+        verb_i, rest = mine.groups()
+        slot = "{" + fits[0] + "}"
+        said = rest[:holder.start()] + slot + rest[holder.end():]
+        lead = re.split(r" (?:to|for|in|on|at|from|with) ", rest[:holder.start()] + " ")[0].strip()
+        short = f"{lead} {_alt(phrases[fits[0]])}" if lead and lead != rest[:holder.start()].strip() else said
+        others = args_text([a for a in required + optional if a != fits[0]])
+        for q in dict.fromkeys([said, short]):
+            frames += [f"do i {verb_i} {q} {others}?", f"{verbs} if i {verb_i} {q} {others}",
+                       f"would i {verb_i} {q} {others}?", f"i want to know if i {verb_i} {q} {others}"]
     question = wh_question(p, raw, kinds, spec.required)
     if question:  # "Check how much money is in an account": "how much money is in my savings account?"
         frames += [f"{question}?", f"can you tell me {question}?", f"{verbs} {question}", f"i want to know {question}"]
