@@ -236,6 +236,14 @@ def test_example_requests_become_templates():
     assert set(learned) <= set(tool_templates(spec))
 
 
+def test_a_problem_summary_in_an_example_is_the_rest_of_the_request():
+    """"my monitor keeps flickering": the device is found by its word, the problem is what follows it (the
+    example was skipped: "keeps flickering" is none of the field's examples)."""
+    spec = load_catalogue(str(ASSETS / "workplace.py"))["report_it_issue"]
+    raw = raw_properties(spec)
+    assert learned_templates(spec, raw, {a: arg_kind(a, s) for a, s in raw.items()}) == ["my {device} {problem}"]
+
+
 def test_sample_call_is_the_seam_for_other_sources():
     cat = load_catalogue(HOME)
     rng = random.Random(0)

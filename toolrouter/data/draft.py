@@ -720,7 +720,7 @@ def learned_templates(spec, raw: dict, kinds: dict, phrases: Optional[dict] = No
         text = _lit(text)
         spans: dict[str, tuple[int, int]] = {}
         taken: list[tuple[int, int]] = []
-        for arg in sorted(raw, key=lambda a: kinds[a] in ("message", "task", "text")):  # free text last
+        for arg in sorted(raw, key=lambda a: kinds[a] in ("message", "task", "text", "summary")):  # free text last
             schema, kind = raw[arg], kinds[arg]
             span = None
             if arg in known:
@@ -753,7 +753,8 @@ def learned_templates(spec, raw: dict, kinds: dict, phrases: Optional[dict] = No
                     if m and all(m.end(1) <= a or m.start(1) >= b for a, b in taken):
                         span = (m.start(1), m.end(1))
                         break
-            if span is None and kind in ("message", "task", "text") and taken:
+            # free text is the rest ("my monitor keeps flickering": the device found, the problem is what follows)
+            if span is None and kind in ("message", "task", "text", "summary") and taken:
                 end = max(b for _, b in taken)
                 tail = text[end:].strip(" :,")
                 # the words that lead the text in stay in the template ("... for pizza": "for {note}")
