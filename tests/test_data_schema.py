@@ -244,6 +244,18 @@ def test_a_problem_summary_in_an_example_is_the_rest_of_the_request():
     assert learned_templates(spec, raw, {a: arg_kind(a, s) for a, s in raw.items()}) == ["my {device} {problem}"]
 
 
+def test_a_tool_is_also_asked_as_a_terse_list_of_its_values():
+    """"new expense, 15 bucks, meals, Pret": people fill a request in like a form; free text goes last and an
+    optional value never opens the list. Three such frames a tool, not more."""
+    workplace = load_catalogue(str(ASSETS / "workplace.py"))
+    expense = tool_templates(workplace["submit_expense"])
+    assert "expense: {amount}, {category}[, {merchant}]" in expense
+    assert "expense, {category}[, {merchant}], {amount}" in expense
+    assert sum(bool(re.search(r"(?::|,) \{", t)) for t in expense) == 3
+    assert "it issue: {device}, {problem}" in tool_templates(workplace["report_it_issue"])
+    assert not any(": {" in t for t in tool_templates(workplace["check_payslip"]))  # one required value: no list
+
+
 def test_sample_call_is_the_seam_for_other_sources():
     cat = load_catalogue(HOME)
     rng = random.Random(0)

@@ -625,6 +625,19 @@ def tool_templates(spec) -> list[str]:
                    f"how much is {money} {rest}?", f"what's {money} {rest}?", f"can you {said} {money} {rest}?"]
     # a title may stand where the object would ("schedule the budget review on Monday at 10"); a
     # subject line names what the thing is about, not the thing
+    # a terse list, as people fill in a form: "new expense, 15 bucks, meals, Pret", "Montreal hotels, 1 night,
+    # January 22, 2027", "keyboard: several keys are sticking": the values bare, after the thing's noun
+    listed = [a for a in required + optional if kinds[a] not in ("list", "object", "bool", "message", "task")]
+    if p.noun and not said_object and len(required) >= 2 and set(required) <= set(listed):
+        free = ("summary", "title", "text", "label", "query")
+        ordered = [a for a in listed if kinds[a] not in free] + [a for a in listed if kinds[a] in free]
+        # (three frames in all: a tool has 20-60 templates, and a list is one way of asking among many)
+        for order, shapes in ((ordered, (f"{p.noun}: {{}}", f"{verbs} {_alt(p.objects())}: {{}}")),
+                              (ordered[1:] + ordered[:1], (f"{p.noun}, {{}}",))):
+            said = "".join(("{" + a + "}" if i == 0 else ", {" + a + "}") if a in spec.required
+                           else ("[{" + a + "}]" if i == 0 else "[, {" + a + "}]") for i, a in enumerate(order))
+            if said.startswith("{"):  # (an optional value may not open the list)
+                frames += [shape.format(said) for shape in shapes]
     title = next((a for a in required if kinds[a] == "title" and "subject" not in words_of(a)), None)
     out = []
     # two orders per frame, taken in turn from the list: every order is said, not just the schema's and
