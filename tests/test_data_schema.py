@@ -244,6 +244,15 @@ def test_a_problem_summary_in_an_example_is_the_rest_of_the_request():
     assert learned_templates(spec, raw, {a: arg_kind(a, s) for a, s in raw.items()}) == ["my {device} {problem}"]
 
 
+def test_an_example_finds_an_enum_by_every_word_the_data_says_it_with():
+    """"how do I get to the Louvre on foot": "on foot" is walking (a common synonym the data says), so the
+    example teaches "{destination} {mode}", not "on foot" as words that set no mode."""
+    spec = load_catalogue(str(ASSETS / "travel.py"))["get_directions"]
+    raw = raw_properties(spec)
+    assert learned_templates(spec, raw, {a: arg_kind(a, s) for a, s in raw.items()}) == [
+        "how do I get to {destination} {mode}"]
+
+
 def test_a_tool_is_also_asked_as_a_terse_list_of_its_values():
     """"new expense, 15 bucks, meals, Pret": people fill a request in like a form; free text goes last and an
     optional value never opens the list. Three such frames a tool, not more."""

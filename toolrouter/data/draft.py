@@ -23,7 +23,7 @@ import sys
 from typing import Any, Optional
 
 from toolrouter.data.bank import missing_reason
-from toolrouter.data.values import (UNITS, arg_kind, enum_words, first_word, raw_properties, say_date, say_number,
+from toolrouter.data.values import (UNITS, arg_kind, enum_forms, enum_words, first_word, raw_properties, say_date, say_number,
                                     say_time, singular, slot_values, tool_examples, unit_forms, unit_of,
                                     words_of)
 
@@ -694,13 +694,15 @@ def _surfaces(arg: str, schema: dict, kind: str, value: Any = None) -> list[str]
                 pass
         if kind == "number" and isinstance(value, (int, float)):
             return sorted(say_number(value, unit_of(arg, schema)) + [str(value)], key=len, reverse=True)
-        if kind == "enum":
-            return sorted(enum_words(value, schema.get("synonyms")), key=len, reverse=True)
+        if kind == "enum":  # every word the data says it with (declared or common synonyms: "on foot")
+            said = enum_forms(schema["enum"], schema.get("synonyms")).get(value) if value in schema.get("enum", []) \
+                else None
+            return sorted(set(said or enum_words(value, schema.get("synonyms"))), key=len, reverse=True)
         return [str(value)]
     forms: list[str] = []
     if kind == "enum":
-        for v in schema["enum"]:
-            forms += enum_words(v, schema.get("synonyms"))
+        for said in enum_forms(schema["enum"], schema.get("synonyms")).values():
+            forms += said
     for e in schema.get("examples", []):
         if isinstance(e, (str, int, float)) and not isinstance(e, bool):
             forms += _surfaces(arg, schema, kind, e)
