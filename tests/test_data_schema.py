@@ -253,6 +253,23 @@ def test_an_example_finds_an_enum_by_every_word_the_data_says_it_with():
         "how do I get to {destination} {mode}"]
 
 
+def test_nouns_in_ies_and_questions_about_information_a_tool_gives():
+    """"activities" is "activity" (it was "change my activitie"), "movies" is "movie"; a question about the
+    information a tool gives ("what are the rules for visa requirements?") is no negative: it is what the tool
+    answers, and such negatives taught the router that "visa requirements for India" asks no tool."""
+    from toolrouter.data.draft import negative_groups
+    from toolrouter.data.values import plural, singular
+
+    assert singular("activities") == "activity" and singular("movies") == "movie" and singular("bags") == "bag"
+    assert plural("activity") == "activities" and plural("day") == "days" and plural("box") == "boxes"
+    groups = negative_groups(load_catalogue(str(ASSETS / "travel.py")))
+    asked = {g["reason"] for g in groups["domain_question"]}
+    assert "question no tool answers: activity" in asked and "question no tool answers: hotel" in asked
+    assert not any("requirement" in r or "direction" in r for r in asked)
+    said = " ".join(t for g in groups["near_miss"] + groups["domain_question"] for t in g["templates"])
+    assert "activitie " not in said and "activitys" not in said
+
+
 def test_a_tool_is_also_asked_as_a_terse_list_of_its_values():
     """"new expense, 15 bucks, meals, Pret": people fill a request in like a form; free text goes last and an
     optional value never opens the list. Three such frames a tool, not more."""

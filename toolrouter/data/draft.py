@@ -23,8 +23,8 @@ import sys
 from typing import Any, Optional
 
 from toolrouter.data.bank import missing_reason
-from toolrouter.data.values import (UNITS, arg_kind, enum_forms, enum_words, first_word, raw_properties, say_date, say_number,
-                                    say_time, singular, slot_values, tool_examples, unit_forms, unit_of,
+from toolrouter.data.values import (UNITS, arg_kind, enum_forms, enum_words, first_word, plural, raw_properties, say_date,
+                                    say_number, say_time, singular, slot_values, tool_examples, unit_forms, unit_of,
                                     words_of)
 
 # two-word verbs first; a description's first verb is looked up here for synonyms
@@ -78,6 +78,9 @@ TOOL_VERBS = ("track", "contact", "apply", "return", "cancel", "book", "order", 
               "open", "close", "reserve", "request", "submit", "report", "share", "upload", "download", "save",
               "redeem", "message", "invite", "follow", "subscribe", "freeze", "lock", "unlock", "list", "show")
 SUBORDINATORS = ("when", "whenever", "once", "so", "that", "which", "who", "because", "until", "while")
+# nouns of information a tool gives (its "rules", "status", "forecast"): a question about one is what the tool answers
+INFO_NOUNS = {"requirement", "rule", "status", "weather", "forecast", "balance", "direction", "information", "info",
+              "detail", "availability", "hour", "price", "rate", "schedule", "policy", "option", "time", "result"}
 NEAR_MISS_VERBS = ["cancel", "delete", "change", "reschedule", "undo", "rename", "share", "edit", "remove"]
 _SPECIAL = re.compile(r"[{}()\[\]|]")
 _LEAD = re.compile(r"\b(?:in|for|at|on|to|with|by|over|from|called|named|labelled|saying)(?: the next| the)? $")
@@ -918,7 +921,11 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
             continue
         # questions about the tool's thing that no tool answers ("what's the policy on refunds?", "how long does
         # a return take?"): its words in a request are no sign of a call; the way it is asked is
-        nouns = noun if noun.endswith("s") else f"{noun}s"
+        nouns = " ".join(noun.split()[:-1] + [plural(noun.split()[-1])])
+        # (not where the thing is information the tool gives: "what are the rules for visa requirements?" is
+        # what check_visa_requirements answers)
+        if noun.split()[-1] in INFO_NOUNS:
+            continue
         groups["domain_question"].append({"reason": f"question no tool answers: {noun}", "templates": [
             f"what's the policy on {nouns}?", f"how much does a {noun} usually cost?", f"how long does a {noun} take?",
             f"what are the rules for {nouns}?", f"who (handles|is in charge of) {nouns} here?",

@@ -288,7 +288,26 @@ def singular(word: str) -> str:
         return word
     if word.endswith(("sses", "shes", "ches", "xes", "zes")):
         return word[:-2]
+    if word.endswith("ies") and len(word) > 4 and word[:-1] not in IE_NOUNS:  # "activities" -> "activity"
+        return word[:-3] + "y"
     return word[:-1]
+
+
+# nouns whose plural ends in -ies but whose singular in -ie ("movies" -> "movie", not "movy")
+IE_NOUNS = {"movie", "cookie", "calorie", "selfie", "hoodie", "zombie", "smoothie", "pie", "tie", "lie", "brownie",
+            "rookie", "genie", "sortie", "prairie", "lingerie", "newbie", "goalie", "birdie", "auntie", "veggie",
+            "freebie", "specie", "serie"}
+
+
+def plural(word: str) -> str:
+    """A singular noun's plural, by the spelling rules alone: "activity" -> "activities", "box" -> "boxes"."""
+    if word.endswith("s"):
+        return word
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("sh", "ch", "x", "z")):
+        return word + "es"
+    return word + "s"
 
 
 def unit_forms(unit: str) -> tuple[str, str]:
