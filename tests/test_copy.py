@@ -783,3 +783,25 @@ def test_a_rate_is_no_count_and_a_head_count_in_people_is_the_guests():
         "check_in": {"2027-04-10"}, "nights": {6}, "guests": {4}}
     assert read("a place in Chicago, arriving December 20, 2026, for a week")["nights"] == {7}
     assert read("a hotel in Oslo for a night on May 3, 2027")["nights"] == {1}
+
+
+def test_a_no_tool_missing_a_name_the_requests_casing_shows_is_decoded_again(tiny_tokenizer):
+    """"missing from_city for book_train" of "book the train Rome to Naples April 2, 2027": the casing shows
+    two names, as many as the tool needs, so the reason is belied; "a train to Naples on April 2, 2027"
+    shows one, and in lower case nothing is shown: those reasons stand."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/travel.py")
+    train = format_call("book_train", {"from_city": "Rome", "to_city": "Naples", "date": "2027-04-02"}, cat)
+    asks = _asks("book the train Rome to Naples April 2, 2027", "a train to Naples on April 2, 2027",
+                 "book the train rome to naples april 2, 2027")
+    first = [format_no_tool("missing from_city for book_train")] * 3
+    seen = []
+
+    def generate(conversations, grammars):
+        seen.append(conversations[0][-1]["content"])
+        return [train]
+
+    out = copy_decode(generate, cat, asks, tiny_tokenizer, answers=first)
+    assert seen == [asks[0][0]["content"]]
+    assert out == [train, first[1], first[2]]

@@ -940,7 +940,8 @@ def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = Fals
             if clause and _opens_own_place(re.findall(r"[\w'&-]+", text[end:])[:4], own):
                 break  # "add Dune to my watchlist": the title ends where the tool's own place is said
             named = (not titled and last[:1].isupper() and (nxt[:1].isupper() or nxt.isdigit())
-                     and nxt.split("'")[0] != "I")  # "text Sam I'm late": the pronoun starts a clause
+                     and nxt.split("'")[0] != "I"  # "text Sam I'm late": the pronoun starts a clause
+                     and nxt.lower() not in _CALENDAR and last.lower() not in _CALENDAR)  # "Naples April 2": a date
             if not (clause and nxt.lower() not in _CLOSERS) and last.lower() not in _OPEN_ENDS and not named:
                 break
             last, end = nxt, m.end()
@@ -1073,8 +1074,9 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     `generate(conversations, grammars)` -> answers (greedy, as the
     caller decodes). First, a no_tool whose reason says a required argument is missing ("missing hours for
     book_study_room", the reason the data writes for such asks) while the request says every argument it
-    names, as the data's readers read them ("... for an hour"), is decoded again under a grammar of that one
-    tool with a call required, and the call is taken: the router's own reason, checked against the request.
+    names, as the data's readers read them ("... for an hour"; an enum by any word the data says it with; a name
+    where the request's casing shows as many names as the tool needs), is decoded again under a grammar of that
+    one tool with a call required, and the call is taken: the router's own reason, checked against the request.
     Then: a small router that has learned *that* it copies but not *where from* writes
     "from the gym to the mall" as pickup "the gym", destination "the gym", or swaps the two. So:
 
@@ -1127,10 +1129,18 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     belied = []
     for i, result in enumerate(results):
         m = MISSING_REASON.fullmatch((result.reason or "").strip()) if result.kind == "no_tool" else None
-        readers = {**said.get(m.group(2), {}), **chosen.get(m.group(2), {})} if m and m.group(2) in catalogue.names else {}
-        named = [a.strip() for a in re.split(r",| and ", m.group(1)) if a.strip()] if readers else []
-        if named and all(a in readers and readers[a].spans(request_texts(conversations[i])) for a in named):
-            belied.append((i, m.group(2)))
+        tool = m.group(2) if m and m.group(2) in catalogue.names else None
+        if tool is None:
+            continue
+        readers = {**said.get(tool, {}), **chosen.get(tool, {})}
+        named = [a.strip() for a in re.split(r",| and ", m.group(1)) if a.strip()]
+        texts = request_texts(conversations[i])
+        # a name is said where the request's casing shows as many names as the tool needs ("book the train Rome
+        # to Naples ...": two, for from_city and to_city; "a train to Naples" shows one, and from_city is missing)
+        needs = [a for a in catalogue[tool].required if (tool, a) in names]
+        shown = len([at for t in texts for at in name_starts(t)]) >= len(needs)
+        if named and all(readers[a].spans(texts) if a in readers else (tool, a) in names and shown for a in named):
+            belied.append((i, tool))
     for i, tool in belied:
         (again,) = generate([conversations[i]], copy_grammars(catalogue.subset([tool]), [conversations[i]], tokenizer,
                                                               vocab_size, stop_token_ids, fmt, no_tool=False))
