@@ -794,8 +794,8 @@ def test_a_no_tool_missing_a_name_the_requests_casing_shows_is_decoded_again(tin
     cat = load_catalogue("tests/assets/natural/travel.py")
     train = format_call("book_train", {"from_city": "Rome", "to_city": "Naples", "date": "2027-04-02"}, cat)
     asks = _asks("book the train Rome to Naples April 2, 2027", "a train to Naples on April 2, 2027",
-                 "book the train rome to naples april 2, 2027")
-    first = [format_no_tool("missing from_city for book_train")] * 3
+                 "book the train rome to naples april 2, 2027", "Book a train to Naples on April 2, 2027")
+    first = [format_no_tool("missing from_city for book_train")] * 4
     seen = []
 
     def generate(conversations, grammars):
@@ -804,4 +804,4 @@ def test_a_no_tool_missing_a_name_the_requests_casing_shows_is_decoded_again(tin
 
     out = copy_decode(generate, cat, asks, tiny_tokenizer, answers=first)
     assert seen == [asks[0][0]["content"]]
-    assert out == [train, first[1], first[2]]
+    assert out == [train, first[1], first[2], first[3]]  # a capitalised first word is no name shown

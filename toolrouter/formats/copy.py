@@ -1138,7 +1138,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         # a name is said where the request's casing shows as many names as the tool needs ("book the train Rome
         # to Naples ...": two, for from_city and to_city; "a train to Naples" shows one, and from_city is missing)
         needs = [a for a in catalogue[tool].required if (tool, a) in names]
-        shown = len([at for t in texts for at in name_starts(t)]) >= len(needs)
+        # (not the first word: "Book a train to Naples" capitalises its verb)
+        shown = len([at for t in texts for at in name_starts(t) if at > len(t) - len(t.lstrip())]) >= len(needs)
         if named and all(readers[a].spans(texts) if a in readers else (tool, a) in names and shown for a in named):
             belied.append((i, tool))
     for i, tool in belied:
