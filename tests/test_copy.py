@@ -805,3 +805,26 @@ def test_a_no_tool_missing_a_name_the_requests_casing_shows_is_decoded_again(tin
     out = copy_decode(generate, cat, asks, tiny_tokenizer, answers=first)
     assert seen == [asks[0][0]["content"]]
     assert out == [train, first[1], first[2], first[3]]  # a capitalised first word is no name shown
+
+
+def test_a_belied_no_tools_call_is_kept_apart_under_its_one_tool_grammar(tiny_tokenizer):
+    """The call a belied no_tool gave ("Rome to Naples" as from Naples to Naples) is decoded again with its two
+    cities kept apart under the same one-tool grammar, a call required: under the whole catalogue's the router
+    answered its no_tool again and the two cities stayed one."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/travel.py")
+    train = lambda a, b: format_call("book_train", {"from_city": a, "to_city": b, "date": "2027-04-02"}, cat)  # noqa: E731
+    no = format_no_tool("missing from_city for book_train")
+    script = [train("Naples", "Naples"), train("Rome", "Naples"), train("Naples", "Rome")]
+    grammars_seen = []
+
+    def generate(conversations, grammars):
+        (grammar,) = grammars
+        grammars_seen.append(grammar)
+        assert not accepts_text(grammar, no)
+        return [script[len(grammars_seen) - 1]]
+
+    out = copy_decode(generate, cat, _asks("book the train Rome to Naples April 2, 2027"), tiny_tokenizer, answers=[no])
+    assert len(grammars_seen) == 3
+    assert parse_tool_call(out[0], cat).arguments == {"from_city": "Rome", "to_city": "Naples", "date": "2027-04-02"}

@@ -1127,6 +1127,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     from toolrouter.data.bank import MISSING_REASON  # the reason the data writes for such asks
 
     belied = []
+    forced: dict[int, str] = {}  # rows whose call a belied no_tool's one-tool grammar gave: decoded again the same way
     for i, result in enumerate(results):
         m = MISSING_REASON.fullmatch((result.reason or "").strip()) if result.kind == "no_tool" else None
         tool = m.group(2) if m and m.group(2) in catalogue.names else None
@@ -1148,6 +1149,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         result = parse(again)
         if result.kind == "call" and all(c["tool"] == tool for c in result.calls):
             answers[i], results[i] = again, result
+            forced[i] = tool
     redo = []  # (row, tool, first argument, second argument, first value, second value)
     strays = []  # (row, tool, {(tool, argument): [values to keep it off]})
     for i, result in enumerate(results):
@@ -1184,10 +1186,21 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     if redo:
         convs = [conversations[r[0]] for r in redo]
         variants = []
+        free = [k for k, r in enumerate(redo) if r[0] not in forced]
         for keep_first in (True, False):
             apart = [{(tool, b): va} if keep_first else {(tool, a): vb} for _, tool, a, b, va, vb in redo]
-            variants.append(generate(convs, copy_grammars(catalogue, convs, tokenizer, vocab_size, stop_token_ids,
-                                                          fmt, no_tool=no_tool, apart=apart)))
+            variant: list = [None] * len(redo)
+            if free:
+                batch = [convs[k] for k in free]
+                for k, answer in zip(free, generate(batch, copy_grammars(catalogue, batch, tokenizer, vocab_size,
+                                                                         stop_token_ids, fmt, no_tool=no_tool,
+                                                                         apart=[apart[k] for k in free]))):
+                    variant[k] = answer
+            for k in (k for k in range(len(redo)) if k not in free):  # one tool, a call required, as before
+                (variant[k],) = generate([convs[k]], copy_grammars(catalogue.subset([redo[k][1]]), [convs[k]], tokenizer,
+                                                                   vocab_size, stop_token_ids, fmt, no_tool=False,
+                                                                   apart=[apart[k]]))
+            variants.append(variant)
         for k, (i, tool, a, b, va, vb) in enumerate(redo):
             texts, tool_anchors = request_texts(conversations[i]), where.get(tool, {})
             best, best_score = (answers[i], results[i]), -1
