@@ -635,7 +635,7 @@ def test_a_lone_number_is_no_date_so_a_tool_that_needs_one_is_left_out():
     assert all(_says_a_value([t], "date") for t in ("on the 5th", "12/3 at noon", "January 14", "in 2027", "tomorrow"))
     assert _says_a_value(["turn in Problem Set 5 for Physics"], "number")  # still a number
     cat = load_catalogue("tests/assets/natural/school.py")
-    fields, said, _, _, names, _ = _bank_fields(cat)
+    fields, said, _, _, names, _, _ = _bank_fields(cat)
     derived = copy_catalogue(cat, ["turn in Problem Set 5 for Physics"], fields, lower=True, said=said, names=names,
                              unsaid_out=True)
     assert "book_study_room" not in derived.names and "submit_assignment" in derived.names
@@ -645,7 +645,7 @@ def test_a_bare_number_is_a_time_only_where_no_time_is_said_as_one():
     cat = load_catalogue("tests/assets/natural/school.py")
     from toolrouter.formats.copy import _bank_fields
 
-    fields, said, _, _, names, _ = _bank_fields(cat)
+    fields, said, _, _, names, _, _ = _bank_fields(cat)
 
     def times(text):
         derived = copy_catalogue(cat, [text], fields, lower=True, said=said, names=names, unsaid_out=True)
@@ -681,7 +681,8 @@ def test_a_city_starts_where_the_requests_casing_says_a_name_starts(tiny_tokeniz
     (sentence, lower) = copy_grammars(cat, _asks("will it rain where we stay in Oslo on Friday?",
                                                  "will it rain where we stay in oslo on friday?"), tiny_tokenizer)
     assert accepts_text(sentence, weather("Oslo")) and not accepts_text(sentence, weather("we"))
-    assert accepts_text(lower, weather("we"))  # lower case says nothing of where names are
+    assert accepts_text(lower, weather("stay"))  # lower case says nothing of where names are
+    assert not accepts_text(lower, weather("we"))  # but no place starts with a pronoun
 
 
 def test_a_date_said_without_its_year_takes_the_one_year_the_request_says():
@@ -828,3 +829,18 @@ def test_a_belied_no_tools_call_is_kept_apart_under_its_one_tool_grammar(tiny_to
     out = copy_decode(generate, cat, _asks("book the train Rome to Naples April 2, 2027"), tiny_tokenizer, answers=[no])
     assert len(grammars_seen) == 3
     assert parse_tool_call(out[0], cat).arguments == {"from_city": "Rome", "to_city": "Naples", "date": "2027-04-02"}
+
+
+def test_a_name_or_place_starts_with_no_pronoun_auxiliary_or_wh_word(tiny_tokenizer):
+    """"how do I get from Union Station to the Art Institute": the router wrote start "do i get"; a place (or
+    a name) is no span that starts with "do", "i" or "how". A message may: "can we meet during office hours?"."""
+    travel = load_catalogue("tests/assets/natural/travel.py")
+    ask = "how do I get from Union Station to the Art Institute on public transport?"
+    (grammar,) = copy_grammars(travel, _asks(ask), tiny_tokenizer)
+    way = lambda s: format_call("get_directions", {"destination": "the Art Institute", "start": s}, travel)  # noqa: E731
+    assert accepts_text(grammar, way("Union Station"))
+    assert not any(accepts_text(grammar, way(s)) for s in ("do I get", "I get", "how do I get"))
+    school = load_catalogue("tests/assets/natural/school.py")
+    (mail,) = copy_grammars(school, _asks("email Professor Garcia: can we meet during office hours?"), tiny_tokenizer)
+    assert accepts_text(mail, format_call("email_professor", {"professor": "Garcia",
+                                                              "message": "can we meet during office hours?"}, school))

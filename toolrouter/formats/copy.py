@@ -67,6 +67,9 @@ from toolrouter.core.catalogue import Catalogue
 
 COPY_KEY = "x-copy-spans"  # a string schema whose value is a span of these texts (the grammar builder reads it)
 HEAD_KEY = "x-copy-head"  # with COPY_KEY: the span starts where each of those texts starts
+PHRASE_KEY = "x-copy-phrase"  # with COPY_KEY: a name or place, which starts with no pronoun, auxiliary or wh-word
+PHRASE_KINDS = ("person", "person_name", "surname", "company", "restaurant", "city", "country", "place", "place_to",
+                "place_from", "product")
 MAX_PATTERN_SPAN = 64  # characters of a span tried against a pattern
 # string formats copied as the spans that have their shape (no span matching: the catalogue's grammar)
 FORMATS = {"email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "uri": r"https?://\S+", "url": r"https?://\S+",
@@ -88,10 +91,11 @@ _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "au
 _NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir"} | _CALENDAR
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dict]:
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dict, set]:
     """(copied_fields, said_fields, anchors, clause fields: {(tool, argument): provider} of CLAUSE_KINDS, name fields:
     {(tool, argument)} drawn from NAME_KINDS or named or described as a name, choice fields: {tool: {argument:
-    Reader}} of the enum arguments, read by every way the data says their values) of `catalogue`, from one
+    Reader}} of the enum arguments, read by every way the data says their values, phrase fields: {(tool, argument)}
+    drawn from PHRASE_KINDS, names and places) of `catalogue`, from one
     compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the
     schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
@@ -111,6 +115,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dic
         clauses: dict = {}  # (tool, argument) -> its provider, of CLAUSE_KINDS
         names: set = set()
         chosen: dict[str, dict[str, Reader]] = {}
+        phrases: set = set()
         for spec in catalogue:
             formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
             for arg, schema in spec.properties.items():
@@ -125,6 +130,8 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dic
                                                              f"format:{fmt}" if fmt in FORMATS else "text")
                     if provider in CLAUSE_KINDS:
                         clauses[(spec.name, arg)] = provider
+                    if provider in PHRASE_KINDS and fmt not in FORMATS and not schema.get("pattern"):
+                        phrases.add((spec.name, arg))
                     if fmt not in FORMATS and not schema.get("pattern") and (
                             provider in NAME_KINDS or "name" in arg.lower().split("_")
                             or re.search(r"\bname\b", (schema.get("description") or "").lower())):
@@ -141,7 +148,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dic
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names, chosen)
+        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases)
     return _FIELDS[key]
 
 
@@ -553,7 +560,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
                    said: Optional[dict[str, dict[str, Reader]]] = None,
                    apart: Optional[dict[tuple[str, str], Union[str, list[str]]]] = None,
-                   names: frozenset = frozenset(), unsaid_out: bool = False) -> Catalogue:
+                   names: frozenset = frozenset(), unsaid_out: bool = False, phrases: frozenset = frozenset()) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
@@ -569,7 +576,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     before is not tried again). `names` {(tool, argument)}: a name's span starts where a name may
     (`name_starts`) when the request's casing says where names are. `unsaid_out`: a tool with a required
     number, time or date the request does not say is left out (the data never writes a value its request
-    does not say: "log a walk" is no log_walk call), unless that leaves no tool."""
+    does not say: "log a walk" is no log_walk call), unless that leaves no tool. `phrases` {(tool, argument)}: a
+    name or place, whose span starts with no pronoun, auxiliary or wh-word ("how do I get from Union Station
+    ..." -> start "do i get" is no span it may take)."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
@@ -614,11 +623,15 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 off = [(_lower(v) if lower else v).lower() for v in avoid]
                 heads = [h for h in heads if not any(h.lower().startswith(v) for v in off)] or heads
                 props[arg], changed = {**schema, COPY_KEY: heads, HEAD_KEY: True}, True
+                if (spec.name, arg) in phrases:
+                    props[arg][PHRASE_KEY] = True
             elif kind == "text":
                 mine_spans = spans
                 for value in avoid:
                     mine_spans = _without(mine_spans, _lower(value) if lower else value)
                 props[arg], changed = {**schema, COPY_KEY: mine_spans or spans}, True
+                if (spec.name, arg) in phrases:
+                    props[arg][PHRASE_KEY] = True
             else:
                 found = (pattern_candidates(texts, schema["pattern"]) if kind == "pattern" else
                          format_candidates(texts, FORMATS[kind[7:]]))
@@ -714,12 +727,17 @@ def lower_copied(rows: Sequence[dict], catalogue: Catalogue, fmt) -> list[dict]:
 # -> topic "for"). Only spans no answer should be are taken away, so every other answer is unchanged.
 _NO_START = {"to", "on", "in", "into", "onto", "from", "for", "at", "with", "of", "by", "about"}
 _NOT_ALONE = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "this", "that"}
+# no name or place starts with these (PHRASE_KEY); a message, title or query may ("can we meet", "how to bake bread")
+_NOT_PHRASE_START = {"do", "does", "did", "i", "i'm", "i'd", "i'll", "i've", "you", "we", "they", "it", "it's", "me",
+                     "is", "are", "was", "were", "be", "been", "can", "could", "would", "should", "what", "what's",
+                     "how", "where", "when", "who", "why", "which", "there", "here", "please", "thanks"}
 
 
-def span_rule(builder, texts: Sequence[str], head: bool = False) -> str:
+def span_rule(builder, texts: Sequence[str], head: bool = False, phrase: bool = False) -> str:
     """Add to `builder` (toolrouter.formats.grammar's schema walker) the rules of a JSON string whose
     content is a span of one of `texts` (`head`: one that starts where its text starts) that does not
-    start with a preposition (_NO_START) nor stop after a leading article or possessive (_NOT_ALONE);
+    start with a preposition (_NO_START) nor stop after a leading article or possessive (_NOT_ALONE), and
+    (`phrase`: a name or place) does not start with a pronoun, auxiliary or wh-word (_NOT_PHRASE_START);
     returns the name of its root rule."""
     from toolrouter.formats.grammar import _lit
 
@@ -749,7 +767,7 @@ def span_rule(builder, texts: Sequence[str], head: bool = False) -> str:
             every.append(names[p])
             word = _WORD.match(text, p)
             word = word.group().lower() if word else ""
-            if word in _NO_START:  # "for", "to": no value starts with a preposition ("search for" -> "for")
+            if word in _NO_START or phrase and word in _NOT_PHRASE_START:  # "search for" -> "for"; "do i get"
                 continue
             if word not in _NOT_ALONE:
                 kept.append(names[p])
@@ -779,12 +797,13 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields, said, _, _, names, _ = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
+    fields, said, _, _, names, _, phrases = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for i, conv in enumerate(conversations):
         derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said,
-                                 apart=apart[i] if apart else None, names=names, unsaid_out=no_tool)
+                                 apart=apart[i] if apart else None, names=names, unsaid_out=no_tool,
+                                 phrases=phrases)
         if derived is catalogue:
             out.append(plain)
         else:
@@ -1120,7 +1139,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
     results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
-    fields, said, where, clauses, names, chosen = _bank_fields(catalogue)  # one lookup: each fingerprints the catalogue
+    fields, said, where, clauses, names, chosen, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the catalogue
     # first, a no_tool whose own reason the request belies: "missing hours for book_study_room" of "a study room
     # on January 14 from 9 for an hour", where the data's reader finds every argument it names; decoded again
     # as that tool, a call required (what a decoded call says is then checked as any other's)

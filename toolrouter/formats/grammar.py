@@ -107,7 +107,7 @@ class _Builder:
         if kind == "string" and "x-copy-spans" in schema:  # a span of the request (toolrouter.formats.copy)
             from toolrouter.formats.copy import span_rule
 
-            return {"const": f"@{span_rule(self, schema['x-copy-spans'], schema.get('x-copy-head', False))}@"}
+            return {"const": f"@{span_rule(self, schema['x-copy-spans'], schema.get('x-copy-head', False), schema.get('x-copy-phrase', False))}@"}
         if kind == "string":
             return self._rule(self._string(schema))
         if kind == "array" and "items" not in schema:
