@@ -797,6 +797,10 @@ def test_a_no_tool_missing_a_name_the_requests_casing_shows_is_decoded_again(tin
     asks = _asks("book the train Rome to Naples April 2, 2027", "a train to Naples on April 2, 2027",
                  "book the train rome to naples april 2, 2027", "Book a train to Naples on April 2, 2027")
     first = [format_no_tool("missing from_city for book_train")] * 4
+    hotel = format_call("search_hotels", {"city": "Montreal", "check_in": "2027-01-22", "nights": 1}, cat)
+    (again,) = copy_decode(lambda c, g: [hotel], cat, _asks("Montreal hotels, 1 night, January 22, 2027"),
+                           tiny_tokenizer, answers=[format_no_tool("missing city for search_hotels")])
+    assert again == hotel  # a first word that is no opener nor the catalogue's may be the name
     seen = []
 
     def generate(conversations, grammars):

@@ -727,6 +727,11 @@ def lower_copied(rows: Sequence[dict], catalogue: Catalogue, fmt) -> list[dict]:
 # -> topic "for"). Only spans no answer should be are taken away, so every other answer is unchanged.
 _NO_START = {"to", "on", "in", "into", "onto", "from", "for", "at", "with", "of", "by", "about"}
 _NOT_ALONE = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "this", "that"}
+# words a request opens with that are no name ("Book a train to Naples", "Please find ..."), beside the catalogue's own
+_OPENERS = {"please", "pls", "can", "could", "would", "will", "i", "i'm", "i'd", "hey", "hi", "hello", "ok", "okay",
+            "book", "find", "get", "show", "search", "add", "check", "send", "set", "tell", "make", "give", "need",
+            "want", "looking", "reserve", "order", "what", "what's", "how", "where", "when", "who", "is", "are", "do",
+            "does", "any", "my", "the", "a", "an", "yo", "quick", "um", "so", "also", "and", "then", "now"}
 # no name or place starts with these (PHRASE_KEY); a message, title or query may ("can we meet", "how to bake bread")
 _NOT_PHRASE_START = {"do", "does", "did", "i", "i'm", "i'd", "i'll", "i've", "you", "we", "they", "it", "it's", "me",
                      "is", "are", "was", "were", "be", "been", "can", "could", "would", "should", "what", "what's",
@@ -1146,6 +1151,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
     from toolrouter.data.bank import MISSING_REASON  # the reason the data writes for such asks
 
     belied = []
+    said_words = None  # the catalogue's own words, looked up once a reason needs them
     forced: dict[int, str] = {}  # rows whose call a belied no_tool's one-tool grammar gave: decoded again the same way
     for i, result in enumerate(results):
         m = MISSING_REASON.fullmatch((result.reason or "").strip()) if result.kind == "no_tool" else None
@@ -1158,8 +1164,14 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         # a name is said where the request's casing shows as many names as the tool needs ("book the train Rome
         # to Naples ...": two, for from_city and to_city; "a train to Naples" shows one, and from_city is missing)
         needs = [a for a in catalogue[tool].required if (tool, a) in names]
-        # (not the first word: "Book a train to Naples" capitalises its verb)
-        shown = len([at for t in texts for at in name_starts(t) if at > len(t) - len(t.lstrip())]) >= len(needs)
+        # (not a first word the catalogue or a request's opening says: "Book a train to Naples" capitalises its
+        # verb; "Montreal hotels, 1 night" starts with the city)
+        if said_words is None:
+            from toolrouter.data.draft import _catalogue_words
+
+            said_words = set(re.findall(r"[a-z']+", _catalogue_words(catalogue))) | _OPENERS
+        shown = len([at for t in texts for at in name_starts(t) if at > len(t) - len(t.lstrip())
+                     or _WORD.match(t, at).group().lower() not in said_words]) >= len(needs)
         if named and all(readers[a].spans(texts) if a in readers else (tool, a) in names and shown for a in named):
             belied.append((i, tool))
     for i, tool in belied:
