@@ -635,7 +635,7 @@ def test_a_lone_number_is_no_date_so_a_tool_that_needs_one_is_left_out():
     assert all(_says_a_value([t], "date") for t in ("on the 5th", "12/3 at noon", "January 14", "in 2027", "tomorrow"))
     assert _says_a_value(["turn in Problem Set 5 for Physics"], "number")  # still a number
     cat = load_catalogue("tests/assets/natural/school.py")
-    fields, said, _, _, names, _, _ = _bank_fields(cat)
+    fields, said, _, _, names, _, _, _ = _bank_fields(cat)
     derived = copy_catalogue(cat, ["turn in Problem Set 5 for Physics"], fields, lower=True, said=said, names=names,
                              unsaid_out=True)
     assert "book_study_room" not in derived.names and "submit_assignment" in derived.names
@@ -645,7 +645,7 @@ def test_a_bare_number_is_a_time_only_where_no_time_is_said_as_one():
     cat = load_catalogue("tests/assets/natural/school.py")
     from toolrouter.formats.copy import _bank_fields
 
-    fields, said, _, _, names, _, _ = _bank_fields(cat)
+    fields, said, _, _, names, _, _, _ = _bank_fields(cat)
 
     def times(text):
         derived = copy_catalogue(cat, [text], fields, lower=True, said=said, names=names, unsaid_out=True)
@@ -848,3 +848,21 @@ def test_a_name_or_place_starts_with_no_pronoun_auxiliary_or_wh_word(tiny_tokeni
     (mail,) = copy_grammars(school, _asks("email Professor Garcia: can we meet during office hours?"), tiny_tokenizer)
     assert accepts_text(mail, format_call("email_professor", {"professor": "Garcia",
                                                               "message": "can we meet during office hours?"}, school))
+
+
+def test_an_id_without_a_pattern_is_a_chunk_shaped_like_one(tiny_tokenizer):
+    """An order number the data draws from its ID provider ("482913", "AB1234", "XYZ-123") always has a digit;
+    the router copied "one ticket" and "just" for it. Where the request has such a chunk the ID is one of
+    them; a day or a year is none ("1", "2026"); where it has none the spans stay."""
+    from toolrouter.formats.copy import _ID_SHAPE, format_candidates
+
+    assert format_candidates(["reading for December 1, 2026: ref 46015 or #4471, AB1234"], _ID_SHAPE) == [
+        "46015", "#4471", "AB1234"]
+    cat = load_catalogue("tests/assets/natural/events.py")
+    send = lambda o: format_call("transfer_ticket", {"order_number": o, "recipient_email": "sam.lee@outlook.com"},  # noqa: E731
+                                 cat)
+    shaped, bare = copy_grammars(cat, _asks("transfer one ticket from TK-90577 to sam.lee@outlook.com",
+                                            "send my tickets to sam.lee@outlook.com"), tiny_tokenizer)
+    assert not any(accepts_text(shaped, send(o)) for o in ("one ticket", "just", "ticket"))
+    assert any(accepts_text(shaped, send(o)) for o in ("TK-90577", "tk-90577"))
+    assert accepts_text(bare, send("my tickets"))  # no ID-shaped chunk: any span, as before

@@ -91,11 +91,12 @@ _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "au
 _NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir"} | _CALENDAR
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dict, set]:
+def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dict, set, set]:
     """(copied_fields, said_fields, anchors, clause fields: {(tool, argument): provider} of CLAUSE_KINDS, name fields:
     {(tool, argument)} drawn from NAME_KINDS or named or described as a name, choice fields: {tool: {argument:
     Reader}} of the enum arguments, read by every way the data says their values, phrase fields: {(tool, argument)}
-    drawn from PHRASE_KINDS, names and places) of `catalogue`, from one
+    drawn from PHRASE_KINDS, names and places, ID fields: {(tool, argument)} of IDs without a pattern, drawn from
+    the data's ID provider, which always has a digit) of `catalogue`, from one
     compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the
     schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
@@ -116,6 +117,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dic
         names: set = set()
         chosen: dict[str, dict[str, Reader]] = {}
         phrases: set = set()
+        ids: set = set()
         for spec in catalogue:
             formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
             for arg, schema in spec.properties.items():
@@ -132,6 +134,8 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dic
                         clauses[(spec.name, arg)] = provider
                     if provider in PHRASE_KINDS and fmt not in FORMATS and not schema.get("pattern"):
                         phrases.add((spec.name, arg))
+                    if provider == "id" and not schema.get("pattern"):
+                        ids.add((spec.name, arg))
                     if fmt not in FORMATS and not schema.get("pattern") and (
                             provider in NAME_KINDS or "name" in arg.lower().split("_")
                             or re.search(r"\bname\b", (schema.get("description") or "").lower())):
@@ -148,7 +152,7 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dic
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases)
+        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases, ids)
     return _FIELDS[key]
 
 
@@ -560,7 +564,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    fields: Optional[dict[str, dict[str, str]]] = None, lower: bool = False,
                    said: Optional[dict[str, dict[str, Reader]]] = None,
                    apart: Optional[dict[tuple[str, str], Union[str, list[str]]]] = None,
-                   names: frozenset = frozenset(), unsaid_out: bool = False, phrases: frozenset = frozenset()) -> Catalogue:
+                   names: frozenset = frozenset(), unsaid_out: bool = False, phrases: frozenset = frozenset(),
+                   ids: frozenset = frozenset()) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
@@ -578,7 +583,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     number, time or date the request does not say is left out (the data never writes a value its request
     does not say: "log a walk" is no log_walk call), unless that leaves no tool. `phrases` {(tool, argument)}: a
     name or place, whose span starts with no pronoun, auxiliary or wh-word ("how do I get from Union Station
-    ..." -> start "do i get" is no span it may take)."""
+    ..." -> start "do i get" is no span it may take). `ids` {(tool, argument)}: an ID without a pattern, which is
+    one of the request's chunks that has a digit ("TK-90577", not "just" nor "one ticket"), where it has one."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
@@ -629,6 +635,10 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 mine_spans = spans
                 for value in avoid:
                     mine_spans = _without(mine_spans, _lower(value) if lower else value)
+                shaped = format_candidates(mine_spans or spans, _ID_SHAPE) if (spec.name, arg) in ids else []
+                if shaped:  # an ID the data draws always has a digit: the request's chunks that do
+                    props[arg], changed = {**schema, "enum": shaped}, True
+                    continue
                 props[arg], changed = {**schema, COPY_KEY: mine_spans or spans}, True
                 if (spec.name, arg) in phrases:
                     props[arg][PHRASE_KEY] = True
@@ -727,6 +737,9 @@ def lower_copied(rows: Sequence[dict], catalogue: Catalogue, fmt) -> list[dict]:
 # -> topic "for"). Only spans no answer should be are taken away, so every other answer is unchanged.
 _NO_START = {"to", "on", "in", "into", "onto", "from", "for", "at", "with", "of", "by", "about"}
 _NOT_ALONE = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "this", "that"}
+# an ID's shape: letters and digits ("TK-90577", "AB1234"), a number after "#" ("#4471") or five digits or more
+# ("482913"); not a day or a year ("1", "2026")
+_ID_SHAPE = r"#\w+|(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z0-9][\w-]*|\d{5,}"
 # words a request opens with that are no name ("Book a train to Naples", "Please find ..."), beside the catalogue's own
 _OPENERS = {"please", "pls", "can", "could", "would", "will", "i", "i'm", "i'd", "hey", "hi", "hello", "ok", "okay",
             "book", "find", "get", "show", "search", "add", "check", "send", "set", "tell", "make", "give", "need",
@@ -802,13 +815,13 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields, said, _, _, names, _, phrases = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
+    fields, said, _, _, names, _, phrases, ids = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for i, conv in enumerate(conversations):
         derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said,
                                  apart=apart[i] if apart else None, names=names, unsaid_out=no_tool,
-                                 phrases=phrases)
+                                 phrases=phrases, ids=ids)
         if derived is catalogue:
             out.append(plain)
         else:
@@ -1144,7 +1157,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
     results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
-    fields, said, where, clauses, names, chosen, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the catalogue
+    fields, said, where, clauses, names, chosen, _, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the catalogue
     # first, a no_tool whose own reason the request belies: "missing hours for book_study_room" of "a study room
     # on January 14 from 9 for an hour", where the data's reader finds every argument it names; decoded again
     # as that tool, a call required (what a decoded call says is then checked as any other's)
