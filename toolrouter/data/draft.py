@@ -626,8 +626,6 @@ def tool_templates(spec) -> list[str]:
         money, said = f"{{{amount}}} {{{source}}}", _alt(bare_verbs or p.verbs)
         frames += [f"{said} {money} {rest}", f"please {said} {money} {rest}", f"{money} {rest}", f"{money} {rest}?",
                    f"how much is {money} {rest}?", f"what's {money} {rest}?", f"can you {said} {money} {rest}?"]
-    # a title may stand where the object would ("schedule the budget review on Monday at 10"); a
-    # subject line names what the thing is about, not the thing
     # a terse list, as people fill in a form: "new expense, 15 bucks, meals, Pret", "Montreal hotels, 1 night,
     # January 22, 2027", "keyboard: several keys are sticking": the values bare, after the thing's noun
     listed = [a for a in required + optional if kinds[a] not in ("list", "object", "bool", "message", "task")]
@@ -641,6 +639,8 @@ def tool_templates(spec) -> list[str]:
                            else ("[{" + a + "}]" if i == 0 else "[, {" + a + "}]") for i, a in enumerate(order))
             if said.startswith("{"):  # (an optional value may not open the list)
                 frames += [shape.format(said) for shape in shapes]
+    # a title may stand where the object would ("schedule the budget review on Monday at 10"); a
+    # subject line names what the thing is about, not the thing
     title = next((a for a in required if kinds[a] == "title" and "subject" not in words_of(a)), None)
     out = []
     # two orders per frame, taken in turn from the list: every order is said, not just the schema's and
@@ -922,8 +922,8 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
         # questions about the tool's thing that no tool answers ("what's the policy on refunds?", "how long does
         # a return take?"): its words in a request are no sign of a call; the way it is asked is
         nouns = " ".join(noun.split()[:-1] + [plural(noun.split()[-1])])
-        # (not where the thing is information the tool gives: "what are the rules for visa requirements?" is
-        # what check_visa_requirements answers)
+        # (none, nor any near-miss, where the thing is information the tool gives: "what are the rules for visa
+        # requirements?" is what check_visa_requirements answers, and "change my visa requirement" no request)
         if noun.split()[-1] in INFO_NOUNS:
             continue
         groups["domain_question"].append({"reason": f"question no tool answers: {noun}", "templates": [
