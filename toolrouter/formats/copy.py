@@ -59,9 +59,10 @@ to a draft of the snapshot. Known gaps: lists of free strings and nested objects
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
-from typing import Any, Optional, Sequence, Union
+from typing import Any, NamedTuple, Optional, Sequence, Union
 
 from toolrouter.core.catalogue import Catalogue
 
@@ -80,7 +81,7 @@ _WORD = re.compile(r"\w+(?:['’\-.@/:&+]\w+)*")
 _CHUNK = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]+")
 
-_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> (copied_fields, said_fields, anchors, clauses)
+_FIELDS: dict = {}  # (catalogue fingerprint, bank path) -> BankFields
 # Copied values the data draws as a phrase or sentence (a title, a problem summary, a message, a to-do):
 # said to the end of their clause, unlike names ("the holiday schedule", not "holiday")
 CLAUSE_KINDS = ("title", "summary", "message", "task")
@@ -91,12 +92,20 @@ _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "au
 _NOT_NAMES = {"i", "i'm", "i'd", "i'll", "i've", "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir"} | _CALENDAR
 
 
-def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dict, set, set]:
-    """(copied_fields, said_fields, anchors, clause fields: {(tool, argument): provider} of CLAUSE_KINDS, name fields:
-    {(tool, argument)} drawn from NAME_KINDS or named or described as a name, choice fields: {tool: {argument:
-    Reader}} of the enum arguments, read by every way the data says their values, phrase fields: {(tool, argument)}
-    drawn from PHRASE_KINDS, names and places, ID fields: {(tool, argument)} of IDs without a pattern, drawn from
-    the data's ID provider, which always has a digit) of `catalogue`, from one
+class BankFields(NamedTuple):
+    """What the bank that made a catalogue's data says of each argument, for copying and reading it back."""
+    copied: dict  # copied_fields: {tool: {argument: "text" | "pattern" | "format:<name>"}}
+    said: dict  # said_fields: {tool: {argument: Reader}} of numbers, times, dates and value tables
+    anchors: dict  # {tool: {argument: the words the data says right before it}}
+    clauses: dict  # {(tool, argument): provider} of CLAUSE_KINDS
+    names: set  # {(tool, argument)} drawn from NAME_KINDS or named or described as a name
+    chosen: dict  # {tool: {argument: Reader}} of enums, read by every word the data says their values with
+    phrases: set  # {(tool, argument)} drawn from PHRASE_KINDS: names and places
+    ids: set  # {(tool, argument)} of IDs without a pattern, drawn from the data's ID provider (always a digit)
+
+
+def _bank_fields(catalogue: Catalogue) -> BankFields:
+    """The BankFields of `catalogue`, from one
     compilation of the bank that made its data (its phrasing bank beside the catalogue's source, else the
     schema draft), cached per catalogue."""
     # Imported here, against the usual formats <- data direction: the data convention lives in the bank.
@@ -141,18 +150,13 @@ def _bank_fields(catalogue: Catalogue) -> tuple[dict, dict, dict, dict, set, dic
                             or re.search(r"\bname\b", (schema.get("description") or "").lower())):
                         names.add((spec.name, arg))
                 elif "enum" in schema and isinstance(sampler, _Choice):
-                    forms: dict[str, set] = {}
-                    for group in sampler.forms.values():
-                        for i, surfaces in group.items():
-                            for surface in surfaces:
-                                if " ".join(_norm(surface)):
-                                    forms.setdefault(" ".join(_norm(surface)), set()).add(sampler.values[i])
-                    chosen.setdefault(spec.name, {})[arg] = Reader(forms, kind="choice")
-                elif "enum" not in schema and schema.get("type") in ("integer", "number", "string"):
+                    chosen.setdefault(spec.name, {})[arg] = _reader(sampler, schema)
+                elif "enum" not in schema and schema.get("type") in ("integer", "number", "string") \
+                        and not isinstance(sampler, _Choice):
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = (copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases, ids)
+        _FIELDS[key] = BankFields(copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases, ids)
     return _FIELDS[key]
 
 
@@ -188,13 +192,13 @@ _ANCHOR_WORD = re.compile(r"[a-z']+")
 def anchors(catalogue: Catalogue) -> dict[str, dict[str, set]]:
     """{tool: {argument: words}}: the word the training data says right before each argument ("from"
     before a pickup, "to" before a destination), from the bank compilation that made the data."""
-    return _bank_fields(catalogue)[2]
+    return _bank_fields(catalogue).anchors
 
 
 def copied_fields(catalogue: Catalogue) -> dict[str, dict[str, str]]:
     """{tool: {argument: "text" | "pattern" | "format:<name>"}} of the top-level string arguments the
     training data copies from the request, as the bank compilation of `catalogue` samples them."""
-    return _bank_fields(catalogue)[0]
+    return _bank_fields(catalogue).copied
 
 
 _EDGE = ",.!?;:\"'()[]"
@@ -288,21 +292,15 @@ class Reader:
         return _values(longest_readings(self.spans(texts)))
 
 
+@functools.lru_cache(maxsize=None)
 def _yearless_forms() -> dict[str, tuple[int, int]]:
     """{"december 21": (12, 21), "21st of december", "dec 21", "21 december", ...}: a date's words without its year."""
     from toolrouter.data.values import MONTHS, _ordinal
 
-    if not _YEARLESS:
-        for m, month in enumerate(MONTHS, 1):
-            for name in {month.lower(), month[:3].lower()}:
-                for d in range(1, 32):
-                    for form in (f"{name} {d}", f"{name} {_ordinal(d)}", f"{d} {name}", f"{_ordinal(d)} {name}",
-                                 f"the {_ordinal(d)} of {name}", f"{_ordinal(d)} of {name}"):
-                        _YEARLESS[form] = (m, d)
-    return _YEARLESS
-
-
-_YEARLESS: dict[str, tuple[int, int]] = {}
+    return {form: (m, d) for m, month in enumerate(MONTHS, 1) for name in {month.lower(), month[:3].lower()}
+            for d in range(1, 32) for form in (f"{name} {d}", f"{name} {_ordinal(d)}", f"{d} {name}",
+                                               f"{_ordinal(d)} {name}", f"the {_ordinal(d)} of {name}",
+                                               f"{_ordinal(d)} of {name}")}
 
 
 # words that say some value of a kind, read by the data or not (with digits and number words)
@@ -401,9 +399,9 @@ def _values(spans: list) -> list:
 
 def _reader(sampler, schema: dict) -> Optional[Reader]:
     """The Reader of a bank sampler that turns a value into words (a table, a number range, a spoken
-    time/date/number); None for enums (the grammar already lists them), copied text and patterns."""
+    time/date/number, an enum's or a boolean's words: kind "choice"); None for copied text and patterns."""
     from toolrouter.data import values as V
-    from toolrouter.data.bank import _Number, _Spoken, _Table
+    from toolrouter.data.bank import _Choice, _Number, _Spoken, _Table
 
     forms: dict[str, set] = {}
 
@@ -417,6 +415,11 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
         for v in range(max(lo, 0), min(hi, 999) + 1):
             add(v, [V.number_words(v)])
 
+    if isinstance(sampler, _Choice):
+        for group in sampler.forms.values():
+            for i, surfaces in group.items():
+                add(sampler.values[i], surfaces)
+        return Reader(forms, kind="choice")
     if isinstance(sampler, _Table):
         for value, surfaces in sampler.table.items():
             add(value, surfaces if isinstance(value, bool) else [*surfaces, str(value)])
@@ -453,7 +456,7 @@ def _reader(sampler, schema: dict) -> Optional[Reader]:
 def said_fields(catalogue: Catalogue) -> dict[str, dict[str, Reader]]:
     """{tool: {argument: Reader}} of the top-level arguments the training data says in words of their
     own (numbers, times, dates, value tables), as the bank compilation of `catalogue` samples them."""
-    return _bank_fields(catalogue)[1]
+    return _bank_fields(catalogue).said
 
 
 def request_texts(conversation: Sequence[dict]) -> list[str]:
@@ -815,13 +818,13 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
 
     plain = compile_grammar(catalogue, tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids,
                             ebnf=fmt.grammar(catalogue) if fmt is not None else None, no_tool=no_tool)
-    fields, said, _, _, names, _, phrases, ids = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
+    bank = _bank_fields(catalogue)  # once: each lookup fingerprints the whole catalogue
     lower = reads_lowercase(tokenizer)
     out = []
     for i, conv in enumerate(conversations):
-        derived = copy_catalogue(catalogue, request_texts(conv), fields, lower=lower, said=said,
-                                 apart=apart[i] if apart else None, names=names, unsaid_out=no_tool,
-                                 phrases=phrases, ids=ids)
+        derived = copy_catalogue(catalogue, request_texts(conv), bank.copied, lower=lower, said=bank.said,
+                                 apart=apart[i] if apart else None, names=bank.names, unsaid_out=no_tool,
+                                 phrases=bank.phrases, ids=bank.ids)
         if derived is catalogue:
             out.append(plain)
         else:
@@ -1157,7 +1160,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                         stop_token_ids, fmt, no_tool=no_tool))
     answers = list(answers)
     results = [parse(a) for a in answers]  # kept in step with `answers`: each changed answer parsed once
-    fields, said, where, clauses, names, chosen, _, _ = _bank_fields(catalogue)  # one lookup: each fingerprints the catalogue
+    bank = _bank_fields(catalogue)  # one lookup: each fingerprints the whole catalogue
+    fields, said, where, clauses, names = bank.copied, bank.said, bank.anchors, bank.clauses, bank.names
     # first, a no_tool whose own reason the request belies: "missing hours for book_study_room" of "a study room
     # on January 14 from 9 for an hour", where the data's reader finds every argument it names; decoded again
     # as that tool, a call required (what a decoded call says is then checked as any other's)
@@ -1171,21 +1175,23 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         tool = m.group(2) if m and m.group(2) in catalogue.names else None
         if tool is None:
             continue
-        readers = {**said.get(tool, {}), **chosen.get(tool, {})}
+        readers = {**said.get(tool, {}), **bank.chosen.get(tool, {})}
         named = [a.strip() for a in re.split(r",| and ", m.group(1)) if a.strip()]
         texts = request_texts(conversations[i])
         # a name is said where the request's casing shows as many names as the tool needs ("book the train Rome
         # to Naples ...": two, for from_city and to_city; "a train to Naples" shows one, and from_city is missing)
-        needs = [a for a in catalogue[tool].required if (tool, a) in names]
         # (not a first word the catalogue or a request's opening says: "Book a train to Naples" capitalises its
         # verb; "Montreal hotels, 1 night" starts with the city)
-        if said_words is None:
+        unread = [a for a in named if a not in readers]
+        if unread and said_words is None:
             from toolrouter.data.draft import _catalogue_words
 
             said_words = set(re.findall(r"[a-z']+", _catalogue_words(catalogue))) | _OPENERS
-        shown = len([at for t in texts for at in name_starts(t) if at > len(t) - len(t.lstrip())
-                     or _WORD.match(t, at).group().lower() not in said_words]) >= len(needs)
-        if named and all(readers[a].spans(texts) if a in readers else (tool, a) in names and shown for a in named):
+        shown = not unread or all((tool, a) in names for a in unread) and len(
+            [at for t in texts for at in name_starts(t) if at > len(t) - len(t.lstrip())
+             or _WORD.match(t, at).group().lower() not in said_words]) >= \
+            len([a for a in catalogue[tool].required if (tool, a) in names])
+        if named and shown and all(readers[a].spans(texts) for a in named if a in readers):
             belied.append((i, tool))
     for i, tool in belied:
         (again,) = generate([conversations[i]], copy_grammars(catalogue.subset([tool]), [conversations[i]], tokenizer,
@@ -1231,6 +1237,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         convs = [conversations[r[0]] for r in redo]
         variants = []
         free = [k for k, r in enumerate(redo) if r[0] not in forced]
+        one_tool = [k for k, r in enumerate(redo) if r[0] in forced]
         for keep_first in (True, False):
             apart = [{(tool, b): va} if keep_first else {(tool, a): vb} for _, tool, a, b, va, vb in redo]
             variant: list = [None] * len(redo)
@@ -1240,7 +1247,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                                                          stop_token_ids, fmt, no_tool=no_tool,
                                                                          apart=[apart[k] for k in free]))):
                     variant[k] = answer
-            for k in (k for k in range(len(redo)) if k not in free):  # one tool, a call required, as before
+            for k in one_tool:  # one tool, a call required, as before
                 (variant[k],) = generate([convs[k]], copy_grammars(catalogue.subset([redo[k][1]]), [convs[k]], tokenizer,
                                                                    vocab_size, stop_token_ids, fmt, no_tool=False,
                                                                    apart=[apart[k]]))
