@@ -866,3 +866,69 @@ def test_an_id_without_a_pattern_is_a_chunk_shaped_like_one(tiny_tokenizer):
     assert not any(accepts_text(shaped, send(o)) for o in ("one ticket", "just", "ticket"))
     assert any(accepts_text(shaped, send(o)) for o in ("TK-90577", "tk-90577"))
     assert accepts_text(bare, send("my tickets"))  # no ID-shaped chunk: any span, as before
+
+
+def test_an_argument_the_request_says_is_what_it_says(tiny_tokenizer):
+    """copy_decode: an optional argument the request says in the data's words and the router left out is
+    read in ("remind me an hour before" -> reminder_minutes 60; "quarter past eight in the morning" is 08:15,
+    the reading said first; a choice said in the plural: "concerts"); a bare number says no optional value
+    ("one GA ticket": no max_price), and a reading another argument stands on is not read twice."""
+    from toolrouter.formats.copy import copy_decode
+
+    def generate(conversations, grammars):
+        raise AssertionError("read by rule, not decoded again")
+
+    events = load_catalogue("tests/assets/natural/events.py")
+    cal = {"title": "Coldplay", "date": "2027-06-12", "start_time": "19:30"}
+    asks = _asks("put Coldplay in my calendar for June 12, 2027 at 7:30pm and remind me an hour before",
+                 "any concerts in Seattle under $50?", "I need one GA ticket for Khruangbin",
+                 "put Coldplay in my calendar for June 12, 2027 at 7:30pm")
+    first = [format_call("add_to_calendar", cal, events),
+             format_call("find_events", {"city": "Seattle", "max_price": 50}, events),
+             format_call("find_events", {"city": "Khruangbin"}, events),
+             format_call("add_to_calendar", cal, events)]
+    out = [parse_tool_call(a, events).arguments for a in copy_decode(generate, events, asks, tiny_tokenizer, answers=first)]
+    assert out == [{**cal, "reminder_minutes": 60}, {"city": "Seattle", "category": "concert", "max_price": 50},
+                   {"city": "Khruangbin"}, cal]
+    assert list(out[1]) == ["city", "category", "max_price"]  # in the schema's order
+
+    home = load_catalogue("tests/assets/natural/home_services.py")
+    visit = {"service": "plumbing", "date": "2027-02-02"}
+    (ask,) = _asks("schedule a plumbing visit February 2, 2027, quarter past eight in the morning")
+    (answer,) = copy_decode(generate, home, [ask], tiny_tokenizer, answers=[format_call("book_service", visit, home)])
+    assert parse_tool_call(answer, home).arguments == {**visit, "arrival_time": "08:15"}
+    # a choice the request belies is the one it says
+    asks = _asks("water meter shows 988", "sunday cleaning every week, 8 hours, we have a big house")
+    first = [format_call("submit_meter_reading", {"meter": "electricity", "reading": 988}, home),
+             format_call("schedule_recurring_cleaning", {"frequency": "weekly", "day": "thursday", "hours": 8}, home)]
+    out = [parse_tool_call(a, home).arguments for a in copy_decode(generate, home, asks, tiny_tokenizer, answers=first)]
+    assert out == [{"meter": "water", "reading": 988}, {"frequency": "weekly", "day": "sunday", "hours": 8}]
+
+
+def test_a_call_whose_tool_the_request_names_far_less_than_another_is_decoded_again_as_that_one(tiny_tokenizer):
+    """copy_decode: "electricity meter reading 45872" read as track_technician (the number's shape) says
+    "meter" and "reading", two words only submit_meter_reading has: decoded again as that tool, a call
+    required. A call whose words are said as much as any other tool's stands (said_tool is None)."""
+    from toolrouter.formats.copy import copy_decode, said_tool
+
+    home = load_catalogue("tests/assets/natural/home_services.py")
+    meter = format_call("submit_meter_reading", {"meter": "electricity", "reading": 45872}, home)
+    track = format_call("track_technician", {"booking_reference": "45872"}, home)
+    seen = []
+
+    def generate(conversations, grammars):
+        seen.append(conversations[0][-1]["content"])
+        assert accepts_text(grammars[0], meter) and not accepts_text(grammars[0], track)
+        return [meter]
+
+    asks = _asks("electricity meter reading 45872", "track my technician for HS-19876")
+    first = [track, format_call("track_technician", {"booking_reference": "HS-19876"}, home)]
+    assert copy_decode(generate, home, asks, tiny_tokenizer, answers=first) == [meter, first[1]]
+    assert seen == ["electricity meter reading 45872"]
+    assert said_tool(home, ["track my technician for HS-19876"], "track_technician") is None
+    assert said_tool(home, ["gas meter says 03391"], "track_technician") is None  # one word ("meter") is no lead
+    travel = load_catalogue("tests/assets/natural/travel.py")
+    assert said_tool(travel, ["find hotels in Porto for 3 nights from March 14, 2027"], "book_train") == "search_hotels"
+    # no tool leads where the words are shared: car_control's zones and seats are many tools' words
+    cars = load_catalogue("car_control")
+    assert said_tool(cars, ["Raise the temperature a notch in the driver, passenger, rear"], "adjust_temperature") is None
