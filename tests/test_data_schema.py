@@ -985,3 +985,52 @@ def test_questions_about_a_tools_thing_that_no_tool_answers_are_negatives():
     rows = [r for r in ds.splits["train"] if r["meta"].get("kind") == "no_tool:domain_question"]
     assert rows and all('"no_tool"' in r["messages"][-1]["content"] for r in rows)
     assert any("policy on" in r["messages"][-2]["content"].lower() for r in rows)
+
+
+def test_a_boolean_named_by_a_thing_a_need_a_modal_or_an_action_on_something_is_said_as_people_say_it():
+    # "not needs projector", "not reminder", "with on arrival", "not would book again" were the data's
+    assert bool_forms("needs_projector", {}) == {True: ["with a projector", "need a projector"],
+                                                 False: ["no projector", "without a projector"]}
+    assert bool_forms("reminder", {}) == {True: ["with a reminder", "reminder"], False: ["no reminder", "without a reminder"]}
+    assert bool_forms("notify_on_arrival", {}) == {True: ["notify on arrival"], False: ["don't notify on arrival"]}
+    assert bool_forms("would_book_again", {}) == {True: ["would book again"], False: ["wouldn't book again"]}
+    assert bool_forms("accessible_seating", {})[False] == ["no accessible seating", "without accessible seating"]
+    assert bool_forms("urgent", {}) == {True: ["urgent"], False: ["not urgent"]}  # a quality stays one
+
+
+def test_a_unit_the_description_says_a_number_is_in_wins_and_a_lead_time_is_said_before():
+    """"Highest ticket price, in dollars." is dollars, not tickets ("under 287 tickets" was the data's price);
+    "Minutes before the start to remind me." is said "remind me an hour before", never as the event's length
+    ("a 297-minute calendar")."""
+    from toolrouter.data.draft import arg_phrases
+    from toolrouter.data.values import unit_of
+
+    assert unit_of("max_price", {"type": "number", "description": "Highest ticket price, in dollars."}) == "dollar"
+    assert unit_of("duration", {"type": "integer", "description": "Length in minutes."}) == "minute"
+    lead = {"type": "integer", "description": "Minutes before the start to remind me."}
+    assert arg_phrases("reminder_minutes", lead, "number")[:2] == ["remind me {reminder_minutes} before",
+                                                                   "{reminder_minutes} before"]
+    events = load_catalogue(str(ASSETS / "events.py"))
+    templates = tool_templates(events["add_to_calendar"])
+    assert not any("{reminder_minutes:adj} calendar" in t or "for {reminder_minutes}" in t for t in templates)
+    assert any("remind me {reminder_minutes} before" in t for t in templates)
+    prices = [t for t in tool_templates(events["find_events"]) if "{max_price}" in t]
+    assert prices and not any("{max_price} ticket" in t for t in prices)
+
+
+def test_a_name_shown_only_by_example_is_drawn_in_its_shape():
+    """A line, a dock or a program shown as "Red Line", "City Hall", "Toddler Storytime" is drawn as names of
+    that shape ("Garcia Line", "Route 52"), not generic words ("dog walk"); a plate shown as "7KXB219" is a
+    code; a library branch is a place ("at Central")."""
+    from toolrouter.data.values import provider_pool, slot_values
+
+    line = {"type": "string", "description": "The line or route.", "examples": ["Red Line", "Route 14"]}
+    spec = slot_values("check_service_alerts", "line", line)
+    pool = provider_pool(spec["provider"], "line", spec["pool"])
+    assert all(re.fullmatch(r"\w+ Line|Route \d\d", v) for v in pool), pool[:20]
+    assert len(set(pool)) > 50
+    plate = {"type": "string", "description": "Plate of the car.", "examples": ["7KXB219"]}
+    assert slot_values("pay_parking", "license_plate", plate)["provider"] == "id"
+    assert arg_kind("branch", {"type": "string", "description": "Library branch."}) == "place"
+    words = {"type": "string", "description": "What to look for.", "examples": ["sourdough baking"]}
+    assert slot_values("search", "query", words) == {"provider": "query", "pool": ["sourdough baking"]}

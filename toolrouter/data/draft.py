@@ -267,7 +267,7 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind == "task":
         return [f"to {s}"]
     if kind == "label":
-        return [f"called {s}", f"labelled {s}", f"named {s}", f"for {s}"]
+        return [f"called {s}", f"named {s}", f"for {s}"]  # ("labelled" is written, not said)
     if kind == "query":
         return [f"for {s}", f"about {s}"]
     if kind in ("email", "phone"):
@@ -279,6 +279,10 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         return [f"at {s}"]
     if kind == "number":
         unit = unit_of(arg, schema)
+        if unit in _ADJ_UNITS and _lead_time(arg, schema):  # "remind me an hour before", not "for an hour"
+            slot = "{" + arg + ":adj}"
+            return [f"remind me {s} before", f"{s} before", f"with a {slot} reminder"] if re.search(
+                r"remind", f"{arg} {schema.get('description') or ''}".lower()) else [f"{s} before", f"{s} ahead"]
         if unit in ("minute", "hour", "second", "week", "month", "night"):
             return [f"for {s}"]
         if unit == "day":
@@ -321,6 +325,13 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind == "bool":
         return [s]  # its forms say it ("online", "not urgent"): "online only online only yes" was an echo
     return [f"{w} {s}", f"for {s}"]
+
+
+def _lead_time(arg: str, schema: dict) -> bool:
+    """A length of time before something ("Minutes before the start to remind me.", `notice_hours`), not the
+    length of the thing itself."""
+    return bool(re.search(r"\b(before|remind|reminder|advance|ahead|prior|notice)\b",
+                          f"{words_of(arg)} {schema.get('description') or ''}".lower()))
 
 
 def _money(required, raw: dict, kinds: dict) -> Optional[str]:
@@ -574,8 +585,8 @@ def tool_templates(spec) -> list[str]:
                    f"message {{{person}}} {{{message}}} {rest}"]
     # a length said before the noun: "set a 25-minute timer", "10 min timer please", and an optional one
     # too, in these frames ("a 30 minute sync on Friday at 4")
-    counted = next((a for a in required + optional if kinds[a] == "number" and unit_of(a, raw[a]) in _ADJ_UNITS),
-                   None)
+    counted = next((a for a in required + optional if kinds[a] == "number" and unit_of(a, raw[a]) in _ADJ_UNITS
+                    and not _lead_time(a, raw[a])), None)  # a reminder's lead time is no length of the event
     if counted and p.noun:
         rest = args_text([a for a in required + optional if a != counted])
         slot = "{" + counted + ":adj}"

@@ -202,6 +202,8 @@ def arg_kind(arg: str, schema: dict) -> str:
     # "Country that issued my passport."): a country's name, "to Japan"
     if first in ("country", "nation") or re.search(r"\bcountry\b", name):
         return "country"
+    if re.search(r"\b(branch|office|campus|site)\b", name):  # one of the user's provider's places: "at Central"
+        return "place"
     if re.search(r"\b(destination|dropoff|drop off|to location|arrival)\b", name):
         return "place_to"
     if re.search(r"\b(pickup|pick up|origin|from location|departure|start location|source)\b", name) or \
@@ -262,6 +264,12 @@ def unit_of(arg: str, schema: dict) -> Optional[str]:
     """The unit a number is counted in, from its name, then its description ("Length in minutes"); else
     a whole number named by a plural noun counts that noun ("glasses", "bags": "3 glasses", "a bag"),
     as does one described as a "Number of ..." ("Number of bags.")."""
+    # a measure the description says it is given in wins ("Highest ticket price, in dollars." is dollars, not
+    # tickets: "under 287 tickets" was the data's price)
+    said_in = re.search(r"\bin (minute|hour|second|day|week|night|month|percent|degree|kilomet(?:er|re)|km|mile|"
+                        r"dollar|euro)s?\b", (schema.get("description") or "").lower())
+    if said_in:
+        return "kilometer" if said_in.group(1).startswith("kilomet") else said_in.group(1)
     # ("Steps per day.": a rate's "per day" is not the unit)
     for text in (words_of(arg), re.sub(r"\bper \w+", "", (schema.get("description") or "").lower())):
         for word in re.findall(r"[a-z%]+", text):
@@ -489,6 +497,17 @@ def enum_forms(values: list, synonyms: Optional[dict] = None) -> dict:
 # A boolean named for what it adds ("include_tax", "with_breakfast", "send_receipt"): said as the action,
 # or its absence with "without"; any other name is a quality said as itself ("urgent", "online").
 _BOOL_ACTIONS = ("include", "with", "has", "have", "show", "send", "notify", "allow", "enable", "add", "is")
+_BOOL_NEEDS = ("need", "needs", "require", "requires", "want", "wants")
+_MODALS = ("would", "will", "should", "could", "can")
+_PREPOSITIONS = ("on", "at", "when", "if", "by", "about", "before", "after", "upon")
+
+
+def _noun_like(word: str) -> bool:
+    """A boolean named by a thing, not a quality: "reminder", "receipt", "insurance", "parking" (said "with a
+    reminder", "no reminder"); "urgent", "accessible", "online" are qualities ("not urgent")."""
+    return bool(re.search(r"(?:er|or|ion|ment|ness|ship|age|ure|ance|ipt)$", word)) and not re.search(
+        r"(?:ever|ior|ular|ure[ds]?)$", word) or word in ("breakfast", "insurance", "parking", "wifi", "delivery",
+                                                         "refund", "receipt", "tip", "gift", "wrap", "helmet", "lock")
 
 
 def bool_forms(arg: str, schema: dict) -> dict:
@@ -504,6 +523,21 @@ def bool_forms(arg: str, schema: dict) -> dict:
         act = " ".join(core) if core[0] != "is" else rest
         forms = {True: [act, f"with {rest}"] if core[0] != "with" else [act, f"and {rest}"],
                  False: [f"without {rest}", f"no {rest}"]}
+        if core[1] in _PREPOSITIONS:  # `notify_on_arrival`: "notify on arrival", "don't notify on arrival"
+            forms = {True: [act], False: [f"don't {act}"]}
+    elif core[0] in _MODALS and len(core) > 1:  # `would_book_again`: "would book again", "wouldn't book again"
+        forms = {True: [" ".join(core)], False: [f"{core[0] if core[0] != 'will' else 'wo'}n't {' '.join(core[1:])}"]}
+    elif len(core) > 1 and core[0] not in _BOOL_NEEDS and (_noun_like(core[-1]) or core[-1].endswith("ing")):
+        # a kind of thing: `accessible_seating` is "accessible seating", "no accessible seating"
+        quality = " ".join(core)
+        forms = {True: [quality, f"with {quality}"], False: [f"no {quality}", f"without {quality}"]}
+    elif core[0] in _BOOL_NEEDS and len(core) > 1 or len(core) == 1 and _noun_like(core[0]):
+        # a thing wanted: `needs_projector` is "with a projector", "no projector" ("not needs projector" was the
+        # data's); `reminder` is "with a reminder", "no reminder"
+        thing = " ".join(core[1:]) if core[0] in _BOOL_NEEDS else core[0]
+        a = "" if thing.endswith("s") and not thing.endswith("ss") else ("an " if thing[0] in "aeiou" else "a ")
+        forms = {True: [f"with {a}{thing}", f"need {a}{thing}"] if core[0] in _BOOL_NEEDS else [f"with {a}{thing}", thing],
+                 False: [f"no {thing}", f"without {a}{thing}"]}
     else:
         quality = " ".join(core)
         forms = {True: [quality] + ([f"{quality} only"] if only else []),
@@ -780,6 +814,21 @@ COMMON_SHARE = 1 / 3
 EXAMPLES_SHARE = 0.1
 
 
+_TITLED = re.compile(r"[A-Z0-9][\w'&.-]*(?: (?:[A-Z0-9&][\w'&.-]*|of|the|and|to|on|in|at|vs|for|de|la))*")
+_ID_LIKE = re.compile(r"(?=\S*\d)[A-Za-z0-9][A-Za-z0-9/#-]{2,}")  # "7KXB219", "B-118", "4021"
+
+
+def _lookalike(example: str, rng: random.Random, fake) -> str:
+    """A value shaped like an example: its digits redrawn ("Route 14" -> "Route 52"), else its first word a
+    name ("Red Line" -> "Garcia Line", "Central" -> "Whitfield")."""
+    if re.search(r"\d", example):
+        return re.sub(r"\d", lambda m: str(rng.randint(1 if m.start() == 0 or not example[m.start() - 1].isdigit()
+                                                       else 0, 9)), example)
+    words = example.split()
+    words[0] = rng.choice([fake.last_name(), fake.first_name(), fake.street_name().split()[0]])
+    return " ".join(words)
+
+
 def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
     """A pool of values of a provider, seeded from the argument name: the field's examples and the
     common values repeated so they make about a third of all draws (a router should know "Paris"
@@ -790,6 +839,11 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
     out = list(dict.fromkeys(str(e) for e in examples))
     seen = set(out)
     make = PROVIDERS[kind]
+    # names a catalogue shows only by example ("Red Line", "Route 14", "City Hall"): values shaped like them
+    # ("Garcia Line", "Route 52"), not the generic words ("dog walk") a request never names a line with
+    titled = kind in ("text", "label") and bool(examples) and all(_TITLED.fullmatch(str(e)) for e in examples)
+    if titled:
+        make = lambda rng, fake: _lookalike(str(rng.choice(examples)), rng, fake)  # noqa: E731
     for _ in range(size * 5):
         if len(out) >= size:
             break
@@ -797,9 +851,9 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
         if v and v not in seen and (kind in _FREE or _TIDY.fullmatch(v)):
             seen.add(v)
             out.append(v)
-    common = list(dict.fromkeys([str(e) for e in examples] + COMMON.get(kind, [])))
+    common = list(dict.fromkeys([str(e) for e in examples] + ([] if titled else COMMON.get(kind, []))))
     if common:
-        share = COMMON_SHARE if COMMON.get(kind) else EXAMPLES_SHARE
+        share = COMMON_SHARE if COMMON.get(kind) and not titled else EXAMPLES_SHARE
         repeat = max(1, round(share * len(out) / ((1 - share) * len(common))))
         out += common * repeat
     return out
@@ -841,6 +895,8 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
         elif re.search(r"\bname\b", f"{words_of(arg)} {desc}") and not re.search(r"\b(contact|recipient|to)\b",
                                                                                  f"{words_of(arg)} {desc}"):
             kind = "person_name"
+    if kind in ("text", "label") and examples and all(_ID_LIKE.fullmatch(e) for e in examples):
+        kind = "id"  # a plate shown as "7KXB219" is a code, not words
     if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
         kind = "message"
     if kind == "message" and words_of(arg).split()[-1] in ("note", "memo", "reference") and re.search(
