@@ -932,3 +932,22 @@ def test_a_call_whose_tool_the_request_names_far_less_than_another_is_decoded_ag
     # no tool leads where the words are shared: car_control's zones and seats are many tools' words
     cars = load_catalogue("car_control")
     assert said_tool(cars, ["Raise the temperature a notch in the driver, passenger, rear"], "adjust_temperature") is None
+
+
+def test_a_call_whose_required_time_or_date_the_request_never_says_is_the_missing_ask(tiny_tokenizer):
+    """copy_decode: "put Coldplay in my calendar for June 12, 2027" says no time, so a call with a start time
+    the router made up ("07:00") is the data's own "missing start_time for add_to_calendar"; with the time
+    said ("at 7:30pm", "at noon") the call stands, and the server's required call (no_tool=False) is kept."""
+    from toolrouter.formats.copy import copy_decode
+
+    def generate(conversations, grammars):
+        raise AssertionError("judged by rule, not decoded again")
+
+    events = load_catalogue("tests/assets/natural/events.py")
+    made_up = format_call("add_to_calendar", {"title": "Coldplay", "date": "2027-06-12", "start_time": "07:00"}, events)
+    noon = format_call("add_to_calendar", {"title": "Coldplay", "date": "2027-06-12", "start_time": "12:00"}, events)
+    asks = _asks("put Coldplay in my calendar for June 12, 2027", "put Coldplay in my calendar for June 12, 2027 at noon")
+    out = copy_decode(generate, events, asks, tiny_tokenizer, answers=[made_up, noon])
+    assert parse_tool_call(out[0], events).reason == "missing start_time for add_to_calendar"
+    assert out[1] == noon
+    assert copy_decode(generate, events, asks[:1], tiny_tokenizer, answers=[made_up], no_tool=False) == [made_up]

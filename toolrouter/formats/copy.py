@@ -385,6 +385,18 @@ def _two_said(args: dict, texts: Sequence[str], readers: dict[str, Reader], tool
     return out
 
 
+def _unsaid(texts: Sequence[str], readers: dict[str, Reader], required: Sequence[str]) -> list[str]:
+    """The required times and dates of a call that the request says no value of, as the data's readers read
+    them (a scratch router writes "07:00" for "a study room at Central on January 5, 2027"): the call is the
+    data's own "missing start_time for ..." ask. Numbers and choices are not judged so: they are said in
+    words no reader knows ("raise the seat", "every other Monday") far more often than times and dates."""
+    timed = [a for a in required if a in readers and readers[a].kind in ("time", "date")]
+    if not timed:
+        return []
+    read = {a for *_, a in said_readings(readers, texts)}
+    return [a for a in timed if a not in read]
+
+
 def _said_values(args: dict, texts: Sequence[str], readers: dict[str, Reader], required: Sequence[str],
                  order: Sequence[str]) -> dict:
     """`args` with each argument the request says in the data's own words set to what it says, where the
@@ -1240,10 +1252,15 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
 
     Anchors come from the same bank compilation that made the data; an argument no template
     introduces with a word has none, and then nothing changes for it."""
-    from toolrouter.formats.parse import format_calls, parse_tool_call
+    from toolrouter.core.schema import NO_TOOL
+    from toolrouter.formats.parse import format_calls, format_no_tool, parse_tool_call
 
     def parse(answer):
         return fmt.parse(answer, catalogue) if fmt is not None else parse_tool_call(answer, catalogue)
+
+    def write_no_tool(reason):
+        return fmt.answer_text({"tool": NO_TOOL, "reason": reason}, catalogue) if fmt is not None else \
+            format_no_tool(reason)
 
     def write(calls):
         target = calls[0] if len(calls) == 1 else calls
@@ -1402,6 +1419,12 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             continue
         texts, changed = request_texts(conversations[i]), False
         calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
+        if no_tool and len(calls) == 1:  # a required time or date the request never says: the data's missing ask
+            tool = calls[0]["tool"]
+            unsaid = _unsaid(texts, {**said.get(tool, {}), **bank.chosen.get(tool, {})}, catalogue[tool].required)
+            if unsaid:
+                answers[i] = write_no_tool(f"missing {' and '.join(unsaid)} for {tool}")
+                continue
         for call in calls:
             if call["tool"] not in own:
                 own[call["tool"]] = _own_words(catalogue, call["tool"])
