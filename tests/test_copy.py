@@ -951,3 +951,33 @@ def test_a_call_whose_required_time_or_date_the_request_never_says_is_the_missin
     assert parse_tool_call(out[0], events).reason == "missing start_time for add_to_calendar"
     assert out[1] == noon
     assert copy_decode(generate, events, asks[:1], tiny_tokenizer, answers=[made_up], no_tool=False) == [made_up]
+
+
+def test_a_call_for_a_request_that_leads_with_an_action_no_tool_does_is_the_near_miss(tiny_tokenizer):
+    """copy_decode: "can you please cancel my tickets for Wicked" read as a call is the data's near-miss
+    no_tool ("not supported: cancel tickets"); "change the thermostat to 17" asks a tool that sets it, and a
+    catalogue whose tools do the verb ("remove" for a shopping list) keeps the call."""
+    from toolrouter.formats.copy import copy_decode, near_miss_verb
+
+    def generate(conversations, grammars):
+        raise AssertionError("judged by rule, not decoded again")
+
+    events = load_catalogue("tests/assets/natural/events.py")
+    call = format_call("buy_tickets", {"event_name": "Wicked", "quantity": 2}, events)
+    (out,) = copy_decode(generate, events, _asks("can you please cancel my 2 tickets for Wicked"), tiny_tokenizer,
+                         answers=[call])
+    assert parse_tool_call(out, events).reason == "not supported: cancel 2"
+    assert near_miss_verb(events, "remove the Knicks game from my calendar") == "remove"
+    assert near_miss_verb(events, "buy 2 tickets for Wicked") is None
+    household = load_catalogue("tests/assets/natural/household.py")
+    assert near_miss_verb(household, "change the thermostat to 17 in the bedroom") is None
+    from pydantic import Field
+
+    from toolrouter import Tool
+    from toolrouter.core.catalogue import Catalogue
+
+    class RemoveFromList(Tool):
+        """Remove an item from my shopping list."""
+        item: str = Field(description="The item.")
+
+    assert near_miss_verb(Catalogue([RemoveFromList], name="t"), "remove milk from the list") is None

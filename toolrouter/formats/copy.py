@@ -385,6 +385,29 @@ def _two_said(args: dict, texts: Sequence[str], readers: dict[str, Reader], tool
     return out
 
 
+# words before a request's verb ("can you please cancel ...", "i want to delete ...")
+_LEAD_WORDS = {"please", "pls", "plz", "can", "could", "would", "you", "i", "i'd", "i'll", "want", "need", "like", "to",
+               "hey", "hi", "hello", "ok", "okay", "so", "um", "yo", "just", "actually", "go", "ahead", "and", "also"}
+
+
+def near_miss_verb(catalogue: Catalogue, text: str) -> Optional[str]:
+    """The verb a request leads with where it is an action no tool does, as the data's near-miss negatives
+    say them (data.draft._near_verbs: cancel, delete, remove, undo, ... less any the catalogue's words use;
+    not "change", which asks a tool that sets a value as often: "change the thermostat to 17"), else None.
+    Over the 16 gold sets (2026-12-01) every request leading with one is a no_tool."""
+    from toolrouter.data.draft import _catalogue_words, _near_verbs
+
+    words = _norm(text)
+    k = 0
+    while k < len(words) and words[k] in _LEAD_WORDS:
+        k += 1
+    if k == len(words):
+        return None
+    said = _catalogue_words(catalogue)
+    verbs = (set(_near_verbs(said)) | {"move"}) - {"change"} - set(re.findall(r"[a-z]+", said))
+    return words[k] if words[k] in verbs else None
+
+
 def _unsaid(texts: Sequence[str], readers: dict[str, Reader], required: Sequence[str]) -> list[str]:
     """The required times and dates of a call that the request says no value of, as the data's readers read
     them (a scratch router writes "07:00" for "a study room at Central on January 5, 2027"): the call is the
@@ -1419,6 +1442,12 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             continue
         texts, changed = request_texts(conversations[i]), False
         calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
+        asked = next((m.get("content") for m in reversed(conversations[i]) if m.get("role") == "user"), None)
+        verb = near_miss_verb(catalogue, asked) if no_tool and isinstance(asked, str) else None
+        if verb:  # "cancel my hold on Dune": an action no tool does, whatever the call copied
+            rest = [w for w in _norm(asked)[_norm(asked).index(verb) + 1:] if w not in _OPEN_ENDS]
+            answers[i] = write_no_tool(f"not supported: {verb}{' ' + rest[0] if rest else ''}")
+            continue
         if no_tool and len(calls) == 1:  # a required time or date the request never says: the data's missing ask
             tool = calls[0]["tool"]
             unsaid = _unsaid(texts, {**said.get(tool, {}), **bank.chosen.get(tool, {})}, catalogue[tool].required)
