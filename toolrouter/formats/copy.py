@@ -390,22 +390,27 @@ _LEAD_WORDS = {"please", "pls", "plz", "can", "could", "would", "you", "i", "i'd
                "hey", "hi", "hello", "ok", "okay", "so", "um", "yo", "just", "actually", "go", "ahead", "and", "also"}
 
 
-def near_miss_verb(catalogue: Catalogue, text: str) -> Optional[str]:
-    """The verb a request leads with where it is an action no tool does, as the data's near-miss negatives
-    say them (data.draft._near_verbs: cancel, delete, remove, undo, ... less any the catalogue's words use;
-    not "change", which asks a tool that sets a value as often: "change the thermostat to 17"), else None.
-    Over the 16 gold sets (2026-12-01) every request leading with one is a no_tool."""
+def _near_miss_verbs(catalogue: Catalogue) -> set:
+    """Actions no tool of `catalogue` does, as the data's near-miss negatives say them (data.draft._near_verbs:
+    cancel, delete, remove, undo, ... less any the catalogue's words use), and "move"; not "change", which asks
+    a tool that sets a value as often ("change the thermostat to 17")."""
     from toolrouter.data.draft import _catalogue_words, _near_verbs
 
+    said = _catalogue_words(catalogue)
+    return (set(_near_verbs(said)) | {"move"}) - {"change"} - set(re.findall(r"[a-z]+", said))
+
+
+def near_miss_verb(catalogue: Catalogue, text: str, verbs: Optional[set] = None) -> Optional[str]:
+    """The verb a request leads with where it is an action no tool does (`_near_miss_verbs`, or `verbs`
+    computed once by the caller), else None. Over the 16 gold sets (2026-12-01) every request leading with
+    one is a no_tool."""
     words = _norm(text)
     k = 0
     while k < len(words) and words[k] in _LEAD_WORDS:
         k += 1
     if k == len(words):
         return None
-    said = _catalogue_words(catalogue)
-    verbs = (set(_near_verbs(said)) | {"move"}) - {"change"} - set(re.findall(r"[a-z]+", said))
-    return words[k] if words[k] in verbs else None
+    return words[k] if words[k] in (verbs if verbs is not None else _near_miss_verbs(catalogue)) else None
 
 
 def _unsaid(texts: Sequence[str], readers: dict[str, Reader], required: Sequence[str]) -> list[str]:
@@ -1269,6 +1274,14 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         that still runs into another argument's word is cut before it ("the Ritz to": `_trimmed`). The
         scratch router ends spans early far more often than it starts them wrong.
 
+    Reading the request against the catalogue, as the data says things:
+      - a call whose tool's own words the request says far less than another tool's (said_tool) is decoded
+        again as that tool, a call required, as a belied no_tool is;
+      - a call for a request that leads with an action no tool does ("cancel my hold on ...") is the
+        near-miss no_tool, and one whose required time or date the request never says is the missing ask;
+      - an argument the request says in the data's words is what it says: an optional one left out is
+        added, a choice the request belies replaced (_said_values).
+
     `no_tool=False`: every grammar requires a call (the server's tool_choice). `answers`: the first
     pass, already decoded under copy_grammars (the server decodes its whole batch first; only the rows
     decoded again go back to `generate`).
@@ -1437,13 +1450,14 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         strays = left
     # last, values that stop inside a name or phrase, or still run into the next argument's word
     own: dict[str, set] = {}  # each tool's own words, once
+    near = _near_miss_verbs(catalogue) if no_tool else set()
     for i, result in enumerate(results):
         if result.kind != "call":
             continue
         texts, changed = request_texts(conversations[i]), False
         calls = [dict(c, arguments=dict(c["arguments"])) for c in result.calls]
         asked = next((m.get("content") for m in reversed(conversations[i]) if m.get("role") == "user"), None)
-        verb = near_miss_verb(catalogue, asked) if no_tool and isinstance(asked, str) else None
+        verb = near_miss_verb(catalogue, asked, near) if no_tool and isinstance(asked, str) else None
         if verb:  # "cancel my hold on Dune": an action no tool does, whatever the call copied
             rest = [w for w in _norm(asked)[_norm(asked).index(verb) + 1:] if w not in _OPEN_ENDS]
             answers[i] = write_no_tool(f"not supported: {verb}{' ' + rest[0] if rest else ''}")
