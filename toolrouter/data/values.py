@@ -814,19 +814,7 @@ COMMON_SHARE = 1 / 3
 EXAMPLES_SHARE = 0.1
 
 
-_TITLED = re.compile(r"[A-Z0-9][\w'&.-]*(?: (?:[A-Z0-9&][\w'&.-]*|of|the|and|to|on|in|at|vs|for|de|la))*")
 _ID_LIKE = re.compile(r"(?=\S*\d)[A-Za-z0-9][A-Za-z0-9/#-]{2,}")  # "7KXB219", "B-118", "4021"
-
-
-def _lookalike(example: str, rng: random.Random, fake) -> str:
-    """A value shaped like an example: its digits redrawn ("Route 14" -> "Route 52"), else its first word a
-    name ("Red Line" -> "Garcia Line", "Central" -> "Whitfield")."""
-    if re.search(r"\d", example):
-        return re.sub(r"\d", lambda m: str(rng.randint(1 if m.start() == 0 or not example[m.start() - 1].isdigit()
-                                                       else 0, 9)), example)
-    words = example.split()
-    words[0] = rng.choice([fake.last_name(), fake.first_name(), fake.street_name().split()[0]])
-    return " ".join(words)
 
 
 def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
@@ -839,11 +827,6 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
     out = list(dict.fromkeys(str(e) for e in examples))
     seen = set(out)
     make = PROVIDERS[kind]
-    # names a catalogue shows only by example ("Red Line", "Route 14", "City Hall"): values shaped like them
-    # ("Garcia Line", "Route 52"), not the generic words ("dog walk") a request never names a line with
-    titled = kind in ("text", "label") and bool(examples) and all(_TITLED.fullmatch(str(e)) for e in examples)
-    if titled:
-        make = lambda rng, fake: _lookalike(str(rng.choice(examples)), rng, fake)  # noqa: E731
     for _ in range(size * 5):
         if len(out) >= size:
             break
@@ -851,9 +834,9 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
         if v and v not in seen and (kind in _FREE or _TIDY.fullmatch(v)):
             seen.add(v)
             out.append(v)
-    common = list(dict.fromkeys([str(e) for e in examples] + ([] if titled else COMMON.get(kind, []))))
+    common = list(dict.fromkeys([str(e) for e in examples] + COMMON.get(kind, [])))
     if common:
-        share = COMMON_SHARE if COMMON.get(kind) and not titled else EXAMPLES_SHARE
+        share = COMMON_SHARE if COMMON.get(kind) else EXAMPLES_SHARE
         repeat = max(1, round(share * len(out) / ((1 - share) * len(common))))
         out += common * repeat
     return out
