@@ -413,20 +413,21 @@ def near_miss_verb(catalogue: Catalogue, text: str, verbs: Optional[set] = None)
     return words[k] if words[k] in (verbs if verbs is not None else _near_miss_verbs(catalogue)) else None
 
 
-def _unsaid(texts: Sequence[str], readers: dict[str, Reader], required: Sequence[str]) -> list[str]:
+def _unsaid(readings: list, readers: dict[str, Reader], required: Sequence[str]) -> list[str]:
     """The required times and dates of a call that the request says no value of, as the data's readers read
-    them (a scratch router writes "07:00" for "a study room at Central on January 5, 2027"): the call is the
+    them (`readings`: said_readings of `readers`; a scratch router writes "07:00" for "a study room at Central
+    on January 5, 2027"): the call is the
     data's own "missing start_time for ..." ask. Numbers and choices are not judged so: they are said in
     words no reader knows ("raise the seat", "every other Monday") far more often than times and dates."""
     timed = [a for a in required if a in readers and readers[a].kind in ("time", "date")]
     if not timed:
         return []
-    read = {a for *_, a in said_readings(readers, texts)}
+    read = {a for *_, a in readings}
     return [a for a in timed if a not in read]
 
 
 def _said_values(args: dict, texts: Sequence[str], readers: dict[str, Reader], required: Sequence[str],
-                 order: Sequence[str]) -> dict:
+                 order: Sequence[str], readings: Optional[list] = None) -> dict:
     """`args` with each argument the request says in the data's own words set to what it says, where the
     argument's reader reads exactly one value there: an optional argument the call leaves out is added
     ("remind me an hour before": reminder_minutes 60; "leaving at 8am": departure_time 08:00), and a value the
@@ -438,7 +439,7 @@ def _said_values(args: dict, texts: Sequence[str], readers: dict[str, Reader], r
     A scratch router leaves out the optional arguments it was shown said far more often than it invents
     them, and picks a choice by its neighbours' words: of the dev gold sets' calls (events, home_services,
     travel, workplace, support_router, car_control) this set 10 values right and none wrong."""
-    readings = said_readings(readers, texts)
+    readings = said_readings(readers, texts) if readings is None else readings
     out = dict(args)
     for arg, reader in readers.items():
         if arg not in args and arg in required:
@@ -1197,23 +1198,23 @@ TOOL_WORDS_MARGIN = 3.5  # idf units (ln of tools / tools saying the word): two 
 
 def _tool_words(catalogue: Catalogue) -> dict[str, set]:
     """Each tool's content words: its name, description, argument names and their descriptions (not enum
-    values: a choice's words are shared across tools, car_control's "driver" and "rear")."""
+    values: a choice's words are shared across tools, car_control's "driver" and "rear"), in the singular."""
+    from toolrouter.data.values import singular
+
     out = {}
     for name in catalogue.names:
         spec = catalogue[name]
         text = [spec.name.replace("_", " "), spec.description or ""]
         for arg, schema in spec.properties.items():
             text += [arg.replace("_", " "), str(schema.get("description", ""))]
-        out[name] = {w for w in re.findall(r"[a-z]+", " ".join(text).lower()) if len(w) > 1 and w not in _FUNCTION_WORDS}
+        out[name] = {singular(w) for w in re.findall(r"[a-z]+", " ".join(text).lower())
+                     if len(w) > 1 and w not in _FUNCTION_WORDS}
     return out
 
 
 def _same_word(a: str, b: str) -> bool:
-    """One word, or its plural, or two words of one stem of five letters or more ("electrician" and
-    "electrical", "reading" and "readings")."""
-    from toolrouter.data.values import singular
-
-    a, b = singular(a), singular(b)
+    """Two singular words that are one word, or of one stem of five letters or more ("electrician" and
+    "electrical", "reading" and "readings" once singular)."""
     return a == b or len(os.path.commonprefix([a, b])) >= 5
 
 
@@ -1225,8 +1226,11 @@ def said_tool(catalogue: Catalogue, texts: Sequence[str], tool: str, words: Opti
     words = words if words is not None else _tool_words(catalogue)
     if tool not in words or len(words) < 2:
         return None
+    from toolrouter.data.values import singular
+
     score = dict.fromkeys(words, 0.0)
-    said = {w for t in texts for w in re.findall(r"[a-z]+", t.lower()) if len(w) > 1 and w not in _FUNCTION_WORDS}
+    said = {singular(w) for t in texts for w in re.findall(r"[a-z]+", t.lower())
+            if len(w) > 1 and w not in _FUNCTION_WORDS}
     for w in said:
         hits = [name for name, own in words.items() if any(_same_word(w, o) for o in own)]
         for name in hits:
@@ -1459,12 +1463,16 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         asked = next((m.get("content") for m in reversed(conversations[i]) if m.get("role") == "user"), None)
         verb = near_miss_verb(catalogue, asked, near) if no_tool and isinstance(asked, str) else None
         if verb:  # "cancel my hold on Dune": an action no tool does, whatever the call copied
-            rest = [w for w in _norm(asked)[_norm(asked).index(verb) + 1:] if w not in _OPEN_ENDS]
+            words = _norm(asked)
+            rest = [w for w in words[words.index(verb) + 1:] if w not in _OPEN_ENDS]
             answers[i] = write_no_tool(f"not supported: {verb}{' ' + rest[0] if rest else ''}")
             continue
+        if len(calls) == 1:  # the request's readings of the call's tool, shared by the next two checks
+            readers = {**said.get(calls[0]["tool"], {}), **bank.chosen.get(calls[0]["tool"], {})}
+            readings = said_readings(readers, texts)
         if no_tool and len(calls) == 1:  # a required time or date the request never says: the data's missing ask
             tool = calls[0]["tool"]
-            unsaid = _unsaid(texts, {**said.get(tool, {}), **bank.chosen.get(tool, {})}, catalogue[tool].required)
+            unsaid = _unsaid(readings, readers, catalogue[tool].required)
             if unsaid:
                 answers[i] = write_no_tool(f"missing {' and '.join(unsaid)} for {tool}")
                 continue
@@ -1476,9 +1484,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                     call["arguments"][a], changed = v[:-2], True
             if len(calls) == 1:  # arguments the request says: left out, or said otherwise
                 spec = catalogue[call["tool"]]
-                full = _said_values(call["arguments"], texts,
-                                    {**said.get(call["tool"], {}), **bank.chosen.get(call["tool"], {})},
-                                    spec.required, list(spec.properties))
+                full = _said_values(call["arguments"], texts, readers, spec.required, list(spec.properties), readings)
                 if full != call["arguments"]:
                     call["arguments"], changed = full, True
             trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
