@@ -461,6 +461,39 @@ def test_a_title_summary_or_message_runs_on_to_the_end_of_its_clause(tiny_tokeni
     assert parse_tool_call(same, home).arguments["label"] == "the pizza"
 
 
+def test_a_value_inside_a_run_of_capitalised_words_is_the_whole_run(tiny_tokenizer):
+    """A copied value that stands inside a name the request's capitals show is that name: "Water" of
+    "The Covenant of Water", "Wing" of "Fourth Wing", "Meet" of "Meet the Author: Ann Patchett" (across
+    one small word that introduces no argument, and a colon). The name ends there: "Circe by two more
+    weeks" stays "Circe", "rate Breaking Bad five stars" stays "Breaking Bad". A sentence's first word,
+    months and "I" start none; no run crosses a word that introduces an argument ("Dune in Central":
+    "in" is the branch's), other punctuation, or a request typed in Title Case; a value with lower-case
+    words ("the Beacon Hill") is left to the rules before."""
+    from toolrouter.formats.copy import _name_run, copy_decode
+
+    stops = {"at", "in", "for", "called"}
+    runs = {("Water", "can you renew The Covenant of Water, im not done with it yet"): "The Covenant of Water",
+            ("Wing", "hold the ebook of Fourth Wing pls"): "Fourth Wing",
+            ("Meet", "can you sign two people up for Meet the Author: Ann Patchett"): "Meet the Author: Ann Patchett",
+            ("Power Broker", "I need 3 more weeks with The Power Broker"): "The Power Broker",
+            ("Dune", "hold Dune in Central"): "Dune",
+            ("Central", "book a room at Central on January 12, 2027"): "Central",
+            ("Westwood", "Lessons in Chemistry. Westwood please"): "Westwood",
+            ("Watanabe", "what's Kenji Watanabe's extension?"): "Kenji Watanabe",
+            ("Women", "could you hold a copy of The Women and send it to Lakeview"): "The Women"}
+    assert {k: _name_run(k[0], [k[1]], stops)[0] for k in runs} == runs
+    assert _name_run("Circe", ["extend Circe by two more weeks"], stops) == ("Circe", True)
+    assert _name_run("Knicks", ["the Knicks game is on March 2"], stops) == ("Knicks", False)
+    assert _name_run("the Beacon Hill", ["pickup at the Beacon Hill branch"], stops) is None
+    assert _name_run("Ritz", ["Book A Car From The Ritz To The Opera"], stops) is None
+
+    cat = load_catalogue("tests/assets/natural/library.py")
+    renew = lambda t: format_call("renew_loan", {"title": t}, cat)  # noqa: E731
+    convs = _asks("can you renew The Covenant of Water, im not done with it yet", "extend Circe by two more weeks")
+    out = copy_decode(lambda c, g: [], cat, convs, tiny_tokenizer, answers=[renew("Water"), renew("Circe")])
+    assert [parse_tool_call(a, cat).arguments.get("title") for a in out] == ["The Covenant of Water", "Circe"]
+
+
 def test_a_name_never_takes_another_arguments_number(tiny_tokenizer):
     """A copied name stops before the number another argument of the call holds: "give Carlos 30
     dollars" keeps recipient "Carlos" (a capitalised name and a number would otherwise run on, as

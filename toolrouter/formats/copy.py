@@ -1080,6 +1080,89 @@ def _stretched(value: str, texts: Sequence[str], stops: set, clause: bool = Fals
     return value
 
 
+# small words inside a name ("Lessons in Chemistry", "The Covenant of Water", "Meet the Author"), where they do
+# not introduce another argument of the tool (a name never runs across "to" in "from Union Square to Penn Station")
+_NAME_JOINS = {"of", "the", "and", "in", "a", "an", "de", "la", "le", "du", "von", "van"}
+# words that close a name: a preposition or small word, a verb of being, a number ("rate Breaking Bad five stars")
+_NAME_ENDS = _LEADS | _SMALL_WORDS | {"by", "before", "after", "until", "so", "but", "because", "since", "was", "were",
+                                      "are", "has", "had", "one", "two", "three", "four", "five", "six",
+                                      "seven", "eight", "nine", "ten"}
+
+
+def _titled(text: str) -> bool:
+    """Whether `text` is typed in Title Case or capitals: most of its small words past the first are
+    capitalised too ("From The Ritz To The Opera"; not "hold a copy of The Women and send it to ..."). An
+    article says nothing: a title starts with one ("weeks with The Power Broker")."""
+    small = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in _SMALL_WORDS - {"the", "a", "an"}][1:]
+    return sum(w[:1].isupper() for w in small) * 2 > len(small) if small else text.upper() == text
+
+
+def _name_run(value: str, texts: Sequence[str], stops: set) -> Optional[tuple[str, bool]]:
+    """The run of capitalised words `value` stands in, where the request's casing shows one: "Water" ->
+    "The Covenant of Water", "Wing" -> "Fourth Wing", "Power Broker" -> "The Power Broker", "Meet" ->
+    "Meet the Author: Ann Patchett". Words join across one small word that introduces no argument of the
+    tool (`stops`) and across a colon; a sentence's first word, "I", months and days start none; nothing
+    runs across other punctuation. (run, ends): `ends` is True where the next word closes the name (a
+    preposition or small word: "Circe by two more weeks" is "Circe"). None: `value` is not all
+    capitalised words, or the request is lower case, Title Case or capitals."""
+    v = value.strip()
+    if not v:
+        return None
+    where = _whole(v.lower())
+    for text in texts:
+        found = where.search(_lower(text).lower())
+        if found is None or _titled(text):
+            continue
+        toks = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
+        cores = []  # (start, end) of each token less its edge punctuation
+        for a, b, t in toks:
+            lead = len(t) - len(t.lstrip(_EDGE))
+            tail = len(t) - len(t.rstrip(_EDGE))
+            cores.append((a + lead, b - tail) if b - tail > a + lead else (a, a))
+        words = [text[a:b] for a, b in cores]
+
+        def first(k: int) -> bool:  # a sentence's first word
+            return k == 0 or toks[k - 1][2].rstrip("\"')")[-1:] in ".!?"
+
+        def cap(k: int) -> bool:
+            w = words[k]
+            return bool(w[:1].isupper()) and w.lower() not in _NOT_NAMES and not first(k)
+
+        def open_after(k: int) -> bool:  # no punctuation but a colon between word k and the next
+            return toks[k][1] == cores[k][1] or text[cores[k][1]:toks[k][1]] == ":"
+
+        inside = [k for k, (a, b) in enumerate(cores) if a < found.end() and b > found.start()]
+        if not inside or not all(words[k][:1].isupper() or words[k].lower() in _NAME_JOINS for k in inside) \
+                or not words[inside[0]][:1].isupper() or not words[inside[-1]][:1].isupper() \
+                or any(words[k].lower() in _NOT_NAMES for k in inside):
+            return None
+
+        def join(k: int) -> bool:
+            return words[k].lower() in _NAME_JOINS and words[k].lower() not in stops and words[k].islower()
+
+        lo, hi = inside[0], inside[-1]
+        while lo > 0 and open_after(lo - 1):
+            if cap(lo - 1):
+                lo -= 1
+            elif lo > 1 and join(lo - 1) and open_after(lo - 2) and cap(lo - 2):
+                lo -= 2
+            else:
+                break
+        while hi + 1 < len(words) and open_after(hi):
+            if cap(hi + 1):
+                hi += 1
+            elif hi + 2 < len(words) and join(hi + 1) and open_after(hi + 1) and cap(hi + 2):
+                hi += 2
+            else:
+                break
+        run = re.sub(r"['’]s$", "", text[cores[lo][0]:cores[hi][1]]) if not re.search(r"['’]s$", v) else \
+            text[cores[lo][0]:cores[hi][1]]  # "Kenji Watanabe's extension": the name, not its 's
+        nxt = words[hi + 1] if hi + 1 < len(words) and open_after(hi) else ""
+        ends = nxt.lower() in _NAME_ENDS and nxt.islower()  # (a number runs on: "Lab Report 3", _stretched)
+        return run, ends
+    return None
+
+
 def _started(value: str, texts: Sequence[str], anchors: set, others: Sequence[str]) -> str:
     """`value` (a message or to-do) run back to the word that introduces it in the data (`anchors`:
     "saying", "telling them") or a colon, where one stands before it in the same sentence with no other
@@ -1142,7 +1225,10 @@ def _trimmed(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict,
             before = {b for b, w in out.items() if b != a and not isinstance(w, (dict, list, bool)) and at > 0
                       and any(0 <= t.find(str(w).lower()) < at for t in low)}
             mine = set().union(*(ws for b, ws in tool_anchors.items() if b not in before)) if tool_anchors else set()
-        longer = _stretched(v, texts, mine, a in clauses, own)
+        named = _name_run(v, texts, mine)
+        if named and not any(_overlap(named[0], str(w)) for b, w in out.items() if b != a and isinstance(w, str)):
+            v = named[0]  # "Water" -> "The Covenant of Water"
+        longer = v if named and named[1] else _stretched(v, texts, mine, a in clauses, own)
         if longer != v and (any(_overlap(longer, str(w)) for b, w in out.items() if b != a and isinstance(w, str))
                             or set(longer[len(v):].split()) & numbers):
             longer = v  # it would run into another argument's value
