@@ -104,6 +104,7 @@ class BankFields(NamedTuple):
     chosen: dict  # {tool: {argument: Reader}} of enums, read by every word the data says their values with
     phrases: set  # {(tool, argument)} drawn from PHRASE_KINDS: names and places
     ids: set  # {(tool, argument)} of IDs without a pattern, drawn from the data's ID provider (always a digit)
+    numbered: set = frozenset()  # of those, the ones the catalogue shows as plain numbers ("4021": a zone, a room)
 
 
 def _bank_fields(catalogue: Catalogue) -> BankFields:
@@ -129,8 +130,10 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
         chosen: dict[str, dict[str, Reader]] = {}
         phrases: set = set()
         ids: set = set()
+        numbered: set = set()
         for spec in catalogue:
-            formats = {a: p.get("format") for a, p in raw_properties(spec).items()}  # ToolSpec drops `format`
+            raw = raw_properties(spec)
+            formats = {a: p.get("format") for a, p in raw.items()}  # ToolSpec drops `format`
             for arg, schema in spec.properties.items():
                 sampler = compiled.samplers[spec.name].get(arg)
                 if schema.get("type") == "string" and "minLength" not in schema and "maxLength" not in schema \
@@ -145,11 +148,22 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
                         clauses[(spec.name, arg)] = provider
                     if provider in PHRASE_KINDS and fmt not in FORMATS and not schema.get("pattern"):
                         phrases.add((spec.name, arg))
+                    # the values the catalogue shows: the bank's pool (a run's bank keeps what its snapshot drops)
+                    slot = bank.tools.get(spec.name) if bank is not None else None
+                    slot = (slot.slots.get(arg) if slot is not None else None) or (
+                        bank.slots.get(arg) if bank is not None else None)
+                    examples = [e for e in (slot.pool if slot is not None and slot.pool else
+                                            raw.get(arg, {}).get("examples") or []) if isinstance(e, str)]
                     if provider == "id" and not schema.get("pattern"):
                         ids.add((spec.name, arg))
-                    if fmt not in FORMATS and not schema.get("pattern") and (
+                        if any(e.isdigit() for e in examples):
+                            numbered.add((spec.name, arg))
+                    # a name: by its provider, its name or description, or examples that are all capitalised
+                    # words ("Red Line", "Route 14"; "Central", "Westwood"), two or more, as the catalogue shows it
+                    if fmt not in FORMATS and not schema.get("pattern") and provider != "id" and (
                             provider in NAME_KINDS or "name" in arg.lower().split("_")
-                            or re.search(r"\bname\b", (schema.get("description") or "").lower())):
+                            or re.search(r"\bname\b", (schema.get("description") or "").lower())
+                            or len(examples) > 1 and all(re.match(r"[A-Z][a-z]", e) for e in examples)):
                         names.add((spec.name, arg))
                 elif "enum" in schema and isinstance(sampler, _Choice):
                     chosen.setdefault(spec.name, {})[arg] = _reader(sampler, schema)
@@ -158,7 +172,8 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
                     reader = _reader(sampler, schema)
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
-        _FIELDS[key] = BankFields(copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases, ids)
+        _FIELDS[key] = BankFields(copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases, ids,
+                                  numbered)
     return _FIELDS[key]
 
 
@@ -656,7 +671,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    said: Optional[dict[str, dict[str, Reader]]] = None,
                    apart: Optional[dict[tuple[str, str], Union[str, list[str]]]] = None,
                    names: frozenset = frozenset(), unsaid_out: bool = False, phrases: frozenset = frozenset(),
-                   ids: frozenset = frozenset()) -> Catalogue:
+                   ids: frozenset = frozenset(), numbered: frozenset = frozenset()) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
     spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
@@ -675,7 +690,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
     does not say: "log a walk" is no log_walk call), unless that leaves no tool. `phrases` {(tool, argument)}: a
     name or place, whose span starts with no pronoun, auxiliary or wh-word ("how do I get from Union Station
     ..." -> start "do i get" is no span it may take). `ids` {(tool, argument)}: an ID without a pattern, which is
-    one of the request's chunks that has a digit ("TK-90577", not "just" nor "one ticket"), where it has one."""
+    one of the request's chunks that has a digit ("TK-90577", not "just" nor "one ticket"), where it has one;
+    `numbered` (of `ids`): one the catalogue shows as a plain number may also be a chunk of 3 or 4 digits, not a
+    year ("zone 519")."""
     fields = copied_fields(catalogue) if fields is None else fields
     said = said_fields(catalogue) if said is None else said
     texts = [t for t in texts if t.strip()]
@@ -726,7 +743,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 mine_spans = spans
                 for value in avoid:
                     mine_spans = _without(mine_spans, _lower(value) if lower else value)
-                shaped = format_candidates(mine_spans or spans, _ID_SHAPE) if (spec.name, arg) in ids else []
+                shaped = format_candidates(mine_spans or spans, _ID_SHAPE + (_NUMBER_ID if (spec.name, arg) in numbered
+                                                                             else "")) if (spec.name, arg) in ids else []
                 if shaped:  # an ID the data draws always has a digit: the request's chunks that do
                     props[arg], changed = {**schema, "enum": shaped}, True
                     continue
@@ -831,6 +849,7 @@ _NOT_ALONE = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its
 # an ID's shape: letters and digits ("TK-90577", "AB1234"), a number after "#" ("#4471") or five digits or more
 # ("482913"); not a day or a year ("1", "2026")
 _ID_SHAPE = r"#\w+|(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z0-9][\w-]*|\d{5,}"
+_NUMBER_ID = r"|(?!(?:19|20)\d\d$)\d{3,4}"  # a code shown as a number: 3 or 4 digits, never a year
 # words a request opens with that are no name ("Book a train to Naples", "Please find ..."), beside the catalogue's own
 _OPENERS = {"please", "pls", "can", "could", "would", "will", "i", "i'm", "i'd", "hey", "hi", "hello", "ok", "okay",
             "book", "find", "get", "show", "search", "add", "check", "send", "set", "tell", "make", "give", "need",
@@ -912,7 +931,7 @@ def copy_grammars(catalogue: Catalogue, conversations: Sequence[Sequence[dict]],
     for i, conv in enumerate(conversations):
         derived = copy_catalogue(catalogue, request_texts(conv), bank.copied, lower=lower, said=bank.said,
                                  apart=apart[i] if apart else None, names=bank.names, unsaid_out=no_tool,
-                                 phrases=bank.phrases, ids=bank.ids)
+                                 phrases=bank.phrases, ids=bank.ids, numbered=bank.numbered)
         if derived is catalogue:
             out.append(plain)
         else:
@@ -1141,14 +1160,15 @@ def _name_run(value: str, texts: Sequence[str], stops: set) -> Optional[tuple[st
             return words[k].lower() in _NAME_JOINS and words[k].lower() not in stops and words[k].islower()
 
         lo, hi = inside[0], inside[-1]
-        while lo > 0 and open_after(lo - 1):
+        fixed = first(lo)  # a sentence's first word may be any word: "Is the Orange Line running" runs on from none
+        while not fixed and lo > 0 and open_after(lo - 1):
             if cap(lo - 1):
                 lo -= 1
             elif lo > 1 and join(lo - 1) and open_after(lo - 2) and cap(lo - 2):
                 lo -= 2
             else:
                 break
-        while hi + 1 < len(words) and open_after(hi):
+        while not fixed and hi + 1 < len(words) and open_after(hi):
             if cap(hi + 1):
                 hi += 1
             elif hi + 2 < len(words) and join(hi + 1) and open_after(hi + 1) and cap(hi + 2):
