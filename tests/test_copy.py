@@ -926,6 +926,50 @@ def test_a_field_shown_by_capitalised_examples_is_a_name_and_a_numbered_code_may
     assert accepts_text(year, park("519")) and not accepts_text(year, park("2027"))
 
 
+def test_a_required_name_copied_as_a_word_that_names_nothing_is_the_missing_ask(tiny_tokenizer):
+    """A required copied name or place that is only words naming nothing ("unlock a scooter for me" ->
+    station "me", "how many books ..." -> query "many") is the data's missing ask; a message may be any
+    words ("where are you"), and a word the request capitalises may be a title."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/commute.py")
+    bike = lambda s: format_call("rent_bike", {"station": s, "vehicle": "scooter"}, cat)  # noqa: E731
+    out = copy_decode(lambda c, g: [], cat, _asks("unlock a scooter for me", "unlock a scooter at City Hall"),
+                      tiny_tokenizer, answers=[bike("me"), bike("City Hall")])
+    assert parse_tool_call(out[0], cat).reason == "missing station for rent_bike"
+    assert parse_tool_call(out[1], cat).arguments["station"] == "City Hall"
+    home = load_catalogue("tests/assets/natural/home_assistant.py")
+    text = format_call("send_text", {"to": "Maria", "message": "where are you"}, home)
+    (same,) = copy_decode(lambda c, g: [], home, _asks("txt Maria where are you"), tiny_tokenizer, answers=[text])
+    assert parse_tool_call(same, home).arguments == {"to": "Maria", "message": "where are you"}
+    (kept,) = copy_decode(lambda c, g: [], cat, _asks("unlock a scooter for me"), tiny_tokenizer, answers=[bike("me")],
+                          no_tool=False)  # a call required: kept as it is
+    assert parse_tool_call(kept, cat).arguments["station"] == "me"
+
+
+def test_a_name_astray_is_the_one_the_request_shows_after_its_own_preposition(tiny_tokenizer):
+    """A copied name or place that stands after none of its anchor words is the one name the request's
+    capitals show right after a preposition only that argument is introduced by ("from" the origin, "to"
+    the destination); then it runs on as any copied name ("Pier" -> "Pier 52"). Unchanged where the value
+    stands after its word, where the request shows no such name, or where another argument holds it."""
+    from toolrouter.formats.copy import copy_decode
+
+    cat = load_catalogue("tests/assets/natural/commute.py")
+    trip = lambda o, d: format_call("plan_transit_trip", {"origin": o, "destination": d}, cat)  # noqa: E731
+    convs = _asks("I need to get from Chinatown to Faneuil Hall in the morning",
+                  "can I take the ferry from Pier 52 to Bainbridge Island",
+                  "subway from Central Square to Kendall, my friend uses a wheelchair",
+                  "from the hotel lobby to the airport")
+    out = copy_decode(lambda c, g: [], cat, convs, tiny_tokenizer,
+                      answers=[trip("the morning", "Faneuil Hall"), trip("the ferry", "Bainbridge Island"),
+                               trip("wheelchair", "Central Square"), trip("the airport", "the airport")])
+    assert [parse_tool_call(a, cat).arguments for a in out] == [
+        {"origin": "Chinatown", "destination": "Faneuil Hall"},
+        {"origin": "Pier 52", "destination": "Bainbridge Island", "mode": "ferry"},  # (the mode it says: _said_values)
+        {"origin": "Central Square", "destination": "Kendall", "mode": "subway"},
+        {"origin": "the airport", "destination": "the airport"}]  # no capitals: the router's own guess stays
+
+
 def test_an_argument_the_request_says_is_what_it_says(tiny_tokenizer):
     """copy_decode: an optional argument the request says in the data's words and the router left out is
     read in ("remind me an hour before" -> reminder_minutes 60; "quarter past eight in the morning" is 08:15,

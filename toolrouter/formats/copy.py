@@ -1183,6 +1183,42 @@ def _name_run(value: str, texts: Sequence[str], stops: set) -> Optional[tuple[st
     return None
 
 
+_PLACE_WORDS = _LEADS | {"near", "around", "via", "towards", "called", "named", "titled"}
+
+
+def _anchored_names(args: dict, texts: Sequence[str], tool_anchors: dict, fields: dict, clauses: set) -> dict:
+    """`args` with each copied name or place that stands after none of its anchor words replaced by the one
+    name the request's capitals show right after a preposition only that argument is introduced by ("from
+    Chinatown to Faneuil Hall": origin "Chinatown", destination "Faneuil Hall", where a scratch router wrote
+    "the morning" and "14"); unchanged where the request shows none, or more than one, or another argument
+    holds it."""
+    out = dict(args)
+    texts = [t for t in texts if not _titled(t)]
+    # twice: a name another argument held astray is free once that one has moved ("subway from Central Square to
+    # Kendall" read as origin "wheelchair", destination "Central Square": the destination moves first)
+    for a, kind in [*fields.items(), *fields.items()]:
+        v = out.get(a)
+        mine = tool_anchors.get(a, set())
+        if kind != "text" or a in clauses or not isinstance(v, str) or not mine or _anchored(v, texts, mine):
+            continue
+        others = set().union(*(w for b, w in tool_anchors.items() if b != a and b in fields))
+        preps = {w for w in mine if w in _PLACE_WORDS} - others
+        taken = [str(w) for b, w in out.items() if b != a and isinstance(w, (str, int, float))]
+        found = []
+        for text in texts:
+            for m in re.finditer(r"\b(" + "|".join(map(re.escape, sorted(preps))) + r")\s+(\S+)", text) if preps else ():
+                word = m.group(2).strip(_EDGE)
+                if not word[:1].isupper() or word.lower() in _NOT_NAMES:
+                    continue
+                run = _name_run(word, [text], mine | others)
+                name = run[0] if run else word
+                if name not in found and not any(_overlap(name, t) for t in taken):
+                    found.append(name)
+        if len(found) == 1:
+            out[a] = found[0]
+    return out
+
+
 def _started(value: str, texts: Sequence[str], anchors: set, others: Sequence[str]) -> str:
     """`value` (a message or to-do) run back to the word that introduces it in the data (`anchors`:
     "saying", "telling them") or a colon, where one stands before it in the same sentence with no other
@@ -1343,6 +1379,27 @@ def said_tool(catalogue: Catalogue, texts: Sequence[str], tool: str, words: Opti
             score[name] += math.log(len(words) / len(hits))
     best = max(score, key=lambda name: score[name])
     return best if best != tool and score[best] - score[tool] >= TOOL_WORDS_MARGIN else None
+
+
+# words that name no thing, place or person, besides _FUNCTION_WORDS ("how many books": query "many")
+_EMPTY_WORDS = frozenset("""many much more less something anything everything nothing stuff thing things ones mine it
+them him her myself yourself here there""".split())
+
+
+def _names_nothing(value: Any, texts: Sequence[str]) -> bool:
+    """Whether a copied value is only words that name nothing ("me" of "unlock a scooter for me", "many" of
+    "how many books can I check out"); one the request capitalises may be a title ("Tomorrow, and Tomorrow")."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    words = re.findall(r"[a-z']+", value.lower())
+    if not words or not all(w in _FUNCTION_WORDS or w in _EMPTY_WORDS for w in words):
+        return False
+    where = _whole(value.lower().strip())
+    for text in texts:
+        found = where.search(_lower(text).lower())
+        if found and text[found.start():found.end()] != text[found.start():found.end()].lower():
+            return False
+    return True
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -1593,11 +1650,23 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 full = _said_values(call["arguments"], texts, readers, spec.required, list(spec.properties), readings)
                 if full != call["arguments"]:
                     call["arguments"], changed = full, True
+            if len(calls) == 1:  # a name astray, where the request shows the one its words introduce
+                placed = _anchored_names(call["arguments"], texts, where.get(call["tool"], {}),
+                                         fields.get(call["tool"], {}), {a for t, a in clauses if t == call["tool"]})
+                if placed != call["arguments"]:
+                    call["arguments"], changed = placed, True
             trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
                                {a for t, a in clauses if t == call["tool"]}, own[call["tool"]],
                                {a for (t, a), k in clauses.items() if t == call["tool"] and k in ("message", "task")})
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
+        if no_tool and len(calls) == 1:  # a required name copied as a word that names nothing: the missing ask
+            tool = calls[0]["tool"]
+            empty = [a for a in catalogue[tool].required if fields.get(tool, {}).get(a) == "text"
+                     and (tool, a) not in clauses and _names_nothing(calls[0]["arguments"].get(a), texts)]
+            if empty:
+                answers[i] = write_no_tool(f"missing {' and '.join(empty)} for {tool}")
+                continue
         if changed:
             answers[i] = write(calls)
     return answers
