@@ -1447,7 +1447,11 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
       - a call for a request that leads with an action no tool does ("cancel my hold on ...") is the
         near-miss no_tool, and one whose required time or date the request never says is the missing ask;
       - an argument the request says in the data's words is what it says: an optional one left out is
-        added, a choice the request belies replaced (_said_values).
+        added, a choice the request belies replaced (_said_values);
+      - a name or place that stands after none of its anchor words is the one name the request's capitals
+        show after a preposition only that argument is introduced by (_anchored_names), a copied value
+        inside a run of capitalised words is the whole run (_name_run, in _trimmed), and a required one
+        copied as words that name nothing ("me") is the missing ask (_names_nothing).
 
     `no_tool=False`: every grammar requires a call (the server's tool_choice). `answers`: the first
     pass, already decoded under copy_grammars (the server decodes its whole batch first; only the rows
