@@ -216,3 +216,29 @@ def test_refill_moves_rows_and_columns_in_the_cache(tiny_tokenizer):
     for got, expected in ((got_b, alone(b, 6)), (got_new, alone(new, 4))):
         assert all(torch.allclose(x, y, atol=1e-4) for x, y in zip(got, expected))
         assert [x.argmax().item() for x in got] == [y.argmax().item() for y in expected]
+
+
+def test_a_sliding_window_model_decodes_batch_after_batch(tiny_tokenizer):
+    """Sliding-window layers keep transformers' own cache (no row windows, no refill): new rows come in
+    only once the batch has ended, and the mask goes in 2-D so each layer builds its own (the 4-D mask
+    over the whole buffer does not fit a window of 16: it raised before)."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from toolrouter.infer.generate import stop_token_ids
+
+    torch.manual_seed(1)
+    config = Qwen2Config(vocab_size=len(tiny_tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                         tie_word_embeddings=True, initializer_range=0.3, eos_token_id=tiny_tokenizer.eos_token_id,
+                         pad_token_id=tiny_tokenizer.pad_token_id, use_sliding_window=True, sliding_window=16,
+                         max_window_layers=1)
+    model = Qwen2ForCausalLM(config).eval()
+    assert "sliding_attention" in config.layer_types
+    with torch.no_grad():
+        model.get_output_embeddings().weight[stop_token_ids(tiny_tokenizer)] *= 1.5
+    cat = load_catalogue("support_router")
+    convs = conversations(cat, 10)
+    batched = generate_answers(model, tiny_tokenizer, convs, batch_size=3, max_new_tokens=24)
+    assert batched == generate_answers(model, tiny_tokenizer, convs, batch_size=1, max_new_tokens=24)
+    assert len(set(batched)) > 5

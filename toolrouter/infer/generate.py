@@ -405,8 +405,10 @@ def _decode(model, prefix: tuple, suffixes: list[list[int]], prefix_layers, pad_
         mask = (columns[None, :] < n_prefix) | (columns[None, :] >= torch.tensor(start, device=device)[:, None])
         # Without a gap in any row (batch 1, or rows of one length) the mask says nothing: leaving it out
         # lets attention take its unmasked path (what generate does too). sdpa takes the 4-D mask as it
-        # is; other attention implementations get the 2-D one and build theirs.
-        step_mask = ((mask[:, None, None, :] if sdpa else mask) if any(s > n_prefix for s in start) else None)
+        # is; other attention implementations, and sliding-window layers (whose cache holds only the
+        # window), get the 2-D one and build theirs.
+        step_mask = ((mask[:, None, None, :] if sdpa and can_refill else mask) if any(s > n_prefix for s in start)
+                     else None)
         cohort = None
         if k and compiled is not None:
             from toolrouter.formats.grammar import logits_processor
