@@ -25,6 +25,13 @@ That ratio is what a perfect batch (no padding, no tail, no time outside the mod
 Beside them, not used for the target: examples/s of one batched call over all --n cases, as `toolrouter
 eval` calls generate_answers (its batches are cut from all the prompts sorted by length, not 32 at a time).
 
+Also beside the target: --large-n cases (default 256: the gold cases cycled, so the 141 gold
+prompts repeat; a call of 64 is two batches, and its tail dominates) in one call at batch 32, as
+`toolrouter eval` makes it: with slot refill (a freed row takes the next prompt, generate._decode),
+against the same prompts sorted by length and cut into calls of 32 (batch after batch: what
+generate did before refill, each batch running until its longest answer ends) and against one at
+a time; speedups as fractions of both floors, decoding steps and rows per step for each.
+
 Where the rest goes, measured by one more batched pass with every forward call timed: the prefill
 (in parts of similar length, generate._prefill_parts), decoding steps (a batch runs until its longest
 answer ends, with fewer rows once some have stopped; steps at the batch's padded width), and time
@@ -83,6 +90,72 @@ def prefill_time(model, batch: int, context: int, runs: int = 10) -> float:
     return statistics.median(times[2:])
 
 
+def refill_figures(loaded, answer, n: int, batch_size: int, floor: float, bound: float) -> list[dict]:
+    """The one-call measurement over `n` gold cases cycled: refill (one call) vs batch after batch (calls of
+    `batch_size`, prompts sorted by length as generate sorts them) vs one at a time, alternated twice so a
+    shared CPU's load drift hits all three alike."""
+    from toolrouter.infer.generate import render_prompts
+
+    gold = gold_conversations(loaded.catalogue.name, loaded.mode)
+    convs = [gold[i % len(gold)] for i in range(n)]
+    tools = loaded.catalogue.template_tools(loaded.mode)
+    tools = [tools] * n if tools else None
+    lengths = [len(loaded.tokenizer(p, add_special_tokens=False)["input_ids"])
+               for p in render_prompts(loaded.tokenizer, convs, tools)]
+    order = sorted(range(n), key=lambda i: -lengths[i])  # generate_answers' own order (stable)
+
+    def refill():
+        return answer(batch_size, convs, tools)
+
+    def batch_after_batch():
+        out = [None] * n
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            for i, text in zip(rows, answer(batch_size, [convs[i] for i in rows], [tools[i] for i in rows] if tools else None)):
+                out[i] = text
+        return out
+
+    seconds = {"refill": 0.0, "batches": 0.0, "single": 0.0}
+    half = n // 2
+    for rep in range(2):
+        t = time.perf_counter()
+        refilled = refill()
+        seconds["refill"] += (time.perf_counter() - t) / 2
+        t = time.perf_counter()
+        batched = batch_after_batch()
+        seconds["batches"] += (time.perf_counter() - t) / 2
+        part = slice(0, half) if rep == 0 else slice(half, n)
+        t = time.perf_counter()
+        single = (single if rep else []) + answer(1, convs[part], tools[part] if tools else None)
+        seconds["single"] += time.perf_counter() - t
+    steps = {name: where_the_time_goes(loaded.model, run) for name, run in
+             (("refill", refill), ("batches", batch_after_batch))}
+    speedup = seconds["single"] / seconds["refill"]
+    per_step = {k: f"{v['decode_steps']} ({v['decode_rows'] / max(1, v['decode_steps']):.1f})" for k, v in steps.items()}
+    return [
+        figure("large_n", f"cases for the one-call measurement (the {len(gold)} gold cases cycled)", n, "cases"),
+        figure("large_examples_per_s_refill", f"examples/s, one call over {n} cases, batch {batch_size}, slot refill",
+               round(n / seconds["refill"], 1), "ex/s"),
+        figure("large_examples_per_s_batches", f"examples/s, the same {n} sorted by length in calls of {batch_size} "
+               "(batch after batch)", round(n / seconds["batches"], 1), "ex/s"),
+        figure("large_examples_per_s_single", f"examples/s, the same {n} one at a time", round(n / seconds["single"], 1),
+               "ex/s"),
+        figure("large_refill_gain", "slot refill / batch after batch", round(seconds["batches"] / seconds["refill"], 2),
+               "x"),
+        figure("large_speedup", f"one call with refill / one at a time ({n} cases)", round(speedup, 1), "x"),
+        figure("large_fraction_of_floor", f"one call with refill ({n} cases): speedup / floor ratio (beside the "
+               "target, not instead of it)", round(speedup / floor, 2), ""),
+        figure("large_fraction_of_floor_with_prefill", f"one call with refill ({n} cases): speedup / floor ratio with "
+               "the prefill", round(speedup / bound, 2), ""),
+        figure("large_decode_steps", f"decoding steps over {n} cases (rows per step): refill / batch after batch",
+               f"{per_step['refill']} / {per_step['batches']}"),
+        figure("large_same_answers", f"answers identical with refill and one at a time ({n} cases)",
+               f"{sum(a == b for a, b in zip(refilled, single))}/{n}"),
+        figure("large_same_answers_batches", f"answers identical with refill and batch after batch ({n} cases)",
+               f"{sum(a == b for a, b in zip(refilled, batched))}/{n}"),
+    ]
+
+
 def where_the_time_goes(model, run) -> dict:
     """One more batched pass, each forward call timed: prefill calls (more than one token a row) and
     decoding steps, their rows, and the time outside the model (Python, tokenizing, decoding text)."""
@@ -115,6 +188,8 @@ def main() -> None:
     parser.add_argument("--run", help="a run dir to measure (default: train a tiny one in a temp dir)")
     parser.add_argument("--n", type=int, default=64, help="gold cases (default 64: two full batches of 32)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--large-n", type=int, default=256,
+                        help="cases for the one-call measurement with refill (gold cases cycled; 0: skip)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: see benchmarks/README.md)")
     args = parser.parse_args()
     quiet()
@@ -135,6 +210,10 @@ def main() -> None:
     def answer(batch_size: int, which: slice):
         return generate_answers(loaded.model, loaded.tokenizer, convs[which], tools=tools[which] if tools else None,
                                 max_new_tokens=max_new, batch_size=batch_size)
+
+    def answer_these(batch_size: int, these: list, these_tools):
+        return generate_answers(loaded.model, loaded.tokenizer, these, tools=these_tools, max_new_tokens=max_new,
+                                batch_size=batch_size)
 
     answer(args.batch_size, slice(0, 4))  # warm-up: first-call allocations, lazy imports
     # Chunk by chunk, batched then one at a time: load drifting on a shared CPU hits both alike.
@@ -208,11 +287,13 @@ def main() -> None:
         figure("same_answers_one_call", "answers identical in one call and one at a time",
                f"{sum(a == b for a, b in zip(one_call, single))}/{n}"),
     ]
+    if args.large_n:
+        figures += refill_figures(loaded, answer_these, args.large_n, args.batch_size, floor, bound)
     dtype = str(next(loaded.model.parameters()).dtype).replace("torch.", "")
     notes = [f"model: {describe(loaded)}; {dtype} on CPU (loading.inference_dtype), max_new_tokens {max_new}, "
              f"torch threads: {args.threads}."]
     write_result("eval", "2. Eval throughput: generate_answers batched vs one at a time",
-                 f"benchmarks/bench_eval.py --n {args.n}", figures, started, notes)
+                 f"benchmarks/bench_eval.py --n {args.n} --large-n {args.large_n}", figures, started, notes)
 
 if __name__ == "__main__":
     main()

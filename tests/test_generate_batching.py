@@ -1,4 +1,4 @@
-"""How generate_answers batches (toolrouter.infer.generate._greedy): prompts of very different lengths
+"""How generate_answers batches (toolrouter.infer.generate._decode): prompts of very different lengths
 are prefilled in parts that write into one cache (kvcache.RowWindow), decoded as one batch with a
 prepared 4-D mask, and stopped rows leave in groups; the answers stay token for token those of one
 conversation at a time and of transformers' own `generate`, constrained (one grammar or one per

@@ -8,11 +8,13 @@
 
 Prompts are rendered exactly as in training: the tokenizer's chat template with
 `add_generation_prompt=True` (and `tools=` in template mode). The system turn (the catalogue) is the
-same for every request, so its KV cache is computed once (PrefixCache) and each batch decodes
-after it: [prefix][padding][request] per row, padding masked, positions as in the prompt alone.
-Conversations are grouped by system turn and sorted by length, so each batch pads little; a row
-that has stopped leaves the batch. Answers come back in input order, decoded as generated: an answer
-cut off by `max_new_tokens` is returned cut off, and the parser reports it as `truncated`.
+same for every request, so its KV cache is computed once (PrefixCache) and every row decodes
+after it: [prefix][gap][request][answer] per row, the gap masked, positions as in the prompt alone.
+Conversations are grouped by system turn and sorted by length; within a group up to `batch_size`
+rows decode together, and when rows stop, the next prompts are prefilled into their places (slot
+refill, `_decode`), so a long answer holds up one row, not a whole batch. Answers come back in input
+order, decoded as generated: an answer cut off by `max_new_tokens` is returned cut off, and the
+parser reports it as `truncated`.
 """
 from __future__ import annotations
 
@@ -82,8 +84,8 @@ class PrefixCache:
 
     A prefix is a tuple of token ids; its cache is computed with one batch-1 forward the first time
     it is asked for and kept (the `max_entries` most recently used; a server routing with one
-    catalogue needs one). generate_answers copies it into each batch, so decoding never writes into
-    the stored tensors. Thread-safe: computing an entry holds a lock. Give a Router one and every
+    catalogue needs one). generate_answers copies it into each group's cache, so decoding never writes
+    into the stored tensors. Thread-safe: computing an entry holds a lock. Give a Router one and every
     request after the first skips the catalogue: with a tokenizer that reads it, car_control's JSON
     catalogue is 2,040 of a request's 2,058 prompt tokens (benchmarks/results/prefix_cache.json)."""
 
@@ -181,8 +183,9 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
     `prefix_cache`: True (default) computes each distinct system turn (>= 16 tokens) once for this
     call and reuses its KV cache in every batch; a PrefixCache keeps it across calls (Router does);
     False encodes every prompt whole (the reference path: the answers are the same token for token,
-    tests/test_prefix_cache.py). Conversations are grouped by system turn, sorted by length within a
-    group and cut into batches of `batch_size`."""
+    tests/test_prefix_cache.py). Conversations are grouped by system turn and sorted by length within a
+    group; up to `batch_size` rows of a group decode at once, a stopped row's place taken by the next
+    waiting prompt (tests/test_slot_refill.py)."""
     if grammars is not None and len(grammars) != len(conversations):
         raise ToolrouterError(f"grammars: {len(grammars)} for {len(conversations)} conversations; give one each")
     if constrained and catalogue is None and grammars is None:
@@ -223,16 +226,13 @@ def generate_answers(model, tokenizer, conversations: Sequence[list], tools=None
         bar = tqdm(total=len(encoded), desc="generating", unit="ex")
     for prefix, members in groups.items():
         members.sort(key=lambda i: -len(encoded[i]))
-        for start in range(0, len(members), batch_size):
-            rows = members[start:start + batch_size]
-            suffixes = [encoded[i][len(prefix):] for i in rows]
-            layers = prefix_cache.layers(prefix) if prefix else None
-            grammar = [compiled[i] for i in rows] if grammars is not None else compiled
-            tokens = _greedy(model, prefix, suffixes, layers, pad_id, stops, max_new_tokens, grammar)
-            for i, text in zip(rows, tokenizer.batch_decode(tokens, skip_special_tokens=True)):
-                answers[i] = text
-            if bar is not None:
-                bar.update(len(rows))
+        suffixes = [encoded[i][len(prefix):] for i in members]
+        layers = prefix_cache.layers(prefix) if prefix else None
+        grammar = [compiled[i] for i in members] if grammars is not None else compiled
+        done = (lambda row: bar.update(1)) if bar is not None else None
+        tokens = _decode(model, prefix, suffixes, layers, pad_id, stops, max_new_tokens, batch_size, grammar, done)
+        for i, text in zip(members, tokenizer.batch_decode(tokens, skip_special_tokens=True)):
+            answers[i] = text
     if bar is not None:
         bar.close()
     return answers
@@ -270,119 +270,202 @@ def _prefill_parts(lengths: list[int], call_tokens: Optional[int]) -> list[tuple
     return parts[::-1]
 
 
-def _greedy(model, prefix: tuple, suffixes: list[list[int]], prefix_layers, pad_id: int, stops: list[int],
-            max_new_tokens: int, compiled=None) -> list[list[int]]:
-    """Greedy decoding of one batch: [prefix (its KV `prefix_layers`, PrefixCache.layers, or None)]
-    [padding] [suffix] per row, so the shared prefix sits at the same place in every row and each
-    row's positions are its own (0, 1, ... with no gap), exactly as in the prompt alone. Returns each
-    row's new tokens, its stop token included.
+class _Cohort:
+    """Rows admitted into the batch together: one grammar processor for them all, whose step count
+    (and so its end-of-budget closing) is theirs. A processor is spent after one run of its rows, so
+    every admission gets a fresh one (GrammarLogitsProcessor keeps per-row matcher state by index)."""
 
-    Written out instead of `model.generate` for measured reasons (benchmarks/bench_eval.py):
-      - the prompt is prefilled in parts of similar length (_prefill_parts) that write into one
-        cache (kvcache.RowWindow): prompts of 10 to 56 tokens padded to 56 made the prefill 2x.
-        The parts are within ~15% of one unpadded call (gold batches of 32, tiny run: 36.9 ms a batch
-        vs 32.3 for 32 x 27 tokens); packing the prompts several to a sequence (one call, block-diagonal
-        mask, keys scattered into the rows) was measured slower, 39.9 ms;
-      - the attention mask over the whole buffer (prefix, each row's prompt, every answer position)
-        is built once; with sdpa it goes in as the 4-D mask, so no step rebuilds it;
-      - rows that have stopped leave the batch once a quarter of it has (LEAVE_AT; generate computes
-        every row until the longest answer ends, and one run-on answer in a batch of 32 made the
-        batch ~4x slower).
+    def __init__(self, processor, size: int, pad_id: int):
+        import torch
+
+        self.processor, self.size, self.active = processor, size, size
+        self.last = torch.full((size, 1), pad_id, dtype=torch.long)  # each row's last token, as it saw them
+        self.scores = None  # (size, vocab): rows that have left keep a stale row here, which it ignores
+
+
+def _decode(model, prefix: tuple, suffixes: list[list[int]], prefix_layers, pad_id: int, stops: list[int],
+            max_new_tokens: int, slots: int, compiled=None, on_done=None) -> list[list[int]]:
+    """Greedy decoding of one shared-prefix group with slot refill (continuous batching): up to
+    `slots` rows decode together; when rows stop, waiting rows take their places. Each row sees
+    exactly [prefix (its KV `prefix_layers`, PrefixCache.layers, or None)][its prompt][its answer so
+    far]; the columns between are masked, and its positions are its own (0, 1, ... with no gap), as
+    in the prompt alone. `suffixes` come longest first and are admitted in that order; `compiled` is
+    None, one grammar, or one per row. Returns each row's new tokens, its stop token included;
+    `on_done(row)` is called as each row finishes.
+
+    The cache (kvcache.PreallocatedLayer) has one column pointer for the whole batch: every row writes
+    its next token at the same column. Admitting rows (`arrange`) moves the live rows to the front of
+    the buffer with their filled columns shifted to end at the new pointer (the dead columns behind
+    the longest live row dropped, so attention never runs over them), then prefills the newcomers in
+    one forward per part of similar length (_prefill_parts) through kvcache.row_window, each
+    right-aligned to end at the same pointer. Their first tokens come from that prefill, so the next
+    step feeds every row one token at the same column. Rows are admitted when a quarter of the slots
+    are free (LEAVE_AT: a prefill call costs ~1.5 ms whatever its rows, a decoding step at batch 32
+    ~4 ms), stopped rows leave on the same rule once nothing waits, and the columns are compacted
+    whenever the pointer reaches the capacity (prompt + answer budget of the longest row). A model
+    with sliding-window layers (not `windowed`) gets no refill: a new batch starts once the last has
+    ended, as a plain batch-by-batch loop would.
+
+    Written out instead of `model.generate` for measured reasons (benchmarks/bench_eval.py): prompts
+    prefilled in parts (10 to 56 tokens padded to 56 made the prefill 2x), one mask over the buffer
+    given to sdpa as 4-D (no step rebuilds it), and rows leaving or refilled instead of a batch
+    running until its longest answer ends (one run-on answer in a batch of 32 made it ~4x slower).
     The arithmetic is generate's greedy search: float32 logits of the last position, the grammar
-    processor, argmax (tests/test_prefix_cache.py checks the tokens against generate's)."""
+    processor, argmax (tests/test_prefix_cache.py and tests/test_slot_refill.py check the tokens
+    against generate's and against one row at a time)."""
     import torch
 
-    from toolrouter.infer.kvcache import preallocated_cache, row_window, set_length, windowed
+    from toolrouter.infer.kvcache import preallocated_cache, refill, row_window, windowed
 
-    device = next(model.parameters()).device
-    rows, n_prefix = len(suffixes), len(prefix)
-    # Longest first (generate_answers sorts them): each prefill part is a run of consecutive rows, a
-    # view of the cache's buffer.
     if any(len(a) < len(b) for a, b in zip(suffixes, suffixes[1:])):
-        raise ValueError("_greedy: suffixes must come longest first")
-    width = len(suffixes[0])
-    end = n_prefix + width  # the prompt columns; answers are written from here on
-    capacity = end + max_new_tokens
-    # One mask for the whole buffer: the prefix, each row's prompt right-aligned, every answer position.
-    mask = torch.zeros((rows, capacity), dtype=torch.bool)
-    mask[:, :n_prefix] = True
-    mask[:, end:] = True
-    for r, suffix in enumerate(suffixes):
-        mask[r, end - len(suffix):end] = True
-    padded = bool(not mask.all())
-    mask = mask.to(device)
-    # Without padding (batch 1, or rows of one length) the mask says nothing: leaving it out lets
-    # attention take its unmasked path (what generate does too). sdpa takes the prepared 4-D mask
-    # as it is; other attention implementations get the 2-D one and build theirs.
+        raise ValueError("_decode: suffixes must come longest first")
+    device = next(model.parameters()).device
+    n_prefix, total = len(prefix), len(suffixes)
+    slots = min(slots, total)
+    # A row holds its prompt and at most max_new_tokens - 1 fed-back answer tokens, and the columns are
+    # compacted to the longest live row before the pointer passes this: it is enough for every row.
+    capacity = n_prefix + len(suffixes[0]) + max_new_tokens
     sdpa = getattr(model.config, "_attn_implementation", None) == "sdpa"
-    step_mask = (mask[:, None, None, :] if sdpa else mask) if padded else None
-    positions = torch.tensor([n_prefix + len(s) for s in suffixes], device=device)  # each answer's first
-
-    processor = None
-    if compiled is not None:
-        from toolrouter.formats.grammar import logits_processor
-
-        # Keeps per-row matcher state for the whole batch: it always sees every row (finished rows
-        # feed it the pad token and it ignores them), so its row indices never shift.
-        processor = logits_processor(compiled, max_new_tokens)
-        last = torch.full((rows, 1), pad_id, dtype=torch.long)
-        scores_all = None
+    call_tokens = PREFILL_CALL_TOKENS if device.type == "cpu" else None
     stop_set = torch.tensor(stops, device=device)
-    live = torch.arange(rows, device=device)  # batch row -> row
-    active = [True] * rows  # per batch row: still answering (a stopped row stays until compaction)
-    out: list[list[int]] = [[] for _ in range(rows)]
-    with torch.inference_mode():
-        # Sized for the prompt and the whole answer budget: each step writes in place (infer/kvcache.py).
-        cache = preallocated_cache(model, rows, capacity, prefix_layers)
-        parts = _prefill_parts([len(s) for s in suffixes], PREFILL_CALL_TOKENS if device.type == "cpu" else None)
-        if not windowed(cache):  # a sliding-window layer: one call, as transformers' own cache
-            parts = [(0, rows)]
+    columns = torch.arange(capacity, device=device)
+    cache = preallocated_cache(model, slots, capacity, prefix_layers)
+    can_refill = windowed(cache)
+    out: list[list[int]] = [[] for _ in range(total)]
+    queue = 0  # the next row to admit
+    # The batch, in cache row order: its rows, which are still answering (a stopped row stays until the
+    # next arrange), the first column of each row's own tokens, each row's cohort (grammar only).
+    row_of: list[int] = []
+    active: list[bool] = []
+    start: list[int] = []
+    cohort_of: list[Optional[_Cohort]] = []
+    local_of: list[int] = []  # each row's index in its cohort
+    blocks: list = []  # per cohort in the batch: (cohort, first batch row, end, its rows' indices in the cohort)
+    positions = torch.empty(0, dtype=torch.long, device=device)  # of the token fed next
+    chosen = torch.empty(0, dtype=torch.long, device=device)  # the token fed next
+    length = n_prefix  # columns filled in every row: the next token goes to this column
+    step_mask = None
+
+    def pick(logits, spans) -> "torch.Tensor":
+        """Greedy tokens for `logits` (rows of the batch from spans' first row), each cohort's rows
+        masked by its grammar processor first."""
+        if compiled is None:
+            return logits.argmax(-1)
+        tokens = torch.empty(logits.shape[0], dtype=torch.long, device=device)
+        offset = spans[0][1]
+        for cohort, a, b, local in spans:
+            part = logits[a - offset:b - offset]
+            if cohort.active:  # a cohort whose rows have all ended is not asked again: its step count ends
+                if b - a == cohort.size:  # every row still here, in order: no scatter
+                    part = cohort.processor(cohort.last, part)
+                else:
+                    if cohort.scores is None:
+                        cohort.scores = torch.zeros((cohort.size, logits.shape[-1]), dtype=logits.dtype, device=device)
+                    cohort.scores[local] = part
+                    part = cohort.processor(cohort.last, cohort.scores)[local]
+            tokens[a - offset:b - offset] = part.argmax(-1)
+            cohort.last[local.cpu(), 0] = tokens[a - offset:b - offset].cpu()
+        return tokens
+
+    def record(tokens, first: int) -> None:
+        """Append `tokens` (batch rows from `first` on) to the answers of the rows still answering."""
+        stopped = torch.isin(tokens, stop_set).tolist()
+        for b, (token, stop) in enumerate(zip(tokens.tolist(), stopped), start=first):
+            if active[b]:
+                row = row_of[b]
+                out[row].append(token)
+                if stop or len(out[row]) == max_new_tokens:
+                    active[b] = False
+                    if cohort_of[b] is not None:
+                        cohort_of[b].active -= 1
+                    if on_done is not None:
+                        on_done(row)
+
+    def arrange(k: int) -> None:
+        """Drop the stopped rows, trim the columns to the longest live row, and admit the next `k` rows."""
+        nonlocal cache, queue, length, row_of, active, start, cohort_of, local_of, blocks, positions, chosen, step_mask
+        keep = [b for b, a in enumerate(active) if a]
+        keep_t = torch.tensor(keep, dtype=torch.long, device=device)
+        admit = suffixes[queue:queue + k]
+        width = max((length - start[b] for b in keep), default=0)
+        if can_refill:
+            new_length = n_prefix + max(width, len(admit[0]) if admit else 0)
+            refill(cache, keep_t, width, new_length, len(keep) + k, n_prefix)
+        elif k:  # no windows: new rows only into an empty batch, a cache of their own
+            cache = preallocated_cache(model, k, capacity, prefix_layers)
+            new_length = n_prefix + len(admit[0])
+        else:
+            cache.batch_select_indices(keep_t)
+            new_length = length
+        shift = new_length - length
+        row_of = [row_of[b] for b in keep] + list(range(queue, queue + k))
+        active = [True] * (len(keep) + k)
+        start = [start[b] + shift for b in keep] + [new_length - len(s) for s in admit]
+        positions = torch.cat([positions[keep_t], torch.tensor([n_prefix + len(s) for s in admit], device=device)])
+        mask = (columns[None, :] < n_prefix) | (columns[None, :] >= torch.tensor(start, device=device)[:, None])
+        # Without a gap in any row (batch 1, or rows of one length) the mask says nothing: leaving it out
+        # lets attention take its unmasked path (what generate does too). sdpa takes the 4-D mask as it
+        # is; other attention implementations, and sliding-window layers (whose cache holds only the
+        # window), get the 2-D one and build theirs.
+        step_mask = ((mask[:, None, None, :] if sdpa and can_refill else mask) if any(s > n_prefix for s in start)
+                     else None)
+        cohort = None
+        if k and compiled is not None:
+            from toolrouter.formats.grammar import logits_processor
+
+            grammar = compiled[queue:queue + k] if isinstance(compiled, list) else compiled
+            cohort = _Cohort(logits_processor(grammar, max_new_tokens), k, pad_id)
+        cohort_of = [cohort_of[b] for b in keep] + [cohort] * k
+        local_of = [local_of[b] for b in keep] + list(range(k))
+        blocks = []
+        if compiled is not None:  # rows only leave, in order, and newcomers come last: each cohort is one run
+            b = 0
+            while b < len(cohort_of):
+                e = b
+                while e < len(cohort_of) and cohort_of[e] is cohort_of[b]:
+                    e += 1
+                blocks.append((cohort_of[b], b, e, torch.tensor(local_of[b:e], device=device)))
+                b = e
+        # Prefill the newcomers: rows [len(keep), len(keep) + k) of the cache, right-aligned to new_length.
         logits = []
-        for start, stop in parts:
-            part_width = len(suffixes[start])
-            ids = torch.full((stop - start, part_width), pad_id, dtype=torch.long)
-            for r, suffix in enumerate(suffixes[start:stop]):
+        parts = _prefill_parts([len(s) for s in admit], call_tokens) if can_refill else [(0, k)]
+        for a, b in parts if k else ():
+            part_width = len(admit[a])
+            ids = torch.full((b - a, part_width), pad_id, dtype=torch.long)
+            for r, suffix in enumerate(admit[a:b]):
                 ids[r, part_width - len(suffix):] = torch.tensor(suffix, dtype=torch.long)
-            part_mask = mask[start:stop, :end]
-            # Positions count real tokens only (what generate derives from the mask); padding gets 0.
-            part_positions = (part_mask.long().cumsum(-1) - 1).masked_fill(~part_mask, 0)[:, end - part_width:]
-            part_cache = cache if len(parts) == 1 else row_window(cache, start, stop, end - part_width, n_prefix)
-            logits.append(model(input_ids=ids.to(device), attention_mask=part_mask.long() if padded else None,
-                                position_ids=part_positions, cache=part_cache, use_cache=True,
-                                logits_to_keep=1).logits[:, -1, :].float())
-        logits = torch.cat(logits)
-        if len(parts) > 1:
-            set_length(cache, end)
-        for step in range(max_new_tokens):
-            if processor is not None:
-                # The processor indexes rows by their place in the original batch.
-                if scores_all is None or scores_all.shape[-1] != logits.shape[-1]:
-                    scores_all = torch.zeros((rows, logits.shape[-1]), dtype=logits.dtype, device=device)
-                scores_all[live] = logits
-                logits = processor(last, scores_all)[live]
-            chosen = logits.argmax(-1)
-            done = torch.isin(chosen, stop_set).tolist()
-            for b, (row, token) in enumerate(zip(live.tolist(), chosen.tolist())):
-                if active[b]:
-                    out[row].append(token)
-                    active[b] = not done[b]
-            if processor is not None:
-                last[live.cpu(), 0] = chosen.cpu()
-            if step + 1 == max_new_tokens:
+            part_mask = mask[len(keep) + a:len(keep) + b, :new_length]
+            # Positions count real tokens only (what generate derives from the mask); masked columns get 0.
+            part_positions = (part_mask.long().cumsum(-1) - 1).masked_fill(~part_mask, 0)[:, new_length - part_width:]
+            part_cache = (row_window(cache, len(keep) + a, len(keep) + b, new_length - part_width, n_prefix)
+                          if can_refill else cache)
+            logits.append(model(input_ids=ids.to(device), position_ids=part_positions, cache=part_cache,
+                                attention_mask=None if bool(part_mask.all()) else part_mask.long(),
+                                use_cache=True, logits_to_keep=1).logits[:, -1, :].float())
+        queue, length = queue + k, new_length
+        chosen = chosen[keep_t]
+        if k:
+            first = pick(torch.cat(logits), [(cohort, len(keep), len(keep) + k, torch.arange(k, device=device))])
+            chosen = torch.cat([chosen, first])
+            record(first, len(keep))
+
+    with torch.inference_mode():
+        arrange(slots)
+        while True:
+            live = active.count(True)
+            if live == 0 and queue == total:
                 break
-            finished = active.count(False)
-            if finished == len(active):
-                break
-            if finished and finished * LEAVE_AT >= len(active):
-                keep = torch.tensor([b for b, a in enumerate(active) if a], device=device)
-                cache.batch_select_indices(keep)
-                live, chosen, positions = live[keep], chosen[keep], positions[keep]
-                if step_mask is not None:
-                    step_mask = step_mask[keep]
-                active = [True] * len(keep)
-            columns = end + step + 1  # the cache's length after this step's token
-            logits = model(input_ids=chosen[:, None], position_ids=positions[:, None],
-                           attention_mask=None if step_mask is None else step_mask[..., :columns],
-                           cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
-            positions = positions + 1
+            free = slots - live
+            if queue < total and (live == 0 or (can_refill and free * LEAVE_AT >= slots)):
+                arrange(min(free, total - queue))
+                continue  # the newcomers may all have ended at their first token
+            stopped = len(active) - live
+            if (stopped and stopped * LEAVE_AT >= len(active)) or (can_refill and length == capacity):
+                arrange(0)
+            logits = model(input_ids=chosen[:, None], position_ids=positions[:, None], cache=cache,
+                           attention_mask=None if step_mask is None else step_mask[..., :length + 1],
+                           use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+            length, positions = length + 1, positions + 1
+            chosen = pick(logits, blocks)
+            record(chosen, 0)
     return out

@@ -26,7 +26,9 @@ class PreallocatedLayer(DynamicLayer):
 
     def __init__(self, capacity: int, prefix: Optional[tuple] = None, rows: int = 1):
         super().__init__()
-        self.capacity, self.length, self.rows = capacity, 0, rows
+        # `rows` of the buffer's `slots` are in use: rows leave (batch_select_indices) and new ones come
+        # in (refill) without a new buffer.
+        self.capacity, self.length, self.rows, self.slots = capacity, 0, rows, rows
         self._keys = self._values = None
         if prefix is not None:  # (keys, values), each (1, kv_heads, n, head_dim): copied once per row
             keys, values = prefix
@@ -36,15 +38,17 @@ class PreallocatedLayer(DynamicLayer):
             self._view(keys.shape[-2])
 
     def _allocate(self, keys, values, rows: int) -> None:
-        self.device, self.is_initialized = keys.device, True
+        self.device, self.is_initialized, self.slots = keys.device, True, rows
         self._keys = keys.new_empty((rows, keys.shape[1], self.capacity, keys.shape[3]))
         self._values = values.new_empty((rows, values.shape[1], self.capacity, values.shape[3]))
 
     def _view(self, length: int) -> None:
         self.length = length
-        self.keys, self.values = self._keys[:, :, :length], self._values[:, :, :length]
+        if self._keys is not None:  # before the first forward (no prefix) there is nothing to view yet
+            self.keys, self.values = self._keys[:self.rows, :, :length], self._values[:self.rows, :, :length]
 
     def lazy_initialization(self, key_states, value_states) -> None:
+        self.rows = key_states.shape[0]
         self._allocate(key_states, value_states, key_states.shape[0])
         self._view(0)
 
@@ -55,10 +59,10 @@ class PreallocatedLayer(DynamicLayer):
         if end > self.capacity:
             self.capacity = max(end, 2 * self.capacity)
             keys, values = self._keys[:, :, :self.length], self._values[:, :, :self.length]
-            self._allocate(keys, values, keys.shape[0])
+            self._allocate(keys, values, self.slots)
             self._keys[:, :, :self.length], self._values[:, :, :self.length] = keys, values
-        self._keys[:, :, self.length:end] = key_states
-        self._values[:, :, self.length:end] = value_states
+        self._keys[:self.rows, :, self.length:end] = key_states
+        self._values[:self.rows, :, self.length:end] = value_states
         self._view(end)
         return self.keys, self.values
 
@@ -71,9 +75,30 @@ class PreallocatedLayer(DynamicLayer):
             n = len(indices)
             self._keys[:n, :, :self.length] = self._keys[indices, :, :self.length]
             self._values[:n, :, :self.length] = self._values[indices, :, :self.length]
-            self._keys, self._values = self._keys[:n], self._values[:n]
             self.rows = n
             self._view(self.length)
+
+    def refill(self, keep, width: int, length: int, rows: int, gap_from: int) -> None:
+        """Make room for rows coming into a running batch (generate._decode): batch rows `keep` (a
+        tensor, in order) move to the front, their last `width` filled positions moved to end at
+        `length` (usually left: the dead columns behind the longest live row are dropped, so
+        attention never runs over them), positions [gap_from, length - width) zeroed (masked, but
+        uninitialized memory may hold NaN, which survives a mask), and `rows` rows are in use: the
+        ones after `keep` are for the newcomers, prefilled through row_window. Positions before
+        `gap_from` (the shared prefix, in every row of the buffer) are never touched."""
+        if length > self.capacity:
+            raise ValueError(f"refill to {length} positions past the capacity {self.capacity}")
+        n = len(keep)
+        if self.is_initialized and n:
+            if width and (length != self.length or not torch.equal(keep.cpu(), torch.arange(n))):
+                source = slice(self.length - width, self.length)
+                # The gather copies first, so rows and columns may overlap their sources.
+                self._keys[:n, :, length - width:length] = self._keys[keep, :, source]
+                self._values[:n, :, length - width:length] = self._values[keep, :, source]
+            self._keys[:n, :, gap_from:length - width] = 0
+            self._values[:n, :, gap_from:length - width] = 0
+        self.rows = rows
+        self._view(length)
 
 
 class RowWindow(PreallocatedLayer):
@@ -102,7 +127,8 @@ class RowWindow(PreallocatedLayer):
         self._view(self.length)
 
     def lazy_initialization(self, key_states, value_states) -> None:
-        self.parent._allocate(key_states, value_states, self.parent.rows)
+        self.parent._allocate(key_states, value_states, self.parent.slots)
+        self.parent._view(self.parent.length)
         self._bind()
 
     def update(self, key_states, value_states, *args, **kwargs):
@@ -146,6 +172,14 @@ def preallocated_cache(model, rows: int, capacity: int, prefix: Optional[list] =
         layers.append(layer)
     cache.layers = layers
     return cache
+
+
+def refill(cache: DynamicCache, keep, width: int, length: int, rows: int, gap_from: int) -> None:
+    """PreallocatedLayer.refill on every layer of `cache` (from preallocated_cache, `windowed`)."""
+    if not windowed(cache):
+        raise ValueError("refill needs a cache whose layers are all PreallocatedLayer")
+    for layer in cache.layers:
+        layer.refill(keep, width, length, rows, gap_from)
 
 
 def set_length(cache: DynamicCache, length: int) -> None:
