@@ -970,6 +970,37 @@ def test_a_name_astray_is_the_one_the_request_shows_after_its_own_preposition(ti
         {"origin": "the airport", "destination": "the airport"}]  # no capitals: the router's own guess stays
 
 
+def test_an_out_of_scope_no_tool_for_a_request_naming_what_one_tool_does_is_decoded_again_as_it(tiny_tokenizer):
+    """A no_tool the router calls out of scope (or a question about what it can do), for a request that
+    names something by its capitals and says one tool's own words more than any other's, is decoded again
+    as that tool, a call required ("sign me up for Toddler Storytime": register_for_event). A missing
+    argument, a near miss or a domain question is the router's own answer, and a request that names
+    nothing ("write me a haiku about autumn leaves") or says no tool's words stays out of scope."""
+    from toolrouter.formats.copy import _tool_words, copy_decode, named_in_scope
+
+    cat = load_catalogue("tests/assets/natural/library.py")
+    words = _tool_words(cat)
+    ask = ["sign me up for Toddler Storytime"]
+    assert named_in_scope(cat, ask, "out of scope: advice", words) == "register_for_event"
+    assert named_in_scope(cat, ask, "question: capabilities", words) == "register_for_event"
+    for reason in ("missing event_name for register_for_event", "not supported: cancel event",
+                   "question no tool answers: event", "greeting"):
+        assert named_in_scope(cat, ask, reason, words) is None
+    assert named_in_scope(cat, ["sign me up for toddler storytime"], "out of scope: advice", words) is None
+    assert named_in_scope(cat, ["what's the weather in Paris?"], "out of scope: weather", words) is None
+
+    event = format_call("register_for_event", {"event_name": "Toddler Storytime"}, cat)
+
+    def generate(conversations, grammars):
+        (grammar,) = grammars  # one tool, a call required
+        assert not accepts_text(grammar, format_no_tool("out of scope: advice")) and accepts_text(grammar, event)
+        return [event]
+
+    out = copy_decode(generate, cat, _asks(*ask, "what's the weather in Paris?"), tiny_tokenizer,
+                      answers=[format_no_tool("out of scope: advice"), format_no_tool("out of scope: weather")])
+    assert out == [event, format_no_tool("out of scope: weather")]
+
+
 def test_an_argument_the_request_says_is_what_it_says(tiny_tokenizer):
     """copy_decode: an optional argument the request says in the data's words and the router left out is
     read in ("remind me an hour before" -> reminder_minutes 60; "quarter past eight in the morning" is 08:15,

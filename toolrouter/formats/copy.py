@@ -1368,6 +1368,13 @@ def said_tool(catalogue: Catalogue, texts: Sequence[str], tool: str, words: Opti
     words = words if words is not None else _tool_words(catalogue)
     if tool not in words or len(words) < 2:
         return None
+    score = _tool_scores(words, texts)
+    best = max(score, key=lambda name: score[name])
+    return best if best != tool and score[best] - score[tool] >= TOOL_WORDS_MARGIN else None
+
+
+def _tool_scores(words: dict, texts: Sequence[str]) -> dict[str, float]:
+    """Each tool's score for the request: ln(tools / tools whose words it is) for every request word of it."""
     from toolrouter.data.values import singular
 
     score = dict.fromkeys(words, 0.0)
@@ -1377,8 +1384,23 @@ def said_tool(catalogue: Catalogue, texts: Sequence[str], tool: str, words: Opti
         hits = [name for name, own in words.items() if any(_same_word(w, o) for o in own)]
         for name in hits:
             score[name] += math.log(len(words) / len(hits))
-    best = max(score, key=lambda name: score[name])
-    return best if best != tool and score[best] - score[tool] >= TOOL_WORDS_MARGIN else None
+    return score
+
+
+OUT_OF_SCOPE_LEAD = 1.0  # idf units: a word of the tool's that no other tool says (ln 3 = 1.1 of three tools)
+
+
+def named_in_scope(catalogue: Catalogue, texts: Sequence[str], reason: str, words: dict) -> Optional[str]:
+    """The tool an "out of scope" no_tool belies: the request names something (a name its capitals show:
+    "sign me up for Toddler Storytime", "srch the catalogue for Kazuo Ishiguro") and says words of one tool
+    more than any other's (by OUT_OF_SCOPE_LEAD). Only for the router's out-of-scope and capability reasons:
+    a missing argument, a near miss or a question about the domain is its own answer."""
+    if not re.match(r"\s*(out of scope|question: capabilities)", reason or "") or len(words) < 2 \
+            or not any(name_starts(t) for t in texts):
+        return None
+    score = _tool_scores(words, texts)
+    first, second = sorted(score.values(), reverse=True)[:2]
+    return max(score, key=lambda name: score[name]) if first - second >= OUT_OF_SCOPE_LEAD else None
 
 
 # words that name no thing, place or person, besides _FUNCTION_WORDS ("how many books": query "many")
@@ -1513,6 +1535,11 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             belied.append((i, tool))
     # and a call whose tool's own words the request says far less than another tool's: decoded again as that one
     tool_words = _tool_words(catalogue)
+    for i, result in enumerate(results):  # an "out of scope" for a request that names something a tool's words ask for
+        if result.kind == "no_tool":
+            tool = named_in_scope(catalogue, request_texts(conversations[i]), result.reason, tool_words)
+            if tool is not None:
+                belied.append((i, tool))
     for i, result in enumerate(results):
         if result.kind == "call" and len(result.calls) == 1:
             other = said_tool(catalogue, request_texts(conversations[i]), result.calls[0]["tool"], tool_words)
