@@ -928,8 +928,9 @@ def test_a_field_shown_by_capitalised_examples_is_a_name_and_a_numbered_code_may
 
 def test_a_required_name_copied_as_a_word_that_names_nothing_is_the_missing_ask(tiny_tokenizer):
     """A required copied name or place that is only words naming nothing ("unlock a scooter for me" ->
-    station "me", "how many books ..." -> query "many") is the data's missing ask; a message may be any
-    words ("where are you"), and a word the request capitalises may be a title."""
+    station "me", "how many books ..." -> query "many") is decoded again kept off it, and where it still
+    names nothing it is the data's missing ask; a message may be any words ("where are you"), and a word
+    the request capitalises may be a title."""
     from toolrouter.formats.copy import copy_decode
 
     cat = load_catalogue("tests/assets/natural/commute.py")
@@ -945,6 +946,17 @@ def test_a_required_name_copied_as_a_word_that_names_nothing_is_the_missing_ask(
     (kept,) = copy_decode(lambda c, g: [], cat, _asks("unlock a scooter for me"), tiny_tokenizer, answers=[bike("me")],
                           no_tool=False)  # a call required: kept as it is
     assert parse_tool_call(kept, cat).arguments["station"] == "me"
+    # first decoded again kept off it, as a value astray is: a try that names something wins
+    tried = []
+
+    def generate(conversations, grammars):
+        (grammar,) = grammars
+        tried.append(accepts_text(grammar, bike("me")))
+        return [bike("City Hall")]
+
+    (named,) = copy_decode(generate, cat, _asks("unlock a scooter for me at City Hall"), tiny_tokenizer,
+                           answers=[bike("me")])
+    assert tried == [False] and parse_tool_call(named, cat).arguments["station"] == "City Hall"
 
 
 def test_a_name_astray_is_the_one_the_request_shows_after_its_own_preposition(tiny_tokenizer):

@@ -18,6 +18,21 @@ LONG = ("I ordered a pair of running shoes last month, order ORD-55120, they arr
         "the box was damaged, the left one has a scuff on the toe, and I would like my money back please")
 
 
+
+def greedy_logits(model, ids, steps: int) -> list:
+    """The last-position logits of `steps` greedy steps of `ids` (1 x n) alone, through transformers' own
+    DynamicCache: the reference a hand-written cache must match."""
+    import torch
+    from transformers import DynamicCache
+
+    cache, out, step_ids = DynamicCache(config=model.config), [], ids
+    with torch.inference_mode():
+        for _ in range(steps):
+            logits = model(input_ids=step_ids, cache=cache, use_cache=True).logits[:, -1, :]
+            out.append(logits[0])
+            step_ids = logits.argmax(-1)[:, None]
+    return out
+
 def test_prefill_parts_minimise_padding_plus_calls():
     # One part: 4 x 56 + 40 = 264 tokens' worth; [56] then [10, 10, 10]: 56 + 40 + 30 + 40 = 166.
     assert _prefill_parts([56, 10, 10, 10], 40) == [(0, 1), (1, 4)]
@@ -78,7 +93,6 @@ def test_row_windows_write_into_one_cache(tiny_tokenizer):
     """Two parts prefilled through RowWindows, then decoded as one batch with the prepared 4-D mask:
     each row's logits are those of the row alone (DynamicCache, no padding), up to float rounding."""
     import torch
-    from transformers import DynamicCache
 
     from toolrouter.infer.kvcache import preallocated_cache, row_window, set_length
 
@@ -87,16 +101,7 @@ def test_row_windows_write_into_one_cache(tiny_tokenizer):
     long, short = torch.randint(5, len(tiny_tokenizer), (1, 12)), torch.randint(5, len(tiny_tokenizer), (1, 5))
     steps, width = 4, 12
 
-    def alone(ids):
-        cache, out, step_ids = DynamicCache(config=model.config), [], ids
-        with torch.inference_mode():
-            for _ in range(steps):
-                logits = model(input_ids=step_ids, cache=cache, use_cache=True).logits[:, -1, :]
-                out.append(logits[0])
-                step_ids = logits.argmax(-1)[:, None]
-        return out
-
-    expected = [alone(long), alone(short)]
+    expected = [greedy_logits(model, long, steps), greedy_logits(model, short, steps)]
     cache = preallocated_cache(model, rows=2, capacity=width + steps)
     mask = torch.ones(2, width + steps, dtype=torch.bool)
     mask[1, :width - 5] = False

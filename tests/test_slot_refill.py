@@ -9,7 +9,7 @@ from toolrouter import load_catalogue
 from toolrouter.infer.generate import generate_answers, render_prompts
 
 from test_generate import REQUESTS
-from test_generate_batching import LONG
+from test_generate_batching import LONG, greedy_logits
 from test_prefix_cache import random_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -156,22 +156,12 @@ def test_refill_moves_rows_and_columns_in_the_cache(tiny_tokenizer):
     through a row window into row 1 of a buffer whose unused memory holds NaN. Every logit is the one
     of each row alone, up to float rounding."""
     import torch
-    from transformers import DynamicCache
 
     from toolrouter.infer.kvcache import preallocated_cache, refill, row_window, set_length
 
     model = random_model(tiny_tokenizer, "llama")
     torch.manual_seed(0)
     a, b, new = (torch.randint(5, len(tiny_tokenizer), (1, n)) for n in (6, 4, 14))
-
-    def alone(ids, steps):
-        cache, out, step_ids = DynamicCache(config=model.config), [], ids
-        with torch.inference_mode():
-            for _ in range(steps):
-                logits = model(input_ids=step_ids, cache=cache, use_cache=True).logits[:, -1, :]
-                out.append(logits[0])
-                step_ids = logits.argmax(-1)[:, None]
-        return out
 
     capacity = 30
     cache = preallocated_cache(model, rows=2, capacity=capacity)
@@ -213,7 +203,7 @@ def test_refill_moves_rows_and_columns_in_the_cache(tiny_tokenizer):
             got_b.append(logits[0])
             got_new.append(logits[1])
             chosen, positions = logits.argmax(-1), positions + 1
-    for got, expected in ((got_b, alone(b, 6)), (got_new, alone(new, 4))):
+    for got, expected in ((got_b, greedy_logits(model, b, 6)), (got_new, greedy_logits(model, new, 4))):
         assert all(torch.allclose(x, y, atol=1e-4) for x, y in zip(got, expected))
         assert [x.argmax().item() for x in got] == [y.argmax().item() for y in expected]
 
