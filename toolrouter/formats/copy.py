@@ -1616,16 +1616,9 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                     best, best_score = (candidate, result), score
             answers[i], results[i] = best
     # then, after the collisions are settled, values astray: after none of their words, or into the next one's
-    def empty(call: dict, texts) -> list[str]:  # required names copied as words that name nothing ("me", "anything by")
-        return [a for a in catalogue[call["tool"]].required if fields.get(call["tool"], {}).get(a) == "text"
-                and (call["tool"], a) not in clauses and _names_nothing(call["arguments"].get(a), texts)]
-
     for i, result in enumerate(results):
         if result.kind == "call" and len(result.calls) == 1:
-            texts = request_texts(conversations[i])
-            stray = _strays(result.calls[0], texts, fields, where)
-            for a in empty(result.calls[0], texts):  # decoded again kept off it, as a value astray is
-                stray.setdefault((result.calls[0]["tool"], a), [result.calls[0]["arguments"][a]])
+            stray = _strays(result.calls[0], request_texts(conversations[i]), fields, where)
             if stray:
                 strays.append((i, result.calls[0]["tool"], stray))
     for _ in range(STRAY_TRIES):
@@ -1644,11 +1637,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             # a value another argument of the call already says ("at 19:30" is the time) is no better place
             taken = [str(v) for a, v in args.items() if (tool, a) not in stray and not isinstance(v, (dict, list))]
             clash = any(_overlap(str(args.get(key[1], "")), t) for key in stray for t in taken)
-            placed, was = _placement(args, texts, tool_anchors), _placement(before.calls[0]["arguments"], texts,
-                                                                             tool_anchors)
-            # better placed, or as well placed and naming something where the value before named nothing
-            if not clash and (placed > was or placed == was and len(empty(result.calls[0], texts))
-                              < len(empty(before.calls[0], texts))):
+            if not clash and _placement(args, texts, tool_anchors) > \
+                    _placement(before.calls[0]["arguments"], texts, tool_anchors):
                 answers[i], results[i] = candidate, result
                 continue
             more = {key: [*values, args[key[1]]] for key, values in stray.items()
@@ -1701,8 +1691,10 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                {a for (t, a), k in clauses.items() if t == call["tool"] and k in ("message", "task")})
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
-        if no_tool and len(calls) == 1 and i not in forced:  # a required name that still names nothing: the missing ask
-            unnamed = empty(calls[0], texts)
+        if no_tool and len(calls) == 1 and i not in forced:  # a required name that names nothing: the missing ask
+            tool = calls[0]["tool"]  # (not where a belied no_tool's one-tool grammar required the call)
+            unnamed = [a for a in catalogue[tool].required if fields.get(tool, {}).get(a) == "text"
+                       and (tool, a) not in clauses and _names_nothing(calls[0]["arguments"].get(a), texts)]
             if unnamed:
                 answers[i] = write_no_tool(f"missing {' and '.join(unnamed)} for {calls[0]['tool']}")
                 continue
