@@ -1002,7 +1002,7 @@ def test_an_out_of_scope_no_tool_for_a_request_naming_what_one_tool_does_is_deco
     assert out == [event, format_no_tool("out of scope: weather")]
     # the call that grammar required stays a call, even where its name names nothing ("me")
     me = format_call("register_for_event", {"event_name": "me"}, cat)
-    assert copy_decode(lambda c, g: [me], cat, _asks(*ask), tiny_tokenizer,
+    assert copy_decode(lambda c, g: [me], cat, _asks("Toddler Storytime: sign me up"), tiny_tokenizer,
                        answers=[format_no_tool("out of scope: advice")]) == [me]
 
 
