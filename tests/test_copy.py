@@ -943,6 +943,10 @@ def test_a_required_name_copied_as_a_word_that_names_nothing_is_the_missing_ask(
     text = format_call("send_text", {"to": "Maria", "message": "where are you"}, home)
     (same,) = copy_decode(lambda c, g: [], home, _asks("txt Maria where are you"), tiny_tokenizer, answers=[text])
     assert parse_tool_call(same, home).arguments == {"to": "Maria", "message": "where are you"}
+    support = load_catalogue("support_router")  # free text is scored by overlap: any words may be its reason
+    refund = format_call("request_refund", {"order_id": "ORD-27614", "reason": "it"}, support)
+    assert copy_decode(lambda c, g: [], support, _asks("My kid ordered ORD-27614 without permission. Can you refund it?"),
+                       tiny_tokenizer, answers=[refund]) == [refund]
     (kept,) = copy_decode(lambda c, g: [], cat, _asks("unlock a scooter for me"), tiny_tokenizer, answers=[bike("me")],
                           no_tool=False)  # a call required: kept as it is
     assert parse_tool_call(kept, cat).arguments["station"] == "me"

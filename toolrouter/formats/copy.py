@@ -67,6 +67,7 @@ import re
 from typing import Any, NamedTuple, Optional, Sequence, Union
 
 from toolrouter.core.catalogue import Catalogue
+from toolrouter.core.schema import FREE_TEXT_KEY
 
 COPY_KEY = "x-copy-spans"  # a string schema whose value is a span of these texts (the grammar builder reads it)
 HEAD_KEY = "x-copy-head"  # with COPY_KEY: the span starts where each of those texts starts
@@ -1693,8 +1694,10 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 call["arguments"], changed = trimmed, True
         if no_tool and len(calls) == 1 and i not in forced:  # a required name that names nothing: the missing ask
             tool = calls[0]["tool"]  # (not where a belied no_tool's one-tool grammar required the call)
+            # (free text is scored by overlap, and any words of the request may be its reason: "refund it")
             unnamed = [a for a in catalogue[tool].required if fields.get(tool, {}).get(a) == "text"
-                       and (tool, a) not in clauses and _names_nothing(calls[0]["arguments"].get(a), texts)]
+                       and (tool, a) not in clauses and not catalogue[tool].properties[a].get(FREE_TEXT_KEY)
+                       and _names_nothing(calls[0]["arguments"].get(a), texts)]
             if unnamed:
                 answers[i] = write_no_tool(f"missing {' and '.join(unnamed)} for {calls[0]['tool']}")
                 continue
