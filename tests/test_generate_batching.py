@@ -18,7 +18,6 @@ LONG = ("I ordered a pair of running shoes last month, order ORD-55120, they arr
         "the box was damaged, the left one has a scuff on the toe, and I would like my money back please")
 
 
-
 def greedy_logits(model, ids, steps: int) -> list:
     """The last-position logits of `steps` greedy steps of `ids` (1 x n) alone, through transformers' own
     DynamicCache: the reference a hand-written cache must match."""
@@ -32,6 +31,7 @@ def greedy_logits(model, ids, steps: int) -> list:
             out.append(logits[0])
             step_ids = logits.argmax(-1)[:, None]
     return out
+
 
 def test_prefill_parts_minimise_padding_plus_calls():
     # One part: 4 x 56 + 40 = 264 tokens' worth; [56] then [10, 10, 10]: 56 + 40 + 30 + 40 = 166.
