@@ -150,8 +150,8 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
                     if provider in PHRASE_KINDS and fmt not in FORMATS and not schema.get("pattern"):
                         phrases.add((spec.name, arg))
                     # the values the catalogue shows: the bank's pool (a run's bank keeps what its snapshot drops)
-                    slot = bank.tools.get(spec.name) if bank is not None else None
-                    slot = (slot.slots.get(arg) if slot is not None else None) or (
+                    tbank = bank.tools.get(spec.name) if bank is not None else None
+                    slot = (tbank.slots.get(arg) if tbank is not None else None) or (
                         bank.slots.get(arg) if bank is not None else None)
                     examples = [e for e in (slot.pool if slot is not None and slot.pool else
                                             raw.get(arg, {}).get("examples") or []) if isinstance(e, str)]
@@ -1176,8 +1176,9 @@ def _name_run(value: str, texts: Sequence[str], stops: set) -> Optional[tuple[st
                 hi += 2
             else:
                 break
-        run = re.sub(r"['’]s$", "", text[cores[lo][0]:cores[hi][1]]) if not re.search(r"['’]s$", v) else \
-            text[cores[lo][0]:cores[hi][1]]  # "Kenji Watanabe's extension": the name, not its 's
+        run = text[cores[lo][0]:cores[hi][1]]
+        if not re.search(r"['’]s$", v):  # "Kenji Watanabe's extension": the name, not its 's
+            run = re.sub(r"['’]s$", "", run)
         nxt = words[hi + 1] if hi + 1 < len(words) and open_after(hi) else ""
         ends = nxt.lower() in _NAME_ENDS and nxt.islower()  # (a number runs on: "Lab Report 3", _stretched)
         return run, ends
@@ -1195,19 +1196,21 @@ def _anchored_names(args: dict, texts: Sequence[str], tool_anchors: dict, fields
     holds it."""
     out = dict(args)
     texts = [t for t in texts if not _titled(t)]
+    # per text argument: the words that introduce it, those of the others, and the prepositions only it has
+    words = {a: (tool_anchors.get(a, set()), set().union(*(w for b, w in tool_anchors.items() if b != a and b in fields)))
+             for a, kind in fields.items() if kind == "text" and a not in clauses and tool_anchors.get(a)}
+    after = {a: re.compile(r"\b(" + "|".join(map(re.escape, sorted(preps))) + r")\s+(\S+)")
+             for a, (mine, others) in words.items() if (preps := {w for w in mine if w in _PLACE_WORDS} - others)}
     # twice: a name another argument held astray is free once that one has moved ("subway from Central Square to
     # Kendall" read as origin "wheelchair", destination "Central Square": the destination moves first)
-    for a, kind in [*fields.items(), *fields.items()]:
-        v = out.get(a)
-        mine = tool_anchors.get(a, set())
-        if kind != "text" or a in clauses or not isinstance(v, str) or not mine or _anchored(v, texts, mine):
+    for a in [*after, *after]:
+        (mine, others), v = words[a], out.get(a)
+        if not isinstance(v, str) or _anchored(v, texts, mine):
             continue
-        others = set().union(*(w for b, w in tool_anchors.items() if b != a and b in fields))
-        preps = {w for w in mine if w in _PLACE_WORDS} - others
         taken = [str(w) for b, w in out.items() if b != a and isinstance(w, (str, int, float))]
         found = []
         for text in texts:
-            for m in re.finditer(r"\b(" + "|".join(map(re.escape, sorted(preps))) + r")\s+(\S+)", text) if preps else ():
+            for m in after[a].finditer(text):
                 word = m.group(2).strip(_EDGE)
                 if not word[:1].isupper() or word.lower() in _NOT_NAMES:
                     continue
@@ -1682,13 +1685,14 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 full = _said_values(call["arguments"], texts, readers, spec.required, list(spec.properties), readings)
                 if full != call["arguments"]:
                     call["arguments"], changed = full, True
+            clause_args = {a for t, a in clauses if t == call["tool"]}
             if len(calls) == 1:  # a name astray, where the request shows the one its words introduce
                 placed = _anchored_names(call["arguments"], texts, where.get(call["tool"], {}),
-                                         fields.get(call["tool"], {}), {a for t, a in clauses if t == call["tool"]})
+                                         fields.get(call["tool"], {}), clause_args)
                 if placed != call["arguments"]:
                     call["arguments"], changed = placed, True
             trimmed = _trimmed(call["arguments"], texts, where.get(call["tool"], {}), fields.get(call["tool"], {}),
-                               {a for t, a in clauses if t == call["tool"]}, own[call["tool"]],
+                               clause_args, own[call["tool"]],
                                {a for (t, a), k in clauses.items() if t == call["tool"] and k in ("message", "task")})
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
