@@ -430,6 +430,35 @@ def head_noun(schema: dict) -> Optional[str]:
     return m.group(1) if m else None
 
 
+# the tool that reports something broken or wrong, and how people say it is
+PROBLEM_WORDS = ("problem", "issue", "broken", "fault", "faulty", "malfunction", "outage", "breaks", "broke")
+SYMPTOMS = ["isn't working", "is broken", "stopped working", "won't work", "is not working", "doesn't work",
+            "is acting up", "won't turn on", "keeps cutting out", "is making a weird noise"]
+SEND_HELP = ["can someone take a look?", "please send someone", "can you send someone?", "can someone fix it?"]
+# the verbs of getting something brought: their object is also asked for as a want ("can i get a burger")
+OBTAINING = ("order", "buy", "get", "request", "bring", "send up", "deliver")
+
+
+def _broken_arg(spec, raw: dict, kinds: dict, required: list) -> Optional[tuple[str, bool]]:
+    """The argument that says what a problem-reporting tool's problem is (a tool whose name or description says
+    a problem, an issue, something broken...), and whether it names the thing that is broken ("What the problem
+    is with.", "The device that has the problem.") rather than what went wrong ("What help is needed."). Only a
+    required choice: its values are short words a symptom frame can say ("the {wifi} isn't working")."""
+    said = f"{words_of(spec.name)} {(spec.description or '').lower()}"
+    if not any(re.search(rf"\b{w}\b", said) for w in PROBLEM_WORDS):
+        return None
+    for a in required:
+        desc = (raw[a].get("description") or "").lower()
+        if kinds[a] != "enum":
+            continue
+        if re.search(r"\b(problem|issue|fault|wrong|broken)\b.*\bwith\b", desc) or re.search(
+                r"\b(device|appliance|equipment|thing|part)\b", desc):
+            return a, True
+        if re.search(r"\b(problem|issue|fault|wrong|help)\b", f"{words_of(a)} {desc}"):
+            return a, False
+    return None
+
+
 def _arg_text(arg: str, phrases: list[str], optional: bool) -> str:
     alt = _alt(phrases)
     return f"[{alt}]" if optional else alt
@@ -546,6 +575,9 @@ def tool_templates(spec) -> list[str]:
             if named and not set(named.split()) & set(words_of(acts_on).split()):
                 frames += [" ".join(f.split()) for f in (f"{verbs} the {named} {said} {t} {rest}",
                                                         f"{named}: {said} {rest}")]
+        if p.verb in OBTAINING:  # what is ordered, asked for as a want: "can i get a cheeseburger", "i'll have the salad"
+            frames += [" ".join(f.format(f"{said} {rest}").split()) for f in (
+                "can i get {}?", "could i get {}?", "i'll have {}", "i'd like {}", "{} please", "can i have {}?")]
         if p.verb in ("search", "search for", "find", "look for", "look up"):  # a search is asked as a want
             frames += [" ".join(f.format(f"{said} {rest}").split()) for f in (
                 "i'm looking for {}", "do you have {}?", "got any {}?", "i want {}", "show me {}")]
@@ -553,6 +585,24 @@ def tool_templates(spec) -> list[str]:
     # (not for information asked for: "the weather in Oslo, get it" is no request)
     if frames and not acts_on and not p.asking and p.verb not in SEARCHING and p.noun:
         frames += ["{N} {A}, {it}", "{N} {A} - {it}", "{N} {A}, can you {it}?", "{N} {A}, please {it}"]
+    # a problem said as people report it, by what is wrong ("the wifi keeps dropping", "there's a problem with
+    # the heating"), not as the report ("tell the front desk ... with the wifi"): read off hotel_stay, whose router
+    # answered no_tool to "the AC in my room isn't working" and "TV won't turn on"
+    broken = _broken_arg(spec, raw, kinds, required)
+    if broken:
+        arg, thing = broken
+        rest = args_text([a for a in required + optional if a != arg])
+        x = "{" + arg + "}"
+        if thing:  # a thing that is broken: "the {tv} won't turn on"
+            the = "(the|my)"
+            frames += [f"{the} {x} {_alt(SYMPTOMS)} {rest}", f"{x} {_alt(SYMPTOMS[:4])} {rest}",
+                       f"there's {_alt(['a problem', 'an issue', 'something wrong'])} with {the} {x} {rest}",
+                       f"something's wrong with {the} {x} {rest}", f"{x} not working {rest}",
+                       f"{the} {x} {_alt(SYMPTOMS)} {rest}, {_alt(SEND_HELP)}",
+                       f"{x} is broken {rest}, {_alt(SEND_HELP)}"]
+        else:  # what went wrong: "flat tire, can you send someone?"
+            frames += [f"{x} {rest}, {_alt(SEND_HELP)}", f"(help|need help|please help), {x} {rest}",
+                       f"i've got {x} {rest}", f"{x} {rest}, need help"]
     # who gets the money, said before it ("send Anna $50", "pay Geico $210"), and a company that names
     # the object's kind ("pay the Comcast bill")
     payee = next((a for a in required if kinds[a] in ("person", "company")), None)

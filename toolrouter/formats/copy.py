@@ -675,7 +675,7 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    ids: frozenset = frozenset(), numbered: frozenset = frozenset()) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
-    spans (none: the pattern stays). Nothing to copy from: the catalogue itself. `lower`: text spans
+    spans (none: a required one keeps its pattern, an optional one is left out). Nothing to copy from: the catalogue itself. `lower`: text spans
     of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
     chatml_lower template): it writes values as it saw them, the same for every casing of a request,
     and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
@@ -759,6 +759,9 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                 found = [f for f in found if f.lower() not in off] or found
                 if found:
                     props[arg], changed = {k: v for k, v in schema.items() if k != "pattern"} | {"enum": found}, True
+                elif arg not in spec.required:  # a code the request does not say is none the data would write
+                    del props[arg]  # ("zip_code": "20161" made up under its pattern from "a 2016 Subaru")
+                    changed = True
         specs.append(dataclasses.replace(spec, parameters={**spec.parameters, "properties": props}))
     if unsaid_out and unsaid and len(set(unsaid)) < len(specs):
         specs, changed = [s for s in specs if s.name not in unsaid], True
