@@ -58,6 +58,17 @@ def test_copy_catalogue_leaves_the_catalogue_alone_without_text():
     assert "pattern" in copy_catalogue(cat, ["hi there"])["track_order"].properties["order_id"]
 
 
+def test_an_optional_code_the_request_does_not_say_is_left_out():
+    """The data writes an optional code only where its request says it, so a request with none gets none: a scratch
+    router wrote zip_code "20161" under the pattern from "a 2016 Subaru Outback" (auto_care). A required one keeps
+    its pattern (above), and one the request says is the enum of its spans."""
+    cars = load_catalogue("tests/assets/natural/auto_care.py")
+    quote = copy_catalogue(cars, ["how much to replace the alternator on a 2016 Subaru Outback"])["get_repair_quote"]
+    assert "zip_code" not in quote.properties and "zip_code" in cars["get_repair_quote"].properties
+    said = copy_catalogue(cars, ["new clutch for a 2012 Ford Focus, I'm in 60614"])["get_repair_quote"]
+    assert said.properties["zip_code"]["enum"] == ["60614"]
+
+
 def test_the_grammar_allows_only_spans_for_copied_arguments(tiny_tokenizer):
     cat = load_catalogue("support_router")
     request = "The headphones from ord-662014 stopped working after two days. I want my money back."

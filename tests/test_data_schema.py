@@ -1030,3 +1030,80 @@ def test_a_code_shown_by_example_is_a_code_and_a_branch_is_a_place():
     assert arg_kind("branch", {"type": "string", "description": "Library branch."}) == "place"
     words = {"type": "string", "description": "What to look for.", "examples": ["sourdough baking"]}
     assert slot_values("search", "query", words) == {"provider": "query", "pool": ["sourdough baking"]}
+
+
+def test_a_problem_is_reported_by_what_is_wrong():
+    """A tool that reports something broken is asked by the symptom ("the {tv} won't turn on", "there's a problem
+    with the {heating}"), not only as the report ("tell the front desk ... with the wifi", which is all the draft
+    said before: hotel_stay's router answered no_tool to "TV won't turn on"); what went wrong ("flat tire") is said
+    as a call for help, never as a thing that "isn't working"."""
+    from toolrouter.data.draft import _broken_arg
+
+    hotel = load_catalogue(str(ASSETS / "hotel_stay.py"))
+    cars = load_catalogue(str(ASSETS / "auto_care.py"))
+    work = load_catalogue(str(ASSETS / "workplace.py"))
+
+    def broken(spec):
+        raw = raw_properties(spec)
+        return _broken_arg(spec, raw, {a: arg_kind(a, s) for a, s in raw.items()}, spec.required)
+
+    assert broken(hotel["report_room_issue"]) == ("problem", True)  # "What the problem is with."
+    assert broken(work["report_it_issue"]) == ("device", True)  # "The device that has the problem."
+    assert broken(cars["request_roadside_assistance"]) == ("problem", False)  # "What help is needed."
+    assert broken(hotel["order_room_service"]) is None and broken(cars["book_car_service"]) is None
+    room = tool_templates(hotel["report_room_issue"])
+    assert any(t.startswith("(the|my) {problem} (isn't working|") for t in room)
+    assert any(t.startswith("there's (a problem|an issue|something wrong) with (the|my) {problem}") for t in room)
+    roadside = " ".join(tool_templates(cars["request_roadside_assistance"]))
+    assert "{problem}" in roadside and "isn't working" not in roadside and "need help" in roadside
+    rows = [text for text, target in _calls(build_dataset(str(ASSETS / "hotel_stay.py"), n=1500, seed=0))
+            if target.get("tool") == "report_room_issue"]
+    assert any(re.search(r"(isn't working|won't turn on|stopped working|problem with)", r.lower()) for r in rows)
+
+
+def test_what_a_tool_asks_someone_to_do_is_said_as_that_act():
+    """"Ask to leave the room later than ..." is said "can i leave the room later at 2?" (the user's own act, asked
+    leave for), "Ask housekeeping to clean the room" as "can someone clean the room", "have housekeeping clean the
+    room"; "ask" with no act after it ("Ask a human agent for help") gives nothing new."""
+    from toolrouter.data.draft import _asked_act
+
+    assert _asked_act("Ask to leave the room later than the usual check-out time.") == (None, "leave the room later")
+    assert _asked_act("Ask housekeeping to clean the room or bring something up.") == ("housekeeping", "clean the room")
+    assert _asked_act("Ask the landlord to fix a leak.") == ("the landlord", "fix a leak")
+    for other in ("Ask a human agent for help.", "Request days off work.", "Get directions to a place.",
+                  "Order a taxi from one place to another."):
+        assert _asked_act(other) is None, other
+    hotel = load_catalogue(str(ASSETS / "hotel_stay.py"))
+    late = tool_templates(hotel["request_late_checkout"])
+    assert any(t.startswith("can (i|we) leave the room later (at {checkout_time}") for t in late)
+    clean = tool_templates(hotel["request_housekeeping"])
+    assert any(t.startswith("have housekeeping clean the room") for t in clean)
+    assert any(t.startswith("can (you|someone|housekeeping) clean the room") for t in clean)
+
+
+def test_what_is_ordered_is_asked_for_as_a_want():
+    hotel = load_catalogue(str(ASSETS / "hotel_stay.py"))
+    food = tool_templates(hotel["order_room_service"])
+    assert any(t.startswith("can i get [{quantity}] {item}") for t in food)
+    assert any(t.startswith("i'll have [{quantity}] {item}") for t in food)
+    # not for what is added or searched: "can i get milk" adds nothing to a shopping list
+    shopping = " ".join(tool_templates(load_catalogue(str(ASSETS / "household.py"))["add_to_shopping_list"]))
+    assert "can i get {item}" not in shopping and "i'll have" not in shopping
+
+
+def test_a_boolean_that_says_an_act_is_said_as_that_act():
+    """"Whether to text me when the car is ready." is "text me" and "no need to text me" (the data said "text when
+    ready" / "without when ready"); "Whether I need a courtesy car ..." is "need a courtesy car" / "don't need a
+    courtesy car"; a quality ("Whether it is urgent.") says no act, and the name's forms stay after the act's."""
+    from toolrouter.data.values import bool_act
+
+    assert bool_act("Whether to text me when the car is ready.") == {
+        True: ["text me", "please text me"], False: ["don't text me", "no need to text me"]}
+    assert bool_act("Whether the front desk should keep my bags after I check out.")[True][0] == "keep my bags"
+    assert bool_act("Whether I need a courtesy car while it's in.") == {
+        True: ["need a courtesy car"], False: ["don't need a courtesy car"]}
+    assert bool_act("Whether it is urgent.") is None and bool_act("Only online classes.") is None
+    assert bool_act("Whether to repeat the call every morning of my stay.") is None  # too long to be said whole
+    forms = bool_forms("text_when_ready", {"description": "Whether to text me when the car is ready."})
+    assert forms[True][:2] == ["text me", "please text me"] and "no need to text me" in forms[False]
+    assert len(forms[True]) > 2  # the name's own forms follow

@@ -47,7 +47,12 @@ VERBS = {"get": ["get", "show me", "check", "tell me"], "check": ["check", "look
          "record": ["record", "log"], "rate": ["rate", "give"], "apply": ["apply", "use"],
          "return": ["return", "send back"], "contact": ["contact", "talk to", "reach"], "refill": ["refill", "renew"],
          "cast": ["cast", "stream"], "email": ["email", "write to"], "request": ["request", "ask for"],
-         "report": ["report", "flag"], "save": ["save", "add"]}
+         "report": ["report", "flag"], "save": ["save", "add"],
+         # phrasal verbs people use with themselves as the object ("sign me up for ...", "put me down for ...")
+         "sign up": ["sign up", "sign me up", "register", "put me down"], "register": ["register", "sign me up", "enroll"],
+         "enroll": ["enroll", "sign me up", "register"], "join": ["join", "sign me up for"],
+         "renew": ["renew", "extend"], "place": ["place", "put"], "answer": ["answer", "reply to", "respond to"],
+         "plan": ["plan", "find"], "unlock": ["unlock", "get"], "ask": ["ask", "get"]}
 ASKING = {"get", "check", "look up", "search for", "search", "find", "show", "list", "find out"}
 PARTICLES = ("on", "off", "up", "down", "in", "out", "back", "over")
 SEARCHING = ("search", "search for", "find", "look for", "look up", "recommend", "browse", "discover")
@@ -63,7 +68,8 @@ MONEY_NOUNS = ("money", "cash", "funds")
 # nouns that stand for an argument's value in a description: "an item", "a piece of text", "an entry"
 PLACEHOLDERS = ("item", "items", "piece", "thing", "things", "entry", "something")
 _VERB_FRAMES = ("{V} {A}", "please {V} {A}", "can you {V} {A}?", "could you {V} {A} for me?", "i need to {V} {A}",
-                "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now")
+                "i want to {V} {A}", "i'd like to {V} {A}", "go ahead and {V} {A}", "hey, {V} {A}", "{V} {A} now",
+                "can i {V} {A}?")
 PREPOSITIONS = ("for", "to", "in", "on", "at", "from", "with", "of", "by", "into", "about", "between")
 INDEFINITE = ("a", "an", "one", "another", "some", "any", "given", "specified", "specific", "someone", "somebody",
               "something", "anyone")
@@ -430,6 +436,25 @@ def head_noun(schema: dict) -> Optional[str]:
     return m.group(1) if m else None
 
 
+def _asked_act(description: str) -> Optional[tuple[Optional[str], str]]:
+    """What a tool that asks for something to be done asks ("Ask to leave the room later than the usual check-out
+    time." -> (None, "leave the room later"); "Ask housekeeping to clean the room or bring something up." ->
+    ("housekeeping", "clean the room")): who is asked (None: leave for the user's own act) and the act, up to its
+    first "or", "and", "than", comma, subordinate clause or placeholder."""
+    first = description.strip().split(". ")[0].rstrip(". ").lower()
+    m = re.match(r"(?:ask|request|tell) (?:((?:the )?[a-z]+(?: [a-z]+)?) )?to ([a-z]+(?: [a-z'-]+)*)", first)
+    if not m or m.group(1) and set(m.group(1).split()) & set(INDEFINITE + ARTICLES[:2] + PREPOSITIONS):
+        return None
+    words = m.group(2).split()
+    if words[0] in ARTICLES + INDEFINITE:
+        return None
+    cut = next((i for i in range(1, len(words)) if words[i] in ("or", "and", "than", "if") + SUBORDINATORS
+                or words[i] in PREPOSITIONS + PLACE_PREPOSITIONS and i + 1 < len(words) and words[i + 1] in INDEFINITE),
+               len(words))
+    # "later than the usual check-out time": the comparison's own words go too ("leave the room later")
+    return (m.group(1) or None), " ".join(words[:cut])
+
+
 # the tool that reports something broken or wrong, and how people say it is
 PROBLEM_WORDS = ("problem", "issue", "broken", "fault", "faulty", "malfunction", "outage", "breaks", "broke")
 SYMPTOMS = ["isn't working", "is broken", "stopped working", "won't work", "is not working", "doesn't work",
@@ -585,6 +610,19 @@ def tool_templates(spec) -> list[str]:
     # (not for information asked for: "the weather in Oslo, get it" is no request)
     if frames and not acts_on and not p.asking and p.verb not in SEARCHING and p.noun:
         frames += ["{N} {A}, {it}", "{N} {A} - {it}", "{N} {A}, can you {it}?", "{N} {A}, please {it}"]
+    # what a tool asks someone to do, said as that act: "Ask to leave the room later than ..." as "can i leave the
+    # room later at 2?", "Ask housekeeping to clean the room" as "can someone clean the room at 9?", "get
+    # housekeeping to clean the room" (the description's own verb "ask" is no word people use for it)
+    asked = _asked_act(spec.description or "")
+    if asked:
+        who, act = asked
+        act = _lit(act)
+        if who is None:  # the user's own act, asked leave for
+            frames += [f"can (i|we) {act} {{A}}?", f"could (i|we) {act} {{A}}?", f"is it possible to {act} {{A}}?",
+                       f"(i'd|we'd) like to {act} {{A}}", f"i want to {act} {{A}}", f"(i|we) need to {act} {{A}}"]
+        else:  # someone else's: "have housekeeping clean the room"
+            frames += [f"{act} {{A}}", f"please {act} {{A}}", f"can (you|someone|{who}) {act} {{A}}?",
+                       f"(get|i need) {who} to {act} {{A}}", f"have {who} {act} {{A}}", f"could someone {act} {{A}}?"]
     # a problem said as people report it, by what is wrong ("the wifi keeps dropping", "there's a problem with
     # the heating"), not as the report ("tell the front desk ... with the wifi"): read off hotel_stay, whose router
     # answered no_tool to "the AC in my room isn't working" and "TV won't turn on"

@@ -542,12 +542,40 @@ def bool_forms(arg: str, schema: dict) -> dict:
         quality = " ".join(core)
         forms = {True: [quality] + ([f"{quality} only"] if only else []),
                  False: [f"not just {quality}"] if only else [f"not {quality}"]}
+    said = bool_act(schema.get("description") or "")
+    if said:  # what the description says is done, first: "keep my bags", "no need to text me"
+        forms = {value: list(dict.fromkeys(said[value] + forms[value])) for value in (True, False)}
     declared = {str(k).lower(): v for k, v in (schema.get(SYNONYMS_KEY) or {}).items()}
     for value in (True, False):
         more = declared.get(str(value).lower())
         if more:
             forms[value] = list(dict.fromkeys(([more] if isinstance(more, str) else list(more)) + forms[value]))
     return forms
+
+
+_ACT_ENDS = ("when", "whenever", "after", "before", "while", "if", "once", "until", "so", "because", "in case")
+
+
+def bool_act(description: str) -> Optional[dict]:
+    """The act a yes/no argument's description says is done or not, as people ask for it: "Whether to text me when
+    the car is ready." -> "text me" / "don't text me", "no need to text me"; "Whether the front desk should keep my
+    bags after I check out." -> "keep my bags"; "Whether I need a courtesy car while it's in." -> "need a courtesy
+    car" / "don't need a courtesy car". None where it says no act (a quality: "Whether it is urgent.")."""
+    first = description.strip().split(". ")[0].rstrip(". ").lower()
+    m = re.match(r"whether (?:to (?P<to>.+)|(?:the|my|a|an) [a-z-]+(?: [a-z-]+)? (?:should|will|would|must) (?P<they>.+)"
+                 r"|(?:i|we) (?:should |will |would |must )?(?P<me>.+))$", first)
+    if not m:
+        return None
+    act = next(g for g in m.groups() if g)
+    words = act.replace(",", " ,").split()
+    cut = next((i for i, w in enumerate(words) if w in _ACT_ENDS + (",",) or " ".join(words[i:i + 2]) in _ACT_ENDS),
+               len(words))
+    act = " ".join(words[:cut])
+    if not act or cut > 6 or words[0] in ("is", "are", "be", "it", "has", "was"):
+        return None
+    if m.group("me"):
+        return {True: [act], False: [f"don't {act}"]}
+    return {True: [act, f"please {act}"], False: [f"don't {act}", f"no need to {act}"]}
 
 
 def enum_words(value: Any, synonyms: Optional[dict] = None) -> list[str]:
