@@ -1107,3 +1107,21 @@ def test_a_boolean_that_says_an_act_is_said_as_that_act():
     forms = bool_forms("text_when_ready", {"description": "Whether to text me when the car is ready."})
     assert forms[True][:2] == ["text me", "please text me"] and "no need to text me" in forms[False]
     assert len(forms[True]) > 2  # the name's own forms follow
+
+
+def test_a_dish_is_food_and_a_count_of_the_item_is_said_bare():
+    """"Dish or drink to order." draws dishes ("pad thai"), not products ("a yoga mat", which room service got), and
+    "How many of the item." says its count before the item ("2 club sandwich"), never "6 items club sandwich"; a
+    clause is no object ("report the front desk something in my room is broken" is gone)."""
+    from toolrouter.data.values import FOODS, unit_of
+
+    hotel = load_catalogue(str(ASSETS / "hotel_stay.py"))
+    raw = raw_properties(hotel["order_room_service"])
+    assert arg_kind("item", raw["item"]) == "food"
+    assert unit_of("quantity", raw["quantity"]) is None and unit_of("items", {"type": "integer"}) == "item"
+    assert arg_kind("food", {"type": "string", "description": "Pet food brand."}) != "food"  # a pet's food is a product
+    rows = [(text, target) for text, target in _calls(build_dataset(str(ASSETS / "hotel_stay.py"), n=1500, seed=0))]
+    items = [t["arguments"]["item"] for _, t in rows if t.get("tool") == "order_room_service"]
+    assert items and sum(i.lower() in FOODS for i in items) > len(items) / 2
+    assert not any(re.search(r"\bitems?\b", text) for text, t in rows if t.get("tool") == "order_room_service")
+    assert not any("something in my room is broken" in text.lower() for text, _ in rows)

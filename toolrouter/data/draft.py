@@ -157,6 +157,18 @@ class Phrase:
                 break
         self.verb = verb
         self.obj = " ".join(words[:cut]).strip()
+        # what is asked of someone ("Ask housekeeping to clean the room"): who is asked is the object, the act is
+        # said by its own frames (_asked_act); a clause is no object ("Tell the front desk something in my room
+        # is broken" made "report the front desk something in my room is broken" and "the something"): the
+        # name's noun says it ("report a room issue")
+        asked = _asked_act(spec.description or "")
+        cleared = bool(self.obj) and (not asked or not asked[0]) and (
+            bool(asked) or not self.obj.startswith(("whether ", "if ") + WH)  # (a question is its own clause)
+            and bool(re.search(r"\b(?:is|are|was|were)\b", self.obj)))
+        if asked and asked[0]:
+            self.obj = asked[0]
+        elif cleared:
+            self.obj = ""
         # where an "or" cut the object ("Save a movie or show to the watchlist"), the phrase after it
         # that says where ("to the watchlist"), when it names no placeholder
         after = words[cut + 1:] if cut < len(words) and words[cut] in ("or", "and") else []
@@ -188,7 +200,7 @@ class Phrase:
         while rest and rest[0] in PREPOSITIONS + ARTICLES:  # "add_to_shopping_list": "shopping list"
             rest = rest[1:]
         self.noun = " ".join(rest) or (self.obj.split()[-1] if self.obj else "")
-        article = self.obj.split()[0] if self.obj and self.obj.split()[0] in ARTICLES else ""
+        article = self.obj.split()[0] if self.obj and self.obj.split()[0] in ARTICLES else "a" if cleared else ""
         if article in ("a", "an"):
             article = "an" if self.noun[:1] in "aeiou" else "a"
         self.article = "my" if mine else article
@@ -326,7 +338,7 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         return [f"to {s}", f"for {s}", f"in {s}"]  # "a visa for Japan", "going to Japan"
     if kind == "company" and re.search(r"\b(merchant|vendor|store|shop|retailer|supplier|airline)\b", f"{w} {desc}"):
         return [f"at {s}", f"from {s}", f"with {s}", f"for {s}"]  # where money was spent: "at Staples"
-    if kind in ("country", "company", "product"):
+    if kind in ("country", "company", "product", "food"):
         return [f"for {s}", f"in {s}"] if kind == "country" else [f"for {s}"]
     if kind == "bool":
         return [s]  # its forms say it ("online", "not urgent"): "online only online only yes" was an echo
@@ -1059,7 +1071,7 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
         # and said of one thing by its value, as calls say it ("cancel order 482913", "delete Dune"), so a
         # value in a request is no sign of a call: the tool's first required ID, title or product
         kinds = {a: arg_kind(a, raw[a]) for a in raw}
-        one = next((a for a in tool.required if kinds[a] in ("id", "title", "product")), None)  # not "delete Cairo"
+        one = next((a for a in tool.required if kinds[a] in ("id", "title", "product", "food")), None)  # not "delete Cairo"
         valued = ([f"{{verb}} (my|the) {noun} {{{one}}}", f"can you {{verb}} {noun} {{{one}}}?"]
                   if kinds.get(one) == "id" else [f"{{verb}} {{{one}}}", f"can you {{verb}} {{{one}}}?"]) if one else []
         # and the thing said by what a call says of it ("change my grade in Biology 101", "cancel my study room
@@ -1104,7 +1116,7 @@ def draft_tool(spec) -> dict:
         if table:
             slots[arg] = table
     p = Phrase(spec)
-    return {"unsupported": f"{p.verb} {p.obj}".strip() or words_of(spec.name), "slots": slots,
+    return {"unsupported": f"{p.verb} {p.obj}" if p.obj else words_of(spec.name), "slots": slots,
             "templates": tool_templates(spec), "missing": missing_groups(spec)}
 
 
@@ -1191,7 +1203,8 @@ if __name__ == "__main__":
 # ---------------------------------------------------------------------------------------------
 # conversations: what may follow a call (used only when a recipe asks for conversations)
 
-NAMED_KINDS = ("id", "city", "place", "place_to", "place_from", "person", "restaurant", "company", "product", "country")
+NAMED_KINDS = ("id", "city", "place", "place_to", "place_from", "person", "restaurant", "company", "product", "food",
+               "country")
 
 
 def draft_follow_ups(spec) -> list[dict]:

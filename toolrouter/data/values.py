@@ -75,6 +75,13 @@ TOPICS = ["jazz", "climate change", "the world cup", "electric cars", "italian r
           "machine learning", "gardening tips", "the election", "marathon training", "vintage cameras",
           "remote work", "healthy breakfasts", "space exploration", "home workouts", "board games",
           "coffee brewing", "learning spanish", "solar panels", "photography"]
+# dishes and drinks people order or log (the food kind: "Dish or drink to order.", "What I ate.")
+FOODS = ["cheeseburger", "fries", "caesar salad", "pancakes", "club sandwich", "margherita pizza", "pad thai",
+         "chicken wings", "bowl of ramen", "tomato soup", "cappuccino", "orange juice", "pot of tea", "nachos",
+         "burrito", "sushi", "glass of red wine", "beer", "chocolate milkshake", "scrambled eggs",
+         "fruit plate", "grilled salmon", "veggie burger", "spaghetti bolognese", "latte", "bottle of water",
+         "chicken curry", "blt", "french toast", "greek salad", "fish and chips", "smoothie", "mac and cheese",
+         "croissant", "omelette", "steak frites", "iced coffee", "cobb salad", "tacos", "slice of cheesecake"]
 PRODUCTS = ["wireless headphones", "running shoes", "a coffee maker", "a phone case", "a yoga mat", "an office chair",
             "a laptop stand", "a water bottle", "a desk lamp", "a backpack", "a winter jacket", "a blender",
             "a smart watch", "a bluetooth speaker", "a rice cooker", "an electric kettle", "hiking boots",
@@ -161,7 +168,7 @@ PEOPLE = (r"(?:colleague|coworker|co-worker|employee|friend|teacher|professor|tu
 def arg_kind(arg: str, schema: dict) -> str:
     """What an argument is, for choosing values and phrases: time, date, datetime, email, url, uuid,
     phone, number, enum, bool, list, object, id, city, place_to, place_from, place, person, message,
-    task, label, title, summary, currency, query, restaurant, company, country, product, text."""
+    task, label, title, summary, currency, query, restaurant, company, country, food, product, text."""
     kind = schema.get("type")
     name = words_of(arg)
     desc = (schema.get("description") or "").lower()
@@ -217,6 +224,9 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "restaurant"
     if re.search(r"\b(company|employer|organi[sz]ation|merchant|vendor|retailer|supplier|airline|brand|payee)\b", name):
         return "company"
+    if re.search(r"\b(dish|dishes|drink|drinks|food|meal|snack|beverage)\b", both) and not re.search(
+            r"\b(pet|dog|cat|animal)\b", both):  # "Dish or drink to order.": a dish, not a product ("a yoga mat")
+        return "food"
     if re.search(r"\b(product|item)\b", name):
         return "product"
     if name in ("to", "recipient", "contact", "person", "who", "attendee", "assignee", "user") \
@@ -273,6 +283,8 @@ def unit_of(arg: str, schema: dict) -> Optional[str]:
     # ("Steps per day.": a rate's "per day" is not the unit)
     for text in (words_of(arg), re.sub(r"\bper \w+", "", (schema.get("description") or "").lower())):
         for word in re.findall(r"[a-z%]+", text):
+            if word in ("item", "items") and text != words_of(arg):  # "How many of the item.": the item is said
+                continue  # after the count ("2 club sandwiches"), never "2 items club sandwich"
             word = _UNIT_ALIASES.get(word, word)
             stem = word[:-1] if word.endswith("s") and word[:-1] in UNITS else word
             if stem in UNITS:
@@ -764,6 +776,7 @@ PROVIDERS = {
     "restaurant": lambda rng, fake: rng.choice([f"{fake.last_name()}'s", f"Chez {fake.first_name()}",
                                                 f"The {fake.color_name()} {rng.choice(VENUE_WORDS)}",
                                                 f"{fake.last_name()} {rng.choice(VENUE_WORDS)}", fake.last_name()]),
+    "food": lambda rng, fake: rng.choice(FOODS),
     "product": lambda rng, fake: rng.choice(PRODUCTS) if rng.random() < 0.5 else f"{fake.color_name().lower()} "
                                                                                  f"{rng.choice(PRODUCTS).split()[-1]}",
     "message": lambda rng, fake: _composed(rng, fake, "message"),
@@ -830,7 +843,7 @@ FIRST_NAMES = ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah"
                "Laura", "Mike", "Kate", "Dan", "Priya", "Omar", "Mei"]
 COMMON = {"city": CITIES, "place": PLACES + CITIES[:30], "place_to": PLACES, "place_from": PLACES,
           "person": RELATIONS + FIRST_NAMES, "person_name": FIRST_NAMES,
-          "message": MESSAGES, "task": TASKS, "label": LABELS, "query": TOPICS, "product": PRODUCTS,
+          "message": MESSAGES, "task": TASKS, "label": LABELS, "query": TOPICS, "product": PRODUCTS, "food": FOODS,
           "text": LABELS + TOPICS,
           # the currencies most conversions are in (the long tail: every ISO code Faker knows)
           "currency": ["USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "CNY", "INR", "MXN", "SEK", "NZD", "HKD",

@@ -73,7 +73,7 @@ COPY_KEY = "x-copy-spans"  # a string schema whose value is a span of these text
 HEAD_KEY = "x-copy-head"  # with COPY_KEY: the span starts where each of those texts starts
 PHRASE_KEY = "x-copy-phrase"  # with COPY_KEY: a name or place, which starts with no pronoun, auxiliary or wh-word
 PHRASE_KINDS = ("person", "person_name", "surname", "company", "restaurant", "city", "country", "place", "place_to",
-                "place_from", "product")
+                "place_from", "product", "food")
 MAX_PATTERN_SPAN = 64  # characters of a span tried against a pattern
 # string formats copied as the spans that have their shape (no span matching: the catalogue's grammar)
 FORMATS = {"email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "uri": r"https?://\S+", "url": r"https?://\S+",
