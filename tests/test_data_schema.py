@@ -1125,3 +1125,12 @@ def test_a_dish_is_food_and_a_count_of_the_item_is_said_bare():
     assert items and sum(i.lower() in FOODS for i in items) > len(items) / 2
     assert not any(re.search(r"\bitems?\b", text) for text, t in rows if t.get("tool") == "order_room_service")
     assert not any("something in my room is broken" in text.lower() for text, _ in rows)
+
+
+def test_phrasal_verbs_with_me_are_said_for_signing_up_and_renewing():
+    """Library's router answered no_tool to "sign me up for ...", "rsvp me for ...", "enroll me in ...": the draft said
+    only "sign up for"; "renew" is also "extend"."""
+    library = load_catalogue(str(ASSETS / "library.py"))
+    signup = " ".join(tool_templates(library["register_for_event"]))
+    assert "sign me up" in signup and "put me down" in signup and "enroll" in signup
+    assert "extend" in " ".join(tool_templates(library["renew_loan"]))
