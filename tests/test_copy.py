@@ -1134,3 +1134,15 @@ def test_a_call_for_a_request_that_leads_with_an_action_no_tool_does_is_the_near
         item: str = Field(description="The item.")
 
     assert near_miss_verb(Catalogue([RemoveFromList], name="t"), "remove milk from the list") is None
+
+
+def test_a_value_the_catalogue_shows_led_by_a_number_keeps_the_number():
+    """auto_care shows vehicles as "2015 Honda Accord"; the router copied "Subaru Outback" of "a 2016 Subaru
+    Outback". The number that leads the copied value in the request joins it; one inside another number does not."""
+    from toolrouter.formats.copy import _bank_fields, _number_led
+
+    assert _bank_fields(load_catalogue("tests/assets/natural/auto_care.py")).led == {("get_repair_quote", "vehicle")}
+    assert _bank_fields(load_catalogue("support_router")).led == set()
+    assert _number_led("Subaru Outback", ["replace the alternator on a 2016 Subaru Outback"]) == "2016 Subaru Outback"
+    assert _number_led("Kia Soul", ["a 3.5 Kia Soul"]) == "Kia Soul"
+    assert _number_led("2020 Kia Soul", ["my 2020 Kia Soul"]) == "2020 Kia Soul"

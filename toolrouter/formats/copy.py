@@ -106,6 +106,7 @@ class BankFields(NamedTuple):
     phrases: set  # {(tool, argument)} drawn from PHRASE_KINDS: names and places
     ids: set  # {(tool, argument)} of IDs without a pattern, drawn from the data's ID provider (always a digit)
     numbered: set = frozenset()  # of those, the ones the catalogue shows as plain numbers ("4021": a zone, a room)
+    led: set = frozenset()  # {(tool, argument)} of text the catalogue shows led by a number ("2015 Honda Accord")
 
 
 def _bank_fields(catalogue: Catalogue) -> BankFields:
@@ -132,6 +133,7 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
         phrases: set = set()
         ids: set = set()
         numbered: set = set()
+        led: set = set()
         for spec in catalogue:
             raw = raw_properties(spec)
             formats = {a: p.get("format") for a, p in raw.items()}  # ToolSpec drops `format`
@@ -155,6 +157,8 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
                         bank.slots.get(arg) if bank is not None else None)
                     examples = [e for e in (slot.pool if slot is not None and slot.pool else
                                             raw.get(arg, {}).get("examples") or []) if isinstance(e, str)]
+                    if len(examples) > 1 and all(_LED.match(e) for e in examples) and not schema.get("pattern"):
+                        led.add((spec.name, arg))
                     if provider == "id" and not schema.get("pattern"):
                         ids.add((spec.name, arg))
                         if any(e.isdigit() for e in examples):
@@ -174,8 +178,23 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
         _FIELDS[key] = BankFields(copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases, ids,
-                                  numbered)
+                                  numbered, led)
     return _FIELDS[key]
+
+
+_LED = re.compile(r"\d+ [A-Za-z]")  # "2015 Honda Accord", "12 Oak Street": a number, then words
+
+
+def _number_led(value: Any, texts: Sequence[str]) -> Any:
+    """A value the catalogue shows led by a number ("2015 Honda Accord"), copied without the number that leads it in
+    the request ("Subaru Outback" of "a 2016 Subaru Outback"), with it; anything else as it is."""
+    if not isinstance(value, str) or not value.strip() or value[:1].isdigit():
+        return value
+    for text in texts:
+        m = re.search(r"(?<![\w.,:/-])(\d+) " + re.escape(value) + r"(?!\w)", text)
+        if m:
+            return f"{m.group(1)} {value}"
+    return value
 
 
 def _slot_anchors(compiled) -> dict[str, dict[str, set]]:
@@ -1699,6 +1718,9 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                                {a for (t, a), k in clauses.items() if t == call["tool"] and k in ("message", "task")})
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
+            for a, v in call["arguments"].items():  # "Subaru Outback" of "a 2016 Subaru Outback": the year too
+                if (call["tool"], a) in bank.led and _number_led(v, texts) != v:
+                    call["arguments"][a], changed = _number_led(v, texts), True
         if no_tool and len(calls) == 1 and i not in forced:  # a required name that names nothing: the missing ask
             tool = calls[0]["tool"]  # (not where a belied no_tool's one-tool grammar required the call)
             # (free text is scored by overlap, and any words of the request may be its reason: "refund it")
