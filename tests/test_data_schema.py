@@ -1134,3 +1134,16 @@ def test_phrasal_verbs_with_me_are_said_for_signing_up_and_renewing():
     signup = " ".join(tool_templates(library["register_for_event"]))
     assert "sign me up" in signup and "put me down" in signup and "enroll" in signup
     assert "extend" in " ".join(tool_templates(library["renew_loan"]))
+
+
+def test_no_domain_question_about_a_thing_searched_for_nor_a_price_asked_of_a_quote():
+    """"where's the nearest gas station" is find_gas_station's call: questions about a searched thing ("what are the
+    rules for gas stations?") taught auto_care's router the opposite; a quote tool gives prices, so "how much does a
+    repair quote usually cost?" is no negative beside "rough price for new brake pads?"."""
+    from toolrouter.data.draft import negative_groups
+
+    groups = negative_groups(load_catalogue(str(ASSETS / "auto_care.py")))["domain_question"]
+    reasons = {g["reason"]: g["templates"] for g in groups}
+    assert "question no tool answers: gas station" not in reasons
+    assert "how much does a repair quote usually cost?" not in reasons["question no tool answers: repair quote"]
+    assert "how much does a car service usually cost?" in reasons["question no tool answers: car service"]

@@ -1035,10 +1035,16 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
         nouns = " ".join(noun.split()[:-1] + [plural(noun.split()[-1])])
         # (none, nor any near-miss, where the thing is information the tool gives: "what are the rules for visa
         # requirements?" is what check_visa_requirements answers, and "change my visa requirement" no request)
-        if noun.split()[-1] in INFO_NOUNS:
+        # (nor where the thing is one the tool searches for: "where's the nearest gas station?" asks find_gas_station,
+        # and auto_care's router, trained on "what are the rules for gas stations?" as no_tool, said no_tool to it)
+        if noun.split()[-1] in INFO_NOUNS or p.verb in SEARCHING:
             continue
+        # (a price is what a quote or estimate tool gives: "how much does a repair quote usually cost?" is no negative
+        # beside "rough price for new brake pads?")
+        priced = re.search(r"\b(price|cost|quote|estimate|fee)s?\b", f"{words_of(tool.name)} {tool.description or ''}".lower())
         groups["domain_question"].append({"reason": f"question no tool answers: {noun}", "templates": [
-            f"what's the policy on {nouns}?", f"how much does a {noun} usually cost?", f"how long does a {noun} take?",
+            f"what's the policy on {nouns}?", *([] if priced else [f"how much does a {noun} usually cost?"]),
+            f"how long does a {noun} take?",
             f"what are the rules for {nouns}?", f"who (handles|is in charge of) {nouns} here?",
             f"is there a limit on {nouns}?", f"why is my {noun} taking so long?", f"when is the {noun} deadline?",
             f"can you explain how {nouns} work?", f"what('s| is) a {noun} anyway?"]})
