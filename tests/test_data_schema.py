@@ -53,6 +53,10 @@ def test_times_are_said_the_way_people_say_them():
     assert "quarter to eight" in say_time("07:45") and "half past six" in say_time("06:30")
     assert "noon" in say_time("12:00") and "midnight" in say_time("00:00")
     assert "quarter past eight in the evening" in say_time("20:15")
+    # "like 2 o'clock" for a check-out is 14:00: o'clock is said of 12-4 in the afternoon, 5-11 in the morning,
+    # never of one hour twice ("5 o'clock" stays 05:00, "7 o'clock" 07:00)
+    assert {"2 o'clock", "two o'clock"} <= set(say_time("14:00")) and "seven o'clock" in say_time("07:00")
+    assert not any("o'clock" in f for f in say_time("17:00") + say_time("19:00"))
 
 
 def test_numbers_are_said_in_digits_words_and_units():

@@ -428,7 +428,9 @@ def say_time(hhmm: str) -> list[str]:
     if m == 0:
         forms += [f"{h12}{ampm}", f"{h12} {ampm}", f"{h12} {part}", f"{word} {part}", f"{h12}:00 {ampm}"]
         if 5 <= h < 12:
-            forms += [str(h12), f"{h12} o'clock", word]
+            forms += [str(h12), f"{h12} o'clock", word, f"{word} o'clock"]
+        if 12 <= h <= 16:  # "like 2 o'clock" for a check-out is 14:00 (hotel_stay's router read no time there);
+            forms += [f"{h12} o'clock", f"{word} o'clock"]  # 5 and 6 o'clock stay the morning's
         if h == 12:
             forms.append("noon")
         if h == 0:
