@@ -1146,3 +1146,26 @@ def test_a_value_the_catalogue_shows_led_by_a_number_keeps_the_number():
     assert _number_led("Subaru Outback", ["replace the alternator on a 2016 Subaru Outback"]) == "2016 Subaru Outback"
     assert _number_led("Kia Soul", ["a 3.5 Kia Soul"]) == "Kia Soul"
     assert _number_led("2020 Kia Soul", ["my 2020 Kia Soul"]) == "2020 Kia Soul"
+
+
+def test_a_no_tool_reason_the_data_never_writes_is_said_by_its_kind():
+    """The reason is free under the grammar and a scratch router wanders off in it; what a user reads is the kind
+    of the data's reason it starts like. Reasons the data writes, missing asks of the tool's own arguments and the
+    near-miss rule's "not supported: ..." stay as they are."""
+    from toolrouter.formats.copy import _bank_fields, _reason_kind
+
+    hotel = load_catalogue("tests/assets/natural/hotel_stay.py")
+    known = _bank_fields(hotel).reasons
+    assert "greeting" in known and "missing item for order_room_service" in known
+
+    def kind(reason):
+        return _reason_kind(reason, known, hotel)
+
+    for kept in ("greeting", "missing item for order_room_service", "not supported: cancel my room service",
+                 "missing date and start_time for book_spa_treatment"):
+        assert kind(kept) == kept
+    assert kind("out of scope:30505050505no_tool") == "out of scope"
+    assert kind("question no tool share late checkout") == "question no tool answers"
+    assert kind("missingtrue}} of scope:report_room_issue") == "missing an argument"
+    assert kind("missing foo for order_room_service") == "missing an argument"  # no such argument
+    assert kind("xyz") == "no tool fits"

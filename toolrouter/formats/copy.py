@@ -107,6 +107,7 @@ class BankFields(NamedTuple):
     ids: set  # {(tool, argument)} of IDs without a pattern, drawn from the data's ID provider (always a digit)
     numbered: set = frozenset()  # of those, the ones the catalogue shows as plain numbers ("4021": a zone, a room)
     led: set = frozenset()  # {(tool, argument)} of text the catalogue shows led by a number ("2015 Honda Accord")
+    reasons: frozenset = frozenset()  # the no_tool reasons the data writes ("out of scope: weather", "greeting")
 
 
 def _bank_fields(catalogue: Catalogue) -> BankFields:
@@ -178,7 +179,8 @@ def _bank_fields(catalogue: Catalogue) -> BankFields:
                     if reader is not None:
                         said.setdefault(spec.name, {})[arg] = reader
         _FIELDS[key] = BankFields(copied, said, _slot_anchors(compiled), clauses, names, chosen, phrases, ids,
-                                  numbered, led)
+                                  numbered, led, frozenset(t.reason for group in compiled.negatives.values()
+                                                           for t in group if t.reason))
     return _FIELDS[key]
 
 
@@ -1732,4 +1734,38 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 continue
         if changed:
             answers[i] = write(calls)
+    # last, a reason the data never writes is said by its kind: the reason is free under the grammar, and a scratch
+    # router wanders off in it ("out of scope:30505050505no_tool" -> "out of scope"); what decided the answer is not
+    # changed, only what a user reads
+    for i, answer in enumerate(answers):
+        result = parse(answer)
+        if result.kind == "no_tool":
+            reason = _reason_kind(result.reason or "", bank.reasons, catalogue)
+            if reason != (result.reason or ""):
+                answers[i] = write_no_tool(reason)
     return answers
+
+
+def _reason_kind(reason: str, known: frozenset, catalogue: Catalogue) -> str:
+    """`reason` where the data writes it (a reason of its negatives, "missing <arguments> for <tool>" of the tool's own
+    arguments, or a near miss's "not supported: <words>"); else the kind of the known reason it starts most like ("out of scope", "question no tool
+    answers", "missing an argument"), or "no tool fits"."""
+    from toolrouter.data.bank import MISSING_REASON
+
+    text = reason.strip()
+    m = MISSING_REASON.fullmatch(text)
+    if text in known or re.fullmatch(r"not supported: [a-z' ]+", text) or m and m.group(2) in catalogue.names and all(
+            a.strip() in catalogue[m.group(2)].properties for a in re.split(r",| and ", m.group(1)) if a.strip()):
+        return reason
+    best, common = None, 0
+    for k in sorted(known):
+        n = len(os.path.commonprefix([k.lower(), text.lower()]))
+        if n > common:
+            best, common = k, n
+    if text.lower().startswith("missing") and common < len("missing "):
+        best, common = "missing", len("missing")
+    if best is None or common < 4:
+        return "no tool fits"
+    if best.startswith("missing"):
+        return "missing an argument"
+    return best if common == len(best) or ":" not in best else best.split(":")[0].strip()
