@@ -1754,7 +1754,7 @@ def _reason_kind(reason: str, known: frozenset, catalogue: Catalogue) -> str:
 
     text = reason.strip()
     m = MISSING_REASON.fullmatch(text)
-    if text in known or re.fullmatch(r"not supported: [a-z' ]+", text) or m and m.group(2) in catalogue.names and all(
+    if text in known or re.fullmatch(r"not supported: [\w' -]+", text) or m and m.group(2) in catalogue.names and all(
             a.strip() in catalogue[m.group(2)].properties for a in re.split(r",| and ", m.group(1)) if a.strip()):
         return reason
     best, common = None, 0
