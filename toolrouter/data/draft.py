@@ -161,10 +161,10 @@ class Phrase:
         # said by its own frames (_asked_act); a clause is no object ("Tell the front desk something in my room
         # is broken" made "report the front desk something in my room is broken" and "the something"): the
         # name's noun says it ("report a room issue")
-        asked = _asked_act(spec.description or "")
-        cleared = bool(self.obj) and (not asked or not asked[0]) and (
-            bool(asked) or not self.obj.startswith(("whether ", "if ") + WH)  # (a question is its own clause)
-            and bool(re.search(r"\b(?:is|are|was|were)\b", self.obj)))
+        self.asked = asked = _asked_act(spec.description or "")
+        clause = not self.obj.startswith(("whether ", "if ") + WH) and bool(  # (a question is its own clause)
+            re.search(r"\b(?:is|are|was|were)\b", self.obj))
+        cleared = bool(self.obj) and not (asked and asked[0]) and bool(asked or clause)
         if asked and asked[0]:
             self.obj = asked[0]
         elif cleared:
@@ -485,9 +485,9 @@ def _broken_arg(spec, raw: dict, kinds: dict, required: list) -> Optional[tuple[
     if not any(re.search(rf"\b{w}\b", said) for w in PROBLEM_WORDS):
         return None
     for a in required:
-        desc = (raw[a].get("description") or "").lower()
         if kinds[a] != "enum":
             continue
+        desc = (raw[a].get("description") or "").lower()
         if re.search(r"\b(problem|issue|fault|wrong|broken)\b.*\bwith\b", desc) or re.search(
                 r"\b(device|appliance|equipment|thing|part)\b", desc):
             return a, True
@@ -625,9 +625,8 @@ def tool_templates(spec) -> list[str]:
     # what a tool asks someone to do, said as that act: "Ask to leave the room later than ..." as "can i leave the
     # room later at 2?", "Ask housekeeping to clean the room" as "can someone clean the room at 9?", "get
     # housekeeping to clean the room" (the description's own verb "ask" is no word people use for it)
-    asked = _asked_act(spec.description or "")
-    if asked:
-        who, act = asked
+    if p.asked:
+        who, act = p.asked
         act = _lit(act)
         if who is None:  # the user's own act, asked leave for
             frames += [f"can (i|we) {act} {{A}}?", f"could (i|we) {act} {{A}}?", f"is it possible to {act} {{A}}?",
