@@ -49,7 +49,8 @@ VERBS = {"get": ["get", "show me", "check", "tell me"], "check": ["check", "look
          "cast": ["cast", "stream"], "email": ["email", "write to"], "request": ["request", "ask for"],
          "report": ["report", "flag"], "save": ["save", "add"],
          # phrasal verbs people use with themselves as the object ("sign me up for ...", "put me down for ...")
-         "sign up": ["sign up", "sign me up", "register", "put me down"], "register": ["register", "sign me up", "enroll"],
+         "sign up": ["sign up", "sign me up", "register", "put me down"],
+         "register": ["register", "sign me up", "enroll"],
          "enroll": ["enroll", "sign me up", "register"], "join": ["join", "sign me up for"],
          "renew": ["renew", "extend"], "place": ["place", "put"], "answer": ["answer", "reply to", "respond to"],
          "plan": ["plan", "find"], "unlock": ["unlock", "get"], "ask": ["ask", "get"]}
@@ -612,7 +613,7 @@ def tool_templates(spec) -> list[str]:
             if named and not set(named.split()) & set(words_of(acts_on).split()):
                 frames += [" ".join(f.split()) for f in (f"{verbs} the {named} {said} {t} {rest}",
                                                         f"{named}: {said} {rest}")]
-        if p.verb in OBTAINING:  # what is ordered, asked for as a want: "can i get a cheeseburger", "i'll have the salad"
+        if p.verb in OBTAINING:  # what is ordered, asked for as a want: "can i get a cheeseburger", "i'll have ..."
             frames += [" ".join(f.format(f"{said} {rest}").split()) for f in (
                 "can i get {}?", "could i get {}?", "i'll have {}", "i'd like {}", "{} please", "can i have {}?")]
         if p.verb in ("search", "search for", "find", "look for", "look up"):  # a search is asked as a want
@@ -1040,7 +1041,8 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
             continue
         # (a price is what a quote or estimate tool gives: "how much does a repair quote usually cost?" is no negative
         # beside "rough price for new brake pads?")
-        priced = re.search(r"\b(price|cost|quote|estimate|fee)s?\b", f"{words_of(tool.name)} {tool.description or ''}".lower())
+        priced = re.search(r"\b(price|cost|quote|estimate|fee)s?\b",
+                           f"{words_of(tool.name)} {tool.description or ''}".lower())
         groups["domain_question"].append({"reason": f"question no tool answers: {noun}", "templates": [
             f"what's the policy on {nouns}?", *([] if priced else [f"how much does a {noun} usually cost?"]),
             f"how long does a {noun} take?",
@@ -1076,7 +1078,8 @@ def negative_groups(catalogue) -> dict[str, list[dict]]:
         # and said of one thing by its value, as calls say it ("cancel order 482913", "delete Dune"), so a
         # value in a request is no sign of a call: the tool's first required ID, title or product
         kinds = {a: arg_kind(a, raw[a]) for a in raw}
-        one = next((a for a in tool.required if kinds[a] in ("id", "title", "product", "food")), None)  # not "delete Cairo"
+        # (not "delete Cairo")
+        one = next((a for a in tool.required if kinds[a] in ("id", "title", "product", "food")), None)
         valued = ([f"{{verb}} (my|the) {noun} {{{one}}}", f"can you {{verb}} {noun} {{{one}}}?"]
                   if kinds.get(one) == "id" else [f"{{verb}} {{{one}}}", f"can you {{verb}} {{{one}}}?"]) if one else []
         # and the thing said by what a call says of it ("change my grade in Biology 101", "cancel my study room

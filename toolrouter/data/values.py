@@ -576,7 +576,8 @@ def bool_act(description: str) -> Optional[dict]:
     bags after I check out." -> "keep my bags"; "Whether I need a courtesy car while it's in." -> "need a courtesy
     car" / "don't need a courtesy car". None where it says no act (a quality: "Whether it is urgent.")."""
     first = description.strip().split(". ")[0].rstrip(". ").lower()
-    m = re.match(r"whether (?:to (?P<to>.+)|(?:the|my|a|an) [a-z-]+(?: [a-z-]+)? (?:should|will|would|must) (?P<they>.+)"
+    m = re.match(r"whether (?:to (?P<to>.+)"
+                 r"|(?:the|my|a|an) [a-z-]+(?: [a-z-]+)? (?:should|will|would|must) (?P<they>.+)"
                  r"|(?:i|we) (?:should |will |would |must )?(?P<me>.+))$", first)
     if not m:
         return None

@@ -696,7 +696,8 @@ def copy_catalogue(catalogue: Catalogue, texts: Sequence[str],
                    ids: frozenset = frozenset(), numbered: frozenset = frozenset()) -> Catalogue:
     """`catalogue` with each copied string argument restricted to spans of `texts`: text fields get
     COPY_KEY (the grammar builder turns it into span rules), pattern fields an enum of the matching
-    spans (none: a required one keeps its pattern, an optional one is left out). Nothing to copy from: the catalogue itself. `lower`: text spans
+    spans (none: a required one keeps its pattern, an optional one is left out). Nothing to copy from: the
+    catalogue itself. `lower`: text spans
     of the lower-cased texts only, for a model that reads requests lower-cased (the tiny recipes'
     chatml_lower template): it writes values as it saw them, the same for every casing of a request,
     and restore_case gives them back the request's case. `said` (said_fields): a number, time, date or
@@ -1721,8 +1722,9 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
             if trimmed != call["arguments"]:
                 call["arguments"], changed = trimmed, True
             for a, v in call["arguments"].items():  # "Subaru Outback" of "a 2016 Subaru Outback": the year too
-                if (call["tool"], a) in bank.led and _number_led(v, texts) != v:
-                    call["arguments"][a], changed = _number_led(v, texts), True
+                led = _number_led(v, texts) if (call["tool"], a) in bank.led else v
+                if led != v:
+                    call["arguments"][a], changed = led, True
         if no_tool and len(calls) == 1 and i not in forced:  # a required name that names nothing: the missing ask
             tool = calls[0]["tool"]  # (not where a belied no_tool's one-tool grammar required the call)
             # (free text is scored by overlap, and any words of the request may be its reason: "refund it")
@@ -1748,8 +1750,8 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
 
 def _reason_kind(reason: str, known: frozenset, catalogue: Catalogue) -> str:
     """`reason` where the data writes it (a reason of its negatives, "missing <arguments> for <tool>" of the tool's own
-    arguments, or a near miss's "not supported: <words>"); else the kind of the known reason it starts most like ("out of scope", "question no tool
-    answers", "missing an argument"), or "no tool fits"."""
+    arguments, or a near miss's "not supported: <words>"); else the kind of the known reason it starts most like
+    ("out of scope", "question no tool answers", "missing an argument"), or "no tool fits"."""
     from toolrouter.data.bank import MISSING_REASON
 
     text = reason.strip()
