@@ -1098,7 +1098,7 @@ def test_what_is_ordered_is_asked_for_as_a_want():
 
 def test_a_boolean_that_says_an_act_is_said_as_that_act():
     """"Whether to text me when the car is ready." is "text me" and "no need to text me" (the data said "text when
-    ready" / "without when ready"); "Whether I need a courtesy car ..." is "need a courtesy car" / "don't need a
+    ready" / "not text when ready"); "Whether I need a courtesy car ..." is "need a courtesy car" / "don't need a
     courtesy car"; a quality ("Whether it is urgent.") says no act, and the name's forms stay after the act's."""
     from toolrouter.data.values import bool_act
 
