@@ -1545,7 +1545,7 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
         if tool is None:
             continue
         readers = {**said.get(tool, {}), **bank.chosen.get(tool, {})}
-        named = [a.strip() for a in re.split(r",| and ", m.group(1)) if a.strip()]
+        named = _missing_args(m)
         texts = request_texts(conversations[i])
         # a name is said where the request's casing shows as many names as the tool needs ("book the train Rome
         # to Naples ...": two, for from_city and to_city; "a train to Naples" shows one, and from_city is missing)
@@ -1757,17 +1757,22 @@ def _reason_kind(reason: str, known: frozenset, catalogue: Catalogue) -> str:
     text = reason.strip()
     m = MISSING_REASON.fullmatch(text)
     if text in known or re.fullmatch(r"not supported: [\w' -]+", text) or m and m.group(2) in catalogue.names and all(
-            a.strip() in catalogue[m.group(2)].properties for a in re.split(r",| and ", m.group(1)) if a.strip()):
+            a in catalogue[m.group(2)].properties for a in _missing_args(m)):
         return reason
+    if text.lower().startswith("missing"):
+        return "missing an argument"
     best, common = None, 0
     for k in sorted(known):
         n = len(os.path.commonprefix([k.lower(), text.lower()]))
         if n > common:
             best, common = k, n
-    if text.lower().startswith("missing") and common < len("missing "):
-        best, common = "missing", len("missing")
     if best is None or common < 4:
         return "no tool fits"
     if best.startswith("missing"):
         return "missing an argument"
     return best if common == len(best) or ":" not in best else best.split(":")[0].strip()
+
+
+def _missing_args(match: re.Match) -> list[str]:
+    """The arguments a MISSING_REASON match names: "date and start_time" -> ["date", "start_time"]."""
+    return [a.strip() for a in re.split(r",| and ", match.group(1)) if a.strip()]
