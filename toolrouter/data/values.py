@@ -861,6 +861,69 @@ EXAMPLES_SHARE = 0.1
 _ID_LIKE = re.compile(r"(?=\S*\d)[A-Za-z0-9][A-Za-z0-9/#-]{2,}")  # "7KXB219", "B-118", "4021"
 
 
+# words an example's shape keeps as they are ("replace the timing belt" -> "replace the harbor belt")
+_SHAPE_KEEP = {"a", "an", "the", "of", "on", "in", "at", "to", "for", "with", "and", "or", "by", "near", "my", "from",
+               "&", "vs", "-", "off", "up"}
+_SHAPE_TOKEN = re.compile(r"^([^\w&]*)(.*?)([^\w&]*)$")
+
+
+def _shaped_token(tok: str, rng: random.Random, caps: list[str], lows: list[str], heads: list[str]) -> str:
+    lead, core, trail = _SHAPE_TOKEN.match(tok).groups()
+    if core.endswith("'s"):  # "Maya's" -> "Dijoux's"
+        core, trail = core[:-2], "'s" + trail
+    if not core or core.lower() in _SHAPE_KEEP:
+        return tok
+    if heads:  # an example's first lower-case word is its verb ("replace", "fix"): another example's
+        return f"{lead}{rng.choice(heads)}{trail}"
+    if core.isdigit():
+        n = int(core)
+        if len(core) == 4 and 1950 <= n <= 2099:  # a year stays a recent year
+            new = str(rng.randint(1995, 2027))
+        else:
+            new = str(rng.randint(10 ** (len(core) - 1) if len(core) > 1 else 1, 10 ** len(core) - 1))
+    elif any(c.isdigit() for c in core):  # a code keeps its letters and shape: "F-150" -> "F-382", "WO-58213"
+        new = "".join(str(rng.randint(0, 9)) if c.isdigit() else c for c in core)
+    elif core[0].isupper():
+        new = rng.choice(caps) if caps and rng.random() < 0.4 else rng.choice(novel_words()).capitalize()
+    else:
+        r = rng.random()
+        new = core if r < 0.35 else rng.choice(lows) if lows and r < 0.65 else rng.choice(novel_words()).lower()
+    return f"{lead}{new}{trail}"
+
+
+def shaped_values(examples: list[str], rng: random.Random, n: int) -> list[str]:
+    """Up to `n` new values shaped like a field's examples: an example's function words kept, a year a recent
+    year, a code's digits new, a capitalised word another example's or a made-up one, other words kept,
+    swapped between the examples or made up ("2015 Honda Accord" -> "2007 Ford Tillmann"; "replace the
+    timing belt" -> "fix the cracked belt"). Where the provider knows nothing of a field ("Year, make and
+    model of the car." read as any words), its values then look like what people will say ("a 2016
+    Subaru Outback", not "gym")."""
+    toks = [t for e in examples for t in e.split()]
+    cores = [_SHAPE_TOKEN.match(t).group(2) for t in toks]
+    caps = [c for c in cores if c[:1].isupper() and c.isalpha()]
+    lows = [c for c in cores if c.isalpha() and c.islower() and c not in _SHAPE_KEEP]
+    heads = [e.split()[0] for e in examples if len(e.split()) > 1 and e.split()[0].isalpha()
+             and e.split()[0].islower() and e.split()[0] not in _SHAPE_KEEP]
+    lows = [c for c in lows if c not in heads] or lows
+    out: dict[str, None] = {}
+    seen = set(examples)
+    for _ in range(n * 4):
+        if len(out) >= n:
+            break
+        words = rng.choice(examples).split()
+        v = " ".join(_shaped_token(t, rng, caps, lows, heads if i == 0 and t in heads and len(words) > 1 else [])
+                     for i, t in enumerate(words))
+        if v not in seen:
+            seen.add(v)
+            out[v] = None
+    return list(out)
+
+
+# Kinds whose provider knows nothing of the field: with examples, most values are shaped like them
+SHAPED_KINDS = ("text", "label")
+SHAPED_SHARE = 0.8
+
+
 def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
     """A pool of values of a provider, seeded from the argument name: the field's examples and the
     common values repeated so they make about a third of all draws (a router should know "Paris"
@@ -869,6 +932,9 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
     rng = _rng("provider", kind, name)
     fake = _faker(rng, _LOCALES.get(kind, ("en_US",)))
     out = list(dict.fromkeys(str(e) for e in examples))
+    shaped = kind in SHAPED_KINDS and bool(out)
+    if shaped:
+        out += shaped_values(out, _rng("shaped", kind, name), round(size * SHAPED_SHARE))
     seen = set(out)
     make = PROVIDERS[kind]
     for _ in range(size * 5):
@@ -878,9 +944,9 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
         if v and v not in seen and (kind in _FREE or _TIDY.fullmatch(v)):
             seen.add(v)
             out.append(v)
-    common = list(dict.fromkeys([str(e) for e in examples] + COMMON.get(kind, [])))
+    common = list(dict.fromkeys([str(e) for e in examples] + ([] if shaped else COMMON.get(kind, []))))
     if common:
-        share = COMMON_SHARE if COMMON.get(kind) else EXAMPLES_SHARE
+        share = COMMON_SHARE if COMMON.get(kind) and not shaped else EXAMPLES_SHARE
         repeat = max(1, round(share * len(out) / ((1 - share) * len(common))))
         out += common * repeat
     return out
@@ -924,8 +990,8 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
             kind = "person_name"
     if kind in ("text", "label") and examples and all(_ID_LIKE.fullmatch(e) for e in examples):
         kind = "id"  # a plate shown as "7KXB219" is a code, not words
-    if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query"):
-        kind = "message"
+    if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query") and not (kind in SHAPED_KINDS and examples):
+        kind = "message"  # free text shown by examples ("replace the timing belt") is shaped like them instead
     if kind == "message" and words_of(arg).split()[-1] in ("note", "memo", "reference") and re.search(
             r"\b(payment|money|transfer|paid|pay)\b", (schema.get("description") or "").lower()):
         kind = "purpose"  # a payment's note says what it is for: "rent", "pizza", not a message
