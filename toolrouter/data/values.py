@@ -643,7 +643,9 @@ def draw(kind: str, rng: random.Random, lo: int = 1, hi: int = 100) -> Any:
     if kind == "time":
         h = rng.randint(5, 22) if rng.random() < 0.85 else rng.randint(0, 23)
         r = rng.random()
-        m = rng.choice((0, 15, 30, 45)) if r < 0.6 else rng.randrange(0, 60, 5) if r < 0.85 else rng.randint(0, 59)
+        # people name the hour most ("at 9", "7pm"), then its halves and quarters
+        m = 0 if r < 0.4 else rng.choice((15, 30, 45)) if r < 0.7 else rng.randrange(0, 60, 5) if r < 0.9 \
+            else rng.randint(0, 59)
         return f"{h:02d}:{m:02d}"
     day = DATES[0] + dt.timedelta(days=rng.randint(0, (DATES[1] - DATES[0]).days))
     if kind == "date":
@@ -920,8 +922,9 @@ def shaped_values(examples: list[str], rng: random.Random, n: int) -> list[str]:
 
 
 # Kinds whose provider knows nothing of the field: with examples, most values are shaped like them
-SHAPED_KINDS = ("text", "label")
-SHAPED_SHARE = 0.8
+# (an ID half: "WO-58213" shows the garage's shape, and other shapes keep the router copying), and a
+# place's examples a third ("I-90 near exit 12" -> "I-47 near exit 3": no street or city says a highway)
+SHAPED_SHARE = {"text": 0.8, "label": 0.8, "id": 0.5, "place": 0.3, "place_to": 0.3, "place_from": 0.3}
 
 
 def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
@@ -932,9 +935,9 @@ def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> lis
     rng = _rng("provider", kind, name)
     fake = _faker(rng, _LOCALES.get(kind, ("en_US",)))
     out = list(dict.fromkeys(str(e) for e in examples))
-    shaped = kind in SHAPED_KINDS and bool(out)
+    shaped = kind in SHAPED_SHARE and bool(out)
     if shaped:
-        out += shaped_values(out, _rng("shaped", kind, name), round(size * SHAPED_SHARE))
+        out += shaped_values(out, _rng("shaped", kind, name), round(size * SHAPED_SHARE[kind]))
     seen = set(out)
     make = PROVIDERS[kind]
     for _ in range(size * 5):
@@ -990,7 +993,7 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
             kind = "person_name"
     if kind in ("text", "label") and examples and all(_ID_LIKE.fullmatch(e) for e in examples):
         kind = "id"  # a plate shown as "7KXB219" is a code, not words
-    if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query") and not (kind in SHAPED_KINDS and examples):
+    if schema.get(FREE_TEXT_KEY) and kind in ("text", "label", "query") and not (kind in SHAPED_SHARE and examples):
         kind = "message"  # free text shown by examples ("replace the timing belt") is shaped like them instead
     if kind == "message" and words_of(arg).split()[-1] in ("note", "memo", "reference") and re.search(
             r"\b(payment|money|transfer|paid|pay)\b", (schema.get("description") or "").lower()):
