@@ -1152,3 +1152,49 @@ def test_no_domain_question_about_a_thing_searched_for_nor_a_price_asked_of_a_qu
     assert "question no tool answers: gas station" not in reasons
     assert "how much does a repair quote usually cost?" not in reasons["question no tool answers: repair quote"]
     assert "how much does a car service usually cost?" in reasons["question no tool answers: car service"]
+
+
+def test_values_of_a_field_its_provider_knows_nothing_of_are_shaped_like_its_examples():
+    """"Year, make and model of the car." is read as any words: the provider drew "gym" and "marathon training"
+    for a car (auto_care). With examples, most values take their shape: a year a recent year, a code its
+    letters with new digits, function words kept, other words swapped between the examples or made up."""
+    from toolrouter.data.values import provider_pool, shaped_values, slot_values
+
+    cars = ["2015 Honda Accord", "2019 Ford F-150"]
+    shaped = shaped_values(cars, random.Random(0), 200)
+    assert len(shaped) == len(set(shaped)) > 150 and not set(shaped) & set(cars)
+    assert all(re.fullmatch(r"(199[5-9]|20[0-2]\d) [A-Z][\w-]*( [A-Z][\w-]*)?", v) for v in shaped), shaped[:5]
+    assert any("Honda" in v or "Ford" in v for v in shaped) and any(re.search(r"\bF-\d{3}\b", v) for v in shaped)
+    jobs = shaped_values(["replace the timing belt", "fix a cracked windshield"], random.Random(0), 100)
+    assert all(v.split()[0] in ("replace", "fix") and v.split()[1] in ("the", "a") for v in jobs)
+    assert sum(v.split()[0] == "fix" for v in jobs) > 20 < sum(v.split()[0] == "replace" for v in jobs)
+    parties = shaped_values(["Maya's birthday party", "the Henderson wedding"], random.Random(1), 50)
+    assert any(re.fullmatch(r"[A-Z]\w+'s birthday party", v) for v in parties)  # "Maya's" -> "Dijoux's"
+    # a pool: mostly shaped, the examples a tenth, none of the generic labels ("gym") that were a third
+    pool = provider_pool("text", "vehicle", cars)
+    year_led = sum(bool(re.match(r"\d{4} ", v)) for v in pool)
+    assert year_led > 0.75 * len(pool) and 0.08 < sum(v in cars for v in pool) / len(pool) < 0.12
+    assert pool.count("gym") <= 1 < provider_pool("text", "vehicle", []).count("gym")
+    # an ID shown as "WO-58213": half its values that shape; a place's examples a third ("I-90 near exit 12")
+    ids = provider_pool("id", "work_order", ["WO-58213", "WO-7730"])
+    assert 0.45 < sum(bool(re.fullmatch(r"WO-\d{4,5}", v)) for v in ids) / len(ids) < 0.65
+    places = provider_pool("place", "location", ["I-90 near exit 12"])
+    assert 0.2 < sum(bool(re.fullmatch(r"I-\d\d near \w+ \d\d", v)) for v in places) / len(places) < 0.4
+    # free text shown by examples is shaped too, not drawn as messages ("meet me at the hotel at 7:40 am")
+    job = {"type": "string", "description": "What needs fixing.", "x-free-text": True,
+           "examples": ["replace the timing belt"]}
+    assert slot_values("t", "job", job)["provider"] == "text"
+    assert slot_values("t", "job", {**job, "examples": []})["provider"] == "message"
+
+
+def test_times_are_mostly_on_the_hour_or_its_halves_and_quarters():
+    """People name the hour most ("at 9", "7pm"): 40 % of drawn times are on the hour, 30 % on a quarter or
+    half, and the rest any five minutes or any minute (the data had said "9" for a morning hour in 1 % of
+    its times, and the router read "I'll bring it in at 8" as a shop named "the 2nd")."""
+    from toolrouter.data.values import draw
+
+    rng = random.Random(0)
+    minutes = [int(draw("time", rng)[3:]) for _ in range(4000)]
+    assert 0.37 < minutes.count(0) / 4000 < 0.43
+    assert 0.3 < sum(m in (15, 30, 45) for m in minutes) / 4000 < 0.38  # (a fifth of the five-minute draws too)
+    assert sum(m % 5 != 0 for m in minutes) > 0
