@@ -240,6 +240,29 @@ def test_example_requests_become_templates():
     assert set(learned) <= set(tool_templates(spec))
 
 
+def test_the_users_example_requests_are_a_fifth_of_a_tools_requests_and_never_held_out(tmp_path):
+    """One learned template among ~50 drafted ones said the way the user asks in 2 % of a tool's rows
+    (auto_care: "how much to ... on a ..." 59 of 2,550 quotes). The draft writes them under `examples`, a
+    fifth of the tool's training requests say them, and none is kept for the test split alone."""
+    from toolrouter.data.draft import draft_tool
+    from toolrouter.data.pipeline import EXAMPLE_SHARE
+
+    spec = spec_from_model(OrderCab)
+    drafted = draft_tool(spec)
+    assert "get me a cab from {pickup} to {destination}" in drafted["examples"]
+    assert not set(drafted["examples"]) & set(drafted["templates"])
+    ds = build_dataset(Catalogue([OrderCab]), n=2000, seed=0)
+    said = [text.lower() for text, target in _calls(ds) if target.get("tool") == "order_cab"]
+    learned = sum(bool(re.match(r"(get me a cab from .+ to |i need .+ to .+ from )", t)) for t in said)
+    assert EXAMPLE_SHARE - 0.05 < learned / len(said) < EXAMPLE_SHARE + 0.1, (learned, len(said))
+    bank = _Compiled(Catalogue([OrderCab]), None, "generic")
+    assert any(t.example for t in bank.tools["order_cab"])
+    # a hand-written bank may list its own example templates; they load and compile like the draft's
+    path = tmp_path / "cab.bank.yaml"
+    path.write_text(draft_yaml(Catalogue([OrderCab])))
+    assert read_bank(path).tools["order_cab"].examples == drafted["examples"]
+
+
 def test_a_problem_summary_in_an_example_is_the_rest_of_the_request():
     """"my monitor keeps flickering": the device is found by its word, the problem is what follows it (the
     example was skipped: "keeps flickering" is none of the field's examples)."""
@@ -1063,7 +1086,8 @@ def test_a_problem_is_reported_by_what_is_wrong():
     assert "{problem}" in roadside and "isn't working" not in roadside and "need help" in roadside
     rows = [text for text, target in _calls(build_dataset(str(ASSETS / "hotel_stay.py"), n=1500, seed=0))
             if target.get("tool") == "report_room_issue"]
-    assert any(re.search(r"(isn't working|won't turn on|stopped working|problem with)", r.lower()) for r in rows)
+    assert any(re.search(r"(isn't working|won't turn on|stopped working|problem with|is broken|won't work|"
+                         r"doesn't work)", r.lower()) for r in rows)
 
 
 def test_what_a_tool_asks_someone_to_do_is_said_as_that_act():

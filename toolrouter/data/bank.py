@@ -532,6 +532,9 @@ class ToolBankSpec(_Strict):
     unsupported: Optional[str] = None  # what the tool does, for "not supported: ..." when it is not shown
     slots: dict[str, SlotSpec] = {}
     templates: list[str]
+    # templates of the user's own example requests (the draft learns them from the tool's `examples`): said
+    # EXAMPLE_SHARE of the tool's requests and never held out, so the way the user asks is learned first
+    examples: list[str] = []
     missing: list[MissingSpec] = []
 
 
@@ -609,6 +612,7 @@ class _Template:
     decorate: bool = True
     lowerable: bool = True
     filler: float = 0.0  # share of its requests given filler words (BankSpec.filler)
+    example: bool = False  # learned from the user's example requests (ToolBankSpec.examples)
 
 
 @dataclass
@@ -666,6 +670,12 @@ class _Compiled:
                                      problems, tool=tool.name)
                 if tpl:
                     tpl.filler = spec.filler
+                    calls.append(tpl)
+            for i, text in enumerate(tbank.examples):
+                tpl = self._template(f"{tool.name}/example{i:02d}", text, samplers, "call",
+                                     f"{where}.examples[{i}]", problems, tool=tool.name)
+                if tpl:
+                    tpl.filler, tpl.example = spec.filler, True
                     calls.append(tpl)
             self.tools[tool.name] = calls
             n = 0

@@ -522,8 +522,9 @@ def arg_orders(name: str, args: list[str]) -> list[list[str]]:
     return orders
 
 
-def tool_templates(spec) -> list[str]:
-    """Natural request templates of a tool (no bank): frames x argument orders, optional args in [...]."""
+def tool_templates(spec, learned: bool = True) -> list[str]:
+    """Natural request templates of a tool (no bank): frames x argument orders, optional args in [...];
+    then (`learned`) those learned from the tool's example requests (`learned_templates`)."""
     raw = raw_properties(spec)
     p = Phrase(spec)
     kinds = {a: arg_kind(a, s) for a, s in raw.items()}
@@ -790,7 +791,7 @@ def tool_templates(spec) -> list[str]:
     # frame does not name) would stop the build with a target that does not verify
     slots = [re.compile(r"\{" + re.escape(a) + r"[:}]") for a in required]
     complete = [t for t in dict.fromkeys(out) if all(slot.search(t) for slot in slots)]
-    return complete + learned_templates(spec, raw, kinds, phrases)
+    return complete + (learned_templates(spec, raw, kinds, phrases) if learned else [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1124,8 +1125,11 @@ def draft_tool(spec) -> dict:
         if table:
             slots[arg] = table
     p = Phrase(spec)
+    kinds = {a: arg_kind(a, s) for a, s in raw.items()}
+    examples = learned_templates(spec, raw, kinds, tool_phrases(spec, raw, kinds, p))
     return {"unsupported": f"{p.verb} {p.obj}" if p.obj else words_of(spec.name), "slots": slots,
-            "templates": tool_templates(spec), "missing": missing_groups(spec)}
+            "templates": tool_templates(spec, learned=False), **({"examples": examples} if examples else {}),
+            "missing": missing_groups(spec)}
 
 
 def draft_bank(catalogue) -> dict:

@@ -42,6 +42,9 @@ SPLITS = ("train", "val", "test")
 SHARES = {"val": 0.10, "test": 0.10}  # of rows; train gets the rest
 RATIO_RANGE = (0.10, 0.20)  # the no_tool share of every split; recipes are checked by the same rule
 HOLDOUT = 0.18  # share of each tool's / negative kind's templates kept for the test split only
+# share of a tool's training requests said by the templates of its own example requests (ToolBankSpec.examples):
+# one template among ~50 drafted ones, the way the user asks was 2 % of the data
+EXAMPLE_SHARE = 0.2
 ATTEMPTS = 40  # duplicate draws in a row before a tool or kind counts as exhausted
 
 # Unrelated tools mixed into robust prompts; `covers` words keep a distractor out of rows that ask
@@ -313,6 +316,15 @@ class _Builder:
             self.sides[key] = [t for t in templates if t.side == side]
         return self.sides[key]
 
+    def _call(self, split: str, tool: str, side: str, rng: random.Random):
+        """A call template of `tool`: one of its example templates EXAMPLE_SHARE of the time (train side,
+        where it has them), else the next of its deck."""
+        templates = self._side(self.bank.tools[tool], side)
+        examples = [t for t in templates if t.example]
+        if examples and rng.random() < EXAMPLE_SHARE:
+            return self._deck((split, tool, "example"), examples, rng)
+        return self._deck((split, tool), [t for t in templates if not t.example] or templates, rng)
+
     def _deck(self, key, items, rng):
         deck = self.decks.get(key)
         if not deck:
@@ -394,11 +406,11 @@ class _Builder:
         for _ in range(ATTEMPTS):
             hide = None
             if cat == "call":
-                tpl = self._deck((split, key), self._side(self.bank.tools[key], side), rng)
+                tpl = self._call(split, key, side, rng)
             elif key == "hidden_tool":
                 tool = self._deck((split, "hidden"), [t for t in self.catalogue.names
                                                       if self._side(self.bank.tools[t], side)], rng)
-                tpl = self._deck((split, tool), self._side(self.bank.tools[tool], side), rng)
+                tpl = self._call(split, tool, side, rng)
                 hide = tool
             else:
                 tpl = self._deck((split, key), self._side(self.bank.negatives[key], side), rng)
@@ -604,7 +616,7 @@ def build_dataset(catalogue: Union[Catalogue, str, Path], n: int = 2000, seed: i
     bank = _Compiled(catalogue, read_bank(path) if path else None, str(path) if path else "generic")
     rng = random.Random(f"{seed}:holdout")
     for name in catalogue.names:
-        _hold_out(bank.tools[name], lambda t: t.tool, lambda t: t.tool, rng)
+        _hold_out([t for t in bank.tools[name] if not t.example], lambda t: t.tool, lambda t: t.tool, rng)
     for kind in NEGATIVE_KINDS:
         _hold_out(bank.negatives[kind], lambda t: (t.tool, t.reason), lambda t: t.kind, rng)
     builder = _Builder(catalogue, bank, mode, robust, get_format(answer_format))
