@@ -1169,3 +1169,32 @@ def test_a_no_tool_reason_the_data_never_writes_is_said_by_its_kind():
     assert kind("missingtrue}} of scope:report_room_issue") == "missing an argument"
     assert kind("missing foo for order_room_service") == "missing an argument"  # no such argument
     assert kind("xyz") == "no tool fits"
+
+
+def test_an_optional_name_or_place_copied_as_a_word_that_names_none_is_left_out():
+    """A scratch router adds an optional shop or location where a natural request says more words than the
+    templates do, and copies the nearest word (auto_care: shop "bring" of "I'll bring it in at 8", location
+    "almost" of "I'm almost on empty", shop "Dec 10" of "on Dec 10 2026"). A bare lower-case word or words on
+    another argument's reading are no name or place; "home", a capitalised name and "the airport" stay."""
+    from toolrouter.formats.copy import _bank_fields, _names_no_place, said_readings
+
+    cat = load_catalogue("tests/assets/natural/auto_care.py")
+    bank = _bank_fields(cat)
+    optional = {a for t, a in bank.phrases if t == "book_car_service"} - set(cat["book_car_service"].required)
+    assert optional == {"shop"}
+    readers = {**bank.said["book_car_service"], **bank.chosen["book_car_service"]}
+
+    def kept(args, text):
+        return _names_no_place(args, [text], optional, said_readings(readers, [text]))
+
+    call = {"service": "full_service", "date": "2027-01-02"}
+    text = "full service on the 2nd of January 2027 please, I'll bring it in at 8"
+    assert kept({**call, "shop": "bring"}, text) == call
+    assert kept({**call, "shop": "the 2nd"}, text) == call  # the date's words
+    assert kept({**call, "date": "2026-12-10", "shop": "Dec 10"},
+                "book my car in for the brakes on Dec 10 2026") == {**call, "date": "2026-12-10"}
+    for shop, said in (("Midas", "oil change at Midas on January 2, 2027"), ("home", "oil change at home, Jan 2 2027"),
+                       ("the garage", "oil change at the garage on January 2, 2027")):
+        assert kept({**call, "shop": shop}, said) == {**call, "shop": shop}
+    # a required name is never left out here (a required one that names nothing is the missing ask instead)
+    assert _names_no_place({"location": "almost"}, ["I'm almost on empty"], set(), []) == {"location": "almost"}

@@ -1146,7 +1146,8 @@ def draft_yaml(catalogue) -> str:
             "# enum values; `say: time|date|datetime|number` (+ `unit`) draws any valid value and says it the ways\n"
             "# people do; `provider` (city, person, place, ...) draws strings copied as said, `pool` adds yours;\n"
             "# `values` maps a value to its own forms, e.g. {60: [an hour, 60 minutes]}. A top-level `filler: 0.3`\n"
-            "# gives that share of requests a few common words no template says (docs/data.md).\n"
+            "# gives that share of requests a few common words no template says. A tool's `examples` are templates\n"
+            "# of your own example requests: a fifth of its requests say them, and none is held out (docs/data.md).\n"
             "# Save it beside the catalogue as <name>.bank.yaml and `toolrouter data build` uses it.\n")
     class Dumper(yaml.SafeDumper):
         pass

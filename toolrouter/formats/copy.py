@@ -1453,6 +1453,39 @@ def _names_nothing(value: Any, texts: Sequence[str]) -> bool:
     return True
 
 
+# places said as one bare lower-case word ("near home"): any other such word copied as a place or name is none
+_BARE_PLACES = frozenset("home work school downtown uptown midtown campus town office".split())
+
+
+def _names_no_place(args: dict, texts: Sequence[str], optional: set, readings: list) -> dict:
+    """`args` less the optional names and places (`optional`: PHRASE_KINDS) copied as what names none: one bare
+    lower-case word ("bring" of "I'll bring it in at 8" as the shop, "almost" of "I'm almost on empty" as the
+    location; not "home", nor a capitalised "Midas"), or words on another argument's reading ("Dec 10" of
+    "on Dec 10 2026", the date). A scratch router adds an optional name where the request says more words than
+    its templates do; the value it copies then is the nearest word, which the catalogue's shape rules out."""
+    out = dict(args)
+    for a, v in args.items():
+        if a not in optional or not isinstance(v, str) or not v.strip():
+            continue
+        value = _norm(v)
+        for t, text in enumerate(texts):
+            found = _whole(v.lower().strip()).search(_lower(text).lower())
+            if not found:
+                continue
+            shown = text[found.start():found.end()]
+            bare = len(value) == 1 and shown == shown.lower() and not re.search(r"\d", shown) \
+                and value[0] not in _BARE_PLACES
+            words = _norm(text)
+            at = next((k for k in range(len(words) - len(value) + 1) if words[k:k + len(value)] == value), None)
+            inside = at is not None and any(
+                i == t and first < at + len(value) and at < end and other != a and args.get(other) == said
+                for i, first, end, said, other in readings)
+            if bare or inside:
+                del out[a]
+            break
+    return out
+
+
 def _overlap(a: str, b: str) -> bool:
     a, b = a.lower().strip(), b.lower().strip()
     return bool(a and b) and (a in b or b in a)
@@ -1725,6 +1758,11 @@ def copy_decode(generate, catalogue: Catalogue, conversations: Sequence[Sequence
                 led = _number_led(v, texts) if (call["tool"], a) in bank.led else v
                 if led != v:
                     call["arguments"][a], changed = led, True
+            if len(calls) == 1:  # an optional name or place copied as a word that names none ("bring", "Dec 10")
+                optional = {a for t, a in bank.phrases if t == call["tool"]} - set(catalogue[call["tool"]].required)
+                kept = _names_no_place(call["arguments"], texts, optional, readings)
+                if kept != call["arguments"]:
+                    call["arguments"], changed = kept, True
         if no_tool and len(calls) == 1 and i not in forced:  # a required name that names nothing: the missing ask
             tool = calls[0]["tool"]  # (not where a belied no_tool's one-tool grammar required the call)
             # (free text is scored by overlap, and any words of the request may be its reason: "refund it")
