@@ -121,7 +121,7 @@ def test_validation_lines_list_the_keys_allowed_in_nested_sections():
     with pytest.raises(ValidationError) as e:
         BankSpec.model_validate({"tools": {"track_order": {"templats": ["x"]}}, "negatives": {"greeting": [1]}})
     lines = validation_lines("bank.yaml", e.value, BankSpec)
-    assert "bank.yaml: tools.track_order.templats: unknown key; allowed here: unsupported, slots, templates, missing" \
+    assert "bank.yaml: tools.track_order.templats: unknown key; allowed here: unsupported, slots, templates, examples, missing" \
         in lines
     assert "bank.yaml: tools.track_order.templates: Field required" in lines
     assert any(line.startswith("bank.yaml: negatives.greeting.0: ") and line.endswith("(got 1)") for line in lines)
