@@ -319,11 +319,15 @@ class _Builder:
     def _call(self, split: str, tool: str, side: str, rng: random.Random):
         """A call template of `tool`: one of its example templates EXAMPLE_SHARE of the time (train side,
         where it has them), else the next of its deck."""
-        templates = self._side(self.bank.tools[tool], side)
-        examples = [t for t in templates if t.example]
+        key = (tool, side, "parts")
+        if key not in self.sides:  # split once per tool and side, not per row
+            templates = self._side(self.bank.tools[tool], side)
+            self.sides[key] = ([t for t in templates if t.example],
+                               [t for t in templates if not t.example] or templates)
+        examples, drafted = self.sides[key]
         if examples and rng.random() < EXAMPLE_SHARE:
             return self._deck((split, tool, "example"), examples, rng)
-        return self._deck((split, tool), [t for t in templates if not t.example] or templates, rng)
+        return self._deck((split, tool), drafted, rng)
 
     def _deck(self, key, items, rng):
         deck = self.decks.get(key)

@@ -904,8 +904,8 @@ def shaped_values(examples: list[str], rng: random.Random, n: int) -> list[str]:
     cores = [_SHAPE_TOKEN.match(t).group(2) for t in toks]
     caps = [c for c in cores if c[:1].isupper() and c.isalpha()]
     lows = [c for c in cores if c.isalpha() and c.islower() and c not in _SHAPE_KEEP]
-    heads = [e.split()[0] for e in examples if len(e.split()) > 1 and e.split()[0].isalpha()
-             and e.split()[0].islower() and e.split()[0] not in _SHAPE_KEEP]
+    heads = [w[0] for w in map(str.split, examples)
+             if len(w) > 1 and w[0].isalpha() and w[0].islower() and w[0] not in _SHAPE_KEEP]
     lows = [c for c in lows if c not in heads] or lows
     out: dict[str, None] = {}
     seen = set(examples)
