@@ -38,6 +38,39 @@ PREFIXES = ["hi, ", "hello, ", "hey, ", "hi there. ", "good morning, ", "ok so "
             "um, ", "so, ", "yo, ", "hello! "]
 SUFFIXES = [", thanks", " thanks!", ". thank you", " please", ", please.", " thx", "!", " asap", ". cheers",
             ", ty", " pls", ". much appreciated"]
+# Asides: clauses people add around an ask that carry no value and change nothing it asks ("it's been a long
+# day", "my friend recommended this"). Requests of a drafted bank get one at ASIDE_SHARE, before or after the
+# ask, so a router learns that a clause it has never seen is not an argument nor another tool. Written to
+# hold no value of any kind: no digit, name, place, day or time word, no quantity, urgency or negation ("now",
+# "late", "asap", "not", "again", "every"), none of which an aside may say without changing an answer.
+ASIDES = [
+    "hope you're doing well", "hope this is the right place", "it's been a long day", "it's been a long week",
+    "first time using this", "first time trying this app", "my friend told me about this",
+    "my sister recommended this", "this is for my dad", "asking for my mom", "asking on behalf of my boss",
+    "my partner asked me to sort this out", "I keep forgetting to do this", "been meaning to do this for a while",
+    "while I think of it", "before I forget", "just to be safe", "just in case", "to be honest",
+    "for what it's worth", "if that's possible", "if you can", "if it's no trouble", "I'd really appreciate it",
+    "that would be great", "that would help a lot", "you're a lifesaver", "fingers crossed", "wish me luck",
+    "I hope this works", "sorry to bother you", "sorry if this is a silly question", "sorry for the trouble",
+    "quick question", "one more thing", "I almost forgot", "my phone is about to die", "typing this on my phone",
+    "excuse the typos", "long story", "it's a long story", "you know how it is", "I'm trying to get organised",
+    "just planning ahead", "trying to get ahead of things", "my calendar is a mess", "things have been hectic",
+    "work has been crazy", "the kids are asleep", "I'm on my break", "I'm between meetings",
+    "just got out of a meeting", "I just got off the phone", "I've had a rough day", "I'm exhausted",
+    "I'm so tired", "feeling a bit lost here", "I'm new to this", "my husband usually does this",
+    "my wife usually handles this", "my assistant is out", "trying this out", "let's see if this works",
+    "here goes", "bear with me", "hopefully this makes sense", "if I'm doing this right", "if that makes sense",
+    "I think that's it", "that's all I need", "that should do it", "I think that covers it",
+    "appreciate your help", "you guys are great", "love this app", "this app is handy", "big fan of this service",
+    "my friend swears by this", "my coworker suggested asking here", "I read about this online",
+    "saw this in the newsletter", "got your email about it", "as discussed", "it's a special occasion",
+    "we're celebrating", "my in-laws are visiting", "we have guests over", "trying to save a bit",
+    "I'm trying to stay on budget", "what a day", "ugh", "oh well", "honestly", "I've been putting this off",
+    "my memory is terrible", "I'm hopeless with this stuff", "bit of a weird one", "random question",
+    "this might sound strange", "hoping you can help", "hoping someone can help", "could use a hand",
+    "got a favour to ask", "I'll keep it short", "I'll be quick", "thanks in advance", "much obliged", "you rock",
+]
+ASIDE_SHARE = 0.25  # of a drafted bank's requests (BankSpec.aside_share overrides it, for banked tools too)
 
 # Fallback pools of string slots a bank declares without a pool (generic tools get toolrouter.data.values).
 GENERIC_WORDS = ["Paris", "blue", "project alpha", "the usual", "Maria Lopez", "room 4", "tomorrow morning",
@@ -566,6 +599,10 @@ class BankSpec(_Strict):
     conversations: ConversationBankSpec = ConversationBankSpec()
     prefixes: Optional[list[str]] = None
     suffixes: Optional[list[str]] = None
+    # Asides (ASIDES, or yours: "my brakes have been squeaking") said around that share of requests. Unset:
+    # ASIDE_SHARE for what the schema drafts (a tool with no bank entry, generic negatives), none for the rest.
+    asides: Optional[list[str]] = None
+    aside_share: Optional[float] = Field(None, ge=0, le=1)
     slots: dict[str, SlotSpec] = {}
     tools: dict[str, ToolBankSpec] = {}
     negatives: dict[Literal["greeting", "domain_question", "out_of_scope", "near_miss"], list[GroupSpec]] = {}
@@ -612,6 +649,7 @@ class _Template:
     decorate: bool = True
     lowerable: bool = True
     filler: float = 0.0  # share of its requests given filler words (BankSpec.filler)
+    aside: float = 0.0  # share of its requests given an aside (BankSpec.aside_share)
     example: bool = False  # learned from the user's example requests (ToolBankSpec.examples)
 
 
@@ -634,6 +672,10 @@ class _Compiled:
         spec = spec or BankSpec()
         self.prefixes = spec.prefixes if spec.prefixes is not None else PREFIXES
         self.suffixes = spec.suffixes if spec.suffixes is not None else SUFFIXES
+        self.asides = spec.asides if spec.asides is not None else ASIDES
+
+        def aside(drafted: bool) -> float:
+            return spec.aside_share if spec.aside_share is not None else ASIDE_SHARE if drafted else 0.0
         self.tools: dict[str, list[_Template]] = {}
         self.negatives: dict[str, list[_Template]] = {k: [] for k in NEGATIVE_KINDS}
         self.unsupported: dict[str, str] = {}
@@ -669,13 +711,13 @@ class _Compiled:
                 tpl = self._template(f"{tool.name}/{i:02d}", text, samplers, "call", f"{where}.templates[{i}]",
                                      problems, tool=tool.name)
                 if tpl:
-                    tpl.filler = spec.filler
+                    tpl.filler, tpl.aside = spec.filler, aside(generic)
                     calls.append(tpl)
             for i, text in enumerate(tbank.examples):
                 tpl = self._template(f"{tool.name}/example{i:02d}", text, samplers, "call",
                                      f"{where}.examples[{i}]", problems, tool=tool.name)
                 if tpl:
-                    tpl.filler, tpl.example = spec.filler, True
+                    tpl.filler, tpl.aside, tpl.example = spec.filler, aside(generic), True
                     calls.append(tpl)
             self.tools[tool.name] = calls
             n = 0
@@ -693,10 +735,11 @@ class _Compiled:
                                          reason=reason, extra=spec.slots, forbid=args)
                     n += 1
                     if tpl:
-                        tpl.filler = spec.filler
+                        tpl.filler, tpl.aside = spec.filler, aside(generic)
                         self.negatives["missing_argument"].append(tpl)
         for kind in ("greeting", "domain_question", "out_of_scope", "near_miss"):
             groups = spec.negatives.get(kind)
+            generic = groups is None
             if groups is None:  # generic negatives from the schema, minus topics the catalogue does handle
                 if drafted is None:
                     from toolrouter.data.draft import negative_groups
@@ -724,6 +767,7 @@ class _Compiled:
                     if tpl:
                         tpl.decorate = kind != "greeting"
                         tpl.filler = spec.filler if tpl.decorate else 0.0
+                        tpl.aside = aside(generic) if tpl.decorate else 0.0
                         self.negatives[kind].append(tpl)
         self._conversations(spec.conversations, problems)
         if problems:

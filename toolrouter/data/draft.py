@@ -1134,7 +1134,10 @@ def draft_tool(spec) -> dict:
 
 def draft_bank(catalogue) -> dict:
     """The whole drafted bank of a catalogue as a plain dict in the bank file's shape (BankSpec)."""
-    return {"tools": {t.name: draft_tool(t) for t in catalogue}, "negatives": negative_groups(catalogue)}
+    from toolrouter.data.bank import ASIDE_SHARE
+
+    return {"aside_share": ASIDE_SHARE, "tools": {t.name: draft_tool(t) for t in catalogue},
+            "negatives": negative_groups(catalogue)}
 
 
 def draft_yaml(catalogue) -> str:
@@ -1146,7 +1149,8 @@ def draft_yaml(catalogue) -> str:
             "# enum values; `say: time|date|datetime|number` (+ `unit`) draws any valid value and says it the ways\n"
             "# people do; `provider` (city, person, place, ...) draws strings copied as said, `pool` adds yours;\n"
             "# `values` maps a value to its own forms, e.g. {60: [an hour, 60 minutes]}. A top-level `filler: 0.3`\n"
-            "# gives that share of requests a few common words no template says. A tool's `examples` are templates\n"
+            "# gives that share of requests a few common words no template says; `aside_share` that share an aside\n"
+            "# (\"it's been a long day\"; `asides` lists your own). A tool's `examples` are templates\n"
             "# of your own example requests: a fifth of its requests say them, and none is held out (docs/data.md).\n"
             "# Save it beside the catalogue as <name>.bank.yaml and `toolrouter data build` uses it.\n")
     class Dumper(yaml.SafeDumper):

@@ -155,7 +155,7 @@ ten hundred thousand million""".split())
 
 def filler_words(catalogue: Catalogue, bank: _Compiled) -> tuple[str, ...]:
     """Faker's common English words (its en_US lorem list, fixed order) that neither the catalogue nor any
-    template, prefix or suffix of the bank says: words a router trained on this bank has never seen, as a
+    template, prefix, suffix or aside (when its requests get asides) of the bank says: words a router trained on this bank has never seen, as a
     person's request is full of ("will it *snow* in Denver", "any *good* places"), never numbers, times,
     negations or cancellations (_NOT_FILLER)."""
     from faker.providers.lorem.en_US import Provider
@@ -165,7 +165,7 @@ def filler_words(catalogue: Catalogue, bank: _Compiled) -> tuple[str, ...]:
     templates += [f.tpl for ups in bank.follow_ups.values() for f in ups]
     for t in templates:
         known |= _literal_words(t.seq)
-    for text in [*bank.prefixes, *bank.suffixes]:
+    for text in [*bank.prefixes, *bank.suffixes, *(bank.asides if any(t.aside for t in templates) else ())]:
         known.update(_WORDS.findall(text.lower()))
     for samplers in bank.samplers.values():  # the words enum values are said in ("a high-end car")
         for sampler in samplers.values():
@@ -201,6 +201,19 @@ def _add_filler(parts: list, words: tuple, values: dict, rng: random.Random) -> 
         sites = [(i, m.start()) for i, (p, lit) in enumerate(parts) if lit is True for m in _INSIDE.finditer(p)]
 
 
+def _add_aside(parts: list, asides: list, rng: random.Random) -> None:
+    """An aside (bank.ASIDES) before the ask ("it's been a long day, book ...") or after it ("book ... - my
+    friend recommended this"); a separator after a closing "?" folds into it (_clean)."""
+    text = rng.choice(asides)
+    if rng.random() < 0.5:
+        parts.insert(0, (text + rng.choice(_ASIDE_BEFORE), True))
+    else:
+        opening, closing = rng.choice(_ASIDE_AFTER)
+        parts.append((opening + text + closing, True))
+
+
+_ASIDE_BEFORE = (", ", ", ", ". ", "; ", " - ", "... ")
+_ASIDE_AFTER = ((", ", ""), (", ", ""), (". ", ""), (" - ", ""), (" (", ")"), ("... ", ""))
 _END_PUNCT = re.compile(r"[.?!]+\s*$")
 _INSIDE = re.compile(r"(?<=[A-Za-z',])(?= [A-Za-z])")  # between two words of one literal part
 
@@ -370,6 +383,8 @@ class _Builder:
                 self.filler = filler_words(self.catalogue, self.bank)
             if self.filler:
                 _add_filler(parts, self.filler, values, rng)
+        if tpl.aside and rng.random() < tpl.aside:
+            _add_aside(parts, self.bank.asides, rng)
         if tpl.decorate and rng.random() < P_PREFIX:
             parts.insert(0, (rng.choice(self.bank.prefixes), True))
         if tpl.decorate and rng.random() < P_SUFFIX:
