@@ -527,6 +527,54 @@ def test_filler_is_off_unless_a_bank_asks():
         BankSpec.model_validate({"filler": 1.5})
 
 
+def test_asides_hold_no_value_and_come_around_a_quarter_of_drafted_requests(tmp_path):
+    """Natural requests carry clauses that say nothing to the router ("it's been a long day", "my friend
+    recommended this"). A drafted bank says one (bank.ASIDES) before or after a quarter of its requests,
+    calls and negatives alike, with the answer unchanged; an aside holds no value of any kind (no digit,
+    day, time, quantity, urgency or negation word). Hand-written banks get none unless they ask
+    (`aside_share`), so built-in data stays as it was; `asides:` lists a bank's own."""
+    from toolrouter.data.bank import ASIDE_SHARE, BankSpec, bank_path
+
+    forbidden = re.compile(r"\d|\b(not|no|never|n't|now|late|later|soon|asap|urgent|again|every|all|both|today|"
+                           r"tomorrow|tonight|morning|evening|night|week|weekend|two|three|couple|few|home|here|"
+                           r"there|instead|cancel|stop|change)\b", re.I)
+    assert len(ASIDES) > 80 and len(set(ASIDES)) == len(ASIDES)
+    assert not [a for a in ASIDES if forbidden.search(a.replace("n't", " n't"))]
+    ds = build_dataset(Catalogue([OrderCab]), n=2000, seed=0)
+    lowered = [a.lower() for a in ASIDES]
+    calls = negatives = 0
+    for request, target in _calls(ds):
+        text = request.lower()
+        said = [a for a in lowered if re.search(r"(^|[,.;(-] )" + re.escape(a) + r"($|[,.;)?!]|\.\.\. | - )", text)]
+        if not said:
+            continue
+        values = [str(v).lower() for v in target.get("arguments", {}).values()]
+        assert not any(a in v for a in said for v in values), request  # an aside is never inside a value
+        calls += target["tool"] != "no_tool"
+        negatives += target["tool"] == "no_tool"
+    rows = len(ds.splits["train"])
+    assert 0.6 * ASIDE_SHARE < (calls + negatives) / rows < 1.2 * ASIDE_SHARE, (calls, negatives, rows)
+    assert negatives > 20
+    for cat in (load_catalogue("support_router"), load_catalogue("car_control")):  # hand-written banks: none
+        bank = _Compiled(cat, read_bank(bank_path(cat)), cat.name)
+        assert {t.aside for ts in [*bank.tools.values(), *bank.negatives.values()] for t in ts} == {0.0}
+    # a bank's own: every decorated request of the catalogue beside it says one
+    import yaml
+
+    (tmp_path / "cab.py").write_text(
+        "from pydantic import Field\nfrom toolrouter import Tool\n\n\nclass OrderCab(Tool):\n"
+        "    \"\"\"Order a taxi to a place.\"\"\"\n    destination: str = Field(description=\"Where to go.\")\n\n\n"
+        "CATALOGUE = [OrderCab]\n")
+    drafted = yaml.safe_load(draft_yaml(load_catalogue(str(tmp_path / "cab.py"))))
+    assert drafted["aside_share"] == ASIDE_SHARE  # a saved draft keeps its asides
+    drafted.update(aside_share=1.0, asides=["my brakes have been squeaking"])
+    (tmp_path / "cab.bank.yaml").write_text(yaml.safe_dump(drafted))
+    rows = list(_calls(build_dataset(str(tmp_path / "cab.py"), n=200, seed=0)))
+    assert all("squeaking" in r.lower() for r, t in rows if t["tool"] == "order_cab")
+    with pytest.raises(ValueError, match="aside_share"):
+        BankSpec.model_validate({"aside_share": 2})
+
+
 def test_a_plural_noun_ending_in_us_stays_whole():
     from toolrouter.data.draft import _singular
 
