@@ -1191,27 +1191,6 @@ def test_a_boolean_that_says_an_act_is_said_as_that_act():
     assert forms == {True: ["need a courtesy car", "loaner car"], False: ["don't need a courtesy car"]}
 
 
-def test_drafted_requests_do_not_echo_the_schema():
-    """auto_care's drafted data had said "book the new_tires swap", "tire count 4", "not store old set" and
-    "a tire appointment: seasonal swap" (the docstring's list after its colon). An enum value in snake case is
-    said only in words, a count named for its noun ("tire_count", "How many tires") with that noun ("four
-    tires"), a yes/no argument whose act is said never as "not" + its name, and an object ends at a colon."""
-    from toolrouter.data.draft import Phrase
-    from toolrouter.data.values import enum_words, unit_of
-
-    assert enum_words("new_tires") == ["new tires"] and enum_words("deep-tissue") == ["deep tissue", "deep-tissue"]
-    assert unit_of("tire_count", {"type": "integer", "description": "How many tires, for new tires."}) == "tires"
-    assert unit_of("bag_count", {"type": "integer"}) == "bags"
-    assert unit_of("quantity", {"type": "integer", "description": "How many of the item."}) is None
-    spec = load_catalogue(str(ASSETS / "auto_care.py"))["schedule_tire_change"]
-    assert Phrase(spec).obj == "a tire appointment"
-    rows = [(r.lower(), t) for r, t in _calls(build_dataset(str(ASSETS / "auto_care.py"), n=2000, seed=0))]
-    assert not [r for r, _ in rows if re.search(r"[a-z]_[a-z]|tire count|not store old set|appointment: seasonal", r)]
-    counts = [(r, t["arguments"]["tire_count"]) for r, t in rows if t.get("arguments", {}).get("tire_count")]
-    assert len(counts) > 50
-    assert sum(bool(re.search(r"\b(\d|one|two|three|four|a) tires?\b", r)) for r, _ in counts) > 0.9 * len(counts)
-
-
 def test_a_dish_is_food_and_a_count_of_the_item_is_said_bare():
     """"Dish or drink to order." draws dishes ("pad thai"), not products ("a yoga mat", which room service got), and
     "How many of the item." says its count before the item ("2 club sandwich"), never "6 items club sandwich"; a
