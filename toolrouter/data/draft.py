@@ -134,9 +134,6 @@ class Phrase:
 
     def __init__(self, spec):
         desc = (spec.description or "").strip().split(". ")[0].rstrip(". ")
-        # what follows a colon or semicolon lists or explains ("Book a tire appointment: seasonal swap,
-        # rotation ..."): the object ends before it, else "a tire appointment: seasonal swap" was the thing booked
-        desc = re.split(r"[:;] ", desc)[0]
         words = _lit(desc).lower().replace(",", " ,").split()
         name_words = words_of(spec.name).split()
         verb = ""
