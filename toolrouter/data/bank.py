@@ -674,8 +674,11 @@ class _Compiled:
         self.suffixes = spec.suffixes if spec.suffixes is not None else SUFFIXES
         self.asides = spec.asides if spec.asides is not None else ASIDES
 
-        def aside(drafted: bool) -> float:
-            return spec.aside_share if spec.aside_share is not None else ASIDE_SHARE if drafted else 0.0
+        def extras(tpl: _Template, drafted: bool) -> None:
+            """A decorated template's shares of filler words and asides (asides: ASIDE_SHARE where drafted)."""
+            tpl.filler = spec.filler if tpl.decorate else 0.0
+            share = spec.aside_share if spec.aside_share is not None else ASIDE_SHARE if drafted else 0.0
+            tpl.aside = share if tpl.decorate else 0.0
         self.tools: dict[str, list[_Template]] = {}
         self.negatives: dict[str, list[_Template]] = {k: [] for k in NEGATIVE_KINDS}
         self.unsupported: dict[str, str] = {}
@@ -711,13 +714,14 @@ class _Compiled:
                 tpl = self._template(f"{tool.name}/{i:02d}", text, samplers, "call", f"{where}.templates[{i}]",
                                      problems, tool=tool.name)
                 if tpl:
-                    tpl.filler, tpl.aside = spec.filler, aside(generic)
+                    extras(tpl, generic)
                     calls.append(tpl)
             for i, text in enumerate(tbank.examples):
                 tpl = self._template(f"{tool.name}/example{i:02d}", text, samplers, "call",
                                      f"{where}.examples[{i}]", problems, tool=tool.name)
                 if tpl:
-                    tpl.filler, tpl.aside, tpl.example = spec.filler, aside(generic), True
+                    extras(tpl, generic)
+                    tpl.example = True
                     calls.append(tpl)
             self.tools[tool.name] = calls
             n = 0
@@ -735,7 +739,7 @@ class _Compiled:
                                          reason=reason, extra=spec.slots, forbid=args)
                     n += 1
                     if tpl:
-                        tpl.filler, tpl.aside = spec.filler, aside(generic)
+                        extras(tpl, generic)
                         self.negatives["missing_argument"].append(tpl)
         for kind in ("greeting", "domain_question", "out_of_scope", "near_miss"):
             groups = spec.negatives.get(kind)
@@ -766,8 +770,7 @@ class _Compiled:
                     n += 1
                     if tpl:
                         tpl.decorate = kind != "greeting"
-                        tpl.filler = spec.filler if tpl.decorate else 0.0
-                        tpl.aside = aside(generic) if tpl.decorate else 0.0
+                        extras(tpl, generic)
                         self.negatives[kind].append(tpl)
         self._conversations(spec.conversations, problems)
         if problems:
