@@ -125,6 +125,34 @@ def test_generic_data_has_no_schema_echo(home, dining):
                 assert "get the weather forecast for a city" not in text
 
 
+def test_drafted_requests_say_no_raw_name_or_value():
+    """The drafted data of a bankless catalogue with snake-case enum values, counts named "X_count" and yes/no
+    arguments named for their act (auto_care) never says an enum value as written ("winter_swap"), a name
+    before or around a number ("tire count 4", "with tire count of 4"), "not" + a name ("not store old set")
+    or a description's list as the thing acted on ("a tire appointment: seasonal swap")."""
+    path = str(ASSETS / "auto_care.py")
+    cat = load_catalogue(path)
+    names = {a.replace("_", " ") for t in cat for a, sc in t.properties.items() if "_" in a and sc.get("type") != "string"}
+    assert {"tire count", "max miles", "store old set"} <= names  # ("work order 58213" names a string: fine)
+    ds = build_dataset(cat, n=1500, seed=0)
+    counts = []
+    for split in SPLITS:
+        for row in ds.splits[split]:
+            text = row["messages"][1]["content"].lower()
+            target = json.loads(row["messages"][2]["content"])
+            assert not re.search(r"[a-z]_[a-z]", text), text
+            assert "appointment: seasonal" not in text, text
+            for name in names:
+                assert f"not {name}" not in text, (name, text)
+            for name in ("tire count", "max miles"):
+                assert not re.search(rf"\b{name}( of)? \d", text), (name, text)
+            if target.get("tool") == "schedule_tire_change" and "tire_count" in target["arguments"]:
+                n = target["arguments"]["tire_count"]
+                counts.append(n)
+                assert re.search(rf"\b({n}|{['one', 'two', 'three', 'four'][n - 1]}) tires?\b", text), text
+    assert set(counts) == {1, 2, 3, 4}  # "1 tire", never "a tire": "a tire rotation" is no count
+
+
 def test_values_follow_pattern_format_and_bounds(home, dining):
     for ds, path in ((home, HOME), (dining, DINING)):
         cat = load_catalogue(path)
@@ -1185,7 +1213,10 @@ def test_a_boolean_that_says_an_act_is_said_as_that_act():
     assert bool_act("Whether to repeat the call every morning of my stay.") is None  # too long to be said whole
     forms = bool_forms("text_when_ready", {"description": "Whether to text me when the car is ready."})
     assert forms[True][:2] == ["text me", "please text me"] and "no need to text me" in forms[False]
-    assert len(forms[True]) > 2  # the name's own forms follow
+    assert forms[True][2:] == ["text when ready"]  # the name's own words follow the act; "not" + them does not:
+    assert forms[False] == ["don't text me", "no need to text me"]  # "not text when ready" echoed the schema
+    forms = bool_forms("loaner_car", {"description": "Whether I need a courtesy car while it's in."})
+    assert forms == {True: ["need a courtesy car", "loaner car"], False: ["don't need a courtesy car"]}
 
 
 def test_a_dish_is_food_and_a_count_of_the_item_is_said_bare():

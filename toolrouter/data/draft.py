@@ -134,6 +134,9 @@ class Phrase:
 
     def __init__(self, spec):
         desc = (spec.description or "").strip().split(". ")[0].rstrip(". ")
+        # what follows a colon or semicolon lists or explains ("Book a tire appointment: seasonal swap,
+        # rotation ..."): the object ends before it, else "a tire appointment: seasonal swap" was the thing booked
+        desc = re.split(r"[:;] ", desc)[0]
         words = _lit(desc).lower().replace(",", " ,").split()
         name_words = words_of(spec.name).split()
         verb = ""
@@ -317,7 +320,9 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         desc = (schema.get("description") or "").lower()
         if w.split()[0] in ("max", "maximum") or re.match(r"(?:the )?(?:highest|maximum|most)\b", desc) \
                 or re.search(r"\bat most\b", desc):  # "under $80", not "max price 80"
-            return [f"under {s}", f"below {s}", f"for less than {s}", f"up to {s}"]
+            # a distance is a radius: "within 5 miles"
+            near = [f"within {s}"] if unit in ("mile", "kilometer", "km") else []
+            return near + [f"under {s}", f"below {s}", f"for less than {s}", f"up to {s}"]
         if w.split()[0] in ("min", "minimum") or re.match(r"(?:the )?(?:lowest|minimum|least)\b", desc) \
                 or re.search(r"\bat least\b", desc):
             return [f"over {s}", f"above {s}", f"at least {s}"]

@@ -272,7 +272,7 @@ def first_word(schema: dict) -> str:
 
 def unit_of(arg: str, schema: dict) -> Optional[str]:
     """The unit a number is counted in, from its name, then its description ("Length in minutes"); else
-    a whole number named by a plural noun counts that noun ("glasses", "bags": "3 glasses", "a bag"),
+    a whole number named by a plural noun counts that noun ("glasses", "bags": "3 glasses", "1 bag"),
     as does one described as a "Number of ..." ("Number of bags.")."""
     # a measure the description says it is given in wins ("Highest ticket price, in dollars." is dollars, not
     # tickets: "under 287 tickets" was the data's price)
@@ -294,10 +294,14 @@ def unit_of(arg: str, schema: dict) -> Optional[str]:
                 return unit
     if schema.get("type") != "integer":
         return None
-    m = re.match(r"(?:the )?(?:number|count) of ([a-z]+s)\b", (schema.get("description") or "").lower())
+    m = re.match(r"(?:the )?(?:number|count) of ([a-z]+s)\b|how many ([a-z]+s)\b", (schema.get("description") or "").lower())
     name = words_of(arg)
     if m:
-        return m.group(1)
+        return m.group(1) or m.group(2)
+    # a count named for its noun ("tire_count", "num_guests", "number_of_bags"): "4 tires", not "tire count 4"
+    m = re.fullmatch(r"([a-z]{3,}) count|(?:num|number of) ([a-z]{3,}s)", name)
+    if m:
+        return m.group(2) or (m.group(1) if m.group(1).endswith("s") else m.group(1) + "s")
     return name if re.fullmatch(r"[a-z]{3,}s", name) and not name.endswith(("ss", "us", "is")) else None
 
 
@@ -366,7 +370,9 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
     forms = [f"{n} {noun}"]
     if 0 <= n <= 20 or (n < 100 and n % 5 == 0):
         forms.append(f"{number_words(n)} {noun}")
-    if n == 1 and unit not in ("percent", "degree"):
+    # "a" + the noun only for a unit of measure ("an hour", "a ticket"): a noun counted by name ("tires" of
+    # tire_count) also names the thing uncounted ("a tire rotation" was read as one tire), so one is "1 tire"
+    if n == 1 and unit in UNITS and unit not in ("percent", "degree"):
         forms.append(("an " if one[0] in "aeiou" or one.startswith(("hour", "honou", "hono")) else "a ") + one)
     if unit == "minute":
         forms += {30: ["half an hour"], 60: ["an hour", "1 hour"], 90: ["an hour and a half", "1.5 hours"],
@@ -530,6 +536,7 @@ def bool_forms(arg: str, schema: dict) -> dict:
     `include_tax` is "include tax", false "without tax". The user's synonyms ({true: [...], false: [...]},
     as for an enum) come first. No name echo: the name is not said with a yes or no after it."""
     words = words_of(arg).split()
+    quality_of_name = False  # said as the name's own words, no form of its own (the last branch below)
     only = "only" in words or (schema.get("description") or "").lower().startswith("only ")
     core = [w for w in words if w != "only"] or words
     if core[0] in _BOOL_ACTIONS and len(core) > 1:
@@ -553,11 +560,13 @@ def bool_forms(arg: str, schema: dict) -> dict:
         forms = {True: [f"with {a}{thing}", f"need {a}{thing}"] if core[0] in _BOOL_NEEDS else [f"with {a}{thing}", thing],
                  False: [f"no {thing}", f"without {a}{thing}"]}
     else:
-        quality = " ".join(core)
+        quality, quality_of_name = " ".join(core), not only
         forms = {True: [quality] + ([f"{quality} only"] if only else []),
                  False: [f"not just {quality}"] if only else [f"not {quality}"]}
     said = bool_act(schema.get("description") or "")
-    if said:  # what the description says is done, first: "keep my bags", "no need to text me"
+    if said and quality_of_name:  # the name itself only after the act, and never "not" + the name: "not
+        forms = {True: list(dict.fromkeys(said[True] + forms[True])), False: said[False]}  # store old set" echoed it
+    elif said:  # what the description says is done, first: "keep my bags", "no need to text me"
         forms = {value: list(dict.fromkeys(said[value] + forms[value])) for value in (True, False)}
     declared = {str(k).lower(): v for k, v in (schema.get(SYNONYMS_KEY) or {}).items()}
     for value in (True, False):
@@ -594,9 +603,11 @@ def bool_act(description: str) -> Optional[dict]:
 
 
 def enum_words(value: Any, synonyms: Optional[dict] = None) -> list[str]:
-    """Natural words of an enum value (snake/kebab split) plus the user's declared synonyms."""
+    """Natural words of an enum value (snake/kebab split) plus the user's declared synonyms. The value as
+    written is a form too unless it is snake case: nobody types "new_tires" (a fifth of auto_care's
+    requests had said one)."""
     text = str(value)
-    forms = [text.replace("_", " ").replace("-", " ").lower(), text]
+    forms = [text.replace("_", " ").replace("-", " ").lower()] + ([] if "_" in text else [text])
     for key, more in (synonyms or {}).items():
         if str(key) == text:
             forms += [more] if isinstance(more, str) else list(more)
