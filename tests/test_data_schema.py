@@ -893,8 +893,11 @@ def test_a_stores_tools_are_asked_the_way_people_ask_them():
 
 
 def test_a_number_named_by_a_plural_noun_counts_it():
-    # "Number of glasses." / `glasses`: "3 glasses", "a glass"; "Steps per day." counts steps, not days
-    assert say_number(3, "glasses")[0] == "3 glasses" and "a glass" in say_number(1, "glasses")
+    # "Number of glasses." / `glasses`: "3 glasses", "1 glass", "one glass"; never "a glass", which also names the
+    # thing uncounted ("a tire rotation" was read as one tire); "Steps per day." counts steps, not days
+    assert say_number(3, "glasses")[0] == "3 glasses"
+    assert {"1 glass", "one glass"} <= set(say_number(1, "glasses")) and "a glass" not in say_number(1, "glasses")
+    assert "an hour" in say_number(60, "minute") and "a ticket" in say_number(1, "ticket")  # units of measure keep it
     from toolrouter.data.values import unit_of
     assert unit_of("glasses", {"type": "integer", "description": "Number of glasses."}) == "glasses"
     assert unit_of("bag_count", {"type": "integer", "description": "Number of bags."}) == "bags"

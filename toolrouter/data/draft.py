@@ -386,7 +386,7 @@ def tool_phrases(spec, raw: dict, kinds: dict, p: "Phrase") -> dict[str, list[st
         said = [f"{prep} {s}"] + ([f"around {s}", f"close to {s}"] if prep == "near" else [])
         phrases[fits[0]] = list(dict.fromkeys(said + phrases[fits[0]]))
     # a number that counts the object itself ("Record glasses of water drunk." with `glasses`): said with
-    # what the object is of ("3 glasses of water", "a glass of water"), and bare as often
+    # what the object is of ("3 glasses of water", "one glass of water"), and bare as often
     words = p.obj.split()
     for a in raw:
         unit = unit_of(a, raw[a]) if kinds[a] == "number" else None
