@@ -19,8 +19,8 @@ from toolrouter.core.schema import spec_from_model
 from toolrouter.data.bank import ASIDES, _Compiled, read_bank
 from toolrouter.data.draft import draft_yaml, learned_templates, main as bank_main, tool_templates
 from toolrouter.data.pipeline import build_dataset, write_dataset
-from toolrouter.data.values import (arg_kind, bool_forms, raw_properties, sample_call, sample_negative, say_adjective, say_date,
-                                    say_number, say_time)
+from toolrouter.data.values import (arg_kind, bool_forms, number_words, raw_properties, sample_call, sample_negative,
+                                    say_adjective, say_date, say_number, say_time)
 
 ASSETS = Path(__file__).parent / "assets" / "natural"
 HOME = str(ASSETS / "home_assistant.py")
@@ -132,7 +132,8 @@ def test_drafted_requests_say_no_raw_name_or_value():
     or a description's list as the thing acted on ("a tire appointment: seasonal swap")."""
     path = str(ASSETS / "auto_care.py")
     cat = load_catalogue(path)
-    names = {a.replace("_", " ") for t in cat for a, sc in t.properties.items() if "_" in a and sc.get("type") != "string"}
+    names = {a.replace("_", " ") for t in cat for a, sc in t.properties.items()
+             if "_" in a and sc.get("type") != "string"}
     assert {"tire count", "max miles", "store old set"} <= names  # ("work order 58213" names a string: fine)
     ds = build_dataset(cat, n=1500, seed=0)
     counts = []
@@ -149,7 +150,7 @@ def test_drafted_requests_say_no_raw_name_or_value():
             if target.get("tool") == "schedule_tire_change" and "tire_count" in target["arguments"]:
                 n = target["arguments"]["tire_count"]
                 counts.append(n)
-                assert re.search(rf"\b({n}|{['one', 'two', 'three', 'four'][n - 1]}) tires?\b", text), text
+                assert re.search(rf"\b({n}|{number_words(n)}) tires?\b", text), text
     assert set(counts) == {1, 2, 3, 4}  # "1 tire", never "a tire": "a tire rotation" is no count
 
 

@@ -156,8 +156,8 @@ ten hundred thousand million""".split())
 def filler_words(catalogue: Catalogue, bank: _Compiled) -> tuple[str, ...]:
     """Faker's common English words (its en_US lorem list, fixed order) that neither the catalogue nor any
     template, prefix, suffix or aside (where requests get asides) of the bank says: words a router trained on
-    this bank has never seen, as a person's request is full of ("will it *snow* in Denver", "any *good* places"), never numbers, times,
-    negations or cancellations (_NOT_FILLER)."""
+    this bank has never seen, as a person's request is full of ("will it *snow* in Denver", "any *good*
+    places"), never numbers, times, negations or cancellations (_NOT_FILLER)."""
     from faker.providers.lorem.en_US import Provider
 
     known = set(_WORDS.findall(json.dumps(catalogue.to_openai()).lower()))

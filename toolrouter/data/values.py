@@ -294,14 +294,14 @@ def unit_of(arg: str, schema: dict) -> Optional[str]:
                 return unit
     if schema.get("type") != "integer":
         return None
-    m = re.match(r"(?:the )?(?:number|count) of ([a-z]+s)\b|how many ([a-z]+s)\b", (schema.get("description") or "").lower())
+    m = re.match(r"(?:(?:the )?(?:number|count) of|how many) ([a-z]+s)\b", (schema.get("description") or "").lower())
     name = words_of(arg)
     if m:
-        return m.group(1) or m.group(2)
+        return m.group(1)
     # a count named for its noun ("tire_count", "num_guests", "number_of_bags"): "4 tires", not "tire count 4"
     m = re.fullmatch(r"([a-z]{3,}) count|(?:num|number of) ([a-z]{3,}s)", name)
     if m:
-        return m.group(2) or (m.group(1) if m.group(1).endswith("s") else m.group(1) + "s")
+        return m.group(2) or plural(m.group(1))
     return name if re.fullmatch(r"[a-z]{3,}s", name) and not name.endswith(("ss", "us", "is")) else None
 
 
@@ -536,7 +536,7 @@ def bool_forms(arg: str, schema: dict) -> dict:
     `include_tax` is "include tax", false "without tax". The user's synonyms ({true: [...], false: [...]},
     as for an enum) come first. No name echo: the name is not said with a yes or no after it."""
     words = words_of(arg).split()
-    quality_of_name = False  # said as the name's own words, no form of its own (the last branch below)
+    quality_of_name = False  # said as the name's own words (the last branch below): its "not" + name is no form
     only = "only" in words or (schema.get("description") or "").lower().startswith("only ")
     core = [w for w in words if w != "only"] or words
     if core[0] in _BOOL_ACTIONS and len(core) > 1:
@@ -564,10 +564,10 @@ def bool_forms(arg: str, schema: dict) -> dict:
         forms = {True: [quality] + ([f"{quality} only"] if only else []),
                  False: [f"not just {quality}"] if only else [f"not {quality}"]}
     said = bool_act(schema.get("description") or "")
-    if said and quality_of_name:  # the name itself only after the act, and never "not" + the name: "not
-        forms = {True: list(dict.fromkeys(said[True] + forms[True])), False: said[False]}  # store old set" echoed it
-    elif said:  # what the description says is done, first: "keep my bags", "no need to text me"
-        forms = {value: list(dict.fromkeys(said[value] + forms[value])) for value in (True, False)}
+    if said:  # what the description says is done, first: "keep my bags", "no need to text me"; never "not" + the
+        # name after it ("not store old set" echoed the schema)
+        forms = {True: list(dict.fromkeys(said[True] + forms[True])),
+                 False: said[False] if quality_of_name else list(dict.fromkeys(said[False] + forms[False]))}
     declared = {str(k).lower(): v for k, v in (schema.get(SYNONYMS_KEY) or {}).items()}
     for value in (True, False):
         more = declared.get(str(value).lower())
