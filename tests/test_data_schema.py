@@ -258,6 +258,25 @@ def test_declared_synonyms_say_the_right_value():
     assert hits > 5
 
 
+def test_everyday_words_say_common_enum_values_and_never_a_siblings():
+    """A report of "air_conditioning" is also "the ac" / "air con", a "heating" one "the heater"
+    (data/everyday.yaml); a word two values of one enum could mean says neither, a declared synonym replaces
+    the table's, and no everyday form opens with an article (it fills the value's slot: "the {problem}")."""
+    from toolrouter.data.values import COMMON_SYNONYMS, enum_forms
+
+    forms = enum_forms(["air_conditioning", "heating", "wifi", "tv"])
+    assert {"ac", "air con"} <= set(forms["air_conditioning"]) and "heater" in forms["heating"]
+    assert {"internet", "wi-fi"} <= set(forms["wifi"]) and "television" in forms["tv"]
+    # the value's own words are said twice, so still the most often said form
+    assert forms["heating"][:2] == ["heating", "heating"]
+    # "internet" is wifi's everyday word and a value of its own here: it says only itself
+    forms = enum_forms(["wifi", "internet"])
+    assert "internet" not in forms["wifi"] and "wifi" not in forms["internet"]
+    assert enum_forms(["tv"], {"tv": ["the telly"]})["tv"] == ["tv", "the telly"]
+    assert all(k == k.lower() and "_" not in k for k in COMMON_SYNONYMS)
+    assert not [f for v in COMMON_SYNONYMS.values() for f in v if re.match(r"(a|an|the|my) ", f)]
+
+
 def test_example_requests_become_templates():
     spec = spec_from_model(OrderCab)
     raw = raw_properties(spec)

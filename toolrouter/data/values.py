@@ -473,28 +473,16 @@ def say_date(iso: str) -> list[str]:
 # Everyday words for enum values that catalogues often have, said beside the value's own word when
 # the schema declares no synonyms for it (Field(json_schema_extra={"synonyms": ...}) wins). Keys are
 # the value's natural words; only unambiguous ones ("high" is a price, a priority or a volume: absent).
-COMMON_SYNONYMS = {
-    "cheap": ["budget", "inexpensive", "affordable", "low-cost"], "budget": ["cheap", "inexpensive", "affordable"],
-    "inexpensive": ["cheap", "budget", "affordable"],
-    "moderate": ["mid-range", "mid-priced", "reasonably priced"], "mid range": ["moderate", "mid-priced"],
-    "expensive": ["upscale", "high-end", "fancy", "pricey"], "luxury": ["premium", "posh", "high-end", "fancy"],
-    "premium": ["luxury", "high-end"], "economy": ["cheapest", "budget", "basic"],
-    "standard": ["regular", "normal", "basic"], "basic": ["simple", "standard"],
-    "xs": ["extra small"], "small": ["little"], "medium": ["mid-size", "regular"], "large": ["big"],
-    "xl": ["extra large", "big", "large"], "xxl": ["extra extra large", "huge"],
-    "urgent": ["asap", "critical"], "fast": ["quick"], "quick": ["fast"],
-    "on": ["enabled"], "off": ["disabled"], "enabled": ["on"], "disabled": ["off"],
-    "celsius": ["centigrade", "degrees c"], "fahrenheit": ["degrees f"],
-    "completed": ["done", "finished"], "done": ["finished", "completed"], "in progress": ["ongoing", "underway"],
-    "pending": ["waiting"], "cancelled": ["canceled"], "canceled": ["cancelled"],
-    "vegetarian": ["veggie", "meat-free"], "vegan": ["plant-based"],
-    "walking": ["on foot", "walk"], "driving": ["by car", "drive"], "cycling": ["by bike", "bike"],
-    "bicycling": ["by bike", "bike"], "transit": ["public transport", "public transit", "by bus", "by subway"], "daily": ["every day"], "weekly": ["every week"],
-    "monthly": ["every month"], "hourly": ["every hour"], "yearly": ["every year"], "annually": ["every year"],
-    "ascending": ["smallest first"], "descending": ["largest first"], "newest": ["latest", "most recent"],
-    "oldest": ["earliest"], "one way": ["single"], "round trip": ["return"], "dark": ["night mode"],
-    "light": ["day mode"], "public": ["open to everyone"], "private": ["just for me"],
-}
+def _everyday() -> dict[str, list[str]]:
+    """The everyday words for common enum values (data/everyday.yaml): "air conditioning" -> "ac", "air con"."""
+    from importlib import resources
+
+    import yaml
+
+    return yaml.safe_load(resources.files("toolrouter.data").joinpath("everyday.yaml").read_text(encoding="utf-8"))
+
+
+COMMON_SYNONYMS = _everyday()
 
 
 def enum_forms(values: list, synonyms: Optional[dict] = None) -> dict:
