@@ -64,6 +64,11 @@ def test_numbers_are_said_in_digits_words_and_units():
     assert {"half an hour", "30 minutes"} <= set(say_number(30, "minute"))
     assert {"2 hours", "two hours"} <= set(say_number(120, "minute"))
     assert {"4 people", "four people"} <= set(say_number(4, "people"))
+    # a head count by who comes ("for me and my wife"), and never one of them for another count
+    assert {"me and my wife", "both of us", "the two of us"} <= set(say_number(2, "people"))
+    assert {"me and 3 friends", "the four of us"} <= set(say_number(4, "guest"))
+    assert not any("me and" in f for n in (1, 3, 5) for f in say_number(n, "people") if f"{n - 1} " not in f
+                   and number_words(n - 1) + " " not in f)
     assert {"a week", "7 days"} <= set(say_number(7, "day"))
     assert say_number(12) == ["12", "twelve"]
     assert {"25 minute", "25-minute"} <= set(say_adjective(25, "minute")) and "seven-minute" in say_adjective(7, "minute")
@@ -73,6 +78,10 @@ def test_dates_keep_their_year():
     forms = say_date("2026-12-03")
     assert {"2026-12-03", "December 3, 2026", "December 3rd, 2026", "3 December 2026"} <= set(forms)
     assert all("2026" in f for f in forms)
+    # a holiday also by its name, with its year; a movable one on its own day of that year
+    assert {"New Year's Day 2027", "New Year's Day, 2027"} <= set(say_date("2027-01-01"))
+    assert "Thanksgiving 2026" in say_date("2026-11-26") and "Thanksgiving 2027" in say_date("2027-11-25")
+    assert "Memorial Day 2026" in say_date("2026-05-25") and not any("Day" in f for f in forms)
 
 
 def test_every_spoken_form_in_the_data_maps_back_to_its_value(home):

@@ -398,7 +398,13 @@ def say_number(n: Any, unit: Optional[str] = None) -> list[str]:
     if unit == "euro":
         forms += [f"€{n}", f"{n} EUR", str(n)]
     if unit in ("person", "people") or unit == "guest":
-        forms += [f"{n} of us"] if n > 1 else ["just me", "one person"]
+        forms += [f"{n} of us", f"the {number_words(n)} of us"] if n > 1 else ["just me", "one person"]
+        # a head count said by who comes: "me and my wife", "me and 3 friends"
+        if n == 2:
+            forms += ["me and my wife", "my wife and I", "me and my husband", "me and a friend", "me and my sister",
+                      "both of us"]
+        elif 3 <= n <= 9:
+            forms += [f"me and {n - 1} friends", f"me and {number_words(n - 1)} friends"]
         # a head count is said bare as often as not: "a table for 4", "for two"
         forms += [str(n)] + ([number_words(n)] if 0 <= n <= 20 else [])
         if n == 2:
@@ -463,11 +469,42 @@ def _ordinal(d: int) -> str:
 
 
 def say_date(iso: str) -> list[str]:
-    """The ways to say an ISO date, always with its year (a bare "Friday" cannot be resolved)."""
+    """The ways to say an ISO date, always with its year (a bare "Friday" cannot be resolved); a holiday
+    also by its name ("New Year's Day 2027")."""
     d = dt.date.fromisoformat(iso)
     month, short = MONTHS[d.month - 1], MONTHS[d.month - 1][:3]
     return [iso, f"{month} {d.day}, {d.year}", f"{month} {_ordinal(d.day)}, {d.year}", f"{d.day} {month} {d.year}",
-            f"{short} {d.day} {d.year}", f"the {_ordinal(d.day)} of {month} {d.year}"]
+            f"{short} {d.day} {d.year}", f"the {_ordinal(d.day)} of {month} {d.year}",
+            *(form for name in holidays(d.year).get(d, ()) for form in (f"{name} {d.year}", f"{name}, {d.year}"))]
+
+
+# Holidays people name a date by (US calendar): fixed ones, and the nth weekday of a month (n = -1: the last)
+FIXED_HOLIDAYS = {(1, 1): ["New Year's Day"], (2, 14): ["Valentine's Day"], (3, 17): ["St. Patrick's Day"],
+                  (7, 4): ["the Fourth of July", "July 4th", "Independence Day"], (10, 31): ["Halloween"],
+                  (12, 24): ["Christmas Eve"], (12, 25): ["Christmas", "Christmas Day"], (12, 31): ["New Year's Eve"]}
+WEEKDAY_HOLIDAYS = {"Mother's Day": (5, 6, 2), "Memorial Day": (5, 0, -1), "Father's Day": (6, 6, 3),
+                    "Labor Day": (9, 0, 1), "Thanksgiving": (11, 3, 4)}  # (month, weekday Mon=0, n)
+HOLIDAY_SHARE = 0.04  # of drawn dates: a holiday, so the data says them (one date in 365 otherwise)
+
+
+@functools.lru_cache(maxsize=None)
+def holidays(year: int) -> dict[dt.date, list[str]]:
+    """{date: its names} of `year`'s holidays: FIXED_HOLIDAYS and WEEKDAY_HOLIDAYS ("Thanksgiving 2026" is
+    November 26)."""
+    out = {dt.date(year, m, d): names for (m, d), names in FIXED_HOLIDAYS.items()}
+    for name, (month, weekday, n) in WEEKDAY_HOLIDAYS.items():
+        days = [dt.date(year, month, d) for d in range(1, 32) if _valid(year, month, d)
+                and dt.date(year, month, d).weekday() == weekday]
+        out.setdefault(days[n - 1 if n > 0 else n], []).append(name)
+    return out
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 # Everyday words for enum values that catalogues often have, said beside the value's own word when
@@ -647,6 +684,8 @@ def draw(kind: str, rng: random.Random, lo: int = 1, hi: int = 100) -> Any:
             else rng.randint(0, 59)
         return f"{h:02d}:{m:02d}"
     day = DATES[0] + dt.timedelta(days=rng.randint(0, (DATES[1] - DATES[0]).days))
+    if kind == "date" and rng.random() < HOLIDAY_SHARE:  # "on Christmas Eve 2026"
+        day = rng.choice(sorted(holidays(day.year)))
     if kind == "date":
         return day.isoformat()
     return f"{day.isoformat()}T{draw('time', rng)}:00"
