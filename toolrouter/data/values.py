@@ -475,7 +475,8 @@ def say_date(iso: str) -> list[str]:
     month, short = MONTHS[d.month - 1], MONTHS[d.month - 1][:3]
     return [iso, f"{month} {d.day}, {d.year}", f"{month} {_ordinal(d.day)}, {d.year}", f"{d.day} {month} {d.year}",
             f"{short} {d.day} {d.year}", f"the {_ordinal(d.day)} of {month} {d.year}",
-            *(form for name in holidays(d.year).get(d, ()) for form in (f"{name} {d.year}", f"{name}, {d.year}"))]
+            # (thrice: a holiday drawn is said by its name about half the time its date is spoken)
+            *(form for name in holidays(d.year).get(d, ()) for form in (f"{name} {d.year}", f"{name}, {d.year}") * 3)]
 
 
 # Holidays people name a date by (US calendar): fixed ones, and the nth weekday of a month (n = -1: the last)
@@ -484,7 +485,7 @@ FIXED_HOLIDAYS = {(1, 1): ["New Year's Day"], (2, 14): ["Valentine's Day"], (3, 
                   (12, 24): ["Christmas Eve"], (12, 25): ["Christmas", "Christmas Day"], (12, 31): ["New Year's Eve"]}
 WEEKDAY_HOLIDAYS = {"Mother's Day": (5, 6, 2), "Memorial Day": (5, 0, -1), "Father's Day": (6, 6, 3),
                     "Labor Day": (9, 0, 1), "Thanksgiving": (11, 3, 4)}  # (month, weekday Mon=0, n)
-HOLIDAY_SHARE = 0.04  # of drawn dates: a holiday, so the data says them (one date in 365 otherwise)
+HOLIDAY_SHARE = 0.08  # of drawn dates: a holiday, so the data says them (one date in 365 otherwise)
 
 
 @functools.lru_cache(maxsize=None)
