@@ -492,20 +492,14 @@ HOLIDAY_SHARE = 0.08  # of drawn dates: a holiday, so the data says them (one da
 def holidays(year: int) -> dict[dt.date, list[str]]:
     """{date: its names} of `year`'s holidays: FIXED_HOLIDAYS and WEEKDAY_HOLIDAYS ("Thanksgiving 2026" is
     November 26)."""
+    import calendar
+
     out = {dt.date(year, m, d): names for (m, d), names in FIXED_HOLIDAYS.items()}
     for name, (month, weekday, n) in WEEKDAY_HOLIDAYS.items():
-        days = [dt.date(year, month, d) for d in range(1, 32) if _valid(year, month, d)
-                and dt.date(year, month, d).weekday() == weekday]
+        days = [day for day in (dt.date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1))
+                if day.weekday() == weekday]
         out.setdefault(days[n - 1 if n > 0 else n], []).append(name)
     return out
-
-
-def _valid(year: int, month: int, day: int) -> bool:
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
 
 
 # Everyday words for enum values that catalogues often have, said beside the value's own word when
