@@ -748,6 +748,17 @@ def test_a_date_said_without_its_year_takes_the_one_year_the_request_says():
     assert reader.read(["February 30 to March 2, 2027"]) == ["2027-03-02"]  # no such day
 
 
+def test_a_holiday_is_read_as_its_date_of_the_year_said():
+    """"a wake up call on New Year's Day 2027" says 2027-01-01 (the data names holidays: values.say_date), and
+    Thanksgiving is the fourth Thursday of the year said."""
+    from toolrouter.formats.copy import said_fields
+
+    reader = said_fields(load_catalogue("tests/assets/natural/workplace.py"))["request_time_off"]["start_date"]
+    assert reader.read(["Could I have a day off on New Year's Day 2027?"]) == ["2027-01-01"]
+    assert reader.read(["off for thanksgiving 2026 please"]) == ["2026-11-26"]
+    assert reader.read(["off on christmas eve, 2026 and christmas day, 2026"]) == ["2026-12-24", "2026-12-25"]
+
+
 def test_two_dates_of_one_call_are_the_two_the_request_says_each_where_its_words_put_it(tiny_tokenizer):
     """copy_decode: a router that writes one date for both ends of a range ("2027-02-15 to 2027-02-19" ->
     start and end both 2027-02-15) gets the two the request says, in the order it says them; a swapped pair
