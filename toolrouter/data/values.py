@@ -502,9 +502,7 @@ def holidays(year: int) -> dict[dt.date, list[str]]:
     return out
 
 
-# Everyday words for enum values that catalogues often have, said beside the value's own word when
-# the schema declares no synonyms for it (Field(json_schema_extra={"synonyms": ...}) wins). Keys are
-# the value's natural words; only unambiguous ones ("high" is a price, a priority or a volume: absent).
+# what a key may be and what a form must fit: the file's header
 def _everyday() -> dict[str, list[str]]:
     """The everyday words for common enum values (data/everyday.yaml): "air conditioning" -> "ac", "air con"."""
     from importlib import resources
