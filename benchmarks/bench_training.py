@@ -32,6 +32,7 @@ from common import figure, quiet, set_threads, train_timed, workdir, write_resul
 MAX_LENGTH = 1024  # the from-scratch fine-tune pads every row to this
 SHARE_TARGET = 0.95
 SPEED_TARGET = 2.0
+MODE = "compact"  # the prompt mode these figures were taken in (make_trainer)
 
 
 def make_trainer(out: Path, steps: int, base: Path | None = None, extra: tuple = ()):
@@ -39,8 +40,11 @@ def make_trainer(out: Path, steps: int, base: Path | None = None, extra: tuple =
     from toolrouter.train.recipe import load_recipe
     from toolrouter.train.trainer import build_trainer
 
+    # The setup these figures were taken on (benchmarks/results): compact prompts, batch 8. The recipe itself
+    # moved to baked mode at batch 16 (2026-12-02); gold_exact renders the gold set in this same mode.
     overrides = [f"output_dir={out}", f"training.max_steps={steps}", f"training.max_length={MAX_LENGTH}",
-                 f"training.logging_steps={steps}", "training.save_steps=1000000", "training.warmup=0"]
+                 f"training.logging_steps={steps}", "training.save_steps=1000000", "training.warmup=0",
+                 f"mode={MODE}", "training.batch_size=8"]
     if base is not None:  # the first trainer's random-init base, so every setup starts from the same weights
         overrides += [f"model.base={base}", "model.tiny=null"]
     overrides += list(extra)
@@ -82,7 +86,7 @@ def gold_exact(trainer) -> float:
     catalogue = load_catalogue("support_router")
     cases = load_gold(REPO / "toolrouter" / "evals" / "support_router.jsonl", catalogue, [])
     model = trainer.model.eval()
-    outputs = generate_answers(model, trainer.processing_class, [c.conversation("compact") for c in cases],
+    outputs = generate_answers(model, trainer.processing_class, [c.conversation(MODE) for c in cases],
                                max_new_tokens=64)
     model.train()
     return evaluate(cases, outputs)["metrics"]["exact_match_rate"]["value"]
