@@ -98,6 +98,12 @@ class TinyConfig(Strict):
 class ModelConfig(Strict):
     base: str = Field(TINY, description="'tiny' (built-in scratch base), a Hub id, or a local model folder")
     tiny: Optional[TinyConfig] = None
+    # The attention kernel while training (transformers' attn_implementation); inference keeps the library's
+    # default, since the choice is not saved with the weights. auto: eager for the tiny base on CPU, else the
+    # library's default (sdpa). Measured 2026-12-02 (benchmarks/bench_attention.py, results/attention.json): the tiny
+    # recipe's 2 x 256 Llama, batch 16, bf16 autocast, 2 CPU threads: sdpa 125 ms a step, eager 77 ms (the
+    # same loss curve). A real base on CPU and any base on CUDA keep sdpa: not measured to gain.
+    attention: Literal["auto", "eager", "sdpa"] = "auto"
 
     @model_validator(mode="after")
     def _tiny_only_for_tiny(self):

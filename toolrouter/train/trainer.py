@@ -337,6 +337,14 @@ def packing_for(packing: str, device: str, quantized: bool = False) -> str:
     return "padding_free" if device.startswith("cuda") and not quantized else "none"
 
 
+def attention_for(recipe: Recipe, device: str) -> Optional[str]:
+    """model.attention with `auto` resolved: eager for the tiny base on CPU (1.6x the steps a second of
+    sdpa: recipe.ModelConfig), else None (the library's default)."""
+    if recipe.model.attention != "auto":
+        return recipe.model.attention
+    return "eager" if recipe.is_tiny and device == "cpu" else None
+
+
 def sft_config(recipe: Recipe, run_dir: Path, device: str, bf16: bool, has_val: bool):
     from trl import SFTConfig
 
@@ -419,6 +427,9 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
         tokenizer, model = load_pretrained(base_name, dtype=dtype, quantization_config=qconfig)
     if qconfig is not None and device == "cpu":
         keep_4bit_trainable(model)
+    attention = attention_for(recipe, device)
+    if attention is not None:  # while training only: the saved config does not keep it
+        model.set_attn_implementation(attention)
 
     from toolrouter.formats import get_format
 
@@ -457,6 +468,7 @@ def build_trainer(recipe: Recipe, resume: bool = False, callbacks: Optional[list
         if trainer.eval_dataset is not None:
             trainer.eval_dataset = stop_labels_at_end_of_turn(trainer.eval_dataset, eot)
     info = {"catalogue": catalogue, "device": device, "bf16": bf16, "base_model": base_name,
+            "attention": model.config._attn_implementation,
             "loss_masking": masking, "loss_on": loss_on, "data_report": report, "format": fmt,
             "splits": {k: len(v) for k, v in splits.items()}}
     return trainer, info
@@ -533,6 +545,7 @@ def finish_run(trainer, recipe: Recipe, info: dict, train_output) -> dict:
         "base_dir": "base" if recipe.is_tiny else None,
         "data_dir": "data", "eval": recipe.eval.model_dump(),
         "loss_masking": info["loss_masking"], "loss_on": info["loss_on"], "device": info["device"], "bf16": info["bf16"],
+        "attention": info["attention"],  # while training; inference loads the library's default
         "quantization": recipe.quantization.model_dump() if recipe.quantization else None,
         "world_size": trainer.args.world_size, "global_step": trainer.state.global_step,
         "train_loss": next((e["loss"] for e in reversed(history) if "loss" in e), train_output.training_loss),
