@@ -25,6 +25,7 @@ from table import write_table
 # name -> (script, normal args, --quick args); the order of the questions.
 BENCHMARKS = {
     "training": ("bench_training.py", [], ["--steps", "10", "--padded-steps", "2"]),
+    "attention": ("bench_attention.py", [], ["--steps", "60", "--rows", "1000"]),
     "eval": ("bench_eval.py", [], ["--n", "32"]),
     "prompt": ("bench_prompt.py", [], []),
     "grammar": ("bench_grammar.py", [], ["--reps", "1"]),

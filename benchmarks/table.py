@@ -13,8 +13,8 @@ import sys
 from common import RESULTS, fmt
 
 # Table order: the questions, then the GPU run (a different machine, when there is one).
-ORDER = ("training", "eval", "prompt", "grammar", "route", "data", "prefix_cache", "serve", "serve_vllm", "scaling", "gpu")
-SCRIPTS = {"training": "bench_training.py", "eval": "bench_eval.py", "prompt": "bench_prompt.py",
+ORDER = ("training", "attention", "eval", "prompt", "grammar", "route", "data", "prefix_cache", "serve", "serve_vllm", "scaling", "gpu")
+SCRIPTS = {"training": "bench_training.py", "attention": "bench_attention.py", "eval": "bench_eval.py", "prompt": "bench_prompt.py",
            "grammar": "bench_grammar.py", "route": "bench_route.py", "data": "bench_data.py",
            "prefix_cache": "bench_prefix_cache.py", "serve": "bench_serve.py", "serve_vllm": "bench_vllm.py",
            "scaling": "bench_scaling.py", "gpu": "gpu.py"}

@@ -71,7 +71,7 @@ def test_loss_mask_is_answer_plus_end_of_turn(tmp_path, rows_dir):
 
 
 def test_tiny_base_trains_with_eager_attention_on_cpu_and_it_is_the_same_model(tmp_path, rows_dir):
-    """model.attention: auto picks eager for the tiny base on CPU (1.6x sdpa's steps a second there);
+    """model.attention: auto picks eager for the tiny base on CPU (1.35x sdpa's steps a second there);
     the kernel changes the speed, not the model: the same batch gives the same loss under both, and
     the saved weights load with the library's default again."""
     import torch
