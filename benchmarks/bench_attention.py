@@ -4,7 +4,7 @@ in one run, same rows, same starting weights (recipe.ModelConfig.attention; `aut
     .venv/bin/python benchmarks/bench_attention.py --threads 2     # ~2 min on 2 idle cores
     .venv/bin/python benchmarks/bench_attention.py --steps 100     # a shorter window
 
-The trainer is toolrouter.train.trainer.build_trainer on the tiny recipe as shipped (support_router_tiny:
+The trainer is toolrouter.train.trainer.build_trainer on the tiny recipe as shipped (support_router_tiny, 3 layers:
 baked prompts, batch 16, bf16 autocast where the CPU has it), on --rows generated rows. Each kernel
 trains --steps steps from the same seed; seconds a step are timed after --warmup steps (common.train_timed).
 The logged loss at the end says whether the kernel changed what is learned, not only the speed.

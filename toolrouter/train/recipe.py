@@ -101,8 +101,9 @@ class ModelConfig(Strict):
     # The attention kernel while training (transformers' attn_implementation); inference keeps the library's
     # default, since the choice is not saved with the weights. auto: eager for the tiny base on CPU, else the
     # library's default (sdpa). Measured 2026-12-02 (benchmarks/bench_attention.py, results/attention.json): the tiny
-    # recipe's 2 x 256 Llama, batch 16, bf16 autocast, 2 CPU threads: sdpa 94.9 ms a step, eager 70.5 ms (1.35x,
-    # the same loss curve); a whole support_router_tiny run at batch 24 trained in 433 s eager, 616 s sdpa.
+    # recipe at batch 16, bf16 autocast, 2 CPU threads: 3 x 256 sdpa 127 ms a step, eager 93.7 ms (1.36x); 2 x 256
+    # 94.9 vs 70.5 ms (1.35x); the same loss curves. A whole 2-layer support_router_tiny run at batch 24 trained in
+    # 433 s eager, 616 s sdpa.
     # A real base on CPU and any base on CUDA keep sdpa: not measured to gain.
     attention: Literal["auto", "eager", "sdpa"] = "auto"
 
