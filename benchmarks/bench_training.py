@@ -41,7 +41,7 @@ def make_trainer(out: Path, steps: int, base: Path | None = None, extra: tuple =
     from toolrouter.train.trainer import build_trainer
 
     # The setup these figures were taken on (benchmarks/results): compact prompts, batch 8, 2 layers, sdpa attention.
-    # The recipe itself moved to baked mode at batch 16 and 3 layers (2026-12-02); gold_exact renders the gold set in
+    # The recipe itself moved to baked mode at batch 24 (2026-12-02); gold_exact renders the gold set in
     # this same mode. sdpa for every setup: `auto` gives the tiny base eager but the saved base (model.base=...) sdpa.
     overrides = [f"output_dir={out}", f"training.max_steps={steps}", f"training.max_length={MAX_LENGTH}",
                  f"training.logging_steps={steps}", "training.save_steps=1000000", "training.warmup=0",
