@@ -23,9 +23,9 @@ import sys
 from typing import Any, Optional
 
 from toolrouter.data.bank import missing_reason
-from toolrouter.data.values import (UNITS, arg_kind, enum_forms, enum_words, first_word, plural, raw_properties, say_date,
-                                    say_number, say_time, singular, slot_values, tool_examples, unit_forms, unit_of,
-                                    words_of)
+from toolrouter.data.values import (PLACE_HEADS, UNITS, arg_kind, enum_forms, enum_words, first_word, head_words,
+                                    plural, raw_properties, say_date, say_number, say_time, singular, slot_values,
+                                    tool_examples, unit_forms, unit_of, words_of)
 
 # two-word verbs first; a description's first verb is looked up here for synonyms
 PHRASAL = ("look up", "search for", "turn on", "turn off", "switch on", "switch off", "set up", "sign up",
@@ -275,7 +275,13 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind == "city":
         return [f"in {s}", f"for {s}"]
     if kind == "place":
-        return [f"at {s}", f"in {s}", f"for {s}"]
+        # a place named for what it is ("club": "Club location ..."): "at the Riverside club" as well
+        named = len(w.split()) == 1 and w not in PLACE_HEADS + ("place", "where", "near", "spot", "area", "here") \
+            and w not in PREPOSITIONS and (w in head_words(schema) or w in ("branch", "office", "campus", "site"))
+        return [f"at {s}", f"in {s}", f"for {s}"] + ([f"at the {s} {w}", f"the {s} {w}"] if named else [])
+    if kind == "color":  # "in black", "the black one"
+        said = "color" if "color" in f"{w} {schema.get('description') or ''}".lower() else "colour"
+        return [f"in {s}", f"the {s} one", f"in the {s} {said}"]
     if kind == "place_to":
         return [f"to {s}", f"going to {s}"]
     if kind == "place_from":
@@ -584,6 +590,12 @@ def tool_templates(spec, learned: bool = True) -> list[str]:
         # title names it ("rate Oppenheimer 5 stars", "add Dune to the watchlist")
         or kinds[a] == "title" and head and re.match(r"(?:title|name) of (?:the |a |an )?" + re.escape(head[0]) + r"\b",
                                                      (raw[a].get("description") or "").lower())
+        # what the very thing acted on is ("Order a new phone" with "Make and model of the phone."): the value
+        # names it ("order an iPhone 16 Pro", "order the new Pixel 9"), never "order a phone for Pixel 9"
+        or kinds[a] in ("text", "label", "product") and re.search(
+            r"\bof (?:the|a|an|my) (\w+)\W*$", (raw[a].get("description") or "").lower().split(";")[0]) and _singular(
+            re.search(r"\bof (?:the|a|an|my) (\w+)\W*$", (raw[a].get("description") or "").lower().split(";")[0]).group(1)
+        ) in {_singular(w) for w in p.obj.split() + p.noun.split()} - set(ARTICLES)
         # the name of the very one looked for ("Look up a colleague ..." with "The colleague's name."): the name
         # says who ("look up Priya Shah in the company directory", "find Tom")
         or kinds[a] == "person" and head and re.search(r"\b(?:" + re.escape(head[0]) + r"['’]s (?:full |first |last )?name"

@@ -100,10 +100,14 @@ UNITS = {"minute": ("minute", "minutes"), "hour": ("hour", "hours"), "second": (
          "room": ("room", "rooms"), "percent": ("percent", "percent"), "degree": ("degree", "degrees"),
          "kilometer": ("kilometre", "kilometres"), "km": ("km", "km"), "mile": ("mile", "miles"),
          "item": ("item", "items"), "result": ("result", "results"), "star": ("star", "stars"),
-         "dollar": ("dollar", "dollars"), "euro": ("euro", "euros")}
+         "dollar": ("dollar", "dollars"), "euro": ("euro", "euros"),
+         # measures named by their abbreviation ("storage_gb", "weight_kg"): "256 GB", "a 5 kg bag"
+         "gb": ("GB", "GB"), "mb": ("MB", "MB"), "tb": ("TB", "TB"), "kg": ("kg", "kg"), "lb": ("lb", "lbs"),
+         "cm": ("cm", "cm"), "mm": ("mm", "mm"), "ml": ("ml", "ml")}
 _UNIT_ALIASES = {"party": "people", "party_size": "people", "adults": "people", "attendees": "people",
                  "persons": "people", "mins": "minute", "secs": "second", "%": "percent", "brightness": "percent",
-                 "temperature": "degree"}
+                 "temperature": "degree", "gigabytes": "gb", "megabytes": "mb", "terabytes": "tb",
+                 "kilograms": "kg", "pounds": "lb", "lbs": "lb"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,13 +172,14 @@ PEOPLE = (r"(?:colleague|coworker|co-worker|employee|friend|teacher|professor|tu
 def arg_kind(arg: str, schema: dict) -> str:
     """What an argument is, for choosing values and phrases: time, date, datetime, email, url, uuid,
     phone, number, enum, bool, list, object, id, city, place_to, place_from, place, person, message,
-    task, label, title, summary, currency, query, restaurant, company, country, food, product, text."""
+    task, label, title, summary, currency, query, restaurant, company, country, food, product, color, text."""
     kind = schema.get("type")
     name = words_of(arg)
     desc = (schema.get("description") or "").lower()
     both = f"{name} {desc}"
     fmt = schema.get("format", "")
     pattern = schema.get("pattern", "")
+    head = head_words(schema)
     if "enum" in schema:
         return "enum"
     if kind == "boolean":
@@ -204,6 +209,8 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "id"
     if re.search(r"\bphone\b", name):
         return "phone"
+    if re.search(r"\bcolou?rs?\b", name) or head[-1:] in (["colour"], ["color"]):  # "Colour of the phone.": "in black"
+        return "color"
     first = first_word(schema)
     # a country said as the place ("destination": "Country to visit."), or a country it is about ("passport":
     # "Country that issued my passport."): a country's name, "to Japan"
@@ -260,6 +267,17 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "place"
     if first in ("city", "town"):
         return "city"
+    # a place named in the description's head ("Club location; leave out for my home club.", "Gym branch to
+    # book at."): "at Riverside", "the Downtown club"; not "location" said of something else ("Location of the pain")
+    if set(head) & set(PLACE_HEADS) and not re.search(r"\b(?:" + "|".join(PLACE_HEADS) + r") of\b", desc):
+        return "place"
+    # someone's name by role ("Trainer's name; leave out for whoever is free.", "Name of the stylist."): a
+    # person, said "with Marcus"; not a thing's ("The restaurant's name." is caught above by its field name)
+    if re.match(r"(?:the |my |your )?([a-z]+)['’]s (?:first |full |last )?name\b", desc) or re.match(
+            r"(?:the )?(?:first |full |last )?name of (?:the |my |your )?([a-z]+)\b", desc) and re.search(
+            r"(?:er|or|ist|ian|ant|ent|ee)$", re.match(r"(?:the )?(?:first |full |last )?name of (?:the |my |your )?"
+                                                       r"([a-z]+)", desc).group(1)):
+        return "person"
     return "text"
 
 
@@ -268,6 +286,25 @@ def first_word(schema: dict) -> str:
     from." -> "company"); "" when it has none."""
     m = re.match(r"(?:the |a |an )?([a-z]+)", (schema.get("description") or "").lower())
     return m.group(1) if m else ""
+
+
+# nouns that make a field's head a place ("Club location", "Pickup address", "Home branch")
+PLACE_HEADS = ("location", "address", "branch", "site", "venue", "premises", "neighbourhood", "neighborhood")
+_HEAD_STOP = {"of", "to", "for", "in", "on", "at", "from", "with", "by", "that", "which", "who", "where", "when", "they",
+              "it", "i", "we", "you", "is", "are", "will", "the", "a", "an", "my", "or", "and", "leave", "if", "as"}
+
+
+def head_words(schema: dict) -> list[str]:
+    """The words of a description's opening noun phrase, lower-cased: "Club location they will visit; ..."
+    -> ["club", "location"], "Colour of the phone." -> ["colour"]."""
+    text = re.split(r"[;,.:(]", (schema.get("description") or "").lower(), maxsplit=1)[0]
+    words = re.findall(r"[a-z'’]+", re.sub(r"^(?:the|a|an|my|your)\s+", "", text.strip()))
+    out = []
+    for w in words:
+        if w in _HEAD_STOP:
+            break
+        out.append(w)
+    return out
 
 
 def unit_of(arg: str, schema: dict) -> Optional[str]:
@@ -813,6 +850,8 @@ PROVIDERS = {
                                                 f"The {fake.color_name()} {rng.choice(VENUE_WORDS)}",
                                                 f"{fake.last_name()} {rng.choice(VENUE_WORDS)}", fake.last_name()]),
     "food": lambda rng, fake: rng.choice(FOODS),
+    "color": lambda rng, fake: rng.choice([fake.safe_color_name(), f"{rng.choice(['light', 'dark', 'pale', 'deep', 'matte'])} "
+                                           f"{fake.safe_color_name()}", f"{fake.last_name()} {fake.safe_color_name()}"]),
     "product": lambda rng, fake: rng.choice(PRODUCTS) if rng.random() < 0.5 else f"{fake.color_name().lower()} "
                                                                                  f"{rng.choice(PRODUCTS).split()[-1]}",
     "message": lambda rng, fake: _composed(rng, fake, "message"),
@@ -875,11 +914,14 @@ def novel_value(rng: random.Random) -> str:
 
 
 # the values people use most, by provider: a third of all draws, the long tail the rest
+# colours things come in, said as people say them ("black", "rose gold"); the long tail is Faker's
+COLOURS = ["black", "white", "silver", "gold", "blue", "red", "green", "grey", "pink", "purple", "navy", "rose gold",
+           "space grey", "midnight", "graphite", "beige", "yellow", "orange", "teal", "dark green"]
 FIRST_NAMES = ["Alex", "Sam", "Chris", "Maria", "John", "Emma", "David", "Sarah", "Tom", "Anna", "Ben", "Lucy", "James",
                "Laura", "Mike", "Kate", "Dan", "Priya", "Omar", "Mei"]
 COMMON = {"city": CITIES, "place": PLACES + CITIES[:30], "place_to": PLACES, "place_from": PLACES,
           "person": RELATIONS + FIRST_NAMES, "person_name": FIRST_NAMES,
-          "message": MESSAGES, "task": TASKS, "label": LABELS, "query": TOPICS, "product": PRODUCTS, "food": FOODS,
+          "message": MESSAGES, "task": TASKS, "color": COLOURS, "label": LABELS, "query": TOPICS, "product": PRODUCTS, "food": FOODS,
           "text": LABELS + TOPICS,
           # the currencies most conversions are in (the long tail: every ISO code Faker knows)
           "currency": ["USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "CNY", "INR", "MXN", "SEK", "NZD", "HKD",
@@ -917,18 +959,44 @@ def _shaped_token(tok: str, rng: random.Random, caps: list[str], lows: list[str]
     elif any(c.isdigit() for c in core):  # a code keeps its letters and shape: "F-150" -> "F-382", "WO-58213"
         new = "".join(str(rng.randint(0, 9)) if c.isdigit() else c for c in core)
     elif core[0].isupper():
-        new = rng.choice(caps) if caps and rng.random() < 0.4 else rng.choice(novel_words()).capitalize()
-    else:
         r = rng.random()
-        new = core if r < 0.35 else rng.choice(lows) if lows and r < 0.65 else rng.choice(novel_words()).lower()
+        new = core if r < 0.3 else rng.choice(caps) if caps and r < 0.6 else rng.choice(novel_words()).capitalize()
+    else:  # a lower-case word is an English word: kept, another example's, or a common one ("replace the
+        r = rng.random()  # timing chain", not "replace the timing tintzmann")
+        new = core if r < 0.45 else rng.choice(lows) if lows and r < 0.7 else rng.choice(english_words())
     return f"{lead}{new}{trail}"
+
+
+# function words and adverbs of Faker's English word list: no value is made of them
+_NOT_CONTENT = {"about", "above", "across", "after", "again", "against", "ahead", "also", "although", "among", "around",
+                "because", "before", "behind", "below", "beside", "besides", "between", "beyond", "both", "cause",
+                "could", "despite", "during", "each", "either", "else", "enough", "even", "ever", "every", "everybody",
+                "everyone", "everything", "from", "have", "hers", "herself", "himself", "however", "into", "itself",
+                "like", "maybe", "might", "more", "most", "much", "must", "myself", "near", "neither", "never",
+                "none", "nothing", "often", "once", "only", "other", "others", "ours", "ourselves", "over", "perhaps",
+                "quite", "rather", "really", "same", "several", "should", "since", "some", "somebody", "someone",
+                "something", "sometimes", "soon", "such", "than", "that", "their", "them", "themselves", "then",
+                "there", "these", "they", "this", "those", "though", "through", "throughout", "together", "toward",
+                "under", "until", "upon", "very", "what", "whatever", "when", "where", "whether", "which", "while",
+                "whom", "whose", "will", "with", "within", "without", "would", "your", "yourself", "already", "almost",
+                "away", "back", "down", "here", "just", "least", "less", "many", "still", "whole", "yeah", "already"}
+
+
+@functools.lru_cache(maxsize=None)
+def english_words() -> tuple[str, ...]:
+    """Common English content words (Faker's en_US word list, less function words and adverbs): what a new word
+    in a value shaped like an example is, so shaped values read as English ("fix a cracked mirror")."""
+    from faker.providers.lorem.en_US import Provider
+
+    return tuple(w for w in Provider.word_list if len(w) > 3 and w.isalpha() and w not in _NOT_CONTENT
+                 and not w.endswith("ly"))
 
 
 def shaped_values(examples: list[str], rng: random.Random, n: int) -> list[str]:
     """Up to `n` new values shaped like a field's examples: an example's function words kept, a year a recent
-    year, a code's digits new, a capitalised word another example's or a made-up one, other words kept,
-    swapped between the examples or made up ("2015 Honda Accord" -> "2007 Ford Tillmann"; "replace the
-    timing belt" -> "fix the cracked belt"). Where the provider knows nothing of a field ("Year, make and
+    year, a code's digits new, a capitalised word kept, another example's or a made-up one, other words kept,
+    swapped between the examples or a common English word ("2015 Honda Accord" -> "2007 Ford Tillmann";
+    "replace the timing belt" -> "fix the cracked belt", "replace the timing chain"). Where the provider knows nothing of a field ("Year, make and
     model of the car." read as any words), its values then look like what people will say ("a 2016
     Subaru Outback", not "gym")."""
     toks = [t for e in examples for t in e.split()]
