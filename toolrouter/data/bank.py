@@ -685,15 +685,18 @@ class _Compiled:
         self.samplers: dict[str, dict] = {}
         problems: list[str] = []
         drafted = None
+        shared = None  # the catalogue's examples by field name, for the tools drafted from the schema
         # Bank entries of tools the catalogue lacks are ignored: a subset shares its parent's bank.
         for tool in catalogue:
             tbank = spec.tools.get(tool.name)
             where = f"tools.{tool.name}"
             generic = tbank is None
             if generic:  # no bank entry: the draft made from the schema (toolrouter.data.draft)
-                from toolrouter.data.draft import draft_tool
+                from toolrouter.data.draft import draft_tool, shared_examples
 
-                tbank = ToolBankSpec.model_validate(draft_tool(tool))
+                if shared is None:
+                    shared = shared_examples(catalogue)
+                tbank = ToolBankSpec.model_validate(draft_tool(tool, shared))
             samplers = {}
             for arg, schema in tool.properties.items():
                 slot = (tbank.slots.get(arg) if tbank else None) or spec.slots.get(arg)

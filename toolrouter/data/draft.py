@@ -198,7 +198,12 @@ class Phrase:
         name_verb = len(name_words) > 1 and name_words[0] not in PREPOSITIONS and (
             obj_words and name_words[-1] in (obj_words[-1], _singular(obj_words[-1])) and name_words[0] not in obj_words
             or name_words[0] in TOOL_VERBS  # "track_order", "contact_support": a verb people use
-            or len(name_words) > 2 and name_words[1] in PREPOSITIONS)  # "cast_to_tv", "add_to_cart": a verb
+            or len(name_words) > 2 and name_words[1] in PREPOSITIONS  # "cast_to_tv", "add_to_cart": a verb
+            # a name's first word that its description never says is the tool's own verb, as names are written
+            # ("diagnose_plant_problem" described as "Ask the plant doctor ...": "diagnose a plant problem", not
+            # "ask a diagnose plant problem"); a noun it starts with is the description's ("flight_status")
+            or not re.search(r"\b" + re.escape(name_words[0]) + r"(?:s|es|d|ed)?\b", (spec.description or "").lower())
+            and not name_words[0].endswith(("s", "ing", "tion")))
         rest = name_words[1:] if len(name_words) > 1 and (name_words[0] in (verb, verb.split()[0], *VERBS)
                                                           or name_verb) else name_words
         while rest and rest[0] in PREPOSITIONS + ARTICLES:  # "add_to_shopping_list": "shopping list"
@@ -277,7 +282,8 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     if kind == "place":
         # a place named for what it is ("club": "Club location ..."): "at the Riverside club" as well
         named = len(w.split()) == 1 and w not in PLACE_HEADS + ("place", "where", "near", "spot", "area", "here") \
-            and w not in PREPOSITIONS and (w in head_words(schema) or w in ("branch", "office", "campus", "site"))
+            and w not in PREPOSITIONS and (w in head_words(schema) or w in ("branch", "office", "campus", "site")
+                                           or bool(set(head_words(schema)) & set(PLACE_HEADS)))
         return [f"at {s}", f"in {s}", f"for {s}"] + ([f"at the {s} {w}", f"the {s} {w}"] if named else [])
     if kind == "color":  # "in black", "the black one"
         said = "color" if "color" in f"{w} {schema.get('description') or ''}".lower() else "colour"
@@ -342,7 +348,10 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
         return [f"{ends.group(1)} the {s}", f"{ends.group(1)} my {s}", f"{ends.group(1)} {s}"]
     if kind == "enum":  # "cheap", "cheap price range"; "thai food" when described as a "Type of food."
         head = head_noun(schema)
-        return list(dict.fromkeys([s] + ([f"{s} {w}"] if w else []) + ([f"{s} {head}"] if head else [])))
+        # the name's noun, not its schema word: `class_type` is "a yoga class", not "a yoga class type"; a bare
+        # `category` or `kind` says no noun
+        noun = " ".join(x for x in w.split() if x not in _KIND_WORDS)
+        return list(dict.fromkeys([s] + ([f"{s} {noun}"] if noun else []) + ([f"{s} {head}"] if head else [])))
     desc = (schema.get("description") or "").lower()
     if kind == "country" and re.search(r"\b(passport|citizen|citizenship|nationality|issued)\b", desc):
         return [f"with a {s} passport", f"on a {s} passport", f"from {s}"]  # whose passport, not where to
@@ -451,6 +460,11 @@ def wh_question(p: "Phrase", raw: dict, kinds: dict, required) -> str:
         i += 1
     said = " ".join(out)
     return said if all("{" + a + "}" in said for a in required) else ""
+
+
+# words that name a field as a kind of something: said of no value ("a yoga class type" is the schema's echo)
+_KIND_WORDS = {"type", "types", "kind", "kinds", "category", "categories", "level", "mode", "option", "options",
+               "preference", "choice", "style", "setting", "variant", "tier"}
 
 
 def head_noun(schema: dict) -> Optional[str]:
@@ -1133,11 +1147,37 @@ def negative_reasons(catalogue) -> dict[str, list[str]]:
 # ---------------------------------------------------------------------------------------------
 # the draft bank
 
-def draft_tool(spec) -> dict:
-    """One tool's bank entry (the ToolBankSpec shape): slots with values, templates, missing groups."""
+def shared_examples(catalogue) -> dict[str, list]:
+    """A catalogue's string fields' examples by field name: a field another tool shows by example is drawn from
+    them where its own tool shows none ("plant" of a guarantee claim, shown as "Japanese maple" by the stock
+    check, drew "pizza" and "yoga")."""
+    out: dict[str, list] = {}
+    for tool in catalogue:
+        for arg, schema in raw_properties(tool).items():
+            shown = [e for e in schema.get("examples") or [] if isinstance(e, str)]
+            if schema.get("type") == "string" and "enum" not in schema and shown:
+                for key in (arg,) + ((SUMMARY_KEY,) if arg_kind(arg, schema) == "summary" else ()):
+                    out.setdefault(key, [])
+                    out[key] += [e for e in shown if e not in out[key]]
+    return out
+
+
+# shared_examples' key for the examples of the catalogue's problem summaries: a summary shown by none borrows them
+# ("What went wrong with the plant" drew "single sign-on keeps logging me out"; the catalogue's own summaries say
+# "yellow leaves with brown spots")
+SUMMARY_KEY = "(summary)"
+
+
+def draft_tool(spec, shared: Optional[dict] = None) -> dict:
+    """One tool's bank entry (the ToolBankSpec shape): slots with values, templates, missing groups; a field
+    without examples borrows those of its namesake in another tool (`shared`: shared_examples)."""
     raw = raw_properties(spec)
     slots = {}
     for arg, schema in raw.items():
+        if shared and not schema.get("examples") and schema.get("type") == "string" and "enum" not in schema:
+            borrowed = shared.get(arg) or (shared.get(SUMMARY_KEY) if arg_kind(arg, schema) == "summary" else None)
+            if borrowed:
+                schema = {**schema, "examples": borrowed}
         table = slot_values(spec.name, arg, schema)
         if table:
             slots[arg] = table
@@ -1153,7 +1193,8 @@ def draft_bank(catalogue) -> dict:
     """The whole drafted bank of a catalogue as a plain dict in the bank file's shape (BankSpec)."""
     from toolrouter.data.bank import ASIDE_SHARE
 
-    return {"aside_share": ASIDE_SHARE, "tools": {t.name: draft_tool(t) for t in catalogue},
+    shared = shared_examples(catalogue)
+    return {"aside_share": ASIDE_SHARE, "tools": {t.name: draft_tool(t, shared) for t in catalogue},
             "negatives": negative_groups(catalogue)}
 
 

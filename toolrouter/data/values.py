@@ -227,6 +227,12 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "city"
     if re.search(r"\b(address|location|place|venue)\b", name):
         return "place"
+    # a place named in the description's head ("Club location; leave out for my home club.", "Which branch to
+    # check."): "at Riverside", "the Downtown club"; not "location" said of something else ("Location of the pain"),
+    # and a thing named by where it is ("Which printer, by where it is."): "the printer on the 2nd floor"
+    if set(head) & set(PLACE_HEADS) and not re.search(r"\b(?:" + "|".join(PLACE_HEADS) + r") of\b", desc) \
+            or name == "where" or re.search(r"\bwhere (?:it|they) (?:is|are)\b", desc):
+        return "place"
     if re.search(r"\b(restaurant|hotel|bar|cafe|shop|store)\b", name):
         return "restaurant"
     if re.search(r"\b(company|employer|organi[sz]ation|merchant|vendor|retailer|supplier|airline|brand|payee)\b", name):
@@ -245,9 +251,17 @@ def arg_kind(arg: str, schema: dict) -> str:
                                                   r"patient|" + PEOPLE + r")s?\b", both) \
             or re.fullmatch(PEOPLE, name):
         return "person"
+    # the name a booking is under ("Name to put the booking under."): a person's
+    if name in ("name", "full name", "booking name") and re.search(
+            r"\b(under|booking|reservation|register|registration|sign|my|your|guest|attendee)\b", desc):
+        return "person"
     if re.search(r"\b(message|body|content|text|note|comment)\b", name):
         return "message"
-    if re.search(r"\b(task|todo|reminder|what)\b", name) or "remind" in desc:
+    # what went wrong ("what_happened": "What went wrong with the plant, in a few words."): a problem, not a task
+    if re.search(r"\b(happened|wrong|symptoms?|damage|fault|complaint)\b", name) or re.match(
+            r"what (?:went|is|was|'s) wrong|what happened", desc):
+        return "summary"
+    if re.search(r"\b(task|todo|reminder)\b", name) or name == "what" or "remind" in desc:
         return "task"
     if re.search(r"\b(query|search|keyword|term|topic)\b", name):
         return "query"
@@ -267,10 +281,11 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "place"
     if first in ("city", "town"):
         return "city"
-    # a place named in the description's head ("Club location; leave out for my home club.", "Gym branch to
-    # book at."): "at Riverside", "the Downtown club"; not "location" said of something else ("Location of the pain")
-    if set(head) & set(PLACE_HEADS) and not re.search(r"\b(?:" + "|".join(PLACE_HEADS) + r") of\b", desc):
-        return "place"
+    # examples that are people's names ("The designer I'd like to see, by name." shown as "Maria Lopez"): a person
+    shown = [e for e in schema.get("examples") or [] if isinstance(e, str)]
+    if shown and all(re.fullmatch(r"[A-Z][a-z]+(?: [A-Z][a-z'-]+)?", e) and e.split()[0] in first_names()
+                     for e in shown):
+        return "person"
     # someone's name by role ("Trainer's name; leave out for whoever is free.", "Name of the stylist."): a
     # person, said "with Marcus"; not a thing's ("The restaurant's name." is caught above by its field name)
     if re.match(r"(?:the |my |your )?([a-z]+)['’]s (?:first |full |last )?name\b", desc) or re.match(
@@ -294,11 +309,23 @@ _HEAD_STOP = {"of", "to", "for", "in", "on", "at", "from", "with", "by", "that",
               "it", "i", "we", "you", "is", "are", "will", "the", "a", "an", "my", "or", "and", "leave", "if", "as"}
 
 
+@functools.lru_cache(maxsize=None)
+def first_names() -> frozenset:
+    """People's first names Faker knows (the locales the values use): what tells a person's name in examples."""
+    import importlib
+
+    names: set = set()
+    for locale in ("en_US", "en_GB", "es_ES", "de_DE", "fr_FR"):
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        names |= set(getattr(provider, "first_names", ()))
+    return frozenset(names)
+
+
 def head_words(schema: dict) -> list[str]:
     """The words of a description's opening noun phrase, lower-cased: "Club location they will visit; ..."
     -> ["club", "location"], "Colour of the phone." -> ["colour"]."""
     text = re.split(r"[;,.:(]", (schema.get("description") or "").lower(), maxsplit=1)[0]
-    words = re.findall(r"[a-z'’]+", re.sub(r"^(?:the|a|an|my|your)\s+", "", text.strip()))
+    words = re.findall(r"[a-z'’]+", re.sub(r"^(?:(?:which|what) )?(?:the|a|an|my|your)?\s*", "", text.strip()))
     out = []
     for w in words:
         if w in _HEAD_STOP:
@@ -805,11 +832,23 @@ def _title(rng: random.Random, fake) -> str:
          else f"{fake.word()} {fake.word()} {rng.randint(2, 9999)}")])
 
 
+# What goes wrong with a thing of any kind, said without naming it: a summary of a problem outside software
+# ("What went wrong with the plant, in a few words.": "died after two weeks", not "the VPN is down")
+WHAT_WENT_WRONG = ["stopped working", "arrived damaged", "broke after a week", "died after two weeks", "never worked",
+                   "came with parts missing", "is leaking", "won't turn on", "has a crack", "was the wrong size",
+                   "fell apart", "looks nothing like the picture", "is making a loud noise", "keeps breaking",
+                   "smells bad", "is covered in spots", "turned brown", "is falling apart", "stopped growing",
+                   "is dirty", "won't close", "is stuck", "is too small", "got wet", "is missing a piece"]
+
+
 def _summary(rng: random.Random, fake) -> str:
     return _weighted(rng, [
-        (0.6, lambda: f"{rng.choice(THINGS)} {rng.choice(PROBLEMS)}"),
-        (0.8, lambda: f"{fake.word()} {rng.choice(['page', 'button', 'report', 'service', 'screen', 'form'])} "
+        (0.25, lambda: f"{rng.choice(THINGS)} {rng.choice(PROBLEMS)}"),
+        (0.35, lambda: f"{fake.word()} {rng.choice(['page', 'button', 'report', 'service', 'screen', 'form'])} "
                       f"{rng.choice(PROBLEMS)}"),
+        (0.7, lambda: rng.choice(WHAT_WENT_WRONG)),
+        (0.9, lambda: f"{rng.choice(['it', 'the whole thing', 'one of them', 'the new one'])} "
+                      f"{rng.choice(WHAT_WENT_WRONG)}"),
         (1.0, lambda: " ".join(fake.words(rng.randint(3, 6))))])
 
 
@@ -851,7 +890,7 @@ PROVIDERS = {
                                                 f"{fake.last_name()} {rng.choice(VENUE_WORDS)}", fake.last_name()]),
     "food": lambda rng, fake: rng.choice(FOODS),
     "color": lambda rng, fake: rng.choice([fake.safe_color_name(), f"{rng.choice(['light', 'dark', 'pale', 'deep', 'matte'])} "
-                                           f"{fake.safe_color_name()}", f"{fake.last_name()} {fake.safe_color_name()}"]),
+                                           f"{fake.safe_color_name()}"]),
     "product": lambda rng, fake: rng.choice(PRODUCTS) if rng.random() < 0.5 else f"{fake.color_name().lower()} "
                                                                                  f"{rng.choice(PRODUCTS).split()[-1]}",
     "message": lambda rng, fake: _composed(rng, fake, "message"),
@@ -961,9 +1000,10 @@ def _shaped_token(tok: str, rng: random.Random, caps: list[str], lows: list[str]
     elif core[0].isupper():
         r = rng.random()
         new = core if r < 0.3 else rng.choice(caps) if caps and r < 0.6 else rng.choice(novel_words()).capitalize()
-    else:  # a lower-case word is an English word: kept, another example's, or a common one ("replace the
-        r = rng.random()  # timing chain", not "replace the timing tintzmann")
-        new = core if r < 0.45 else rng.choice(lows) if lows and r < 0.7 else rng.choice(english_words())
+    else:  # a lower-case word: kept, another example's, a common English one ("replace the timing chain") or,
+        r = rng.random()  # as often, a made-up one: real values hold words the router has never seen
+        new = core if r < 0.45 else rng.choice(lows) if lows and r < 0.7 else rng.choice(english_words()) \
+            if r < 0.85 else rng.choice(novel_words()).lower()
     return f"{lead}{new}{trail}"
 
 
@@ -1023,7 +1063,7 @@ def shaped_values(examples: list[str], rng: random.Random, n: int) -> list[str]:
 # Kinds whose provider knows nothing of the field: with examples, most values are shaped like them
 # (an ID half: "WO-58213" shows the garage's shape, and other shapes keep the router copying), and a
 # place's examples a third ("I-90 near exit 12" -> "I-47 near exit 3": no street or city says a highway)
-SHAPED_SHARE = {"text": 0.8, "label": 0.8, "id": 0.5, "place": 0.3, "place_to": 0.3, "place_from": 0.3}
+SHAPED_SHARE = {"summary": 0.6, "text": 0.8, "label": 0.8, "id": 0.5, "place": 0.3, "place_to": 0.3, "place_from": 0.3}
 
 
 def provider_pool(kind: str, name: str, examples: list, size: int = 1500) -> list[str]:
@@ -1087,8 +1127,9 @@ def slot_values(tool_name: str, arg: str, schema: dict) -> dict:
         desc = (schema.get("description") or "").lower()
         if re.search(r"\b(last name|surname|family name)\b", desc):
             kind = "surname"
-        elif re.search(r"\bname\b", f"{words_of(arg)} {desc}") and not re.search(r"\b(contact|recipient|to)\b",
-                                                                                 f"{words_of(arg)} {desc}"):
+        elif re.search(r"\bname\b", f"{words_of(arg)} {desc}") and not re.search(r"\b(contact|recipient)\b",
+                                                                                 f"{words_of(arg)} {desc}") \
+                and "to" not in words_of(arg).split():
             kind = "person_name"
     if kind in ("text", "label") and examples and all(_ID_LIKE.fullmatch(e) for e in examples):
         kind = "id"  # a plate shown as "7KXB219" is a code, not words
