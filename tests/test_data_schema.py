@@ -1389,3 +1389,52 @@ def test_a_fields_kind_is_read_from_its_descriptions_head_and_a_value_that_names
     new = [w for v in jobs for w in v.split() if w not in "replace the timing belt fix a cracked windshield".split()]
     english = sum(w in set(english_words()) for w in new)
     assert len(new) > 100 and 0.3 < english / len(new) < 0.7, (english, len(new))
+
+
+class RentHedgeTrimmer(Tool):
+    """Book a hedge trimmer rental at a branch."""
+
+    branch: Optional[str] = Field(default=None, description="Which branch to pick it up at.", examples=["Northgate"])
+    name: str = Field(description="Name to put the rental under.")
+    helper: Optional[str] = Field(default=None, description="The helper I'd like, by name.",
+                                  examples=["Maria Lopez", "Tom Becker"])
+    where: Optional[str] = Field(default=None, description="Where in the garden.", examples=["back fence"])
+
+
+class ClaimRefund(Tool):
+    """Claim a refund for a tool bought here that broke."""
+
+    tool: str = Field(description="The tool the claim is for.")
+    what_happened: str = Field(description="What went wrong with it, in a few words.")
+
+
+class InspectTool(Tool):
+    """Ask the workshop what is wrong with a tool."""
+
+    tool: str = Field(description="The tool that is broken.", examples=["hedge trimmer", "leaf blower"])
+    symptoms: str = Field(description="What it does, in a few words.", examples=["motor stalls under load"])
+
+
+def test_names_places_and_problems_read_from_descriptions_and_a_catalogues_own_examples():
+    """Read off the generated data of garden_center and coworking (held out; their cases unread): a booking's
+    name drew "tea" and "dog walk", a designer shown as "Maria Lopez" drew "yourself manager", a branch a
+    restaurant's name ("Chez Dale"), "where in the building" was said "where 3rd floor kitchen", what went wrong
+    with a plant was a task ("text Briana back"), a plant with no examples "pizza" and "yoga" though another tool
+    shows plants, and "diagnose_plant_problem" was "ask a diagnose plant problem"."""
+    from toolrouter.data.draft import Phrase, draft_tool, shared_examples
+    from toolrouter.data.values import slot_values
+
+    hedge = raw_properties(spec_from_model(RentHedgeTrimmer))
+    assert arg_kind("branch", hedge["branch"]) == "place" and arg_kind("where", hedge["where"]) == "place"
+    assert slot_values("t", "name", hedge["name"])["provider"] == "person_name"
+    assert slot_values("t", "helper", hedge["helper"])["provider"] == "person_name"
+    # a field with no examples borrows its namesake's, and a problem with none the catalogue's problems
+    catalogue = Catalogue([spec_from_model(m) for m in (ClaimRefund, InspectTool)])
+    shared = shared_examples(catalogue)
+    slots = draft_tool(catalogue["claim_refund"], shared)["slots"]
+    assert slots["tool"]["pool"] == ["hedge trimmer", "leaf blower"]
+    assert slots["what_happened"] == {"provider": "summary", "pool": ["motor stalls under load"]}
+    assert draft_tool(catalogue["claim_refund"])["slots"]["tool"].get("pool") is None
+    # a name's first word the description never says is the tool's verb
+    phrase = Phrase(spec_from_model(InspectTool))
+    assert "inspect" in phrase.verbs and phrase.noun == "tool"
