@@ -366,6 +366,12 @@ def arg_phrases(arg: str, schema: dict, kind: str) -> list[str]:
     return [f"{w} {s}", f"for {s}"]
 
 
+def _of_what(schema: dict) -> str:
+    """What a field's description says it is "of" at its end ("Make and model of the phone." -> "phone"); ""."""
+    m = re.search(r"\bof (?:the|a|an|my) (\w+)\W*$", (schema.get("description") or "").lower().split(";")[0])
+    return m.group(1) if m else ""
+
+
 def _lead_time(arg: str, schema: dict) -> bool:
     """A length of time before something ("Minutes before the start to remind me.", `notice_hours`), not the
     length of the thing itself."""
@@ -606,10 +612,8 @@ def tool_templates(spec, learned: bool = True) -> list[str]:
                                                      (raw[a].get("description") or "").lower())
         # what the very thing acted on is ("Order a new phone" with "Make and model of the phone."): the value
         # names it ("order an iPhone 16 Pro", "order the new Pixel 9"), never "order a phone for Pixel 9"
-        or kinds[a] in ("text", "label", "product") and re.search(
-            r"\bof (?:the|a|an|my) (\w+)\W*$", (raw[a].get("description") or "").lower().split(";")[0]) and _singular(
-            re.search(r"\bof (?:the|a|an|my) (\w+)\W*$", (raw[a].get("description") or "").lower().split(";")[0]).group(1)
-        ) in {_singular(w) for w in p.obj.split() + p.noun.split()} - set(ARTICLES)
+        or kinds[a] in ("text", "label", "product") and _singular(_of_what(raw[a])) in {
+            _singular(w) for w in p.obj.split() + p.noun.split()} - set(ARTICLES)
         # the name of the very one looked for ("Look up a colleague ..." with "The colleague's name."): the name
         # says who ("look up Priya Shah in the company directory", "find Tom")
         or kinds[a] == "person" and head and re.search(r"\b(?:" + re.escape(head[0]) + r"['’]s (?:full |first |last )?name"

@@ -288,10 +288,9 @@ def arg_kind(arg: str, schema: dict) -> str:
         return "person"
     # someone's name by role ("Trainer's name; leave out for whoever is free.", "Name of the stylist."): a
     # person, said "with Marcus"; not a thing's ("The restaurant's name." is caught above by its field name)
-    if re.match(r"(?:the |my |your )?([a-z]+)['’]s (?:first |full |last )?name\b", desc) or re.match(
-            r"(?:the )?(?:first |full |last )?name of (?:the |my |your )?([a-z]+)\b", desc) and re.search(
-            r"(?:er|or|ist|ian|ant|ent|ee)$", re.match(r"(?:the )?(?:first |full |last )?name of (?:the |my |your )?"
-                                                       r"([a-z]+)", desc).group(1)):
+    role = re.match(r"(?:the )?(?:first |full |last )?name of (?:the |my |your )?([a-z]+)\b", desc)
+    if re.match(r"(?:the |my |your )?([a-z]+)['’]s (?:first |full |last )?name\b", desc) \
+            or role and re.search(r"(?:er|or|ist|ian|ant|ent|ee)$", role.group(1)):
         return "person"
     return "text"
 
